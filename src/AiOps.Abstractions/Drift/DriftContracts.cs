@@ -1,0 +1,51 @@
+namespace AiOps.Drift;
+
+/// <summary>How far production data has moved from the reference. PSI defaults: &lt; 0.1 stable, 0.1–0.2 moderate, &gt; 0.2 severe.</summary>
+public enum DriftSeverity
+{
+    /// <summary>No meaningful shift.</summary>
+    Stable = 0,
+
+    /// <summary>A shift worth watching (PSI 0.1–0.2).</summary>
+    Moderate,
+
+    /// <summary>A shift that needs action (PSI &gt; 0.2).</summary>
+    Severe,
+}
+
+/// <summary>One drift statistic for one feature over one window.</summary>
+/// <param name="Feature">The feature name.</param>
+/// <param name="Statistic">The statistic's name (<c>psi</c>, <c>ks</c>, <c>jensen_shannon</c>, …).</param>
+/// <param name="Value">The statistic's value.</param>
+/// <param name="Severity">The severity its thresholds give.</param>
+public sealed record FeatureDrift(string Feature, string Statistic, double Value, DriftSeverity Severity)
+{
+    /// <summary>The p-value, for tests that have one (KS, chi-square); otherwise <see langword="null"/>.</summary>
+    public double? PValue { get; init; }
+
+    /// <summary>How many current values the window held.</summary>
+    public long SampleCount { get; init; }
+}
+
+/// <summary>The drift of one model version's inputs (and outputs) over one closed window.</summary>
+/// <param name="Key">The model version.</param>
+/// <param name="WindowStart">When the window opened.</param>
+/// <param name="WindowEnd">When it closed.</param>
+/// <param name="Features">Per-feature results.</param>
+public sealed record DriftResult(ModelKey Key, DateTimeOffset WindowStart, DateTimeOffset WindowEnd, IReadOnlyList<FeatureDrift> Features)
+{
+    /// <summary>The share of features whose severity is <see cref="DriftSeverity.Severe"/> (0 when there are none).</summary>
+    public double DriftShare => Features.Count == 0 ? 0 : Features.Count(f => f.Severity == DriftSeverity.Severe) / (double)Features.Count;
+
+    /// <summary>The worst severity over all features.</summary>
+    public DriftSeverity Severity => Features.Count == 0 ? DriftSeverity.Stable : Features.Max(f => f.Severity);
+}
+
+/// <summary>Receives drift results as windows close (the health check, the rollout gates, the report writer).</summary>
+public interface IDriftResultSink
+{
+    /// <summary>Called once per closed window.</summary>
+    /// <param name="result">The window's result.</param>
+    /// <param name="cancellationToken">Cancels the hand-off.</param>
+    ValueTask OnDriftResultAsync(DriftResult result, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,98 @@
+namespace AiOps;
+
+/// <summary>One inference request: named input tensors plus the identifiers used for routing and label joins.</summary>
+public sealed class ModelRequest
+{
+    /// <summary>Creates a request.</summary>
+    /// <param name="inputs">The input tensors; names must be distinct.</param>
+    /// <exception cref="ArgumentException">No inputs, a null input, or two inputs with the same name.</exception>
+    public ModelRequest(IReadOnlyList<ModelTensor> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Count == 0)
+        {
+            throw new ArgumentException("A request needs at least one input tensor.", nameof(inputs));
+        }
+
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            if (inputs[i] is null)
+            {
+                throw new ArgumentException($"Input tensor at index {i} is null.", nameof(inputs));
+            }
+
+            for (var j = 0; j < i; j++)
+            {
+                if (string.Equals(inputs[i].Name, inputs[j].Name, StringComparison.Ordinal))
+                {
+                    throw new ArgumentException($"Input '{inputs[i].Name}' is given twice; expected distinct input names.", nameof(inputs));
+                }
+            }
+        }
+
+        Inputs = inputs;
+    }
+
+    /// <summary>Creates a request with a single input.</summary>
+    /// <param name="input">The input tensor.</param>
+    public ModelRequest(ModelTensor input)
+        : this([input])
+    {
+    }
+
+    /// <summary>The input tensors.</summary>
+    public IReadOnlyList<ModelTensor> Inputs { get; }
+
+    /// <summary>An id that ground-truth labels arriving later are joined on; optional.</summary>
+    public string? RequestId { get; init; }
+
+    /// <summary>The key canary routing is sticky on (a user or account id); optional.</summary>
+    public string? RoutingKey { get; init; }
+
+    /// <summary>Forces a specific version, bypassing the canary weights (for tests and debugging); optional.</summary>
+    public ModelVersion? PinnedVersion { get; init; }
+
+    /// <summary>Returns the input called <paramref name="name"/>.</summary>
+    /// <param name="name">The input name.</param>
+    /// <exception cref="KeyNotFoundException">No input has that name.</exception>
+    public ModelTensor this[string name]
+    {
+        get
+        {
+            foreach (var t in Inputs)
+            {
+                if (string.Equals(t.Name, name, StringComparison.Ordinal))
+                {
+                    return t;
+                }
+            }
+
+            throw new KeyNotFoundException($"The request has no input '{name}'.");
+        }
+    }
+}
+
+/// <summary>The result of one inference: named output tensors and the version that produced them.</summary>
+/// <param name="Key">The model version that answered.</param>
+/// <param name="Outputs">The output tensors in the model's declaration order.</param>
+public sealed record ModelResponse(ModelKey Key, IReadOnlyList<ModelTensor> Outputs)
+{
+    /// <summary>Returns the output called <paramref name="name"/>.</summary>
+    /// <param name="name">The output name.</param>
+    /// <exception cref="KeyNotFoundException">No output has that name.</exception>
+    public ModelTensor this[string name]
+    {
+        get
+        {
+            foreach (var t in Outputs)
+            {
+                if (string.Equals(t.Name, name, StringComparison.Ordinal))
+                {
+                    return t;
+                }
+            }
+
+            throw new KeyNotFoundException($"The response of {Key} has no output '{name}'.");
+        }
+    }
+}

@@ -1,0 +1,97 @@
+namespace AiOps;
+
+/// <summary>The element types a model input or output may have (named as ONNX names them).</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "The names are ONNX element type names, which users look for.")]
+public enum TensorElementType
+{
+    /// <summary>An element type AiOps does not handle.</summary>
+    Unknown = 0,
+
+    /// <summary>32-bit IEEE float (<see cref="float"/>).</summary>
+    Float32,
+
+    /// <summary>64-bit IEEE float (<see cref="double"/>).</summary>
+    Float64,
+
+    /// <summary>Signed 8-bit integer (<see cref="sbyte"/>).</summary>
+    Int8,
+
+    /// <summary>Unsigned 8-bit integer (<see cref="byte"/>).</summary>
+    UInt8,
+
+    /// <summary>Signed 16-bit integer (<see cref="short"/>).</summary>
+    Int16,
+
+    /// <summary>Signed 32-bit integer (<see cref="int"/>).</summary>
+    Int32,
+
+    /// <summary>Signed 64-bit integer (<see cref="long"/>).</summary>
+    Int64,
+
+    /// <summary>Boolean (<see cref="bool"/>).</summary>
+    Bool,
+}
+
+/// <summary>Maps CLR element types to <see cref="TensorElementType"/>.</summary>
+public static class TensorElementTypes
+{
+    /// <summary>Returns the element type for <typeparamref name="T"/>, or <see cref="TensorElementType.Unknown"/>.</summary>
+    /// <typeparam name="T">A CLR element type.</typeparam>
+    public static TensorElementType Of<T>()
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return TensorElementType.Float32;
+        }
+
+        if (typeof(T) == typeof(double))
+        {
+            return TensorElementType.Float64;
+        }
+
+        if (typeof(T) == typeof(long))
+        {
+            return TensorElementType.Int64;
+        }
+
+        if (typeof(T) == typeof(int))
+        {
+            return TensorElementType.Int32;
+        }
+
+        if (typeof(T) == typeof(short))
+        {
+            return TensorElementType.Int16;
+        }
+
+        if (typeof(T) == typeof(sbyte))
+        {
+            return TensorElementType.Int8;
+        }
+
+        if (typeof(T) == typeof(byte))
+        {
+            return TensorElementType.UInt8;
+        }
+
+        if (typeof(T) == typeof(bool))
+        {
+            return TensorElementType.Bool;
+        }
+
+        return TensorElementType.Unknown;
+    }
+
+    /// <summary>Returns the size in bytes of one element of <paramref name="type"/>.</summary>
+    /// <param name="type">The element type.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is <see cref="TensorElementType.Unknown"/>.</exception>
+    public static int SizeOf(TensorElementType type) => type switch
+    {
+        TensorElementType.Float32 or TensorElementType.Int32 => 4,
+        TensorElementType.Float64 or TensorElementType.Int64 => 8,
+        TensorElementType.Int16 => 2,
+        TensorElementType.Int8 or TensorElementType.UInt8 or TensorElementType.Bool => 1,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Expected a known tensor element type."),
+    };
+}

@@ -1,0 +1,208 @@
+using System.Runtime.InteropServices;
+
+namespace AiOps.TestModels;
+
+/// <summary>ONNX tensor element types (the <c>TensorProto.DataType</c> enum) the kit writes.</summary>
+public enum OnnxDataType
+{
+    /// <summary>32-bit float.</summary>
+    Float = 1,
+
+    /// <summary>Unsigned 8-bit integer.</summary>
+    UInt8 = 2,
+
+    /// <summary>32-bit integer.</summary>
+    Int32 = 6,
+
+    /// <summary>64-bit integer.</summary>
+    Int64 = 7,
+
+    /// <summary>Boolean.</summary>
+    Bool = 9,
+
+    /// <summary>64-bit float.</summary>
+    Double = 11,
+}
+
+/// <summary>
+/// Builds an ONNX <c>ModelProto</c> by hand: graph inputs and outputs, float initializers and nodes with int, float
+/// or string attributes. Enough for MatMul, Add, Relu, Sigmoid, Softmax and Identity graphs; deterministic bytes.
+/// </summary>
+public sealed class OnnxModelBuilder
+{
+    // Field numbers from onnx/onnx.proto3.
+    private const long IrVersion = 8;
+
+    private readonly List<ProtoWriter> _inputs = [];
+    private readonly List<ProtoWriter> _outputs = [];
+    private readonly List<ProtoWriter> _initializers = [];
+    private readonly List<ProtoWriter> _nodes = [];
+    private readonly Dictionary<string, string> _metadata = new(StringComparer.Ordinal);
+
+    /// <summary>Creates a builder for a graph called <paramref name="graphName"/>.</summary>
+    /// <param name="graphName">The graph name.</param>
+    /// <param name="opset">The default-domain opset version (13 by default).</param>
+    public OnnxModelBuilder(string graphName, int opset = 13)
+    {
+        GraphName = graphName;
+        Opset = opset;
+    }
+
+    /// <summary>The graph name.</summary>
+    public string GraphName { get; }
+
+    /// <summary>The opset version.</summary>
+    public int Opset { get; }
+
+    /// <summary>Adds a graph input. A dimension given as a string is symbolic (dynamic), e.g. <c>"batch"</c>.</summary>
+    /// <param name="name">The input name.</param>
+    /// <param name="type">The element type.</param>
+    /// <param name="dims">Each a <see cref="long"/>/<see cref="int"/> (fixed) or <see cref="string"/> (symbolic).</param>
+    public OnnxModelBuilder AddInput(string name, OnnxDataType type, params object[] dims)
+    {
+        _inputs.Add(ValueInfo(name, type, dims));
+        return this;
+    }
+
+    /// <summary>Adds a graph output.</summary>
+    /// <param name="name">The output name.</param>
+    /// <param name="type">The element type.</param>
+    /// <param name="dims">Each a <see cref="long"/>/<see cref="int"/> (fixed) or <see cref="string"/> (symbolic).</param>
+    public OnnxModelBuilder AddOutput(string name, OnnxDataType type, params object[] dims)
+    {
+        _outputs.Add(ValueInfo(name, type, dims));
+        return this;
+    }
+
+    /// <summary>Adds a float initializer (a constant weight tensor), stored as raw little-endian data.</summary>
+    /// <param name="name">The tensor name.</param>
+    /// <param name="data">The values, row-major.</param>
+    /// <param name="dims">The dimensions.</param>
+    public OnnxModelBuilder AddInitializer(string name, float[] data, params long[] dims)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var t = new ProtoWriter();
+        t.PackedInt64(1, dims);
+        t.Varint(2, (int)OnnxDataType.Float);
+        t.String(8, name);
+        t.Bytes(9, MemoryMarshal.AsBytes(data.AsSpan()));
+        _initializers.Add(t);
+        return this;
+    }
+
+    /// <summary>Adds a node.</summary>
+    /// <param name="opType">The operator, e.g. <c>MatMul</c>.</param>
+    /// <param name="inputs">Input tensor names.</param>
+    /// <param name="outputs">Output tensor names.</param>
+    /// <param name="intAttributes">Integer attributes (e.g. Softmax's <c>axis</c>).</param>
+    public OnnxModelBuilder AddNode(string opType, string[] inputs, string[] outputs, IReadOnlyDictionary<string, long>? intAttributes = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputs);
+        var n = new ProtoWriter();
+        foreach (var i in inputs)
+        {
+            n.String(1, i);
+        }
+
+        foreach (var o in outputs)
+        {
+            n.String(2, o);
+        }
+
+        n.String(3, $"{opType}_{_nodes.Count}");
+        n.String(4, opType);
+        if (intAttributes is not null)
+        {
+            foreach (var (key, value) in intAttributes.OrderBy(a => a.Key, StringComparer.Ordinal))
+            {
+                var a = new ProtoWriter();
+                a.String(1, key);
+                a.Varint(3, value);
+                a.Varint(20, 2); // AttributeType.INT
+                n.Message(5, a);
+            }
+        }
+
+        _nodes.Add(n);
+        return this;
+    }
+
+    /// <summary>Adds a metadata property to the model.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value.</param>
+    public OnnxModelBuilder AddMetadata(string key, string value)
+    {
+        _metadata[key] = value;
+        return this;
+    }
+
+    /// <summary>Serialises the model to ONNX bytes.</summary>
+    public byte[] Build()
+    {
+        var graph = new ProtoWriter();
+        foreach (var n in _nodes)
+        {
+            graph.Message(1, n);
+        }
+
+        graph.String(2, GraphName);
+        foreach (var i in _initializers)
+        {
+            graph.Message(5, i);
+        }
+
+        foreach (var i in _inputs)
+        {
+            graph.Message(11, i);
+        }
+
+        foreach (var o in _outputs)
+        {
+            graph.Message(12, o);
+        }
+
+        var model = new ProtoWriter();
+        model.Varint(1, IrVersion);
+        model.String(2, "AiOps.TestModels");
+        model.String(3, "1.0");
+        model.Varint(5, 1);
+        model.Message(7, graph);
+        model.Message(8, new ProtoWriter().String(1, string.Empty).Varint(2, Opset));
+        foreach (var (key, value) in _metadata.OrderBy(m => m.Key, StringComparer.Ordinal))
+        {
+            model.Message(14, new ProtoWriter().String(1, key).String(2, value));
+        }
+
+        return model.ToArray();
+    }
+
+    private static ProtoWriter ValueInfo(string name, OnnxDataType type, object[] dims)
+    {
+        var shape = new ProtoWriter();
+        foreach (var d in dims)
+        {
+            var dim = new ProtoWriter();
+            switch (d)
+            {
+                case string symbol:
+                    dim.String(2, symbol);
+                    break;
+                case int i:
+                    dim.Varint(1, i);
+                    break;
+                case long l:
+                    dim.Varint(1, l);
+                    break;
+                default:
+                    throw new ArgumentException($"Dimension '{d}' of '{name}' must be an int, a long or a symbolic string.", nameof(dims));
+            }
+
+            shape.Message(1, dim);
+        }
+
+        var tensorType = new ProtoWriter().Varint(1, (int)type).Message(2, shape);
+        var typeProto = new ProtoWriter().Message(1, tensorType);
+        return new ProtoWriter().String(1, name).Message(2, typeProto);
+    }
+}

@@ -1,0 +1,267 @@
+namespace AiOps.TestModels;
+
+/// <summary>
+/// A two-layer classifier MLP: <c>probabilities = Softmax(Relu(features · W1 + b1) · W2 + b2)</c>, with a dynamic batch
+/// dimension (<c>features: float[batch, InputSize]</c>, <c>probabilities: float[batch, Classes]</c>). Weights are
+/// generated deterministically from the version number, so version 1 and version 2 share a signature but answer
+/// differently. <see cref="Predict"/> is the same computation in managed code, for expected values.
+/// </summary>
+public sealed class ClassifierModel
+{
+    /// <summary>The input name.</summary>
+    public const string InputName = "features";
+
+    /// <summary>The output name.</summary>
+    public const string OutputName = "probabilities";
+
+    internal ClassifierModel(int version, int inputSize, int hidden, int classes)
+    {
+        Version = version;
+        InputSize = inputSize;
+        Hidden = hidden;
+        Classes = classes;
+        var rng = new DeterministicRandom((ulong)version * 7919UL + (ulong)inputSize * 31UL + (ulong)hidden);
+        W1 = rng.NextArray(inputSize * hidden, 1f / MathF.Sqrt(inputSize));
+        B1 = rng.NextArray(hidden, 0.1f);
+        W2 = rng.NextArray(hidden * classes, 1f / MathF.Sqrt(hidden));
+        B2 = rng.NextArray(classes, 0.1f);
+    }
+
+    /// <summary>The version the weights were generated for.</summary>
+    public int Version { get; }
+
+    /// <summary>Features per row.</summary>
+    public int InputSize { get; }
+
+    /// <summary>Hidden units.</summary>
+    public int Hidden { get; }
+
+    /// <summary>Output classes.</summary>
+    public int Classes { get; }
+
+    /// <summary>First layer weights, [InputSize, Hidden] row-major.</summary>
+    public float[] W1 { get; }
+
+    /// <summary>First layer bias, [Hidden].</summary>
+    public float[] B1 { get; }
+
+    /// <summary>Second layer weights, [Hidden, Classes] row-major.</summary>
+    public float[] W2 { get; }
+
+    /// <summary>Second layer bias, [Classes].</summary>
+    public float[] B2 { get; }
+
+    /// <summary>Serialises the model to ONNX bytes.</summary>
+    public byte[] ToOnnx() =>
+        new OnnxModelBuilder($"classifier_v{Version}")
+            .AddInput(InputName, OnnxDataType.Float, "batch", InputSize)
+            .AddOutput(OutputName, OnnxDataType.Float, "batch", Classes)
+            .AddInitializer("W1", W1, InputSize, Hidden)
+            .AddInitializer("B1", B1, Hidden)
+            .AddInitializer("W2", W2, Hidden, Classes)
+            .AddInitializer("B2", B2, Classes)
+            .AddNode("MatMul", [InputName, "W1"], ["h0"])
+            .AddNode("Add", ["h0", "B1"], ["h1"])
+            .AddNode("Relu", ["h1"], ["h2"])
+            .AddNode("MatMul", ["h2", "W2"], ["l0"])
+            .AddNode("Add", ["l0", "B2"], ["logits"])
+            .AddNode("Softmax", ["logits"], [OutputName], new Dictionary<string, long> { ["axis"] = -1 })
+            .AddMetadata("aiops.test_model", "classifier")
+            .AddMetadata("aiops.version", Version.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .Build();
+
+    /// <summary>Writes the model to <paramref name="path"/> and returns the path.</summary>
+    /// <param name="path">The file to write.</param>
+    public string WriteTo(string path)
+    {
+        File.WriteAllBytes(path, ToOnnx());
+        return path;
+    }
+
+    /// <summary>Computes the probabilities for a batch of rows in managed code (double accumulation).</summary>
+    /// <param name="features">[rows, InputSize] row-major.</param>
+    /// <returns>[rows, Classes] row-major.</returns>
+    public float[] Predict(ReadOnlySpan<float> features)
+    {
+        if (features.Length % InputSize != 0)
+        {
+            throw new ArgumentException($"Expected a multiple of {InputSize} features, got {features.Length}.", nameof(features));
+        }
+
+        var rows = features.Length / InputSize;
+        var result = new float[rows * Classes];
+        var hidden = new double[Hidden];
+        var logits = new double[Classes];
+        for (var r = 0; r < rows; r++)
+        {
+            var x = features.Slice(r * InputSize, InputSize);
+            for (var h = 0; h < Hidden; h++)
+            {
+                double s = B1[h];
+                for (var i = 0; i < InputSize; i++)
+                {
+                    s += x[i] * (double)W1[(i * Hidden) + h];
+                }
+
+                hidden[h] = Math.Max(0, s);
+            }
+
+            var max = double.NegativeInfinity;
+            for (var c = 0; c < Classes; c++)
+            {
+                double s = B2[c];
+                for (var h = 0; h < Hidden; h++)
+                {
+                    s += hidden[h] * W2[(h * Classes) + c];
+                }
+
+                logits[c] = s;
+                max = Math.Max(max, s);
+            }
+
+            double sum = 0;
+            for (var c = 0; c < Classes; c++)
+            {
+                logits[c] = Math.Exp(logits[c] - max);
+                sum += logits[c];
+            }
+
+            for (var c = 0; c < Classes; c++)
+            {
+                result[(r * Classes) + c] = (float)(logits[c] / sum);
+            }
+        }
+
+        return result;
+    }
+}
+
+/// <summary>Factory for the kit's models.</summary>
+public static class TestModels
+{
+    /// <summary>The classifier MLP; different <paramref name="version"/>s have different weights and the same signature.</summary>
+    /// <param name="version">1, 2, … (the weights' seed).</param>
+    /// <param name="inputSize">Features per row (4 by default).</param>
+    /// <param name="hidden">Hidden units (8 by default).</param>
+    /// <param name="classes">Classes (3 by default).</param>
+    public static ClassifierModel Classifier(int version = 1, int inputSize = 4, int hidden = 8, int classes = 3)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(version, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(hidden, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
+        return new ClassifierModel(version, inputSize, hidden, classes);
+    }
+
+    /// <summary>
+    /// A fixed-shape model with hand-picked weights: <c>y = Sigmoid(x · W + b)</c> with <c>x: float[2, 3]</c>,
+    /// <c>W = [[1, 0], [0, 1], [1, -1]]</c>, <c>b = [0, 0.5]</c>, <c>y: float[2, 2]</c>. For x = [[1, 2, 3], [0, 0, 0]]:
+    /// y = [[σ(4), σ(-0.5)], [σ(0), σ(0.5)]].
+    /// </summary>
+    public static byte[] FixedShape() =>
+        new OnnxModelBuilder("fixed_shape")
+            .AddInput("x", OnnxDataType.Float, 2, 3)
+            .AddOutput("y", OnnxDataType.Float, 2, 2)
+            .AddInitializer("W", [1f, 0f, 0f, 1f, 1f, -1f], 3, 2)
+            .AddInitializer("b", [0f, 0.5f], 2)
+            .AddNode("MatMul", ["x", "W"], ["xw"])
+            .AddNode("Add", ["xw", "b"], ["z"])
+            .AddNode("Sigmoid", ["z"], ["y"])
+            .Build();
+
+    /// <summary>
+    /// A model with two float inputs and one int64 input, for input-validation tests:
+    /// <c>sum = a + b</c> (<c>a, b: float[batch, 3]</c>) and <c>ids_out = Identity(ids)</c> (<c>ids: int64[batch]</c>).
+    /// </summary>
+    public static byte[] MultiInput() =>
+        new OnnxModelBuilder("multi_input")
+            .AddInput("a", OnnxDataType.Float, "batch", 3)
+            .AddInput("b", OnnxDataType.Float, "batch", 3)
+            .AddInput("ids", OnnxDataType.Int64, "batch")
+            .AddOutput("sum", OnnxDataType.Float, "batch", 3)
+            .AddOutput("ids_out", OnnxDataType.Int64, "batch")
+            .AddNode("Add", ["a", "b"], ["sum"])
+            .AddNode("Identity", ["ids"], ["ids_out"])
+            .Build();
+
+    /// <summary>A deliberately corrupt model file: a valid classifier's first bytes followed by garbage.</summary>
+    public static byte[] Corrupt()
+    {
+        var valid = Classifier().ToOnnx();
+        var bytes = new byte[valid.Length];
+        Array.Copy(valid, bytes, valid.Length / 3);
+        var rng = new DeterministicRandom(0xC0FFEE);
+        for (var i = valid.Length / 3; i < bytes.Length; i++)
+        {
+            bytes[i] = (byte)(rng.NextUInt64() & 0xFF);
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Deterministic feature rows in [-2, 2) for tests and benchmarks.</summary>
+    /// <param name="rows">Rows.</param>
+    /// <param name="inputSize">Features per row.</param>
+    /// <param name="seed">The seed.</param>
+    public static float[] Features(int rows, int inputSize = 4, ulong seed = 42)
+    {
+        var rng = new DeterministicRandom(seed);
+        var data = new float[rows * inputSize];
+        for (var i = 0; i < data.Length; i++)
+        {
+            data[i] = (rng.NextFloat() * 4f) - 2f;
+        }
+
+        return data;
+    }
+
+    /// <summary>Writes every kit model into <paramref name="directory"/> and returns the paths by name.</summary>
+    /// <param name="directory">The folder (created if missing).</param>
+    public static IReadOnlyDictionary<string, string> WriteAll(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var files = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["classifier_v1"] = Path.Combine(directory, "classifier_v1.onnx"),
+            ["classifier_v2"] = Path.Combine(directory, "classifier_v2.onnx"),
+            ["fixed_shape"] = Path.Combine(directory, "fixed_shape.onnx"),
+            ["multi_input"] = Path.Combine(directory, "multi_input.onnx"),
+            ["corrupt"] = Path.Combine(directory, "corrupt.onnx"),
+        };
+        Classifier(1).WriteTo(files["classifier_v1"]);
+        Classifier(2).WriteTo(files["classifier_v2"]);
+        File.WriteAllBytes(files["fixed_shape"], FixedShape());
+        File.WriteAllBytes(files["multi_input"], MultiInput());
+        File.WriteAllBytes(files["corrupt"], Corrupt());
+        return files;
+    }
+}
+
+/// <summary>SplitMix64: fixed output for a seed on every platform and runtime version.</summary>
+internal sealed class DeterministicRandom(ulong seed)
+{
+    private ulong _state = seed;
+
+    public ulong NextUInt64()
+    {
+        var z = _state += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>Uniform in [0, 1).</summary>
+    public float NextFloat() => (NextUInt64() >> 40) / (float)(1UL << 24);
+
+    /// <summary>Uniform in [-scale, scale).</summary>
+    public float[] NextArray(int length, float scale)
+    {
+        var a = new float[length];
+        for (var i = 0; i < a.Length; i++)
+        {
+            a[i] = ((NextFloat() * 2f) - 1f) * scale;
+        }
+
+        return a;
+    }
+}
