@@ -50,4 +50,16 @@ public interface IModelRegistry
     /// <param name="aliasName">The alias.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     ValueTask<ModelVersion?> ResolveAliasAsync(ModelId model, string aliasName, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes an alias (e.g. <c>canary</c> after a rollback).</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="aliasName">The alias.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>Whether the alias was set.</returns>
+    ValueTask<bool> RemoveAliasAsync(ModelId model, string aliasName, CancellationToken cancellationToken = default);
+
+    /// <summary>Returns every alias of a model and the version it points at.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    ValueTask<IReadOnlyDictionary<string, ModelVersion>> GetAliasesAsync(ModelId model, CancellationToken cancellationToken = default);
 }

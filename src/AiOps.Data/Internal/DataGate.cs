@@ -1,0 +1,233 @@
+using System.Globalization;
+using System.Text;
+using AiOps.Data.Gates;
+using AiOps.Data.Pii;
+using AiOps.Data.Quality;
+using Microsoft.Extensions.Options;
+
+namespace AiOps.Data.Internal;
+
+internal sealed class DataGate(DataValidator validator, IPiiMasker masker, IOptions<AiOpsDataOptions> options, RuleSetCatalog catalog, DataMetrics metrics) : IDataGate
+{
+    public Task<IngestResult> IngestAsync(DataSource source, string ruleSetName, IngestOptions? options = null, CancellationToken cancellationToken = default) =>
+        IngestAsync(source, catalog.Get(ruleSetName), options, cancellationToken);
+
+    public Task<IngestResult> IngestAsync(DataSource source, RuleSet rules, IngestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(rules);
+        return Task.Run(() => Ingest(source, rules, options ?? new IngestOptions(), cancellationToken), cancellationToken);
+    }
+
+    private IngestResult Ingest(DataSource source, RuleSet rules, IngestOptions ingest, CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        var output = Path.GetFullPath(ingest.OutputPath ?? Path.Combine(o.AdmittedDirectory, source.Name + ".csv"));
+        var quarantine = Path.GetFullPath(ingest.QuarantinePath ?? Path.Combine(o.QuarantineDirectory, source.Name + ".quarantine.csv"));
+        if (string.Equals(output, quarantine, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"IngestOptions.OutputPath and QuarantinePath must differ; both are '{output}'.", nameof(ingest));
+        }
+
+        string? admittedTemp = null;
+        string? quarantineTemp = null;
+        try
+        {
+            ValidationReport report;
+            long passed, quarantined;
+            using (var admittedStream = CsvText.CreateTemp(output, out admittedTemp))
+            using (var quarantineStream = CsvText.CreateTemp(quarantine, out quarantineTemp))
+            {
+                using var sink = new GateSink(admittedStream, quarantineStream, masker, ingest.MaskColumns);
+                report = validator.Validate(source, rules, sink, cancellationToken);
+                sink.Flush();
+                admittedStream.Flush(flushToDisk: true);
+                quarantineStream.Flush(flushToDisk: true);
+                passed = sink.Passed;
+                quarantined = sink.Quarantined;
+            }
+
+            CsvText.Publish(quarantineTemp, quarantine);
+            quarantineTemp = null;
+            string? admittedPath = null;
+            if (report.Passed)
+            {
+                CsvText.Publish(admittedTemp, output);
+                admittedPath = output;
+            }
+            else
+            {
+                CsvText.TryDelete(admittedTemp);
+            }
+
+            admittedTemp = null;
+            metrics.GateRun(report.Passed);
+            metrics.Rows(report.Passed ? "admitted" : "rejected", passed);
+            metrics.Rows("quarantined", quarantined);
+            return new IngestResult(report, report.Passed, admittedPath, quarantine, report.RowsChecked, passed, quarantined);
+        }
+        finally
+        {
+            CsvText.TryDelete(admittedTemp);
+            CsvText.TryDelete(quarantineTemp);
+        }
+    }
+
+    private sealed class GateSink : IRowSink, IDisposable
+    {
+        private const char Delimiter = ',';
+        private readonly StreamWriter _admitted;
+        private readonly StreamWriter _quarantine;
+        private readonly IPiiMasker _masker;
+        private readonly IDictionary<string, PiiOperator> _maskColumns;
+        private readonly StringBuilder _text = new();
+        private PiiMaskingPolicy?[] _policies = [];
+
+        public GateSink(Stream admitted, Stream quarantine, IPiiMasker masker, IDictionary<string, PiiOperator> maskColumns)
+        {
+            var utf8 = new UTF8Encoding(false);
+            _admitted = new StreamWriter(admitted, utf8, 1 << 16, leaveOpen: true) { NewLine = "\n" };
+            _quarantine = new StreamWriter(quarantine, utf8, 1 << 16, leaveOpen: true) { NewLine = "\n" };
+            _masker = masker;
+            _maskColumns = maskColumns;
+        }
+
+        public long Passed { get; private set; }
+
+        public long Quarantined { get; private set; }
+
+        public void Begin(IReadOnlyList<string> columns)
+        {
+            _policies = new PiiMaskingPolicy?[columns.Count];
+            foreach (var (column, op) in _maskColumns)
+            {
+                var i = -1;
+                for (var j = 0; j < columns.Count && i < 0; j++)
+                {
+                    i = columns[j] == column ? j : -1;
+                }
+
+                if (i < 0)
+                {
+                    throw new ArgumentException($"IngestOptions.MaskColumns names column '{column}', which the data does not have; it has: {string.Join(", ", columns)}.");
+                }
+
+                _policies[i] = PiiMaskingPolicy.For(op);
+            }
+
+            WriteHeader(_admitted, columns);
+            _quarantine.Write("_line,_row,_rules,_reasons");
+            foreach (var c in columns)
+            {
+                _quarantine.Write(Delimiter);
+                CsvText.WriteField(_quarantine, c, Delimiter);
+            }
+
+            _quarantine.WriteLine();
+        }
+
+        public void Row(RowContext row, bool quarantined, List<RowCheck> failures, string? malformedReason)
+        {
+            var reader = row.Reader;
+            if (!quarantined)
+            {
+                Passed++;
+                WriteFields(_admitted, reader, reader.RowFieldCount);
+                _admitted.WriteLine();
+                return;
+            }
+
+            Quarantined++;
+            var w = _quarantine;
+            w.Write(reader.Line.ToString(CultureInfo.InvariantCulture));
+            w.Write(Delimiter);
+            w.Write(reader.Row.ToString(CultureInfo.InvariantCulture));
+            w.Write(Delimiter);
+            _text.Clear();
+            if (malformedReason is not null)
+            {
+                CsvText.WriteField(w, "well_formed", Delimiter);
+                w.Write(Delimiter);
+                CsvText.WriteField(w, malformedReason, Delimiter);
+            }
+            else
+            {
+                foreach (var f in failures)
+                {
+                    _text.Append(_text.Length == 0 ? "" : ";").Append(f.Rule.Name);
+                }
+
+                CsvText.WriteField(w, _text.ToString(), Delimiter);
+                w.Write(Delimiter);
+                _text.Clear();
+                foreach (var f in failures)
+                {
+                    _text.Append(_text.Length == 0 ? "" : "; ").Append(f.Rule.Name).Append(": ").Append(f.Reason(row));
+                }
+
+                CsvText.WriteField(w, _text.ToString(), Delimiter);
+            }
+
+            // A malformed row keeps every field it had, so nothing is lost; masking applies by position.
+            for (var i = 0; i < reader.RowFieldCount; i++)
+            {
+                w.Write(Delimiter);
+                WriteValue(w, reader.GetField(i), i);
+            }
+
+            w.WriteLine();
+        }
+
+        private void WriteFields(StreamWriter w, IRowReader reader, int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                if (i > 0)
+                {
+                    w.Write(Delimiter);
+                }
+
+                WriteValue(w, reader.GetField(i), i);
+            }
+        }
+
+        private void WriteValue(StreamWriter w, ReadOnlySpan<char> value, int ordinal)
+        {
+            if (ordinal < _policies.Length && _policies[ordinal] is { } policy && !value.IsEmpty)
+            {
+                CsvText.WriteField(w, _masker.Mask(value.ToString(), policy).Text, Delimiter);
+            }
+            else
+            {
+                CsvText.WriteField(w, value, Delimiter);
+            }
+        }
+
+        private static void WriteHeader(StreamWriter w, IReadOnlyList<string> values)
+        {
+            for (var i = 0; i < values.Count; i++)
+            {
+                if (i > 0)
+                {
+                    w.Write(Delimiter);
+                }
+
+                CsvText.WriteField(w, values[i], Delimiter);
+            }
+
+            w.WriteLine();
+        }
+
+        public void Flush()
+        {
+            _admitted.Flush();
+            _quarantine.Flush();
+        }
+
+        public void Dispose()
+        {
+            _admitted.Dispose();
+            _quarantine.Dispose();
+        }
+    }
+}

@@ -1,0 +1,335 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using AiOps.Data.Quality;
+using AiOps.Data.Versions;
+using Microsoft.Extensions.Options;
+
+namespace AiOps.Data.Internal;
+
+/// <summary>Layout: <c>objects/ab/cdef…</c> (content), <c>datasets/{name}/manifests/{version}.json</c>, <c>datasets/{name}/tags/{tag}</c>.</summary>
+internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> options, TimeProvider time, DataValidator validator) : IDatasetStore, IDisposable
+{
+    private static readonly JsonSerializerOptions Json = ValidationReport.Json;
+    private readonly SemaphoreSlim _lock = new(1, 1);
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", RegexOptions.CultureInvariant)]
+    private static partial Regex NameRegex();
+
+    public void Dispose() => _lock.Dispose();
+
+    private string Root => Path.GetFullPath(options.Value.DatasetStorePath);
+
+    private string DatasetDir(string dataset) => Path.Combine(Root, "datasets", CheckName(dataset, "dataset"));
+
+    private static string CheckName(string name, string what)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return NameRegex().IsMatch(name) && !name.Contains("..", StringComparison.Ordinal)
+            ? name
+            : throw new ArgumentException($"A {what} name must be 1–128 letters, digits, '.', '_' or '-' starting with a letter or digit; got '{name}'.", what);
+    }
+
+    public Task<DatasetVersion> SnapshotAsync(string dataset, string path, SnapshotOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        string[] files = Directory.Exists(path)
+            ? Directory.GetFiles(path, "*", SearchOption.TopDirectoryOnly).Order(StringComparer.Ordinal).ToArray()
+            : File.Exists(path) ? [path] : throw new FileNotFoundException($"Expected a file or directory to snapshot; '{path}' does not exist.", path);
+        return SnapshotAsync(dataset, files, options, cancellationToken);
+    }
+
+    public async Task<DatasetVersion> SnapshotAsync(string dataset, IReadOnlyList<string> files, SnapshotOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var dir = DatasetDir(dataset);
+        if (files.Count == 0)
+        {
+            throw new ArgumentException("Expected at least one file to snapshot.", nameof(files));
+        }
+
+        var names = files.Select(Path.GetFileName).ToArray();
+        if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
+        {
+            throw new ArgumentException($"Expected files with distinct names; got {string.Join(", ", names)}.", nameof(files));
+        }
+
+        if (options?.Tag is { } t)
+        {
+            CheckName(t, "tag");
+        }
+
+        var entries = new List<DatasetFile>();
+        var csvStats = new List<ValidationReport>();
+        foreach (var file in files)
+        {
+            var hash = await StoreObjectAsync(file, cancellationToken).ConfigureAwait(false);
+            long? rows = null;
+            if (file.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+            {
+                // Profile the stored content itself, so schema and statistics describe exactly what the version holds.
+                var profile = await Task.Run(() => validator.Validate(DataSource.FromCsv(file), RuleSet.Empty(dataset), null, cancellationToken), cancellationToken).ConfigureAwait(false);
+                csvStats.Add(profile);
+                rows = profile.RowsChecked;
+            }
+
+            entries.Add(new DatasetFile(Path.GetFileName(file), hash, new FileInfo(file).Length) { RowCount = rows });
+        }
+
+        entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        var single = csvStats.Count == 1 ? csvStats[0] : null;
+        var manifest = new DatasetVersion(dataset, string.Empty, time.GetUtcNow(), entries)
+        {
+            Schema = single?.Columns.Select(c => new SchemaColumn(c.Name, c.InferredType)).ToArray() ?? [],
+            Statistics = single?.Columns ?? [],
+            RowCount = csvStats.Count > 0 ? csvStats.Sum(r => r.RowsChecked) : null,
+            Report = options?.Report,
+            Description = options?.Description,
+        };
+        manifest = manifest with { Version = ContentVersion(manifest) };
+
+        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var manifestPath = Path.Combine(dir, "manifests", manifest.Version + ".json");
+            if (!File.Exists(manifestPath))
+            {
+                await WriteAtomicAsync(manifestPath, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(manifest with { Tags = [] }, Json)), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (options?.Tag is { } tag)
+            {
+                await TagCoreAsync(dir, manifest.Version, tag, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _lock.Release();
+        }
+
+        return (await GetAsync(dataset, manifest.Version, cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>The version: SHA-256 over the content-describing part of the manifest (not the time, report or tags).</summary>
+    private static string ContentVersion(DatasetVersion m)
+    {
+        var content = new { m.Dataset, m.Files, m.Schema, m.RowCount, m.Statistics };
+        return Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(content, Json)));
+    }
+
+    private async Task<string> StoreObjectAsync(string file, CancellationToken cancellationToken)
+    {
+        var objects = Path.Combine(Root, "objects");
+        Directory.CreateDirectory(objects);
+        var temp = Path.Combine(objects, $".{Guid.NewGuid():N}.tmp");
+        try
+        {
+            string hash;
+            using (var source = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan))
+            using (var target = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous))
+            {
+                hash = await ContentHasher.Sha256Async(source, target, cancellationToken).ConfigureAwait(false);
+                target.Flush(flushToDisk: true);
+            }
+
+            var final = ObjectPath(hash);
+            if (File.Exists(final))
+            {
+                File.Delete(temp); // same content already stored
+            }
+            else
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+                File.Move(temp, final, overwrite: true);
+            }
+
+            return hash;
+        }
+        finally
+        {
+            CsvText.TryDelete(File.Exists(temp) ? temp : null);
+        }
+    }
+
+    private string ObjectPath(string hash) => Path.Combine(Root, "objects", hash[..2], hash[2..]);
+
+    public async Task<DatasetVersion?> GetAsync(string dataset, string tagOrVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(tagOrVersion);
+        var dir = DatasetDir(dataset);
+        var version = await ResolveAsync(dir, tagOrVersion, cancellationToken).ConfigureAwait(false);
+        return version is null ? null : await ReadManifestAsync(dir, version, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<string?> ResolveAsync(string dir, string tagOrVersion, CancellationToken cancellationToken)
+    {
+        if (NameRegex().IsMatch(tagOrVersion))
+        {
+            var tagFile = Path.Combine(dir, "tags", tagOrVersion);
+            if (File.Exists(tagFile))
+            {
+                return (await File.ReadAllTextAsync(tagFile, cancellationToken).ConfigureAwait(false)).Trim();
+            }
+        }
+
+        var manifests = Path.Combine(dir, "manifests");
+        if (!Directory.Exists(manifests) || tagOrVersion.Length < 8 || !tagOrVersion.All(char.IsAsciiHexDigitLower))
+        {
+            return null;
+        }
+
+        var matches = Directory.GetFiles(manifests, tagOrVersion + "*.json").Select(Path.GetFileNameWithoutExtension).ToArray();
+        return matches.Length == 1 ? matches[0] : null;
+    }
+
+    private static async Task<DatasetVersion> ReadManifestAsync(string dir, string version, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(dir, "manifests", version + ".json");
+        using var stream = File.OpenRead(path);
+        var manifest = await JsonSerializer.DeserializeAsync<DatasetVersion>(stream, Json, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidDataException($"Manifest '{path}' is empty; expected a dataset version.");
+        return manifest with { Tags = await TagsOfAsync(dir, version, cancellationToken).ConfigureAwait(false) };
+    }
+
+    private static async Task<IReadOnlyList<string>> TagsOfAsync(string dir, string version, CancellationToken cancellationToken)
+    {
+        var tags = Path.Combine(dir, "tags");
+        if (!Directory.Exists(tags))
+        {
+            return [];
+        }
+
+        var result = new List<string>();
+        foreach (var file in Directory.GetFiles(tags).Order(StringComparer.Ordinal))
+        {
+            if (Path.GetFileName(file).StartsWith('.'))
+            {
+                continue;
+            }
+
+            if ((await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false)).Trim() == version)
+            {
+                result.Add(Path.GetFileName(file));
+            }
+        }
+
+        return result;
+    }
+
+    public async Task<IReadOnlyList<DatasetVersion>> ListAsync(string dataset, CancellationToken cancellationToken = default)
+    {
+        var dir = DatasetDir(dataset);
+        var manifests = Path.Combine(dir, "manifests");
+        if (!Directory.Exists(manifests))
+        {
+            return [];
+        }
+
+        var list = new List<DatasetVersion>();
+        foreach (var file in Directory.GetFiles(manifests, "*.json"))
+        {
+            list.Add(await ReadManifestAsync(dir, Path.GetFileNameWithoutExtension(file), cancellationToken).ConfigureAwait(false));
+        }
+
+        return list.OrderBy(v => v.CreatedAt).ThenBy(v => v.Version, StringComparer.Ordinal).ToArray();
+    }
+
+    public async Task TagAsync(string dataset, string tagOrVersion, string tag, CancellationToken cancellationToken = default)
+    {
+        CheckName(tag, "tag");
+        var dir = DatasetDir(dataset);
+        var version = await ResolveAsync(dir, tagOrVersion, cancellationToken).ConfigureAwait(false)
+            ?? throw new KeyNotFoundException($"Dataset '{dataset}' has no version or tag '{tagOrVersion}'.");
+        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await TagCoreAsync(dir, version, tag, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private static async Task TagCoreAsync(string dir, string version, string tag, CancellationToken cancellationToken)
+    {
+        var tagFile = Path.Combine(dir, "tags", tag);
+        if (File.Exists(tagFile))
+        {
+            var existing = (await File.ReadAllTextAsync(tagFile, cancellationToken).ConfigureAwait(false)).Trim();
+            if (existing != version)
+            {
+                throw new InvalidOperationException($"Tag '{tag}' already names version {existing}; tags are immutable, choose a new tag for version {version}.");
+            }
+
+            return;
+        }
+
+        await WriteAtomicAsync(tagFile, Encoding.UTF8.GetBytes(version), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<string>> RestoreAsync(string dataset, string tagOrVersion, string targetDirectory, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(targetDirectory);
+        var version = await GetAsync(dataset, tagOrVersion, cancellationToken).ConfigureAwait(false)
+            ?? throw new KeyNotFoundException($"Dataset '{dataset}' has no version or tag '{tagOrVersion}'.");
+        Directory.CreateDirectory(targetDirectory);
+        var written = new List<string>();
+        foreach (var file in version.Files)
+        {
+            var target = Path.Combine(Path.GetFullPath(targetDirectory), file.Name);
+            var stream = CsvText.CreateTemp(target, out var temp);
+            try
+            {
+                string hash;
+                await using (stream.ConfigureAwait(false))
+                {
+                    using var source = new FileStream(ObjectPath(file.Sha256), FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                    hash = await ContentHasher.Sha256Async(source, stream, cancellationToken).ConfigureAwait(false);
+                    stream.Flush(flushToDisk: true);
+                }
+
+                if (hash != file.Sha256)
+                {
+                    throw new InvalidDataException($"Stored object for '{file.Name}' of {dataset}@{version.Version} hashes to {hash}, expected {file.Sha256}: the store is corrupt.");
+                }
+
+                File.Move(temp, target, overwrite: true);
+                written.Add(target);
+            }
+            finally
+            {
+                CsvText.TryDelete(File.Exists(temp) ? temp : null);
+            }
+        }
+
+        return written;
+    }
+
+    public async Task<DatasetDiff> DiffAsync(string dataset, string fromVersion, string toVersion, CancellationToken cancellationToken = default)
+    {
+        var a = await GetAsync(dataset, fromVersion, cancellationToken).ConfigureAwait(false) ?? throw new KeyNotFoundException($"Dataset '{dataset}' has no version or tag '{fromVersion}'.");
+        var b = await GetAsync(dataset, toVersion, cancellationToken).ConfigureAwait(false) ?? throw new KeyNotFoundException($"Dataset '{dataset}' has no version or tag '{toVersion}'.");
+        return DatasetDiff.Compute(a, b);
+    }
+
+    internal static async Task WriteAtomicAsync(string path, byte[] content, CancellationToken cancellationToken)
+    {
+        var stream = CsvText.CreateTemp(path, out var temp);
+        try
+        {
+            await using (stream.ConfigureAwait(false))
+            {
+                await stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            CsvText.TryDelete(File.Exists(temp) ? temp : null);
+        }
+    }
+}

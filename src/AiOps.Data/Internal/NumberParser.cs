@@ -1,0 +1,101 @@
+using System.Globalization;
+
+namespace AiOps.Data.Internal;
+
+/// <summary>Parses decimal numbers from spans. Plain decimals of up to 15 significant digits take an exact fast path
+/// (the mantissa and the power of ten are both exact doubles, so one division is correctly rounded — Clinger's fast path);
+/// exponents and longer mantissas fall back to <see cref="double.TryParse(ReadOnlySpan{char}, NumberStyles, IFormatProvider?, out double)"/>.</summary>
+internal static class NumberParser
+{
+    private static readonly double[] Pow10 =
+    [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    ];
+
+    public static bool TryParse(ReadOnlySpan<char> s, out double value, out bool isInteger)
+    {
+        var i = 0;
+        var negative = false;
+        if ((uint)s.Length > 0)
+        {
+            if (s[0] == '-')
+            {
+                negative = true;
+                i = 1;
+            }
+            else if (s[0] == '+')
+            {
+                i = 1;
+            }
+        }
+
+        ulong mantissa = 0;
+        var digits = 0;
+        var fraction = 0;
+        var dot = false;
+        for (; i < s.Length; i++)
+        {
+            var c = s[i];
+            var d = (uint)(c - '0');
+            if (d <= 9)
+            {
+                mantissa = (mantissa * 10) + d;
+                digits++;
+                if (dot)
+                {
+                    fraction++;
+                }
+            }
+            else if (c == '.' && !dot)
+            {
+                dot = true;
+            }
+            else if ((c | 0x20) == 'e' && digits > 0)
+            {
+                return Slow(s, out value, out isInteger); // an exponent: let the BCL round it
+            }
+            else
+            {
+                // Text (names, dates, e-mails) is rejected at its first non-numeric character, without the BCL parser's cost.
+                value = 0;
+                isInteger = false;
+                return false;
+            }
+
+            if (digits > 15)
+            {
+                return Slow(s, out value, out isInteger);
+            }
+        }
+
+        if (digits == 0)
+        {
+            value = 0;
+            isInteger = false;
+            return false;
+        }
+
+        double v = mantissa;
+        if (fraction > 0)
+        {
+            v /= Pow10[fraction];
+        }
+
+        value = negative ? -v : v;
+        isInteger = !dot;
+        return true;
+    }
+
+    private static bool Slow(ReadOnlySpan<char> s, out double value, out bool isInteger)
+    {
+        if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value))
+        {
+            isInteger = s.IndexOfAny('.', 'e', 'E') < 0;
+            return true;
+        }
+
+        value = 0;
+        isInteger = false;
+        return false;
+    }
+}

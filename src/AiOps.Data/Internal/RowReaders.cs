@@ -1,0 +1,212 @@
+using System.Globalization;
+using System.Text;
+using Sylvan.Data.Csv;
+
+namespace AiOps.Data.Internal;
+
+/// <summary>A forward-only row cursor the engine reads (CSV or in-memory records).</summary>
+internal interface IRowReader : IDisposable
+{
+    IReadOnlyList<string> Columns { get; }
+
+    /// <summary>The 1-based physical line where the current record starts (the record number for in-memory data).</summary>
+    long Line { get; }
+
+    /// <summary>The 1-based data-row number.</summary>
+    long Row { get; }
+
+    int RowFieldCount { get; }
+
+    /// <summary>Whether the record held bytes that are not valid UTF-8.</summary>
+    bool InvalidEncoding { get; }
+
+    bool Read();
+
+    ReadOnlySpan<char> GetField(int ordinal);
+}
+
+/// <summary>Per-row state shared by the statistics and the rules: each field is classified and parsed once.</summary>
+internal sealed class RowContext
+{
+    private readonly Dictionary<string, int> _ordinals;
+
+    public RowContext(IRowReader reader)
+    {
+        Reader = reader;
+        var n = reader.Columns.Count;
+        IsNull = new bool[n];
+        IsNumber = new bool[n];
+        IsInteger = new bool[n];
+        Number = new double[n];
+        _ordinals = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < n; i++)
+        {
+            _ordinals.TryAdd(reader.Columns[i], i);
+        }
+    }
+
+    public IRowReader Reader { get; }
+
+    public bool[] IsNull { get; }
+
+    public bool[] IsNumber { get; }
+
+    public bool[] IsInteger { get; }
+
+    public double[] Number { get; }
+
+    public int Ordinal(string column) => _ordinals.TryGetValue(column, out var i)
+        ? i
+        : throw new ArgumentException($"Column '{column}' not found; the data has: {string.Join(", ", Reader.Columns)}.", nameof(column));
+
+    public int TryOrdinal(string column) => _ordinals.TryGetValue(column, out var i) ? i : -1;
+}
+
+internal sealed class CsvRowReader : IRowReader
+{
+    private readonly CsvDataReader _csv;
+    private readonly string _name;
+    private long _nextLine = 2;
+
+    public CsvRowReader(Stream stream, string name, char delimiter, int bufferSize)
+    {
+        _name = name;
+        var text = new StreamReader(stream, new UTF8Encoding(false, false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: false);
+        try
+        {
+            _csv = CsvDataReader.Create(text, new CsvDataReaderOptions
+            {
+                HasHeaders = true,
+                Delimiter = delimiter,
+                Comment = '\0', // a line starting with '#' is data, never a silently skipped comment
+                BufferSize = bufferSize,
+                MaxBufferSize = Math.Max(bufferSize, 1 << 24),
+                OwnsReader = true,
+            });
+        }
+        catch (CsvFormatException e)
+        {
+            text.Dispose();
+            throw new Quality.MalformedCsvException(name, 1, "the header row could not be parsed: " + e.Message, e);
+        }
+
+        var columns = new string[_csv.FieldCount];
+        for (var i = 0; i < columns.Length; i++)
+        {
+            columns[i] = _csv.GetName(i);
+        }
+
+        Columns = columns;
+    }
+
+    public IReadOnlyList<string> Columns { get; }
+
+    public long Line { get; private set; }
+
+    public long Row { get; private set; }
+
+    public int RowFieldCount => _csv.RowFieldCount;
+
+    public bool InvalidEncoding { get; private set; }
+
+    public bool Read()
+    {
+        bool more;
+        try
+        {
+            more = _csv.Read();
+        }
+        catch (CsvFormatException e)
+        {
+            throw new Quality.MalformedCsvException(_name, _nextLine,
+                $"{e.Message} Expected RFC 4180 quoting: a quoted field must end with a quote followed by the delimiter or a line end, and a quote inside it doubled.", e);
+        }
+
+        if (!more)
+        {
+            return false;
+        }
+
+        Row++;
+        Line = _nextLine;
+        var raw = _csv.GetRawRecordSpan();
+        var newLines = raw.Count('\n');
+        _nextLine += newLines == 0 ? 1 : newLines;
+        InvalidEncoding = raw.Contains('\uFFFD');
+        return true;
+    }
+
+    public ReadOnlySpan<char> GetField(int ordinal) => _csv.GetFieldSpan(ordinal);
+
+    public void Dispose() => _csv.Dispose();
+}
+
+internal sealed class RecordRowReader : IRowReader
+{
+    private readonly IEnumerator<IReadOnlyList<object?>> _rows;
+    private string[] _current = [];
+    private int _count;
+
+    public RecordRowReader(IReadOnlyList<string> columns, IEnumerable<IReadOnlyList<object?>> rows)
+    {
+        Columns = columns;
+        _rows = rows.GetEnumerator();
+    }
+
+    public IReadOnlyList<string> Columns { get; }
+
+    public long Line => Row;
+
+    public long Row { get; private set; }
+
+    public int RowFieldCount => _count;
+
+    public bool InvalidEncoding => false;
+
+    public bool Read()
+    {
+        if (!_rows.MoveNext())
+        {
+            return false;
+        }
+
+        Row++;
+        var row = _rows.Current;
+        if (row is null)
+        {
+            _count = 0;
+            return true;
+        }
+
+        if (_current.Length < row.Count)
+        {
+            _current = new string[row.Count];
+        }
+
+        _count = row.Count;
+        for (var i = 0; i < row.Count; i++)
+        {
+            _current[i] = Format(row[i]);
+        }
+
+        return true;
+    }
+
+    public ReadOnlySpan<char> GetField(int ordinal) => (uint)ordinal < (uint)_count ? _current[ordinal] : default;
+
+    public void Dispose() => _rows.Dispose();
+
+    internal static string Format(object? value) => value switch
+    {
+        null => string.Empty,
+        string s => s,
+        bool b => b ? "true" : "false",
+        DateTime d => d.ToString("O", CultureInfo.InvariantCulture),
+        DateTimeOffset d => d.ToString("O", CultureInfo.InvariantCulture),
+        DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        float f => f.ToString("R", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? string.Empty,
+    };
+}

@@ -1,0 +1,299 @@
+using AiOps.Data.Pii;
+using AiOps.Data.Quality;
+using AiOps.Validation;
+
+namespace AiOps.Data.Internal;
+
+/// <summary>Receives every row with its verdict (the gate writes admitted and quarantined files from it).</summary>
+internal interface IRowSink
+{
+    void Begin(IReadOnlyList<string> columns);
+
+    /// <param name="row">The row.</param>
+    /// <param name="quarantined">Whether it failed an Error rule or is malformed.</param>
+    /// <param name="failures">The failed checks (empty for a malformed row).</param>
+    /// <param name="malformedReason">Why the row is malformed, or null.</param>
+    void Row(RowContext row, bool quarantined, List<RowCheck> failures, string? malformedReason);
+}
+
+/// <summary>The one-pass (two with outlier rules) streaming validator. It retains no rows: per row it classifies each field once,
+/// updates the column statistics, runs the row checks and hands the verdict to an optional sink.</summary>
+internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimeProvider time)
+{
+    private const int MaxSampleValueLength = 64;
+
+    public ValidationReport Run(DataSource source, RuleSet rules, IRowSink? sink, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(rules);
+        var started = time.GetUtcNow();
+        var context = new BindContext();
+        if (rules.RequiresTwoPasses)
+        {
+            if (!source.CanReread)
+            {
+                throw new InvalidOperationException($"Rule set '{rules.Name}' has outlier rules, which need two passes, but source '{source.Name}' can be read only once: use a file path or in-memory records.");
+            }
+
+            context = new BindContext { PrePass = PrePass(source, rules, cancellationToken) };
+        }
+
+        using var reader = source.Open();
+        var columns = reader.Columns;
+        var n = columns.Count;
+        var row = new RowContext(reader);
+        var accumulators = new ColumnAccumulator[n];
+        for (var i = 0; i < n; i++)
+        {
+            accumulators[i] = new ColumnAccumulator();
+        }
+
+        var checks = new List<RowCheck>();
+        var unbound = new List<RuleResult>();
+        foreach (var rule in rules.Rules)
+        {
+            if (rule is not RowRule rr)
+            {
+                continue;
+            }
+
+            var ordinal = rr.Column is null ? -1 : row.TryOrdinal(rr.Column);
+            if (rr.Column is not null && ordinal < 0)
+            {
+                unbound.Add(Result(rr, false) with { Message = $"column '{rr.Column}' not found; the data has: {string.Join(", ", columns)}" });
+                continue;
+            }
+
+            checks.Add(rr.Bind(ordinal, context));
+        }
+
+        var checkArray = checks.ToArray();
+        var keyOrdinal = rules.KeyColumn is null ? -1 : row.TryOrdinal(rules.KeyColumn);
+        var nullTokens = source.NullValues?.GetAlternateLookup<ReadOnlySpan<char>>();
+        var hasNullTokens = nullTokens is not null;
+        var failures = new List<RowCheck>();
+        var malformedSamples = new List<FailingRow>();
+        long rows = 0, failedRows = 0, malformed = 0;
+        var isNull = row.IsNull;
+        var isNumber = row.IsNumber;
+        var isInteger = row.IsInteger;
+        var numbers = row.Number;
+        sink?.Begin(columns);
+
+        while (reader.Read())
+        {
+            rows++;
+            if ((rows & 0x3FFF) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            var fieldCount = reader.RowFieldCount;
+            if (fieldCount != n || reader.InvalidEncoding)
+            {
+                // Structural failures are never evaluated (their fields are misaligned or garbled): they go to quarantine with their line.
+                malformed++;
+                failedRows++;
+                var reason = fieldCount != n
+                    ? (fieldCount <= 1 && reader.GetField(0).IsEmpty ? $"blank line; expected {n} fields" : $"expected {n} fields, found {fieldCount}")
+                    : "invalid UTF-8 byte sequence";
+                if (malformedSamples.Count < sampleSize)
+                {
+                    malformedSamples.Add(new FailingRow(reader.Line, reader.Row, null, null, reason));
+                }
+
+                failures.Clear();
+                sink?.Row(row, true, failures, reason);
+                continue;
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                var field = reader.GetField(i);
+                if (field.IsEmpty || (hasNullTokens && nullTokens!.Value.Contains(field)))
+                {
+                    isNull[i] = true;
+                    isNumber[i] = false;
+                    accumulators[i].AddNull();
+                    continue;
+                }
+
+                isNull[i] = false;
+                var num = NumberParser.TryParse(field, out var value, out var integer);
+                isNumber[i] = num;
+                isInteger[i] = integer;
+                numbers[i] = value;
+                accumulators[i].Add(field, num, integer, value);
+            }
+
+            var quarantined = false;
+            failures.Clear();
+            foreach (var check in checkArray)
+            {
+                var o = check.Ordinal;
+                if (o >= 0 && isNull[o] && !check.EvaluatesNulls)
+                {
+                    continue;
+                }
+
+                check.Evaluated++;
+                if (check.Test(row))
+                {
+                    continue;
+                }
+
+                check.Unexpected++;
+                quarantined |= check.IsError;
+                failures.Add(check);
+                if (check.Samples.Count < sampleSize)
+                {
+                    check.Samples.Add(new FailingRow(
+                        reader.Line,
+                        reader.Row,
+                        keyOrdinal >= 0 ? SafeValue(reader.GetField(keyOrdinal)) : null,
+                        o >= 0 ? SafeValue(reader.GetField(o)) : null,
+                        check.Reason(row)));
+                }
+            }
+
+            if (quarantined)
+            {
+                failedRows++;
+            }
+
+            sink?.Row(row, quarantined, failures, null);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var statistics = new ColumnStatistics[n];
+        var byName = new Dictionary<string, ColumnStatistics>(StringComparer.Ordinal);
+        for (var i = 0; i < n; i++)
+        {
+            statistics[i] = WithholdPii(accumulators[i].ToStatistics(columns[i]));
+            byName.TryAdd(columns[i], statistics[i]);
+        }
+
+        var results = new List<RuleResult>(rules.Rules.Count + 1);
+        var wellFormed = rows == 0 ? 1 : (rows - malformed) / (double)rows;
+        results.Add(new RuleResult("well_formed", "well_formed", null, RuleScope.Row, ValidationSeverity.Error, wellFormed >= rules.DefaultMostly,
+            $"every row to have {n} fields and valid UTF-8")
+        {
+            Observed = wellFormed,
+            Mostly = rules.DefaultMostly,
+            Evaluated = rows,
+            Unexpected = malformed,
+            FailingRows = malformedSamples,
+        });
+
+        var facts = new DatasetFacts { Rows = rows, Columns = byName };
+        foreach (var rule in rules.Rules)
+        {
+            if (rule is DatasetRule dr)
+            {
+                var (passed, observed, message) = dr.Evaluate(facts);
+                results.Add(new RuleResult(dr.Name, dr.Kind, dr.Column, RuleScope.Dataset, dr.Severity, passed, dr.Expectation) { Observed = observed, Message = message });
+            }
+            else if (checks.Find(c => ReferenceEquals(c.Rule, rule)) is { } c)
+            {
+                var fraction = c.Evaluated == 0 ? 1 : (c.Evaluated - c.Unexpected) / (double)c.Evaluated;
+                results.Add(Result(c.Rule, fraction >= c.Rule.Mostly!.Value) with
+                {
+                    Observed = fraction,
+                    Evaluated = c.Evaluated,
+                    Unexpected = c.Unexpected,
+                    FailingRows = c.Samples,
+                });
+            }
+            else if (unbound.Find(u => u.Name == rule.Name && u.Kind == rule.Kind) is { } u)
+            {
+                results.Add(u);
+            }
+        }
+
+        var ok = results.TrueForAll(r => r.Passed || r.Severity != ValidationSeverity.Error);
+        return new ValidationReport(source.Name, ok, rows, failedRows, results, statistics)
+        {
+            MalformedRows = malformed,
+            StartedAt = started,
+            CompletedAt = time.GetUtcNow(),
+        };
+    }
+
+    private static RuleResult Result(DataRule rule, bool passed) =>
+        new(rule.Name, rule.Kind, rule.Column, rule.Scope, rule.Severity, passed, rule.Expectation) { Mostly = rule.Mostly };
+
+    /// <summary>Min, max (and the mean of few rows) can be one person's value: when any looks like personal data (an ID or phone column
+    /// read as numbers) they are withheld; such a column's numeric statistics mean nothing anyway.</summary>
+    private ColumnStatistics WithholdPii(ColumnStatistics s)
+    {
+        bool Looks(double? v) => v is { } x && Math.Abs(x) >= 1e6 && masker.Scan(x.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).Count > 0;
+        return Looks(s.Min) || Looks(s.Max) || Looks(s.Mean) ? s with { Min = null, Max = null, Mean = null } : s;
+    }
+
+    /// <summary>A sample value as it may appear in a report or a log: PII-masked and truncated.</summary>
+    private string SafeValue(ReadOnlySpan<char> value)
+    {
+        var text = value.Length > MaxSampleValueLength ? value[..MaxSampleValueLength].ToString() + "…" : value.ToString();
+        return masker.Mask(text).Text;
+    }
+
+    private static Dictionary<string, PrePassColumn> PrePass(DataSource source, RuleSet rules, CancellationToken cancellationToken)
+    {
+        var wanted = rules.Rules.OfType<OutlierRule>().Select(r => (r.Column!, r.Method)).ToList();
+        using var reader = source.Open();
+        var n = reader.Columns.Count;
+        var targets = new List<(int Ordinal, ColumnAccumulator Acc)>();
+        for (var i = 0; i < n; i++)
+        {
+            var name = reader.Columns[i];
+            if (wanted.Exists(w => w.Item1 == name))
+            {
+                var acc = new ColumnAccumulator();
+                if (wanted.Exists(w => w.Item1 == name && w.Method == OutlierMethod.Iqr))
+                {
+                    acc.EnableReservoir(1 << 16, seed: 17);
+                }
+
+                targets.Add((i, acc));
+            }
+        }
+
+        var nullTokens = source.NullValues?.GetAlternateLookup<ReadOnlySpan<char>>();
+        long rows = 0;
+        while (reader.Read())
+        {
+            if ((++rows & 0x3FFF) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            if (reader.RowFieldCount != n || reader.InvalidEncoding)
+            {
+                continue; // malformed rows are judged (and quarantined) in the main pass
+            }
+
+            foreach (var (ordinal, acc) in targets)
+            {
+                var field = reader.GetField(ordinal);
+                if (field.IsEmpty || (nullTokens is { } t && t.Contains(field)))
+                {
+                    acc.AddNull();
+                }
+                else
+                {
+                    var num = NumberParser.TryParse(field, out var v, out var integer);
+                    acc.Add(field, num, integer, v);
+                }
+            }
+        }
+
+        var result = new Dictionary<string, PrePassColumn>(StringComparer.Ordinal);
+        foreach (var (ordinal, acc) in targets)
+        {
+            var (q1, q3) = acc.Quartiles();
+            result[reader.Columns[ordinal]] = new PrePassColumn(acc.ToStatistics(reader.Columns[ordinal]), q1, q3);
+        }
+
+        return result;
+    }
+}

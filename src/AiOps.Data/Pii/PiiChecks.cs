@@ -1,0 +1,119 @@
+namespace AiOps.Data.Pii;
+
+/// <summary>The mainland-China resident identity number (GB 11643-1999): 17 digits and an ISO 7064 MOD 11-2 check character.</summary>
+public static class ChinaResidentId
+{
+    private static readonly int[] Weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    private const string CheckCharacters = "10X98765432";
+
+    /// <summary>Computes the check character for the first 17 digits.</summary>
+    /// <param name="first17">The first 17 characters of the number (all digits).</param>
+    /// <returns>The check character, <c>0</c>–<c>9</c> or <c>X</c>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="first17"/> is not 17 digits.</exception>
+    public static char ComputeCheckCharacter(ReadOnlySpan<char> first17)
+    {
+        if (first17.Length != 17)
+        {
+            throw new ArgumentException($"Expected the first 17 digits of a resident ID, got {first17.Length} characters.", nameof(first17));
+        }
+
+        var sum = 0;
+        for (var i = 0; i < 17; i++)
+        {
+            var d = first17[i] - '0';
+            if ((uint)d > 9)
+            {
+                throw new ArgumentException($"Expected a digit at position {i + 1} of the resident ID.", nameof(first17));
+            }
+
+            sum += d * Weights[i];
+        }
+
+        return CheckCharacters[sum % 11];
+    }
+
+    /// <summary>Whether <paramref name="id"/> is 18 characters with a valid birth date and check character (<c>x</c> is accepted for <c>X</c>).</summary>
+    /// <param name="id">The candidate.</param>
+    /// <returns><see langword="true"/> when the number is valid.</returns>
+    public static bool IsValid(ReadOnlySpan<char> id) => Validate(id) is null;
+
+    /// <summary>Why <paramref name="id"/> is not a valid resident ID, or <see langword="null"/> when it is.</summary>
+    internal static string? Validate(ReadOnlySpan<char> id)
+    {
+        if (id.Length != 18)
+        {
+            return "expected 18 characters";
+        }
+
+        for (var i = 0; i < 17; i++)
+        {
+            if ((uint)(id[i] - '0') > 9)
+            {
+                return "expected 17 digits before the check character";
+            }
+        }
+
+        var year = Digits(id.Slice(6, 4));
+        var month = Digits(id.Slice(10, 2));
+        var day = Digits(id.Slice(12, 2));
+        if (year < 1800 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month))
+        {
+            return "invalid birth date";
+        }
+
+        var check = char.ToUpperInvariant(id[17]);
+        return check == ComputeCheckCharacter(id[..17]) ? null : "invalid check character (ISO 7064 MOD 11-2)";
+    }
+
+    private static int Digits(ReadOnlySpan<char> s)
+    {
+        var v = 0;
+        foreach (var c in s)
+        {
+            v = (v * 10) + (c - '0');
+        }
+
+        return v;
+    }
+}
+
+/// <summary>The Luhn (mod 10) check used by payment-card numbers.</summary>
+public static class Luhn
+{
+    /// <summary>Whether the digits in <paramref name="number"/> pass the Luhn check. Spaces and dashes are ignored; any other non-digit fails.</summary>
+    /// <param name="number">The candidate number.</param>
+    /// <returns><see langword="true"/> when it has at least two digits and passes.</returns>
+    public static bool IsValid(ReadOnlySpan<char> number)
+    {
+        var sum = 0;
+        var count = 0;
+        for (var i = number.Length - 1; i >= 0; i--)
+        {
+            var c = number[i];
+            if (c is ' ' or '-')
+            {
+                continue;
+            }
+
+            var d = c - '0';
+            if ((uint)d > 9)
+            {
+                return false;
+            }
+
+            if ((count & 1) == 1)
+            {
+                d *= 2;
+                if (d > 9)
+                {
+                    d -= 9;
+                }
+            }
+
+            sum += d;
+            count++;
+        }
+
+        return count >= 2 && sum % 10 == 0;
+    }
+}

@@ -1,0 +1,220 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace AiOps.Data.Pii;
+
+/// <summary>Regex recognisers (source-generated) with validation, overlap resolution and the four operators.</summary>
+internal sealed partial class PiiMasker : IPiiMasker
+{
+    private readonly byte[]? _hashKey;
+
+    public PiiMasker(byte[]? hashKey) => _hashKey = hashKey is { Length: > 0 } ? hashKey : null;
+
+    // Priority order: a resident ID beats a card number of the same digits, a mobile number beats a card number.
+    private static readonly (PiiKind Kind, Func<Regex> Regex)[] Recognizers =
+    [
+        (PiiKind.ChinaResidentId, ResidentIdRegex),
+        (PiiKind.ChinaMobile, MobileRegex),
+        (PiiKind.Email, EmailRegex),
+        (PiiKind.IPv4, IPv4Regex),
+        (PiiKind.BankCard, BankCardRegex),
+    ];
+
+    [GeneratedRegex(@"(?<![0-9A-Za-z])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}[01][0-9][0-3][0-9][0-9]{3}[0-9Xx](?![0-9A-Za-z])", RegexOptions.CultureInvariant)]
+    private static partial Regex ResidentIdRegex();
+
+    [GeneratedRegex(@"(?<![0-9+])(?:(?:\+|00)86[ -]?)?1[3-9][0-9]{9}(?![0-9])", RegexOptions.CultureInvariant)]
+    private static partial Regex MobileRegex();
+
+    [GeneratedRegex(@"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![A-Za-z0-9-])", RegexOptions.CultureInvariant)]
+    private static partial Regex EmailRegex();
+
+    [GeneratedRegex(@"(?<![0-9.])(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?!\.?[0-9])", RegexOptions.CultureInvariant)]
+    private static partial Regex IPv4Regex();
+
+    // 13–19 digits written solid or in groups (4-4-4-4[-1..4], Amex 4-6-5), so two neighbouring numbers are never glued into one.
+    [GeneratedRegex(@"(?<![0-9])(?:[0-9]{13,19}|[0-9]{4}(?:[ -][0-9]{4}){2,3}(?:[ -][0-9]{1,4})?|[0-9]{4}[ -][0-9]{6}[ -][0-9]{5})(?![0-9])", RegexOptions.CultureInvariant)]
+    private static partial Regex BankCardRegex();
+
+    public IReadOnlyList<PiiFinding> Scan(string text, PiiMaskingPolicy? policy = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Find(text, policy ?? PiiMaskingPolicy.Default);
+    }
+
+    public PiiMaskResult Mask(string text, PiiMaskingPolicy? policy = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        policy ??= PiiMaskingPolicy.Default;
+        if (policy.UsesHash && _hashKey is null)
+        {
+            throw new InvalidOperationException("The PII policy uses the Hash operator but no key is configured: set AiOpsDataOptions.PiiHashKey (at least 16 characters).");
+        }
+
+        var findings = Find(text, policy);
+        if (findings.Count == 0)
+        {
+            return new PiiMaskResult(text, findings);
+        }
+
+        var sb = new StringBuilder(text.Length);
+        var pos = 0;
+        foreach (var f in findings)
+        {
+            if (!f.Masked)
+            {
+                continue;
+            }
+
+            sb.Append(text, pos, f.Start - pos);
+            Apply(sb, f.Kind, text.AsSpan(f.Start, f.Length), policy);
+            pos = f.Start + f.Length;
+        }
+
+        sb.Append(text, pos, text.Length - pos);
+        return new PiiMaskResult(sb.ToString(), findings);
+    }
+
+    private static List<PiiFinding> Find(string text, PiiMaskingPolicy policy)
+    {
+        var found = new List<PiiFinding>();
+        if (text.Length < 7)
+        {
+            return found; // shorter than the shortest recognisable value (an IPv4 such as 1.1.1.1)
+        }
+
+        foreach (var (kind, regex) in Recognizers)
+        {
+            if (!policy.Covers(kind))
+            {
+                continue;
+            }
+
+            foreach (var m in regex().EnumerateMatches(text))
+            {
+                if (Overlaps(found, m.Index, m.Length))
+                {
+                    continue;
+                }
+
+                var value = text.AsSpan(m.Index, m.Length);
+                switch (kind)
+                {
+                    case PiiKind.ChinaResidentId:
+                        var problem = ChinaResidentId.Validate(value);
+                        // An invalid ID is reported and its span reserved, so no other recogniser masks it as something else.
+                        found.Add(new PiiFinding(kind, m.Index, m.Length, problem is null, problem));
+                        break;
+                    case PiiKind.BankCard:
+                        if (Luhn.IsValid(value))
+                        {
+                            found.Add(new PiiFinding(kind, m.Index, m.Length, true));
+                        }
+
+                        break;
+                    default:
+                        found.Add(new PiiFinding(kind, m.Index, m.Length, true));
+                        break;
+                }
+            }
+        }
+
+        found.Sort(static (a, b) => a.Start.CompareTo(b.Start));
+        return found;
+    }
+
+    private static bool Overlaps(List<PiiFinding> found, int start, int length)
+    {
+        foreach (var f in found)
+        {
+            if (start < f.Start + f.Length && f.Start < start + length)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void Apply(StringBuilder sb, PiiKind kind, ReadOnlySpan<char> value, PiiMaskingPolicy policy)
+    {
+        switch (policy.OperatorFor(kind))
+        {
+            case PiiOperator.Redact:
+                break;
+            case PiiOperator.Replace:
+                sb.Append(policy.Replacements.TryGetValue(kind, out var r) ? r : DefaultPlaceholder(kind));
+                break;
+            case PiiOperator.Hash:
+                sb.Append(HashValue(Normalize(kind, value)));
+                break;
+            default:
+                MaskValue(sb, kind, value);
+                break;
+        }
+    }
+
+    internal static string DefaultPlaceholder(PiiKind kind) => kind switch
+    {
+        PiiKind.ChinaMobile => "<CHINA_MOBILE>",
+        PiiKind.ChinaResidentId => "<CHINA_RESIDENT_ID>",
+        PiiKind.Email => "<EMAIL>",
+        PiiKind.BankCard => "<BANK_CARD>",
+        _ => "<IPV4>",
+    };
+
+    private static void MaskValue(StringBuilder sb, PiiKind kind, ReadOnlySpan<char> value)
+    {
+        switch (kind)
+        {
+            case PiiKind.ChinaMobile:
+                // Keep the +86 / 0086 prefix as written; the 11-digit number becomes 138****1234.
+                var number = value[^11..];
+                sb.Append(value[..^11]).Append(number[..3]).Append("****").Append(number[^4..]);
+                break;
+            case PiiKind.ChinaResidentId:
+                sb.Append(value[..6]).Append('*', 8).Append(value[^4..]);
+                break;
+            case PiiKind.Email:
+                var at = value.IndexOf('@');
+                sb.Append(value[0]).Append("***").Append(value[at..]);
+                break;
+            case PiiKind.BankCard:
+                Span<char> digits = stackalloc char[value.Length];
+                var n = 0;
+                foreach (var c in value)
+                {
+                    if (char.IsAsciiDigit(c))
+                    {
+                        digits[n++] = c;
+                    }
+                }
+
+                sb.Append('*', n - 4).Append(digits[(n - 4)..n]);
+                break;
+            default:
+                var second = value.IndexOf('.') + 1;
+                second += value[second..].IndexOf('.');
+                sb.Append(value[..second]).Append(".*.*");
+                break;
+        }
+    }
+
+    /// <summary>The canonical form hashed, so the same person hashes alike however the value was written.</summary>
+    private static string Normalize(PiiKind kind, ReadOnlySpan<char> value) => kind switch
+    {
+        PiiKind.ChinaMobile => value[^11..].ToString(),
+        PiiKind.ChinaResidentId => value.ToString().ToUpperInvariant(),
+        PiiKind.Email => value.ToString().ToLowerInvariant(),
+        PiiKind.BankCard => string.Concat(value.ToString().Where(char.IsAsciiDigit)),
+        _ => value.ToString(),
+    };
+
+    private string HashValue(string normalized)
+    {
+        Span<byte> mac = stackalloc byte[32];
+        HMACSHA256.HashData(_hashKey!, Encoding.UTF8.GetBytes(normalized), mac);
+        return Convert.ToHexStringLower(mac);
+    }
+}

@@ -1,0 +1,479 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AiOps.Data.Internal;
+using AiOps.Validation;
+
+namespace AiOps.Data.Quality;
+
+/// <summary>An immutable, named set of data-quality rules. Build one in code with <see cref="Create(string)"/> or load it from
+/// JSON or configuration with <see cref="FromJson(string)"/> / <see cref="FromDefinition(RuleSetDefinition)"/>.</summary>
+/// <example>
+/// <code>
+/// var rules = RuleSet.Create("training")
+///     .Key("id")
+///     .RowCount(min: 1000)
+///     .Column("id", c =&gt; c.NotNull().Unique())
+///     .Column("age", c =&gt; c.OfType(ColumnType.Integer).Between(0, 120))
+///     .Column("phone", c =&gt; c.Matches(@"^1[3-9]\d{9}$", mostly: 0.95))
+///     .Column("income", c =&gt; c.Completeness().MeanBetween(1_000, 100_000).NoOutliers())
+///     .Build();
+/// </code>
+/// </example>
+public sealed class RuleSet
+{
+    /// <summary>The default <c>mostly</c> of row rules: the field's accuracy target of 98 %.</summary>
+    public const double DefaultAccuracy = 0.98;
+
+    /// <summary>The default completeness target (and <c>mostly</c> of <c>not_null</c>): 99 %.</summary>
+    public const double DefaultCompleteness = 0.99;
+
+    internal RuleSet(string name, string? keyColumn, double defaultMostly, IReadOnlyList<DataRule> rules)
+    {
+        Name = name;
+        KeyColumn = keyColumn;
+        DefaultMostly = defaultMostly;
+        Rules = rules;
+    }
+
+    /// <summary>The rule set's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The column whose value identifies a row in failing-row samples, if any.</summary>
+    public string? KeyColumn { get; }
+
+    /// <summary>The <c>mostly</c> given to row rules that do not set one (and to the built-in <c>well_formed</c> rule).</summary>
+    public double DefaultMostly { get; }
+
+    /// <summary>The rules, in declaration order.</summary>
+    public IReadOnlyList<DataRule> Rules { get; }
+
+    /// <summary>Whether some rule needs a first pass over the data (outlier rules judge rows against the whole column).</summary>
+    public bool RequiresTwoPasses => Rules.OfType<RowRule>().Any(r => r.NeedsPrePass);
+
+    /// <summary>Starts a rule set.</summary>
+    /// <param name="name">The rule set's name.</param>
+    /// <returns>A builder.</returns>
+    public static RuleSetBuilder Create(string name) => new(name);
+
+    /// <summary>A rule set without rules: validating with it profiles the data (statistics, schema, malformed rows).</summary>
+    /// <param name="name">The name.</param>
+    /// <returns>The rule set.</returns>
+    public static RuleSet Empty(string name) => new RuleSetBuilder(name).Build();
+
+    /// <summary>Loads a rule set from JSON in the shape of <see cref="RuleSetDefinition"/>.</summary>
+    /// <param name="json">e.g. <c>{"name":"training","rules":[{"type":"between","column":"age","min":0,"max":120}]}</c>.</param>
+    /// <returns>The rule set.</returns>
+    /// <exception cref="ArgumentException">The JSON is not a valid rule set; the message names the bad rule and setting.</exception>
+    public static RuleSet FromJson(string json)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(json);
+        RuleSetDefinition? def;
+        try
+        {
+            def = JsonSerializer.Deserialize<RuleSetDefinition>(json, DefinitionJson);
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"Expected a rule set as JSON ({{\"name\":…,\"rules\":[…]}}): {e.Message}", nameof(json), e);
+        }
+
+        return FromDefinition(def ?? throw new ArgumentException("Expected a rule set object, got null.", nameof(json)));
+    }
+
+    internal static readonly JsonSerializerOptions DefinitionJson = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    /// <summary>Builds a rule set from its declarative form (JSON or a configuration section).</summary>
+    /// <param name="definition">The definition.</param>
+    /// <returns>The rule set.</returns>
+    /// <exception cref="ArgumentException">A rule is invalid; the message names it (<c>Rules[2]</c>) and the setting.</exception>
+    public static RuleSet FromDefinition(RuleSetDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var b = new RuleSetBuilder(definition.Name);
+        if (definition.KeyColumn is not null)
+        {
+            b.Key(definition.KeyColumn);
+        }
+
+        if (definition.DefaultMostly is { } dm)
+        {
+            b.DefaultMostly(dm);
+        }
+
+        for (var i = 0; i < definition.Rules.Count; i++)
+        {
+            var r = definition.Rules[i];
+            try
+            {
+                Add(b, r);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                throw new ArgumentException($"Rule set '{definition.Name}', Rules[{i}] (type '{r.Type}', column '{r.Column}'): {e.Message}", nameof(definition), e);
+            }
+        }
+
+        return b.Build();
+    }
+
+    private static void Add(RuleSetBuilder b, RuleDefinition r)
+    {
+        var type = (r.Type ?? string.Empty).Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal).ToLowerInvariant();
+        if (type == "rowcount")
+        {
+            b.RowCount(r.Min is { } mn ? (long)mn : null, r.Max is { } mx ? (long)mx : null, r.Severity);
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(r.Column))
+        {
+            throw new ArgumentException("Column is required for this rule type.");
+        }
+
+        var s = r.Severity;
+        var m = r.Mostly;
+        b.Column(r.Column, c => _ = type switch
+        {
+            "exists" => c.Exists(s),
+            "type" => c.OfType(r.DataType ?? throw new ArgumentException("DataType is required (String, Integer, Number, Boolean, Date)."), m, s),
+            "notnull" => c.NotNull(m, s),
+            "between" => c.Between(r.Min, r.Max, m, s),
+            "inset" => c.InSet(r.Values, m, s),
+            "notinset" => c.NotInSet(r.Values, m, s),
+            "regex" or "matches" => c.Matches(r.Pattern ?? throw new ArgumentException("Pattern is required."), m, s),
+            "length" => c.Length(r.Min is { } a ? (int)a : null, r.Max is { } z ? (int)z : null, m, s),
+            "unique" => c.Unique(m, s),
+            "uniqueapprox" => c.UniqueApprox(r.Max ?? 0.02, s),
+            "dateformat" => c.DateFormat(r.Format ?? throw new ArgumentException("Format is required (e.g. yyyy-MM-dd)."), m, s),
+            "mean" => c.MeanBetween(r.Min, r.Max, s),
+            "min" => c.MinBetween(r.Min, r.Max, s),
+            "max" => c.MaxBetween(r.Min, r.Max, s),
+            "stddev" or "stdev" => c.StdDevBetween(r.Min, r.Max, s),
+            "completeness" => c.Completeness(r.Min ?? DefaultCompleteness, s),
+            "outliers" => c.NoOutliers(r.Method ?? OutlierMethod.StdDev, r.K, m, s),
+            _ => throw new ArgumentException(
+                "Type must be one of exists, type, not_null, between, in_set, not_in_set, regex, length, unique, unique_approx, date_format, row_count, mean, min, max, stddev, completeness, outliers."),
+        });
+    }
+}
+
+/// <summary>Builds a <see cref="RuleSet"/>.</summary>
+public sealed class RuleSetBuilder
+{
+    private readonly string _name;
+    private readonly List<Func<double, DataRule>> _rules = [];
+    private string? _key;
+    private double _defaultMostly = RuleSet.DefaultAccuracy;
+
+    internal RuleSetBuilder(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        _name = name;
+    }
+
+    /// <summary>Names the column shown as the key of failing rows.</summary>
+    /// <param name="column">The key column.</param>
+    /// <returns>This builder.</returns>
+    public RuleSetBuilder Key(string column)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(column);
+        _key = column;
+        return this;
+    }
+
+    /// <summary>Sets the <c>mostly</c> of row rules that do not set one (default 0.98, the accuracy target).</summary>
+    /// <param name="mostly">A fraction in [0, 1].</param>
+    /// <returns>This builder.</returns>
+    public RuleSetBuilder DefaultMostly(double mostly)
+    {
+        if (double.IsNaN(mostly) || mostly is < 0 or > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(mostly), mostly, "DefaultMostly must be between 0 and 1.");
+        }
+
+        _defaultMostly = mostly;
+        return this;
+    }
+
+    /// <summary>Expects the number of rows read to lie in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    /// <param name="min">The least rows, or <see langword="null"/>.</param>
+    /// <param name="max">The most rows, or <see langword="null"/>.</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This builder.</returns>
+    public RuleSetBuilder RowCount(long? min = null, long? max = null, ValidationSeverity severity = ValidationSeverity.Error)
+    {
+        _rules.Add(_ => new RowCountRule(min, max, severity));
+        return this;
+    }
+
+    /// <summary>Adds rules on one column.</summary>
+    /// <param name="column">The column name.</param>
+    /// <param name="configure">Adds the rules.</param>
+    /// <returns>This builder.</returns>
+    public RuleSetBuilder Column(string column, Action<ColumnRules> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        configure(new ColumnRules(column, _rules));
+        return this;
+    }
+
+    /// <summary>Adds a custom check on whole rows (e.g. one column against another).</summary>
+    /// <param name="name">The rule's name in reports.</param>
+    /// <param name="predicate">Returns <see langword="true"/> for an acceptable row.</param>
+    /// <param name="mostly">The fraction of rows that must pass; default <see cref="DefaultMostly(double)"/>.</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This builder.</returns>
+    public RuleSetBuilder Row(string name, RowPredicate predicate, double? mostly = null, ValidationSeverity severity = ValidationSeverity.Error)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(predicate);
+        _rules.Add(d => new RowPredicateRule(name, predicate, mostly ?? d, severity));
+        return this;
+    }
+
+    /// <summary>Creates the rule set.</summary>
+    /// <returns>The immutable rule set.</returns>
+    public RuleSet Build() => new(_name, _key, _defaultMostly, _rules.Select(f => f(_defaultMostly)).ToArray());
+}
+
+/// <summary>Adds rules on one column. Row rules skip nulls (except <see cref="NotNull"/>) and take <c>mostly</c>, the fraction of
+/// evaluated values that must pass; by default the rule set's (0.98), and 0.99 for <see cref="NotNull"/>.</summary>
+public sealed class ColumnRules
+{
+    private readonly string _column;
+    private readonly List<Func<double, DataRule>> _rules;
+
+    internal ColumnRules(string column, List<Func<double, DataRule>> rules)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(column);
+        _column = column;
+        _rules = rules;
+    }
+
+    private ColumnRules Add(Func<double, DataRule> rule)
+    {
+        _ = rule(RuleSet.DefaultAccuracy); // validate the arguments now, where the caller wrote them
+        _rules.Add(rule);
+        return this;
+    }
+
+    /// <summary>Expects the column to exist.</summary>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This object.</returns>
+    public ColumnRules Exists(ValidationSeverity severity = ValidationSeverity.Error) => Add(_ => new ColumnExistsRule(_column, severity));
+
+    /// <summary>Expects values of <paramref name="type"/>.</summary>
+    /// <param name="type">The type.</param>
+    /// <param name="mostly">The fraction that must pass.</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This object.</returns>
+    public ColumnRules OfType(ColumnType type, double? mostly = null, ValidationSeverity severity = ValidationSeverity.Error) =>
+        Add(d => new TypeRule(_column, type, mostly ?? d, severity));
+
+    /// <summary>Expects values (not null); default <c>mostly</c> is the completeness target, 0.99.</summary>
+    /// <param name="mostly">The fraction that must pass.</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This object.</returns>
+    public ColumnRules NotNull(double? mostly = null, ValidationSeverity severity = ValidationSeverity.Error) =>
+        Add(_ => new NotNullRule(_column, mostly ?? RuleSet.DefaultCompleteness, severity));
+
+    /// <summary>Expects numbers in [<paramref name="min"/>, <paramref name="max"/>] (inclusive); text fails.</summary>
+    /// <param name="min">The lower bound, or <see langword="null"/>.</param>
+    /// <param name="max">The upper bound, or <see langword="null"/>.</param>
+    /// <param name="mostly">The fraction that must pass.</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This object.</returns>
+    public ColumnRules Between(double? min, double? max, double? mostly = null, ValidationSeverity severity = ValidationSeverity.Error) =>
+        Add(d => new BetweenRule(_column, min, max, mostly ?? d, severity));
+
+    /// <summary>Expects one of <paramref name="values"/> (exact, ordinal).</summary>
+    /// <param name="values">The allowed values.</param>
+    /// <param name="mostly">The fraction that must pass.</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This object.</returns>
+    public ColumnRules InSet(IEnumerable<string>? values, double? mostly = null, ValidationSeverity severity = ValidationSeverity.Error)
+    {
+        var list = values?.ToArray() ?? throw new ArgumentException($"Rule in_set on '{_column}': Values are required.", nameof(values));
+        return Add(d => new SetRule(_column, list, false, mostly ?? d, severity));
+    }
+
+    /// <summary>Expects none of <paramref name="values"/> (exact, ordinal).</summary>
+    /// <param name="values">The forbidden values.</param>
+    /// <param name="mostly">The fraction that must pass.</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This object.</returns>
+    public ColumnRules NotInSet(IEnumerable<string>? values, double? mostly = null, ValidationSeverity severity = ValidationSeverity.Error)
+    {
+        var list = values?.ToArray() ?? throw new ArgumentException($"Rule not_in_set on '{_column}': Values are required.", nameof(values));
+        return Add(d => new SetRule(_column, list, true, mostly ?? d, severity));
+    }
+
+    /// <summary>Expects values matching a .NET regular expression (anchor it with <c>^…$</c> to match the whole value).</summary>
+    /// <param name="pattern">The pattern.</param>
+    /// <param name="mostly">The fraction that must pass.</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This object.</returns>
+    public ColumnRules Matches(string pattern, double? mostly = null, ValidationSeverity severity = ValidationSeverity.Error)
+    {
+        var rule = new RegexRule(_column, pattern, RuleSet.DefaultAccuracy, severity); // compile once
+        return Add(d => mostly is null && d == RuleSet.DefaultAccuracy ? rule : new RegexRule(_column, pattern, mostly ?? d, severity));
+    }
+
+    /// <summary>Expects a length in characters in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    /// <param name="min">The shortest, or <see langword="null"/>.</param>
+    /// <param name="max">The longest, or <see langword="null"/>.</param>
+    /// <param name="mostly">The fraction that must pass.</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This object.</returns>
+    public ColumnRules Length(int? min, int? max, double? mostly = null, ValidationSeverity severity = ValidationSeverity.Error) =>
+        Add(d => new LengthRule(_column, min, max, mostly ?? d, severity));
+
+    /// <summary>Expects each value once (exact; every later duplicate fails with its line). Memory grows with the distinct values:
+    /// for huge data use <see cref="UniqueApprox"/>.</summary>
+    /// <param name="mostly">The fraction that must pass.</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This object.</returns>
+    public ColumnRules Unique(double? mostly = null, ValidationSeverity severity = ValidationSeverity.Error) =>
+        Add(d => new UniqueRule(_column, mostly ?? d, severity));
+
+    /// <summary>Expects at most <paramref name="maxDuplicateFraction"/> duplicates, judged on a HyperLogLog estimate in fixed memory.</summary>
+    /// <param name="maxDuplicateFraction">The share of non-null values allowed to be duplicates (default 0.02).</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This object.</returns>
+    public ColumnRules UniqueApprox(double maxDuplicateFraction = 0.02, ValidationSeverity severity = ValidationSeverity.Error) =>
+        Add(_ => new ApproxUniqueRule(_column, maxDuplicateFraction, severity));
+
+    /// <summary>Expects dates in an exact .NET format (<c>yyyy-MM-dd</c> takes a fast path).</summary>
+    /// <param name="format">The format.</param>
+    /// <param name="mostly">The fraction that must pass.</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This object.</returns>
+    public ColumnRules DateFormat(string format, double? mostly = null, ValidationSeverity severity = ValidationSeverity.Error) =>
+        Add(d => new DateFormatRule(_column, format, mostly ?? d, severity));
+
+    /// <summary>Expects the column's mean in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    /// <param name="min">The lower bound, or <see langword="null"/>.</param>
+    /// <param name="max">The upper bound, or <see langword="null"/>.</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This object.</returns>
+    public ColumnRules MeanBetween(double? min, double? max, ValidationSeverity severity = ValidationSeverity.Error) =>
+        Add(_ => new ColumnStatisticRule(_column, ColumnStatistic.Mean, min, max, severity));
+
+    /// <summary>Expects the column's minimum in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    /// <param name="min">The lower bound, or <see langword="null"/>.</param>
+    /// <param name="max">The upper bound, or <see langword="null"/>.</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This object.</returns>
+    public ColumnRules MinBetween(double? min, double? max, ValidationSeverity severity = ValidationSeverity.Error) =>
+        Add(_ => new ColumnStatisticRule(_column, ColumnStatistic.Min, min, max, severity));
+
+    /// <summary>Expects the column's maximum in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    /// <param name="min">The lower bound, or <see langword="null"/>.</param>
+    /// <param name="max">The upper bound, or <see langword="null"/>.</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This object.</returns>
+    public ColumnRules MaxBetween(double? min, double? max, ValidationSeverity severity = ValidationSeverity.Error) =>
+        Add(_ => new ColumnStatisticRule(_column, ColumnStatistic.Max, min, max, severity));
+
+    /// <summary>Expects the column's sample standard deviation in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    /// <param name="min">The lower bound, or <see langword="null"/>.</param>
+    /// <param name="max">The upper bound, or <see langword="null"/>.</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This object.</returns>
+    public ColumnRules StdDevBetween(double? min, double? max, ValidationSeverity severity = ValidationSeverity.Error) =>
+        Add(_ => new ColumnStatisticRule(_column, ColumnStatistic.StdDev, min, max, severity));
+
+    /// <summary>Expects at least <paramref name="minimum"/> of the values to be non-null (default 0.99).</summary>
+    /// <param name="minimum">The least share of non-null values.</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This object.</returns>
+    public ColumnRules Completeness(double minimum = RuleSet.DefaultCompleteness, ValidationSeverity severity = ValidationSeverity.Error) =>
+        Add(_ => new CompletenessRule(_column, minimum, severity));
+
+    /// <summary>Expects no numbers beyond k·σ of the mean (<see cref="OutlierMethod.StdDev"/>, k = 3) or k·IQR outside the quartiles
+    /// (<see cref="OutlierMethod.Iqr"/>, k = 1.5). Needs two passes, so the source must be re-readable.</summary>
+    /// <param name="method">The method.</param>
+    /// <param name="k">The multiplier; <see langword="null"/> for the method's default.</param>
+    /// <param name="mostly">The fraction that must pass.</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This object.</returns>
+    public ColumnRules NoOutliers(OutlierMethod method = OutlierMethod.StdDev, double? k = null, double? mostly = null, ValidationSeverity severity = ValidationSeverity.Error) =>
+        Add(d => new OutlierRule(_column, method, k ?? (method == OutlierMethod.StdDev ? 3 : 1.5), mostly ?? d, severity));
+
+    /// <summary>Adds a custom check on each non-null value.</summary>
+    /// <param name="name">The rule's kind in reports.</param>
+    /// <param name="predicate">Returns <see langword="true"/> for an acceptable value.</param>
+    /// <param name="mostly">The fraction that must pass.</param>
+    /// <param name="severity">What a failure means.</param>
+    /// <returns>This object.</returns>
+    public ColumnRules Must(string name, FieldPredicate predicate, double? mostly = null, ValidationSeverity severity = ValidationSeverity.Error)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(predicate);
+        return Add(d => new FieldPredicateRule(_column, name, predicate, mostly ?? d, severity));
+    }
+}
+
+/// <summary>The declarative form of a rule set, for JSON files and configuration sections.</summary>
+[JsonObjectCreationHandling(JsonObjectCreationHandling.Populate)]
+public sealed class RuleSetDefinition
+{
+    /// <summary>The rule set's name.</summary>
+    public string Name { get; set; } = "default";
+
+    /// <summary>The key column shown in failing-row samples.</summary>
+    public string? KeyColumn { get; set; }
+
+    /// <summary>The default <c>mostly</c> of row rules (0.98 when unset).</summary>
+    public double? DefaultMostly { get; set; }
+
+    /// <summary>The rules.</summary>
+    public IList<RuleDefinition> Rules { get; } = new List<RuleDefinition>();
+}
+
+/// <summary>One rule in declarative form. <see cref="Type"/> picks the rule; the other settings apply as the rule needs them.</summary>
+[JsonObjectCreationHandling(JsonObjectCreationHandling.Populate)]
+public sealed class RuleDefinition
+{
+    /// <summary>exists, type, not_null, between, in_set, not_in_set, regex, length, unique, unique_approx, date_format, row_count, mean, min,
+    /// max, stddev, completeness or outliers.</summary>
+    public string Type { get; set; } = string.Empty;
+
+    /// <summary>The column (all rules but row_count).</summary>
+    public string? Column { get; set; }
+
+    /// <summary>For row rules, the fraction of values that must pass.</summary>
+    public double? Mostly { get; set; }
+
+    /// <summary>What a failure means (default Error).</summary>
+    public ValidationSeverity Severity { get; set; } = ValidationSeverity.Error;
+
+    /// <summary>The lower bound (between, length, row_count, mean/min/max/stddev; the minimum of completeness).</summary>
+    public double? Min { get; set; }
+
+    /// <summary>The upper bound (between, length, row_count, mean/min/max/stddev; the duplicate fraction of unique_approx).</summary>
+    public double? Max { get; set; }
+
+    /// <summary>The values of in_set / not_in_set.</summary>
+    public IList<string> Values { get; } = new List<string>();
+
+    /// <summary>The regular expression of regex.</summary>
+    public string? Pattern { get; set; }
+
+    /// <summary>The date format of date_format.</summary>
+    public string? Format { get; set; }
+
+    /// <summary>The type of type.</summary>
+    public ColumnType? DataType { get; set; }
+
+    /// <summary>The outlier method (StdDev or Iqr).</summary>
+    public OutlierMethod? Method { get; set; }
+
+    /// <summary>The outlier multiplier.</summary>
+    public double? K { get; set; }
+}

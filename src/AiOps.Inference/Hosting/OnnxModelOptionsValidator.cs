@@ -1,0 +1,169 @@
+using Microsoft.Extensions.Options;
+
+namespace AiOps.Inference.Hosting;
+
+/// <summary>A model registered with <c>AddOnnxModel</c>.</summary>
+internal sealed class OnnxModelRegistration(string name)
+{
+    public string Name { get; } = name;
+}
+
+/// <summary>Validates <see cref="OnnxModelOptions"/> of registered models at start-up, naming the bad setting.</summary>
+internal sealed class OnnxModelOptionsValidator(IEnumerable<OnnxModelRegistration> registrations) : IValidateOptions<OnnxModelOptions>
+{
+    private readonly HashSet<string> _models = new(registrations.Select(r => r.Name), StringComparer.Ordinal);
+
+    public ValidateOptionsResult Validate(string? name, OnnxModelOptions options)
+    {
+        if (name is null || !_models.Contains(name))
+        {
+            return ValidateOptionsResult.Skip;
+        }
+
+        var prefix = $"AiOps:Models:{name}:";
+        var errors = Validate(options, prefix);
+        var declared = new List<(OnnxModelVersionOptions Version, string At)>();
+        if (!string.IsNullOrWhiteSpace(options.Path))
+        {
+            declared.Add((options.AllVersions()[0], prefix));
+        }
+
+        for (var i = 0; i < options.Versions.Count; i++)
+        {
+            declared.Add((options.Versions[i], $"{prefix}Versions:{i}:"));
+        }
+
+        if (declared.Count == 0)
+        {
+            errors.Add($"{prefix}Versions is empty; expected at least one version with a Path (or set {prefix}Path).");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (v, at) in declared)
+        {
+            if (v is null)
+            {
+                errors.Add($"{at} is null; expected a version with a Version and a Path.");
+                continue;
+            }
+
+            if (!ModelVersion.IsValid(v.Version, out var versionError))
+            {
+                errors.Add($"{at}Version: {versionError}");
+            }
+            else if (!seen.Add(v.Version!))
+            {
+                errors.Add($"{at}Version '{v.Version}' is declared twice; expected each version once.");
+            }
+
+            if (string.IsNullOrWhiteSpace(v.Path))
+            {
+                errors.Add($"{at}Path is empty; expected the path of the version's .onnx file.");
+            }
+
+            if (v.ExpectedSha256 is not null && !IsSha256(v.ExpectedSha256) && !ReferenceEquals(at, prefix))
+            {
+                errors.Add($"{at}ExpectedSha256 is '{v.ExpectedSha256}'; expected 64 hexadecimal characters.");
+            }
+        }
+
+        if (options.DefaultVersion is { } defaultVersion && !seen.Contains(defaultVersion))
+        {
+            errors.Add($"{prefix}DefaultVersion is '{defaultVersion}'; expected one of the declared versions ({string.Join(", ", seen)}).");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>Checks the runner settings; each message names the setting, the value and what is expected.</summary>
+    public static List<string> Validate(OnnxRunnerOptions options, string prefix = "")
+    {
+        var errors = new List<string>();
+        if (options.ExecutionProviders.Distinct().Count() != options.ExecutionProviders.Count)
+        {
+            errors.Add($"{prefix}ExecutionProviders lists a provider twice ({string.Join(", ", options.ExecutionProviders)}); expected each at most once.");
+        }
+
+        if (options.RequireGpu && options.ExecutionProviders.Count > 0 && !options.ExecutionProviders.Contains(OnnxExecutionProvider.Cuda))
+        {
+            errors.Add($"{prefix}RequireGpu is true but ExecutionProviders ({string.Join(", ", options.ExecutionProviders)}) does not list Cuda; expected Cuda in the list.");
+        }
+
+        if (options.Cuda is null)
+        {
+            errors.Add($"{prefix}Cuda is null; expected CUDA settings (leave it unset for the defaults).");
+        }
+        else
+        {
+            if (options.Cuda.DeviceId < 0)
+            {
+                errors.Add($"{prefix}Cuda:DeviceId is {options.Cuda.DeviceId}; expected 0 or more.");
+            }
+
+            if (options.Cuda.GpuMemoryLimitBytes is <= 0)
+            {
+                errors.Add($"{prefix}Cuda:GpuMemoryLimitBytes is {options.Cuda.GpuMemoryLimitBytes}; expected a positive number of bytes or no limit.");
+            }
+        }
+
+        if (options.IntraOpNumThreads < 0)
+        {
+            errors.Add($"{prefix}IntraOpNumThreads is {options.IntraOpNumThreads}; expected 0 (ONNX Runtime decides) or more.");
+        }
+
+        if (options.InterOpNumThreads < 0)
+        {
+            errors.Add($"{prefix}InterOpNumThreads is {options.InterOpNumThreads}; expected 0 (ONNX Runtime decides) or more.");
+        }
+
+        if (options.Batching is null)
+        {
+            errors.Add($"{prefix}Batching is null; expected batching settings (leave it unset for the defaults).");
+        }
+        else
+        {
+            if (options.Batching.MaxBatchSize < 1)
+            {
+                errors.Add($"{prefix}Batching:MaxBatchSize is {options.Batching.MaxBatchSize}; expected 1 or more.");
+            }
+
+            if (options.Batching.MaxQueueDelay < TimeSpan.Zero || options.Batching.MaxQueueDelay > TimeSpan.FromSeconds(10))
+            {
+                errors.Add($"{prefix}Batching:MaxQueueDelay is {options.Batching.MaxQueueDelay}; expected between 0 and 10 seconds.");
+            }
+        }
+
+        if (options.MaxQueueLength < 1)
+        {
+            errors.Add($"{prefix}MaxQueueLength is {options.MaxQueueLength}; expected 1 or more.");
+        }
+
+        if (options.CallTimeout is { } timeout && timeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{prefix}CallTimeout is {timeout}; expected a positive duration or no timeout.");
+        }
+
+        if (options.WarmUpIterations < 0)
+        {
+            errors.Add($"{prefix}WarmUpIterations is {options.WarmUpIterations}; expected 0 (no warm-up) or more.");
+        }
+
+        if (options.ReloadDebounce < TimeSpan.Zero)
+        {
+            errors.Add($"{prefix}ReloadDebounce is {options.ReloadDebounce}; expected 0 or more.");
+        }
+
+        if (options.ExpectedSha256 is not null && !IsSha256(options.ExpectedSha256))
+        {
+            errors.Add($"{prefix}ExpectedSha256 is '{options.ExpectedSha256}'; expected 64 hexadecimal characters.");
+        }
+
+        return errors;
+    }
+
+    private static bool IsSha256(string value)
+    {
+        var trimmed = value.Trim();
+        return trimmed.Length == 64 && trimmed.All(char.IsAsciiHexDigit);
+    }
+}

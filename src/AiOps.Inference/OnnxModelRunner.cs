@@ -1,0 +1,559 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using AiOps.Inference.Diagnostics;
+using AiOps.Inference.Hosting;
+using AiOps.Inference.Sessions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
+
+namespace AiOps.Inference;
+
+/// <summary>
+/// Runs one version of an ONNX model with ONNX Runtime behind <see cref="IModelRunner"/>: validates inputs against the
+/// model's signature before native code runs, passes caller memory to ONNX Runtime without copying, bounds the number
+/// of queued calls, optionally micro-batches concurrent calls, honours cancellation and a per-call timeout (terminating
+/// a run in flight), reports readiness and the execution provider, and hot-swaps the model file without failing calls.
+/// </summary>
+/// <remarks>
+/// Through DI, runners are created by <c>services.AddAiOpsInference().AddOnnxModel(...)</c> and loaded at host start.
+/// Without DI (a console tool, a benchmark):
+/// <code>
+/// await using var runner = await OnnxModelRunner.CreateAsync(new ModelKey("fraud", "1"), "fraud.onnx",
+///     new OnnxRunnerOptions { ExecutionProviders = { OnnxExecutionProvider.Cpu } });
+/// var response = await runner.RunAsync(new ModelRequest(ModelTensor.Create("features", features, 1, 4)));
+/// </code>
+/// </remarks>
+public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, IDisposable
+{
+    private const int RunOptionsPoolSize = 64;
+    private static readonly ModelMetadata s_noMetadata = new([], []);
+
+    private readonly OnnxRunnerOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly InferenceMetrics? _ownedMetrics;
+    private readonly RunnerInstruments _instruments;
+    private readonly ExecutionProviderReporter _reporter;
+    private readonly SemaphoreSlim _loadLock = new(1, 1);
+    private readonly RunOptions _sharedRunOptions = new();
+    private readonly ConcurrentQueue<RunOptions> _runOptionsPool = new();
+    private readonly Lock _watchLock = new();
+    private LoadedSession? _current;
+    private ModelRunnerStatus _status = new(ModelReadiness.NotReady, null, "Loading and warming up.");
+    private Exception? _loadError;
+    private string? _reloadFailure;
+    private string _path;
+    private string? _expectedSha256;
+    private int _pending;
+    private FileSystemWatcher? _watcher;
+    private ITimer? _debounce;
+    private bool _warnedNotBatchable;
+    private int _disposed;
+
+    internal OnnxModelRunner(
+        ModelKey key,
+        string path,
+        OnnxRunnerOptions options,
+        ILogger logger,
+        InferenceMetrics metrics,
+        bool ownsMetrics,
+        ExecutionProviderReporter reporter,
+        TimeProvider timeProvider)
+    {
+        Key = key;
+        _path = path;
+        _options = new OnnxRunnerOptions();
+        _options.CopyFrom(options);
+        _expectedSha256 = options.ExpectedSha256;
+        _logger = logger;
+        _time = timeProvider;
+        _ownedMetrics = ownsMetrics ? metrics : null;
+        _instruments = new RunnerInstruments(metrics, key);
+        _reporter = reporter;
+    }
+
+    /// <inheritdoc />
+    public ModelKey Key { get; }
+
+    /// <inheritdoc />
+    /// <remarks>Empty until the model has loaded.</remarks>
+    public ModelMetadata Metadata => Volatile.Read(ref _current)?.Metadata ?? s_noMetadata;
+
+    /// <inheritdoc />
+    public ModelRunnerStatus Status => Volatile.Read(ref _status);
+
+    /// <summary>The path of the model file being served (or to be loaded).</summary>
+    public string ModelPath => Volatile.Read(ref _path);
+
+    /// <summary>The SHA-256 (lower-case hex) of the file being served; <see langword="null"/> until loaded.</summary>
+    public string? Sha256 => Volatile.Read(ref _current)?.Sha256;
+
+    /// <summary>The execution provider in use (<c>CUDA</c> or <c>CPU</c>); <see langword="null"/> until loaded.</summary>
+    public string? ExecutionProvider => Volatile.Read(ref _current)?.ExecutionProvider;
+
+    /// <summary>Why a preferred execution provider was not used (the exact error); <see langword="null"/> when none was skipped.</summary>
+    public string? ExecutionProviderFallbackReason => Volatile.Read(ref _current)?.FallbackReason;
+
+    /// <summary>When the file being served was loaded; <see langword="null"/> until loaded.</summary>
+    public DateTimeOffset? LoadedAt => Volatile.Read(ref _current)?.LoadedAt;
+
+    /// <summary>Why the last reload failed (the previous file keeps serving); <see langword="null"/> after a successful load.</summary>
+    public string? LastReloadFailure => Volatile.Read(ref _reloadFailure);
+
+    /// <summary>Whether calls are micro-batched (batching enabled and the model has a named dynamic batch dimension).</summary>
+    public bool IsBatching => _batcher is not null && (Volatile.Read(ref _current)?.IsBatchable ?? false);
+
+    /// <summary>Calls queued or running now.</summary>
+    public int PendingCalls => Volatile.Read(ref _pending);
+
+    /// <summary>Test hook: runs on the thread that is about to call ONNX Runtime (after validation, queueing and batching).</summary>
+    internal Action? BeforeRun { get; set; }
+
+    /// <summary>Test hook: raised after each reload attempt with its failure, or <see langword="null"/> on success.</summary>
+    internal event Action<Exception?>? ReloadCompleted;
+
+    /// <summary>Test hook: raised after a change of the watched file armed the debounce timer.</summary>
+    internal event Action? WatchedFileChanged;
+
+    /// <summary>The session being served (tests check disposal of swapped-out sessions through it).</summary>
+    internal LoadedSession? CurrentSession => Volatile.Read(ref _current);
+
+    /// <summary>
+    /// Loads <paramref name="path"/>, warms it up and returns a ready runner (the quick-start path, no DI needed).
+    /// Dispose it with <c>await using</c>.
+    /// </summary>
+    /// <param name="key">The model name and version the runner serves (used in errors, logs and metric tags).</param>
+    /// <param name="path">The <c>.onnx</c> file.</param>
+    /// <param name="options">Runner settings; <see langword="null"/> for the defaults (CUDA then CPU, no batching).</param>
+    /// <param name="loggerFactory">Where logs go; <see langword="null"/> for none.</param>
+    /// <param name="meterFactory">Where the <c>AiOps.Inference</c> meter comes from; <see langword="null"/> for a private meter.</param>
+    /// <param name="timeProvider">The clock; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <returns>The loaded runner.</returns>
+    /// <exception cref="ArgumentException">An option is out of range (the message names it).</exception>
+    /// <exception cref="ModelLoadException">The file is missing, corrupt, has another SHA-256 than pinned, or fails warm-up.</exception>
+    /// <exception cref="ExecutionProviderUnavailableException">CUDA is mandatory (<see cref="OnnxRunnerOptions.RequireGpu"/>) and cannot be used.</exception>
+    public static async Task<OnnxModelRunner> CreateAsync(
+        ModelKey key,
+        string path,
+        OnnxRunnerOptions? options = null,
+        ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null,
+        TimeProvider? timeProvider = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        options ??= new OnnxRunnerOptions();
+        var errors = OnnxModelOptionsValidator.Validate(options);
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException($"Invalid options for {key}: {string.Join(" ", errors)}", nameof(options));
+        }
+
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<OnnxModelRunner>();
+        var metrics = new InferenceMetrics(meterFactory);
+        var runner = new OnnxModelRunner(key, path, options, logger, metrics, ownsMetrics: true, ExecutionProviderReporter.Shared, timeProvider ?? TimeProvider.System);
+        try
+        {
+            await runner.LoadAsync(cancellationToken).ConfigureAwait(false);
+            return runner;
+        }
+        catch
+        {
+            await runner.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<ModelResponse> RunAsync(ModelRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var started = _time.GetTimestamp();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            _instruments.Completed(Outcomes.Cancelled, 0);
+            return ValueTask.FromCanceled<ModelResponse>(cancellationToken);
+        }
+
+        var session = AcquireSession();
+        ModelTensor[] inputs;
+        try
+        {
+            inputs = session.Bind(request, Key, _options.AllowNonFiniteInputs);
+        }
+        catch (ModelInputException)
+        {
+            session.Release();
+            _instruments.Completed(Outcomes.BadInput, _time.GetElapsedTime(started).TotalSeconds);
+            throw;
+        }
+
+        if (Interlocked.Increment(ref _pending) > _options.MaxQueueLength)
+        {
+            Interlocked.Decrement(ref _pending);
+            session.Release();
+            _instruments.Rejected();
+            throw new ModelRejectedException(
+                $"{Key} already has {_options.MaxQueueLength} calls queued or running (MaxQueueLength); retry later.")
+            { Key = Key };
+        }
+
+        _instruments.InFlight(1);
+        if (_batcher is not null && session.IsBatchable)
+        {
+            // The batch worker takes its own reference to whichever session is current when the batch runs.
+            session.Release();
+            return EnqueueBatched(inputs, started, cancellationToken);
+        }
+
+        try
+        {
+            return new ValueTask<ModelResponse>(RunDirect(session, inputs, started, cancellationToken));
+        }
+        finally
+        {
+            session.Release();
+            Interlocked.Decrement(ref _pending);
+            _instruments.InFlight(-1);
+        }
+    }
+
+    /// <summary>
+    /// Hot swap: loads the model file (the same path, re-read, or a new one) into a new session, warms it up, switches
+    /// to it atomically and disposes the previous session once the calls using it have finished. Calls never fail
+    /// because of a swap. When the load fails the previous file keeps serving, <see cref="LastReloadFailure"/> and
+    /// <see cref="Status"/> say why, and the exception is thrown.
+    /// </summary>
+    /// <param name="path">The new file; <see langword="null"/> to re-read the current one.</param>
+    /// <param name="expectedSha256">
+    /// The SHA-256 the file must have. When <paramref name="path"/> is <see langword="null"/> and this is
+    /// <see langword="null"/>, the hash pinned so far (if any) still applies.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the load (the previous file keeps serving).</param>
+    /// <returns>A task that completes when the new file serves.</returns>
+    /// <exception cref="ModelLoadException">The file is missing, corrupt, fails the hash check or fails warm-up.</exception>
+    /// <exception cref="ExecutionProviderUnavailableException">CUDA is mandatory and cannot be used.</exception>
+    public async Task ReloadAsync(string? path = null, string? expectedSha256 = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        await _loadLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var newPath = path ?? ModelPath;
+            var pinned = path is null ? expectedSha256 ?? _expectedSha256 : expectedSha256;
+            LoadedSession loaded;
+            try
+            {
+                loaded = await Task.Run(() => SessionLoader.Load(Key, newPath, pinned, _options, _reporter, _logger, _time, cancellationToken), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ModelLoadException or ExecutionProviderUnavailableException)
+            {
+                if (Volatile.Read(ref _current) is { } serving)
+                {
+                    Volatile.Write(ref _reloadFailure, e.Message);
+                    Log.ReloadFailed(_logger, e, Key, serving.Sha256, e.Message);
+                }
+                else
+                {
+                    _loadError = e;
+                    Log.LoadFailed(_logger, e, Key, e.Message);
+                }
+
+                UpdateStatus();
+                ReloadCompleted?.Invoke(e);
+                throw;
+            }
+
+            Volatile.Write(ref _path, newPath);
+            _expectedSha256 = pinned;
+            Volatile.Write(ref _reloadFailure, null);
+            _loadError = null;
+            Install(loaded);
+            Log.Swapped(_logger, Key, newPath, loaded.Sha256);
+            ReloadCompleted?.Invoke(null);
+        }
+        finally
+        {
+            _loadLock.Release();
+        }
+    }
+
+    /// <summary>Stops the batch worker (queued calls fail with <see cref="ModelNotReadyException"/>) and releases the session once in-flight calls finish.</summary>
+    /// <returns>A task that completes when the worker has stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        lock (_watchLock)
+        {
+            _watcher?.Dispose();
+            _watcher = null;
+            _debounce?.Dispose();
+            _debounce = null;
+        }
+
+        await StopBatcherAsync().ConfigureAwait(false);
+        Interlocked.Exchange(ref _current, null)?.Release();
+        UpdateStatus();
+        while (_runOptionsPool.TryDequeue(out var runOptions))
+        {
+            runOptions.Dispose();
+        }
+
+        _sharedRunOptions.Dispose();
+        _ownedMetrics?.Dispose();
+        _loadLock.Dispose();
+    }
+
+    /// <summary>Synchronous <see cref="DisposeAsync"/> (for containers and <c>using</c>).</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>The first load (at host start or in <see cref="CreateAsync"/>).</summary>
+    internal async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        await _loadLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            LoadedSession loaded;
+            try
+            {
+                loaded = await Task.Run(() => SessionLoader.Load(Key, ModelPath, _expectedSha256, _options, _reporter, _logger, _time, cancellationToken), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ModelLoadException or ExecutionProviderUnavailableException)
+            {
+                _loadError = e;
+                Log.LoadFailed(_logger, e, Key, e.Message);
+                UpdateStatus();
+                throw;
+            }
+
+            _loadError = null;
+            Install(loaded);
+        }
+        finally
+        {
+            _loadLock.Release();
+        }
+    }
+
+    private void Install(LoadedSession loaded)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            loaded.Release();
+            return;
+        }
+
+        Interlocked.Exchange(ref _current, loaded)?.Release();
+        if (_options.Batching.Enabled)
+        {
+            if (loaded.IsBatchable)
+            {
+                StartBatcher();
+            }
+            else if (!_warnedNotBatchable)
+            {
+                _warnedNotBatchable = true;
+                Log.NotBatchable(_logger, Key, $"inputs {loaded.DescribeInputs()} do not all start with the same named dynamic dimension as the outputs");
+            }
+        }
+
+        if (_options.WatchFile)
+        {
+            StartWatching();
+        }
+
+        UpdateStatus();
+    }
+
+    private void UpdateStatus()
+    {
+        var current = Volatile.Read(ref _current);
+        ModelRunnerStatus status;
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            status = new ModelRunnerStatus(ModelReadiness.Failed, null, $"{Key} has been disposed.");
+        }
+        else if (current is null)
+        {
+            status = _loadError is null
+                ? new ModelRunnerStatus(ModelReadiness.NotReady, null, "Loading and warming up.")
+                : new ModelRunnerStatus(ModelReadiness.Failed, null, _loadError.Message);
+        }
+        else if (Volatile.Read(ref _reloadFailure) is { } failure)
+        {
+            status = new ModelRunnerStatus(ModelReadiness.Degraded, current.ExecutionProvider, $"Reload failed: {failure} Still serving '{current.Path}' (sha256 {current.Sha256}).");
+        }
+        else if (current.FallbackReason is { } reason)
+        {
+            status = new ModelRunnerStatus(ModelReadiness.Degraded, current.ExecutionProvider, $"Running on {current.ExecutionProvider} because {reason}");
+        }
+        else
+        {
+            status = new ModelRunnerStatus(ModelReadiness.Ready, current.ExecutionProvider, null);
+        }
+
+        Volatile.Write(ref _status, status);
+    }
+
+    private LoadedSession AcquireSession()
+    {
+        while (true)
+        {
+            var session = Volatile.Read(ref _current);
+            if (session is null)
+            {
+                _instruments.Rejected();
+                var status = Status;
+                throw new ModelNotReadyException($"{Key} is not ready ({status.Readiness}): {status.Reason}", _loadError) { Key = Key };
+            }
+
+            if (session.TryAcquire())
+            {
+                return session;
+            }
+
+            // That session was swapped out and drained between the read and the acquire; the new one is already installed.
+        }
+    }
+
+    private ModelResponse RunDirect(LoadedSession session, ModelTensor[] inputs, long started, CancellationToken cancellationToken)
+    {
+        CancellationTokenSource? timeoutSource = null;
+        ITimer? timer = null;
+        var token = cancellationToken;
+        if (_options.CallTimeout is { } timeout)
+        {
+            timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timer = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), timeoutSource, timeout, Timeout.InfiniteTimeSpan);
+            token = timeoutSource.Token;
+        }
+
+        var runOptions = _sharedRunOptions;
+        CancellationTokenRegistration registration = default;
+        var outcome = Outcomes.Error;
+        try
+        {
+            if (token.CanBeCanceled)
+            {
+                runOptions = RentRunOptions();
+
+                // Cancelling (or the timeout) sets the terminate flag; ONNX Runtime stops the run between operators.
+                registration = token.UnsafeRegister(static s => ((RunOptions)s!).Terminate = true, runOptions);
+            }
+
+            BeforeRun?.Invoke();
+            var outputs = session.Run(inputs, runOptions);
+            _instruments.Batch(inputs.Length > 0 && inputs[0].Rank > 0 ? inputs[0].Shape[0] : 1);
+            outcome = Outcomes.Ok;
+            return new ModelResponse(Key, outputs);
+        }
+        catch (Exception e) when (token.IsCancellationRequested && e is OnnxRuntimeException or OperationCanceledException)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                outcome = Outcomes.Cancelled;
+                throw new OperationCanceledException($"The call to {Key} was cancelled.", e, cancellationToken);
+            }
+
+            outcome = Outcomes.Timeout;
+            throw new OperationCanceledException($"The call to {Key} timed out after {_options.CallTimeout} (CallTimeout).", e, token);
+        }
+        finally
+        {
+            if (!ReferenceEquals(runOptions, _sharedRunOptions))
+            {
+                // Disposing the registration waits for a running callback, so the flag cannot be set after the reset below.
+                registration.Dispose();
+                ReturnRunOptions(runOptions);
+            }
+
+            timer?.Dispose();
+            timeoutSource?.Dispose();
+            _instruments.Completed(outcome, _time.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    private RunOptions RentRunOptions() => _runOptionsPool.TryDequeue(out var runOptions) ? runOptions : new RunOptions();
+
+    private void ReturnRunOptions(RunOptions runOptions)
+    {
+        if (runOptions.Terminate)
+        {
+            runOptions.Terminate = false;
+        }
+
+        if (_runOptionsPool.Count < RunOptionsPoolSize && Volatile.Read(ref _disposed) == 0)
+        {
+            _runOptionsPool.Enqueue(runOptions);
+        }
+        else
+        {
+            runOptions.Dispose();
+        }
+    }
+
+    private void StartWatching()
+    {
+        lock (_watchLock)
+        {
+            if (_watcher is not null || Volatile.Read(ref _disposed) != 0)
+            {
+                return;
+            }
+
+            var full = Path.GetFullPath(ModelPath);
+            var watcher = new FileSystemWatcher(Path.GetDirectoryName(full)!, Path.GetFileName(full))
+            {
+                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
+            };
+            watcher.Changed += OnFileChanged;
+            watcher.Created += OnFileChanged;
+            watcher.Renamed += OnFileChanged;
+            watcher.EnableRaisingEvents = true;
+            _watcher = watcher;
+        }
+    }
+
+    private void OnFileChanged(object sender, FileSystemEventArgs e)
+    {
+        lock (_watchLock)
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                return;
+            }
+
+            // Debounce: a copy raises several events; reload once the file has been quiet for ReloadDebounce.
+            _debounce?.Dispose();
+            _debounce = _time.CreateTimer(static s => _ = ((OnnxModelRunner)s!).ReloadFromWatcherAsync(), this, _options.ReloadDebounce, Timeout.InfiniteTimeSpan);
+        }
+
+        WatchedFileChanged?.Invoke();
+    }
+
+    private async Task ReloadFromWatcherAsync()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        Log.FileChanged(_logger, Key, ModelPath);
+        try
+        {
+            await ReloadAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ModelLoadException or ExecutionProviderUnavailableException or ObjectDisposedException or OperationCanceledException)
+        {
+            // Already logged and recorded in Status / LastReloadFailure; the previous file keeps serving.
+        }
+    }
+}

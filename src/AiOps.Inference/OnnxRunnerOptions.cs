@@ -1,0 +1,257 @@
+namespace AiOps.Inference;
+
+/// <summary>An execution provider AiOps can put a model on, in order of preference.</summary>
+public enum OnnxExecutionProvider
+{
+    /// <summary>The CPU provider: always available.</summary>
+    Cpu = 0,
+
+    /// <summary>The CUDA provider (NVIDIA GPU); needs the GPU build of ONNX Runtime, the CUDA libraries and a device.</summary>
+    Cuda = 1,
+}
+
+/// <summary>How much ONNX Runtime rewrites the graph before running it.</summary>
+public enum OnnxGraphOptimizationLevel
+{
+    /// <summary>No graph optimisation.</summary>
+    Disabled = 0,
+
+    /// <summary>Semantics-preserving rewrites such as constant folding and redundant-node removal.</summary>
+    Basic = 1,
+
+    /// <summary>Basic plus complex node fusions.</summary>
+    Extended = 2,
+
+    /// <summary>Everything, including layout optimisations (the default).</summary>
+    All = 3,
+}
+
+/// <summary>How the CUDA memory arena grows.</summary>
+public enum CudaArenaExtendStrategy
+{
+    /// <summary>Grow by powers of two (ONNX Runtime's default: fewer, larger allocations).</summary>
+    NextPowerOfTwo = 0,
+
+    /// <summary>Grow by exactly what is requested (tighter memory use).</summary>
+    SameAsRequested = 1,
+}
+
+/// <summary>How cuDNN picks convolution algorithms.</summary>
+public enum CudnnConvAlgorithmSearch
+{
+    /// <summary>Benchmark every algorithm once per shape and keep the fastest (ONNX Runtime's default).</summary>
+    Exhaustive = 0,
+
+    /// <summary>Use cuDNN's heuristics (faster start, maybe slower runs).</summary>
+    Heuristic = 1,
+
+    /// <summary>Always use the default algorithm (deterministic, no search).</summary>
+    Default = 2,
+}
+
+/// <summary>Settings of the CUDA execution provider.</summary>
+public sealed class OnnxCudaOptions
+{
+    /// <summary>The CUDA device ordinal. Default 0.</summary>
+    public int DeviceId { get; set; }
+
+    /// <summary>The most GPU memory the arena may take, in bytes; <see langword="null"/> for no limit.</summary>
+    public long? GpuMemoryLimitBytes { get; set; }
+
+    /// <summary>How the memory arena grows. Default <see cref="CudaArenaExtendStrategy.NextPowerOfTwo"/>.</summary>
+    public CudaArenaExtendStrategy ArenaExtendStrategy { get; set; }
+
+    /// <summary>How cuDNN picks convolution algorithms. Default <see cref="CudnnConvAlgorithmSearch.Exhaustive"/>.</summary>
+    public CudnnConvAlgorithmSearch ConvAlgorithmSearch { get; set; }
+}
+
+/// <summary>
+/// Micro-batching: concurrent calls are stacked along the first (dynamic) dimension into one run and the outputs
+/// are split back. Only models whose inputs and outputs all have a dynamic first dimension can be batched; for other
+/// models the setting is ignored (with a warning) and calls run one by one.
+/// </summary>
+public sealed class OnnxBatchingOptions
+{
+    /// <summary>Whether to batch. Default <see langword="false"/>.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>The most rows (sum of the callers' first dimensions) in one run. Default 32.</summary>
+    public int MaxBatchSize { get; set; } = 32;
+
+    /// <summary>
+    /// How long the first call of a batch may wait for others before the batch runs anyway. Default 1 ms;
+    /// <see cref="TimeSpan.Zero"/> runs whatever is queued at once.
+    /// </summary>
+    public TimeSpan MaxQueueDelay { get; set; } = TimeSpan.FromMilliseconds(1);
+}
+
+/// <summary>
+/// How one model version is run: execution providers, ONNX Runtime session settings, input validation, batching,
+/// queue bound, timeout, warm-up and reload behaviour. Read when the model is loaded (and on each reload).
+/// </summary>
+public class OnnxRunnerOptions
+{
+    /// <summary>
+    /// The execution providers in order of preference. Empty (the default) means CUDA, then CPU. When a provider
+    /// cannot be used the next one is tried, the reason is logged once and the runner reports itself
+    /// <see cref="ModelReadiness.Degraded"/>. List only <see cref="OnnxExecutionProvider.Cpu"/> for a CPU-only service
+    /// that is plainly ready.
+    /// </summary>
+    public IList<OnnxExecutionProvider> ExecutionProviders { get; } = new List<OnnxExecutionProvider>();
+
+    /// <summary>
+    /// When <see langword="true"/>, CUDA is mandatory: if it cannot be used the load fails with
+    /// <see cref="ExecutionProviderUnavailableException"/> (and the host does not start) instead of falling back.
+    /// </summary>
+    public bool RequireGpu { get; set; }
+
+    /// <summary>CUDA provider settings.</summary>
+    public OnnxCudaOptions Cuda { get; set; } = new();
+
+    /// <summary>Threads used inside one operator; 0 (the default) lets ONNX Runtime choose.</summary>
+    public int IntraOpNumThreads { get; set; }
+
+    /// <summary>Threads used to run independent operators in parallel; 0 (the default) lets ONNX Runtime choose.</summary>
+    public int InterOpNumThreads { get; set; }
+
+    /// <summary>Graph optimisation level. Default <see cref="OnnxGraphOptimizationLevel.All"/>.</summary>
+    public OnnxGraphOptimizationLevel GraphOptimizationLevel { get; set; } = OnnxGraphOptimizationLevel.All;
+
+    /// <summary>Where ONNX Runtime writes the optimised model (to inspect it or load it faster next time); optional.</summary>
+    public string? OptimizedModelFilePath { get; set; }
+
+    /// <summary>
+    /// Asks for reproducible results where ONNX Runtime allows it: operators run sequentially and cuDNN uses its
+    /// default convolution algorithm instead of a timing-based search. Costs speed. Default <see langword="false"/>.
+    /// </summary>
+    public bool DeterministicCompute { get; set; }
+
+    /// <summary>Whether float inputs may contain NaN or Infinity. Default <see langword="false"/>: such calls fail with <see cref="ModelInputException"/>.</summary>
+    public bool AllowNonFiniteInputs { get; set; }
+
+    /// <summary>Micro-batching settings.</summary>
+    public OnnxBatchingOptions Batching { get; set; } = new();
+
+    /// <summary>
+    /// The most calls that may be queued or running at once; further calls fail at once with
+    /// <see cref="ModelRejectedException"/> instead of growing memory. Default 1024.
+    /// </summary>
+    public int MaxQueueLength { get; set; } = 1024;
+
+    /// <summary>The longest a call may take, queueing included; <see langword="null"/> (the default) for no limit. A run in flight is terminated.</summary>
+    public TimeSpan? CallTimeout { get; set; }
+
+    /// <summary>Runs made with generated inputs after a load and before the model reports ready. Default 2; 0 disables warm-up.</summary>
+    public int WarmUpIterations { get; set; } = 2;
+
+    /// <summary>
+    /// The SHA-256 (hex) the model file must have; a file with another hash is refused (a reload keeps the previous
+    /// file serving). Optional. For <see cref="OnnxModelOptions"/> this pins the <see cref="OnnxModelOptions.Path"/>
+    /// shortcut's file; entries of <see cref="OnnxModelOptions.Versions"/> carry their own.
+    /// </summary>
+    public string? ExpectedSha256 { get; set; }
+
+    /// <summary>Whether to reload the model when its file changes (write the new file next to it and rename it over the old one). Default <see langword="false"/>.</summary>
+    public bool WatchFile { get; set; }
+
+    /// <summary>How long the file must stay unchanged before a watched file is reloaded. Default 1 second.</summary>
+    public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Copies every setting from <paramref name="source"/>.</summary>
+    /// <param name="source">The options to copy.</param>
+    internal void CopyFrom(OnnxRunnerOptions source)
+    {
+        ExecutionProviders.Clear();
+        foreach (var p in source.ExecutionProviders)
+        {
+            ExecutionProviders.Add(p);
+        }
+
+        RequireGpu = source.RequireGpu;
+        Cuda = new OnnxCudaOptions
+        {
+            DeviceId = source.Cuda.DeviceId,
+            GpuMemoryLimitBytes = source.Cuda.GpuMemoryLimitBytes,
+            ArenaExtendStrategy = source.Cuda.ArenaExtendStrategy,
+            ConvAlgorithmSearch = source.Cuda.ConvAlgorithmSearch,
+        };
+        IntraOpNumThreads = source.IntraOpNumThreads;
+        InterOpNumThreads = source.InterOpNumThreads;
+        GraphOptimizationLevel = source.GraphOptimizationLevel;
+        OptimizedModelFilePath = source.OptimizedModelFilePath;
+        DeterministicCompute = source.DeterministicCompute;
+        AllowNonFiniteInputs = source.AllowNonFiniteInputs;
+        Batching = new OnnxBatchingOptions
+        {
+            Enabled = source.Batching.Enabled,
+            MaxBatchSize = source.Batching.MaxBatchSize,
+            MaxQueueDelay = source.Batching.MaxQueueDelay,
+        };
+        MaxQueueLength = source.MaxQueueLength;
+        CallTimeout = source.CallTimeout;
+        WarmUpIterations = source.WarmUpIterations;
+        ExpectedSha256 = source.ExpectedSha256;
+        WatchFile = source.WatchFile;
+        ReloadDebounce = source.ReloadDebounce;
+    }
+}
+
+/// <summary>One version of a model: which file to load and, optionally, the SHA-256 it must have.</summary>
+public sealed class OnnxModelVersionOptions
+{
+    /// <summary>The version, e.g. <c>1</c> or <c>2.1</c>.</summary>
+    public string? Version { get; set; }
+
+    /// <summary>The path of the <c>.onnx</c> file.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>The SHA-256 (hex) the file must have; a mismatch refuses to load it. Optional.</summary>
+    public string? ExpectedSha256 { get; set; }
+}
+
+/// <summary>
+/// A named model served through DI: one or more versions (each loaded side by side, so a canary can run stable and
+/// candidate at once) sharing the runner settings inherited from <see cref="OnnxRunnerOptions"/>. Bound from
+/// configuration section <c>AiOps:Models:&lt;name&gt;</c> by the configuration overload of <c>AddOnnxModel</c>.
+/// </summary>
+/// <example>
+/// <code>
+/// services.AddAiOpsInference().AddOnnxModel("fraud", o =>
+/// {
+///     o.Versions.Add(new OnnxModelVersionOptions { Version = "1", Path = "models/fraud-1.onnx" });
+///     o.Versions.Add(new OnnxModelVersionOptions { Version = "2", Path = "models/fraud-2.onnx" });
+///     o.DefaultVersion = "1";
+/// });
+/// </code>
+/// For a single version, <c>o.Path = "models/fraud.onnx"</c> (version <c>1</c>, or <see cref="Version"/>) is enough.
+/// </example>
+public sealed class OnnxModelOptions : OnnxRunnerOptions
+{
+    /// <summary>Shortcut for a single version: its file. Combined with <see cref="Version"/> (default <c>1</c>).</summary>
+    public string? Path { get; set; }
+
+    /// <summary>Shortcut for a single version: its version (default <c>1</c>). Used only with <see cref="Path"/>.</summary>
+    public string? Version { get; set; }
+
+    /// <summary>The versions to load side by side.</summary>
+    public IList<OnnxModelVersionOptions> Versions { get; } = new List<OnnxModelVersionOptions>();
+
+    /// <summary>
+    /// The version resolved for the keyed <see cref="IModelRunner"/> of this model; <see langword="null"/> (the default)
+    /// means the newest version.
+    /// </summary>
+    public string? DefaultVersion { get; set; }
+
+    /// <summary>Every declared version: <see cref="Versions"/> plus the <see cref="Path"/> shortcut.</summary>
+    internal IReadOnlyList<OnnxModelVersionOptions> AllVersions()
+    {
+        var all = new List<OnnxModelVersionOptions>(Versions.Count + 1);
+        if (!string.IsNullOrWhiteSpace(Path))
+        {
+            all.Add(new OnnxModelVersionOptions { Version = string.IsNullOrWhiteSpace(Version) ? "1" : Version, Path = Path, ExpectedSha256 = ExpectedSha256 });
+        }
+
+        all.AddRange(Versions);
+        return all;
+    }
+}

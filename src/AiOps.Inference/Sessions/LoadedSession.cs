@@ -1,0 +1,352 @@
+using System.Globalization;
+using Microsoft.ML.OnnxRuntime;
+
+namespace AiOps.Inference.Sessions;
+
+/// <summary>What the runner knows about one declared input or output.</summary>
+internal sealed class TensorBinding
+{
+    public TensorBinding(string name, ElementOps ops, long[] dims, string?[] symbols)
+    {
+        Name = name;
+        Ops = ops;
+        Dims = dims;
+        Symbols = symbols;
+    }
+
+    public string Name { get; }
+
+    public ElementOps Ops { get; }
+
+    public TensorElementType ElementType => Ops.ElementType;
+
+    /// <summary>Declared dimensions; -1 for a dynamic one.</summary>
+    public long[] Dims { get; }
+
+    public string?[] Symbols { get; }
+
+    public bool HasDynamicFirstDim => Dims.Length > 0 && Dims[0] < 0;
+
+    /// <summary>Formats as <c>Float32[batch, 4]</c>.</summary>
+    public string Describe()
+    {
+        var parts = new string[Dims.Length];
+        for (var i = 0; i < Dims.Length; i++)
+        {
+            parts[i] = Dims[i] >= 0 ? Dims[i].ToString(CultureInfo.InvariantCulture) : string.IsNullOrEmpty(Symbols[i]) ? "?" : Symbols[i]!;
+        }
+
+        return $"{ElementType}[{string.Join(", ", parts)}]";
+    }
+}
+
+/// <summary>
+/// One loaded ONNX Runtime session (one file of one model version) with its bindings. Reference counted: the runner
+/// holds one reference while the session is current and every call holds one while it runs, so a hot swap disposes
+/// the old session only after the calls that were using it have drained.
+/// </summary>
+internal sealed class LoadedSession : IDisposable
+{
+    private readonly (int Input, int Dim, int OtherInput, int OtherDim, string Symbol)[] _symbolChecks;
+    private readonly (long Fixed, int Input, int Dim)[][]? _outputShapes;
+    private int _refs = 1;
+
+    public LoadedSession(
+        InferenceSession session,
+        TensorBinding[] inputs,
+        TensorBinding[] outputs,
+        ModelMetadata metadata,
+        string executionProvider,
+        string? fallbackReason,
+        string path,
+        string sha256,
+        DateTimeOffset loadedAt)
+    {
+        Session = session;
+        Inputs = inputs;
+        Outputs = outputs;
+        Metadata = metadata;
+        ExecutionProvider = executionProvider;
+        FallbackReason = fallbackReason;
+        Path = path;
+        Sha256 = sha256;
+        LoadedAt = loadedAt;
+        InputNames = Array.ConvertAll(inputs, i => i.Name);
+        OutputNames = Array.ConvertAll(outputs, o => o.Name);
+        // Calls can be stacked only when every input and output starts with the same named dynamic dimension (the batch).
+        var batchSymbol = inputs.Length > 0 && inputs[0].HasDynamicFirstDim ? inputs[0].Symbols[0] : null;
+        IsBatchable = !string.IsNullOrEmpty(batchSymbol)
+            && Array.TrueForAll(inputs, i => i.HasDynamicFirstDim && string.Equals(i.Symbols[0], batchSymbol, StringComparison.Ordinal))
+            && Array.TrueForAll(outputs, o => o.HasDynamicFirstDim && string.Equals(o.Symbols[0], batchSymbol, StringComparison.Ordinal));
+
+        // Where a symbolic dimension (e.g. "batch") occurs, remember its first occurrence so the sizes can be checked to agree.
+        var firstBySymbol = new Dictionary<string, (int Input, int Dim)>(StringComparer.Ordinal);
+        var checks = new List<(int, int, int, int, string)>();
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            for (var d = 0; d < inputs[i].Dims.Length; d++)
+            {
+                var symbol = inputs[i].Symbols[d];
+                if (inputs[i].Dims[d] >= 0 || string.IsNullOrEmpty(symbol))
+                {
+                    continue;
+                }
+
+                if (firstBySymbol.TryGetValue(symbol, out var first))
+                {
+                    checks.Add((i, d, first.Input, first.Dim, symbol));
+                }
+                else
+                {
+                    firstBySymbol[symbol] = (i, d);
+                }
+            }
+        }
+
+        _symbolChecks = [.. checks];
+
+        // Outputs can be pre-allocated (ONNX Runtime writes straight into managed arrays) when every dynamic output
+        // dimension is named after an input dimension, so its size is known before the run.
+        var shapes = new (long, int, int)[outputs.Length][];
+        for (var o = 0; o < outputs.Length && shapes is not null; o++)
+        {
+            shapes[o] = new (long, int, int)[outputs[o].Dims.Length];
+            for (var d = 0; d < outputs[o].Dims.Length; d++)
+            {
+                if (outputs[o].Dims[d] >= 0)
+                {
+                    shapes[o][d] = (outputs[o].Dims[d], -1, -1);
+                }
+                else if (outputs[o].Symbols[d] is { Length: > 0 } symbol && firstBySymbol.TryGetValue(symbol, out var source))
+                {
+                    shapes[o][d] = (-1, source.Input, source.Dim);
+                }
+                else
+                {
+                    shapes = null;
+                    break;
+                }
+            }
+        }
+
+        _outputShapes = shapes;
+    }
+
+    public InferenceSession Session { get; }
+
+    public TensorBinding[] Inputs { get; }
+
+    public TensorBinding[] Outputs { get; }
+
+    public string[] InputNames { get; }
+
+    public string[] OutputNames { get; }
+
+    public ModelMetadata Metadata { get; }
+
+    public string ExecutionProvider { get; }
+
+    public string? FallbackReason { get; }
+
+    public string Path { get; }
+
+    public string Sha256 { get; }
+
+    public DateTimeOffset LoadedAt { get; }
+
+    /// <summary>Every input and output has a dynamic first dimension, so calls can be stacked.</summary>
+    public bool IsBatchable { get; }
+
+    /// <summary>Outputs are written by ONNX Runtime straight into managed arrays (no copy).</summary>
+    public bool PreallocatesOutputs => _outputShapes is not null;
+
+    public bool IsDisposed => Volatile.Read(ref _refs) == 0;
+
+    /// <summary>Takes a reference for a call; fails once the session has been retired and drained.</summary>
+    public bool TryAcquire()
+    {
+        var refs = Volatile.Read(ref _refs);
+        while (refs > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _refs, refs + 1, refs);
+            if (seen == refs)
+            {
+                return true;
+            }
+
+            refs = seen;
+        }
+
+        return false;
+    }
+
+    /// <summary>Drops a reference; the last one disposes the native session.</summary>
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _refs) == 0)
+        {
+            Session.Dispose();
+        }
+    }
+
+    /// <summary>Drops the owner's reference (same as <see cref="Release"/>).</summary>
+    public void Dispose() => Release();
+
+    /// <summary>Checks the request against the signature and returns its inputs in declaration order.</summary>
+    /// <exception cref="ModelInputException">Unknown, missing, mistyped or misshapen input, or a non-finite value.</exception>
+    public ModelTensor[] Bind(ModelRequest request, ModelKey key, bool allowNonFinite)
+    {
+        var given = request.Inputs;
+        var ordered = new ModelTensor[Inputs.Length];
+        for (var i = 0; i < given.Count; i++)
+        {
+            var t = given[i];
+            var index = IndexOfInput(t.Name);
+            if (index < 0)
+            {
+                throw Bad(key, t.Name, $"Input '{t.Name}' is not an input of {key}; expected {DescribeInputs()}.");
+            }
+
+            ordered[index] = t;
+        }
+
+        for (var i = 0; i < Inputs.Length; i++)
+        {
+            var spec = Inputs[i];
+            var t = ordered[i] ?? throw Bad(key, spec.Name, $"Input '{spec.Name}' is missing; expected {spec.Name}: {spec.Describe()} ({key} takes {DescribeInputs()}).");
+            if (t.ElementType != spec.ElementType)
+            {
+                throw Bad(key, spec.Name, $"Input '{spec.Name}' has element type {t.ElementType}; expected {spec.ElementType} ({spec.Name}: {spec.Describe()}).");
+            }
+
+            var shape = t.Shape;
+            if (shape.Length != spec.Dims.Length)
+            {
+                throw Bad(key, spec.Name, $"Input '{spec.Name}' has shape {t.FormatShape()} (rank {shape.Length}); expected rank {spec.Dims.Length} ({spec.Name}: {spec.Describe()}).");
+            }
+
+            for (var d = 0; d < shape.Length; d++)
+            {
+                if (spec.Dims[d] >= 0 && shape[d] != spec.Dims[d])
+                {
+                    throw Bad(key, spec.Name, $"Input '{spec.Name}' has shape {t.FormatShape()}; expected dimension {d} to be {spec.Dims[d]} ({spec.Name}: {spec.Describe()}).");
+                }
+            }
+
+            if (!allowNonFinite)
+            {
+                var at = spec.Ops.IndexOfNonFinite(t);
+                if (at >= 0)
+                {
+                    throw Bad(key, spec.Name, $"Input '{spec.Name}' contains NaN or Infinity at element {at}; expected finite values (set AllowNonFiniteInputs to accept them).");
+                }
+            }
+        }
+
+        foreach (var (input, dim, other, otherDim, symbol) in _symbolChecks)
+        {
+            var size = ordered[input].Shape[dim];
+            var expected = ordered[other].Shape[otherDim];
+            if (size != expected)
+            {
+                throw Bad(key, Inputs[input].Name, $"Input '{Inputs[input].Name}' has size {size} in dimension '{symbol}' but input '{Inputs[other].Name}' has {expected}; expected the same size for every '{symbol}' dimension.");
+            }
+        }
+
+        return ordered;
+    }
+
+    /// <summary>Runs the session on inputs in declaration order (already validated).</summary>
+    public ModelTensor[] Run(ModelTensor[] inputs, RunOptions runOptions)
+    {
+        var inputValues = new OrtValue[inputs.Length];
+        OrtValue[]? outputValues = null;
+        try
+        {
+            for (var i = 0; i < inputs.Length; i++)
+            {
+                inputValues[i] = Inputs[i].Ops.CreateInput(inputs[i]);
+            }
+
+            var outputs = new ModelTensor[Outputs.Length];
+            if (_outputShapes is not null)
+            {
+                outputValues = new OrtValue[Outputs.Length];
+                for (var o = 0; o < Outputs.Length; o++)
+                {
+                    outputs[o] = Outputs[o].Ops.AllocateOutput(Outputs[o].Name, ResolveShape(_outputShapes[o], inputs), out outputValues[o]);
+                }
+
+                Session.Run(runOptions, InputNames, inputValues, OutputNames, outputValues);
+                return outputs;
+            }
+
+            using var results = Session.Run(runOptions, InputNames, inputValues, OutputNames);
+            var index = 0;
+            foreach (var value in results)
+            {
+                outputs[index] = Outputs[index].Ops.CopyOutput(Outputs[index].Name, value);
+                index++;
+            }
+
+            return outputs;
+        }
+        finally
+        {
+            DisposeAll(inputValues);
+            if (outputValues is not null)
+            {
+                DisposeAll(outputValues);
+            }
+        }
+    }
+
+    /// <summary>Generated inputs for warm-up: zeros, with <paramref name="rows"/> for every dynamic dimension.</summary>
+    public ModelTensor[] WarmUpInputs(long rows)
+    {
+        var inputs = new ModelTensor[Inputs.Length];
+        for (var i = 0; i < Inputs.Length; i++)
+        {
+            var shape = Array.ConvertAll(Inputs[i].Dims, d => d >= 0 ? d : rows);
+            inputs[i] = Inputs[i].Ops.Zeros(Inputs[i].Name, shape);
+        }
+
+        return inputs;
+    }
+
+    public string DescribeInputs() => string.Join(", ", Array.ConvertAll(Inputs, i => $"{i.Name}: {i.Describe()}"));
+
+    private static long[] ResolveShape((long Fixed, int Input, int Dim)[] dims, ModelTensor[] inputs)
+    {
+        var shape = new long[dims.Length];
+        for (var d = 0; d < dims.Length; d++)
+        {
+            shape[d] = dims[d].Fixed >= 0 ? dims[d].Fixed : inputs[dims[d].Input].Shape[dims[d].Dim];
+        }
+
+        return shape;
+    }
+
+    private static void DisposeAll(OrtValue[] values)
+    {
+        foreach (var v in values)
+        {
+            v?.Dispose();
+        }
+    }
+
+    private static ModelInputException Bad(ModelKey key, string input, string message) => new(input, message) { Key = key };
+
+    private int IndexOfInput(string name)
+    {
+        for (var i = 0; i < Inputs.Length; i++)
+        {
+            if (string.Equals(Inputs[i].Name, name, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}

@@ -1,0 +1,333 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using AiOps.Inference.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
+
+namespace AiOps.Inference.Sessions;
+
+/// <summary>Logs each distinct execution-provider failure once (per reporter; the DI container holds one, direct runners share a static one).</summary>
+internal sealed class ExecutionProviderReporter
+{
+    public static readonly ExecutionProviderReporter Shared = new();
+
+    private readonly ConcurrentDictionary<string, byte> _reported = new(StringComparer.Ordinal);
+
+    public void Report(ILogger logger, ModelKey key, string provider, string fallback, string reason)
+    {
+        if (_reported.TryAdd(provider + "\n" + reason, 0))
+        {
+            Log.ProviderFallback(logger, provider, fallback, reason);
+        }
+        else
+        {
+            Log.ProviderFallbackRepeated(logger, key, provider, fallback);
+        }
+    }
+}
+
+/// <summary>Reads, verifies, loads and warms up a model file.</summary>
+internal static class SessionLoader
+{
+    public const string Cuda = "CUDA";
+    public const string Cpu = "CPU";
+
+    /// <summary>Loads <paramref name="path"/> as <paramref name="key"/>; blocking (call it off the request path).</summary>
+    /// <exception cref="ModelLoadException">Missing, unreadable, corrupt or hash-mismatched file, unsupported signature, or warm-up failure.</exception>
+    /// <exception cref="ExecutionProviderUnavailableException">CUDA is mandatory and cannot be used.</exception>
+    public static LoadedSession Load(
+        ModelKey key,
+        string path,
+        string? expectedSha256,
+        OnnxRunnerOptions options,
+        ExecutionProviderReporter reporter,
+        ILogger logger,
+        TimeProvider timeProvider,
+        CancellationToken cancellationToken)
+    {
+        var started = timeProvider.GetTimestamp();
+        byte[] bytes;
+        try
+        {
+            // Read once, hash those bytes and load those bytes: a file swapped meanwhile cannot slip past the hash check.
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException($"Model file '{path}' for {key} could not be read: {e.Message}", e) { Key = key };
+        }
+
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        if (expectedSha256 is not null && !string.Equals(sha256, expectedSha256.Trim(), StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ModelLoadException(
+                $"Model file '{path}' for {key} has SHA-256 {sha256}; expected {expectedSha256.Trim().ToLowerInvariant()} (ExpectedSha256). The file was not loaded.")
+            { Key = key };
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var (session, provider, fallbackReason) = CreateSession(key, path, bytes, options, reporter, logger);
+        LoadedSession? loaded = null;
+        try
+        {
+            loaded = Bind(key, path, sha256, session, provider, fallbackReason, timeProvider);
+            var runs = WarmUp(key, loaded, options, cancellationToken);
+            Log.Loaded(logger, key, path, sha256, provider, timeProvider.GetElapsedTime(started).TotalMilliseconds, runs);
+            return loaded;
+        }
+        catch
+        {
+            if (loaded is null)
+            {
+                session.Dispose();
+            }
+            else
+            {
+                loaded.Release();
+            }
+
+            throw;
+        }
+    }
+
+    private static (InferenceSession Session, string Provider, string? FallbackReason) CreateSession(
+        ModelKey key, string path, byte[] bytes, OnnxRunnerOptions options, ExecutionProviderReporter reporter, ILogger logger)
+    {
+        IReadOnlyList<OnnxExecutionProvider> preferences = options.ExecutionProviders.Count == 0
+            ? [OnnxExecutionProvider.Cuda, OnnxExecutionProvider.Cpu]
+            : [.. options.ExecutionProviders];
+        string? fallbackReason = null;
+        foreach (var preference in preferences)
+        {
+            if (preference == OnnxExecutionProvider.Cpu)
+            {
+                return (CreateCpuSession(key, path, bytes, options), Cpu, fallbackReason);
+            }
+
+            var cudaSession = TryCreateCudaSession(key, path, bytes, options, out var reason, out var failure);
+            if (cudaSession is not null)
+            {
+                return (cudaSession, Cuda, fallbackReason);
+            }
+
+            if (options.RequireGpu)
+            {
+                throw new ExecutionProviderUnavailableException(Cuda, $"{key} requires the GPU (RequireGpu) but {reason}", failure) { Key = key };
+            }
+
+            fallbackReason = reason;
+            var next = preferences.SkipWhile(p => p != preference).Skip(1).FirstOrDefault(OnnxExecutionProvider.Cuda);
+            if (next == OnnxExecutionProvider.Cpu)
+            {
+                reporter.Report(logger, key, Cuda, Cpu, reason);
+            }
+        }
+
+        throw new ExecutionProviderUnavailableException(Cuda, $"{key}: no listed execution provider can be used; {fallbackReason}") { Key = key };
+    }
+
+    private static InferenceSession? TryCreateCudaSession(ModelKey key, string path, byte[] bytes, OnnxRunnerOptions options, out string reason, out Exception? failure)
+    {
+        var sessionOptions = CreateSessionOptions(options);
+        try
+        {
+            try
+            {
+                AppendCuda(sessionOptions, options);
+            }
+            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException or OnnxRuntimeException or BadImageFormatException)
+            {
+                // The CPU build of ONNX Runtime lacks the CUDA entry points, or the provider library (or CUDA/cuDNN) is missing.
+                reason = $"the CUDA execution provider cannot be used: {e.GetType().Name}: {e.Message}";
+                failure = e;
+                return null;
+            }
+
+            try
+            {
+                reason = string.Empty;
+                failure = null;
+                return new InferenceSession(bytes, sessionOptions);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                // Either CUDA failed (no device, driver mismatch, out of memory) or the model itself is bad: a CPU
+                // session tells them apart. A bad model throws here as a load error, never as a provider failure.
+                CreateCpuSession(key, path, bytes, options).Dispose();
+                reason = $"creating a CUDA session on device {options.Cuda.DeviceId} failed: {e.Message}";
+                failure = e;
+                return null;
+            }
+        }
+        finally
+        {
+            // ONNX Runtime copies the options into the session; they are not needed afterwards.
+            sessionOptions.Dispose();
+        }
+    }
+
+    private static InferenceSession CreateCpuSession(ModelKey key, string path, byte[] bytes, OnnxRunnerOptions options)
+    {
+        using var sessionOptions = CreateSessionOptions(options);
+        try
+        {
+            return new InferenceSession(bytes, sessionOptions);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new ModelLoadException($"Model file '{path}' for {key} could not be loaded by ONNX Runtime (expected a valid ONNX model): {e.Message}", e) { Key = key };
+        }
+    }
+
+    private static SessionOptions CreateSessionOptions(OnnxRunnerOptions options)
+    {
+        var so = new SessionOptions
+        {
+            GraphOptimizationLevel = options.GraphOptimizationLevel switch
+            {
+                OnnxGraphOptimizationLevel.Disabled => GraphOptimizationLevel.ORT_DISABLE_ALL,
+                OnnxGraphOptimizationLevel.Basic => GraphOptimizationLevel.ORT_ENABLE_BASIC,
+                OnnxGraphOptimizationLevel.Extended => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+                _ => GraphOptimizationLevel.ORT_ENABLE_ALL,
+            },
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        };
+        if (options.IntraOpNumThreads > 0)
+        {
+            so.IntraOpNumThreads = options.IntraOpNumThreads;
+        }
+
+        if (options.InterOpNumThreads > 0)
+        {
+            so.InterOpNumThreads = options.InterOpNumThreads;
+            if (!options.DeterministicCompute)
+            {
+                // Inter-op threads only matter when independent operators may run in parallel.
+                so.ExecutionMode = ExecutionMode.ORT_PARALLEL;
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.OptimizedModelFilePath))
+        {
+            so.OptimizedModelFilePath = options.OptimizedModelFilePath;
+        }
+
+        return so;
+    }
+
+    private static void AppendCuda(SessionOptions sessionOptions, OnnxRunnerOptions options)
+    {
+        var cuda = options.Cuda;
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["device_id"] = cuda.DeviceId.ToString(CultureInfo.InvariantCulture),
+            ["arena_extend_strategy"] = cuda.ArenaExtendStrategy == CudaArenaExtendStrategy.SameAsRequested ? "kSameAsRequested" : "kNextPowerOfTwo",
+            ["cudnn_conv_algo_search"] = (options.DeterministicCompute ? CudnnConvAlgorithmSearch.Default : cuda.ConvAlgorithmSearch) switch
+            {
+                CudnnConvAlgorithmSearch.Heuristic => "HEURISTIC",
+                CudnnConvAlgorithmSearch.Default => "DEFAULT",
+                _ => "EXHAUSTIVE",
+            },
+        };
+        if (cuda.GpuMemoryLimitBytes is { } limit)
+        {
+            settings["gpu_mem_limit"] = limit.ToString(CultureInfo.InvariantCulture);
+        }
+
+        using var providerOptions = new OrtCUDAProviderOptions();
+        providerOptions.UpdateOptions(settings);
+        sessionOptions.AppendExecutionProvider_CUDA(providerOptions);
+    }
+
+    private static LoadedSession Bind(ModelKey key, string path, string sha256, InferenceSession session, string provider, string? fallbackReason, TimeProvider timeProvider)
+    {
+        var inputs = Bindings(key, session.InputMetadata, "Input");
+        var outputs = Bindings(key, session.OutputMetadata, "Output");
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal);
+        var modelMetadata = session.ModelMetadata;
+        properties["producer"] = modelMetadata.ProducerName;
+        properties["graph"] = modelMetadata.GraphName;
+        if (!string.IsNullOrEmpty(modelMetadata.Description))
+        {
+            properties["description"] = modelMetadata.Description;
+        }
+
+        foreach (var (k, v) in modelMetadata.CustomMetadataMap)
+        {
+            properties[k] = v;
+        }
+
+        var metadata = new ModelMetadata(Array.ConvertAll(inputs, Spec), Array.ConvertAll(outputs, Spec)) { Properties = properties };
+        return new LoadedSession(session, inputs, outputs, metadata, provider, fallbackReason, path, sha256, timeProvider.GetUtcNow());
+    }
+
+    private static TensorSpec Spec(TensorBinding b) => new(b.Name, b.ElementType, b.Dims) { SymbolicDimensions = b.Symbols };
+
+    private static TensorBinding[] Bindings(ModelKey key, IReadOnlyDictionary<string, NodeMetadata> nodes, string kind)
+    {
+        var result = new List<TensorBinding>(nodes.Count);
+        foreach (var (name, node) in nodes)
+        {
+            var type = node.IsTensor && !node.IsString ? ElementOps.FromOrt(node.ElementDataType) : TensorElementType.Unknown;
+            var ops = ElementOps.For(type) ?? throw new ModelLoadException(
+                $"{kind} '{name}' of {key} is a {(node.IsTensor ? node.ElementDataType.ToString() : node.OnnxValueType.ToString())} {(node.IsTensor ? "tensor" : "value")}; expected a tensor of float, double, int8, uint8, int16, int32, int64 or bool.")
+            { Key = key };
+            var dims = Array.ConvertAll(node.Dimensions, d => d < 0 ? -1L : d);
+            var symbols = new string?[dims.Length];
+            for (var i = 0; i < dims.Length; i++)
+            {
+                symbols[i] = i < node.SymbolicDimensions.Length && !string.IsNullOrEmpty(node.SymbolicDimensions[i]) ? node.SymbolicDimensions[i] : null;
+                if (dims[i] == 0 && symbols[i] is not null)
+                {
+                    dims[i] = -1;
+                }
+            }
+
+            result.Add(new TensorBinding(name, ops, dims, symbols));
+        }
+
+        return [.. result];
+    }
+
+    private static int WarmUp(ModelKey key, LoadedSession session, OnnxRunnerOptions options, CancellationToken cancellationToken)
+    {
+        if (options.WarmUpIterations <= 0)
+        {
+            return 0;
+        }
+
+        // Warm the shapes calls will use: one row, and a full batch when batching.
+        List<long> rows = [1];
+        if (options.Batching.Enabled && session.IsBatchable && options.Batching.MaxBatchSize > 1)
+        {
+            rows.Add(options.Batching.MaxBatchSize);
+        }
+
+        var runs = 0;
+        using var runOptions = new RunOptions();
+        foreach (var r in rows)
+        {
+            var inputs = session.WarmUpInputs(r);
+            for (var i = 0; i < options.WarmUpIterations; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                try
+                {
+                    session.Run(inputs, runOptions);
+                }
+                catch (OnnxRuntimeException e)
+                {
+                    throw new ModelLoadException($"Warm-up of {key} with generated inputs ({session.DescribeInputs()}, {r} row(s)) failed: {e.Message}", e) { Key = key };
+                }
+
+                runs++;
+            }
+        }
+
+        Debug.Assert(runs > 0, "At least one warm-up run.");
+        return runs;
+    }
+}

@@ -1,0 +1,155 @@
+using AiOps.Drift;
+
+namespace AiOps.Monitoring.Drift;
+
+/// <summary>
+/// Turns a window of production data into per-feature drift statistics with severities, using the statistics and
+/// thresholds of <see cref="DriftOptions"/>. Stateless and thread-safe.
+/// </summary>
+public sealed class DriftCalculator
+{
+    private readonly DriftOptions _options;
+
+    /// <summary>Creates a calculator.</summary>
+    /// <param name="options">The statistics, thresholds and epsilon; <see langword="null"/> for the defaults.</param>
+    public DriftCalculator(DriftOptions? options = null)
+    {
+        _options = options ?? new DriftOptions();
+    }
+
+    /// <summary>
+    /// Evaluates one closed window: every feature with at least <see cref="DriftOptions.MinimumSampleCount"/> non-missing
+    /// values gets one <see cref="FeatureDrift"/> per configured statistic (binned statistics only: Wasserstein needs
+    /// raw values and is skipped).
+    /// </summary>
+    /// <param name="key">The model version.</param>
+    /// <param name="windowStart">When the window opened.</param>
+    /// <param name="windowEnd">When it closed.</param>
+    /// <param name="window">The window's counts.</param>
+    public DriftResult Evaluate(ModelKey key, DateTimeOffset windowStart, DateTimeOffset windowEnd, ProfileHistogram window)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        var rows = new List<FeatureDrift>();
+        foreach (var feature in window.Features)
+        {
+            if (feature.Count >= Math.Max(1, _options.MinimumSampleCount))
+            {
+                rows.AddRange(Evaluate(feature));
+            }
+        }
+
+        return new DriftResult(key, windowStart, windowEnd, rows);
+    }
+
+    /// <summary>Evaluates one feature's histogram against its reference counts with the binned statistics.</summary>
+    /// <param name="current">The current histogram.</param>
+    /// <exception cref="ArgumentException">The histogram is empty.</exception>
+    public IReadOnlyList<FeatureDrift> Evaluate(FeatureHistogram current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        var feature = current.Feature;
+        var kinds = feature.Kind == FeatureKind.Numeric ? _options.NumericStatistics : _options.CategoricalStatistics;
+        ReadOnlySpan<long> reference = feature.CountArray;
+        var counts = current.Counts;
+        var rows = new List<FeatureDrift>(4);
+        if (kinds.HasFlag(DriftStatisticKinds.Psi))
+        {
+            rows.Add(Row(feature.Name, DriftStatisticNames.Psi, DriftStatistics.Psi(reference, counts, _options.Epsilon), current.Count));
+        }
+
+        if (kinds.HasFlag(DriftStatisticKinds.KolmogorovSmirnov))
+        {
+            var ks = DriftStatistics.KolmogorovSmirnovBinned(reference, counts);
+            rows.Add(Row(feature.Name, DriftStatisticNames.KolmogorovSmirnov, ks.Statistic, current.Count) with { PValue = ks.PValue });
+        }
+
+        if (kinds.HasFlag(DriftStatisticKinds.JensenShannon))
+        {
+            rows.Add(Row(feature.Name, DriftStatisticNames.JensenShannon, DriftStatistics.JensenShannonDistance(reference, counts), current.Count));
+        }
+
+        if (kinds.HasFlag(DriftStatisticKinds.Hellinger))
+        {
+            rows.Add(Row(feature.Name, DriftStatisticNames.Hellinger, DriftStatistics.Hellinger(reference, counts), current.Count));
+        }
+
+        if (kinds.HasFlag(DriftStatisticKinds.ChiSquare))
+        {
+            rows.Add(ChiSquareRow(feature.Name, DriftStatistics.ChiSquare(reference, counts, _options.Epsilon), current.Count));
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// Compares raw numeric samples (offline, e.g. a day's data against the training set): bins come from the reference
+    /// (<paramref name="binning"/>), KS and Wasserstein are exact. Each sample is copied without NaN and sorted once.
+    /// </summary>
+    /// <param name="feature">The feature name.</param>
+    /// <param name="reference">The reference values.</param>
+    /// <param name="current">The current values.</param>
+    /// <param name="binning">Bin settings for the binned statistics; <see langword="null"/> for 10 quantile bins.</param>
+    /// <exception cref="ArgumentException">A sample has no non-NaN values.</exception>
+    public IReadOnlyList<FeatureDrift> CompareSamples(string feature, ReadOnlySpan<double> reference, ReadOnlySpan<double> current, ReferenceProfileOptions? binning = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(feature);
+        var sortedCurrent = DriftStatistics.SortedWithoutNaN(current, nameof(current));
+        var sortedReference = DriftStatistics.SortedWithoutNaN(reference, nameof(reference));
+        return CompareSorted(feature, sortedReference, sortedCurrent, binning);
+    }
+
+    /// <summary>As <see cref="CompareSamples"/>, over samples already sorted ascending without NaN (nothing is copied or sorted).</summary>
+    /// <param name="feature">The feature name.</param>
+    /// <param name="sortedReference">The reference values, ascending.</param>
+    /// <param name="sortedCurrent">The current values, ascending.</param>
+    /// <param name="binning">Bin settings for the binned statistics.</param>
+    /// <exception cref="ArgumentException">A sample is empty.</exception>
+    public IReadOnlyList<FeatureDrift> CompareSorted(string feature, ReadOnlySpan<double> sortedReference, ReadOnlySpan<double> sortedCurrent, ReferenceProfileOptions? binning = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(feature);
+        var kinds = _options.NumericStatistics;
+        var rows = new List<FeatureDrift>(5);
+        var binned = kinds & (DriftStatisticKinds.Psi | DriftStatisticKinds.JensenShannon | DriftStatisticKinds.Hellinger | DriftStatisticKinds.ChiSquare);
+        if (binned != DriftStatisticKinds.None)
+        {
+            var profile = ReferenceProfileBuilder.Numeric(feature, sortedReference, binning);
+            var histogram = new FeatureHistogram(profile);
+            histogram.Add(sortedCurrent);
+            var binnedOnly = new DriftCalculator(CopyWith(binned));
+            rows.AddRange(binnedOnly.Evaluate(histogram));
+        }
+
+        if (kinds.HasFlag(DriftStatisticKinds.KolmogorovSmirnov))
+        {
+            var ks = DriftStatistics.KolmogorovSmirnovSorted(sortedReference, sortedCurrent);
+            rows.Add(Row(feature, DriftStatisticNames.KolmogorovSmirnov, ks.Statistic, sortedCurrent.Length) with { PValue = ks.PValue });
+        }
+
+        if (kinds.HasFlag(DriftStatisticKinds.Wasserstein))
+        {
+            rows.Add(Row(feature, DriftStatisticNames.Wasserstein, DriftStatistics.NormalizedWassersteinSorted(sortedReference, sortedCurrent), sortedCurrent.Length));
+        }
+
+        return rows;
+    }
+
+    private DriftOptions CopyWith(DriftStatisticKinds numeric) => new()
+    {
+        Epsilon = _options.Epsilon,
+        NumericStatistics = numeric,
+        Psi = _options.Psi,
+        JensenShannon = _options.JensenShannon,
+        Hellinger = _options.Hellinger,
+        ChiSquare = _options.ChiSquare,
+    };
+
+    private FeatureDrift Row(string feature, string statistic, double value, long count) =>
+        new(feature, statistic, value, _options.ThresholdsFor(statistic).Classify(value)) { SampleCount = count };
+
+    private FeatureDrift ChiSquareRow(string feature, ChiSquareResult chi, long count) =>
+        new(feature, DriftStatisticNames.ChiSquare, chi.Statistic, _options.ChiSquare.Classify(chi.EffectSize))
+        {
+            PValue = chi.PValue,
+            SampleCount = count,
+        };
+}

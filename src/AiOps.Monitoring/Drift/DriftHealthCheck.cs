@@ -1,0 +1,36 @@
+using AiOps.Drift;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace AiOps.Monitoring.Drift;
+
+/// <summary>
+/// Reports Degraded when the latest closed window of any tracked version reaches
+/// <see cref="DriftOptions.HealthDegradedSeverity"/>; Healthy otherwise (drift never makes a service Unhealthy: it still answers).
+/// </summary>
+internal sealed class DriftHealthCheck(DriftMonitor monitor) : IHealthCheck
+{
+    /// <summary>The name the check is registered under.</summary>
+    public const string Name = "aiops-drift-monitor";
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var threshold = monitor.Options.HealthDegradedSeverity;
+        var latest = monitor.LatestWindows();
+        var data = new Dictionary<string, object>(StringComparer.Ordinal);
+        var drifted = new List<string>();
+        foreach (var window in latest)
+        {
+            var result = window.Result;
+            data[result.Key.ToString()] = result.Severity.ToString();
+            if (result.Severity >= threshold && result.Severity != DriftSeverity.Stable)
+            {
+                var features = result.FeatureSeverities().Where(f => f.Value >= threshold).Select(f => f.Key);
+                drifted.Add($"{result.Key} ({result.Severity}: {string.Join(", ", features)})");
+            }
+        }
+
+        return Task.FromResult(drifted.Count == 0
+            ? HealthCheckResult.Healthy($"{latest.Count} monitored version(s) below {threshold} drift.", data)
+            : HealthCheckResult.Degraded($"Input drift at or above {threshold}: {string.Join("; ", drifted)}.", data: data));
+    }
+}

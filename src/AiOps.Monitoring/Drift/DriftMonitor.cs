@@ -1,0 +1,492 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using AiOps.Alerts;
+using AiOps.Drift;
+using AiOps.Monitoring.Alerts;
+using AiOps.Monitoring.Observation;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace AiOps.Monitoring.Drift;
+
+/// <summary>The streaming drift monitor (see <see cref="IDriftMonitor"/>).</summary>
+internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersionDriftProvider, IHostedService, IDisposable
+{
+    /// <summary>The rule raised when a window's worst PSI is severe.</summary>
+    public const string SevereRule = "drift_psi_severe";
+
+    /// <summary>The rule raised when a window's worst PSI is moderate.</summary>
+    public const string ModerateRule = "drift_psi_moderate";
+
+    private readonly DriftOptions _options;
+    private readonly TimeProvider _time;
+    private readonly IServiceProvider? _services;
+    private readonly ILogger _logger;
+    private readonly DriftCalculator _calculator;
+    private readonly DriftInstruments _instruments;
+    private readonly ConcurrentDictionary<ModelKey, ReferenceProfile> _profiles = new();
+    private readonly ConcurrentDictionary<ModelId, ReferenceProfile> _modelProfiles = new();
+    private readonly ConcurrentDictionary<ModelKey, VersionState> _states = new();
+    private readonly SemaphoreSlim _closing = new(1, 1);
+    private ITimer? _timer;
+
+    public DriftMonitor(IOptions<DriftOptions> options, TimeProvider time, IServiceProvider? services = null, ILogger<DriftMonitor>? logger = null, IMeterFactory? meterFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        _options = options.Value;
+        _time = time;
+        _services = services;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _calculator = new DriftCalculator(_options);
+        _instruments = new DriftInstruments(meterFactory, this);
+        foreach (var (key, profile) in _options.Profiles)
+        {
+            _profiles[key] = profile;
+        }
+
+        foreach (var (model, profile) in _options.ModelProfiles)
+        {
+            _modelProfiles[model] = profile;
+        }
+    }
+
+    public IReadOnlyList<ModelKey> TrackedVersions => _states.Keys.Order().ToList();
+
+    public void SetProfile(ModelKey key, ReferenceProfile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        _profiles[key] = profile;
+        _states.TryRemove(key, out _);
+    }
+
+    public void SetProfile(ModelId model, ReferenceProfile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        _modelProfiles[model] = profile;
+        foreach (var key in _states.Keys.Where(k => k.Model == model && !_profiles.ContainsKey(k)))
+        {
+            _states.TryRemove(key, out _);
+        }
+    }
+
+    public ReferenceProfile? GetProfile(ModelKey key) =>
+        _profiles.TryGetValue(key, out var p) ? p : _modelProfiles.TryGetValue(key.Model, out var m) ? m : null;
+
+    public void OnInference(ModelKey key, ModelRequest request, ModelResponse response) => Observe(key, request);
+
+    public void Observe(ModelKey key, ModelRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var state = GetState(key);
+        if (state is null)
+        {
+            return;
+        }
+
+        ProfileHistogram? full = null;
+        DateTimeOffset fullStart = default;
+        lock (state.Gate)
+        {
+            Count(state.Window, request);
+            if (_options.WindowSize > 0 && state.Window.Rows >= _options.WindowSize)
+            {
+                full = state.Window;
+                fullStart = state.WindowStart;
+                state.Window = new ProfileHistogram(state.Profile);
+                state.WindowStart = _time.GetUtcNow();
+            }
+        }
+
+        if (full is not null)
+        {
+            // The caller's path only computes the result; sinks and alert publishers run off it.
+            var result = Close(key, state, full, fullStart, _time.GetUtcNow());
+            _ = PublishSafeAsync(key, state, result, CancellationToken.None);
+        }
+    }
+
+    public async ValueTask<IReadOnlyList<DriftResult>> CloseWindowsAsync(CancellationToken cancellationToken = default)
+    {
+        var now = _time.GetUtcNow();
+        var results = new List<DriftResult>();
+        await _closing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var (key, state) in _states.OrderBy(s => s.Key))
+            {
+                ProfileHistogram window;
+                DateTimeOffset start;
+                lock (state.Gate)
+                {
+                    window = state.Window;
+                    start = state.WindowStart;
+                    state.WindowStart = now;
+                    if (window.Rows == 0)
+                    {
+                        continue;
+                    }
+
+                    state.Window = new ProfileHistogram(state.Profile);
+                }
+
+                var result = Close(key, state, window, start, now);
+                results.Add(result);
+                await PublishAsync(key, state, result, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _closing.Release();
+        }
+
+        return results;
+    }
+
+    public IReadOnlyList<DriftWindow> GetWindows(ModelKey key)
+    {
+        if (!_states.TryGetValue(key, out var state))
+        {
+            return [];
+        }
+
+        lock (state.Gate)
+        {
+            return state.Closed.ToList();
+        }
+    }
+
+    public DriftSeverity? GetWorstSeverity(ModelKey key, DateTimeOffset since)
+    {
+        DriftSeverity? worst = null;
+        foreach (var w in GetWindows(key))
+        {
+            if (w.Result.WindowEnd >= since && (worst is null || w.Result.Severity > worst))
+            {
+                worst = w.Result.Severity;
+            }
+        }
+
+        return worst;
+    }
+
+    /// <summary>The latest closed window of every tracked version.</summary>
+    internal IReadOnlyList<DriftWindow> LatestWindows()
+    {
+        var latest = new List<DriftWindow>();
+        foreach (var key in TrackedVersions)
+        {
+            var windows = GetWindows(key);
+            if (windows.Count > 0)
+            {
+                latest.Add(windows[^1]);
+            }
+        }
+
+        return latest;
+    }
+
+    internal DriftOptions Options => _options;
+
+    /// <summary>Every profile in use, for the reference-proportion gauge.</summary>
+    internal IEnumerable<(ModelKey Key, ReferenceProfile Profile)> ActiveProfiles() =>
+        _states.Select(s => (s.Key, s.Value.Profile));
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var period = _options.WindowDuration;
+        _timer ??= _time.CreateTimer(_ => _ = CloseOnTimerAsync(), null, period, period);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _timer?.Dispose();
+        _timer = null;
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _timer?.Dispose();
+        _instruments.Dispose();
+        _closing.Dispose();
+    }
+
+    private async Task CloseOnTimerAsync()
+    {
+        try
+        {
+            await CloseWindowsAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _logger.LogError(ex, "Closing the drift windows failed; the next period retries.");
+        }
+    }
+
+    private VersionState? GetState(ModelKey key)
+    {
+        if (_states.TryGetValue(key, out var state))
+        {
+            return state;
+        }
+
+        var profile = GetProfile(key);
+        return profile is null ? null : _states.GetOrAdd(key, k => new VersionState(profile, _time.GetUtcNow()));
+    }
+
+    private DriftResult Close(ModelKey key, VersionState state, ProfileHistogram window, DateTimeOffset start, DateTimeOffset end)
+    {
+        var result = _calculator.Evaluate(key, start, end, window);
+        lock (state.Gate)
+        {
+            state.Closed.Add(new DriftWindow(result, window));
+            if (state.Closed.Count > Math.Max(1, _options.RetainedWindows))
+            {
+                state.Closed.RemoveAt(0);
+            }
+        }
+
+        _instruments.Record(key, result, window);
+        return result;
+    }
+
+    private async Task PublishSafeAsync(ModelKey key, VersionState state, DriftResult result, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await PublishAsync(key, state, result, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _logger.LogError(ex, "Publishing the drift result of {Key} failed.", key);
+        }
+    }
+
+    private async Task PublishAsync(ModelKey key, VersionState state, DriftResult result, CancellationToken cancellationToken)
+    {
+        if (_services is null)
+        {
+            return;
+        }
+
+        // Resolved when used, not injected: sinks and alert handlers (the rollout controller) may depend on this monitor.
+        foreach (var sink in _services.GetServices<IDriftResultSink>())
+        {
+            try
+            {
+                await sink.OnDriftResultAsync(result, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+            {
+                _logger.LogError(ex, "Drift result sink {Sink} failed for {Key}.", sink.GetType().Name, key);
+            }
+        }
+
+        if (_options.PublishAlerts)
+        {
+            await PublishAlertsAsync(key, state, result, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task PublishAlertsAsync(ModelKey key, VersionState state, DriftResult result, CancellationToken cancellationToken)
+    {
+        var psi = result.Features.Where(f => f.Statistic == DriftStatisticNames.Psi).ToList();
+        var worst = psi.Count == 0 ? null : psi.MaxBy(f => f.Value);
+        var severity = worst?.Severity ?? DriftSeverity.Stable;
+        var rule = severity switch
+        {
+            DriftSeverity.Severe => SevereRule,
+            DriftSeverity.Moderate => ModerateRule,
+            _ => null,
+        };
+
+        string? previous;
+        lock (state.Gate)
+        {
+            previous = state.FiringRule;
+            state.FiringRule = rule;
+        }
+
+        if (string.Equals(previous, rule, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var events = new List<AlertEvent>(2);
+        if (previous is not null)
+        {
+            events.Add(new AlertEvent(previous, AlertState.Resolved, previous == SevereRule ? AlertSeverity.Critical : AlertSeverity.Warning, result.WindowEnd,
+                $"Drift of {key} is back to {severity.ToString().ToLowerInvariant()} (worst PSI {worst?.Value ?? 0:F3}).")
+            {
+                Key = key,
+                Value = worst?.Value,
+                Priority = IncidentPriority.P3,
+            });
+        }
+
+        if (rule is not null && worst is not null)
+        {
+            var threshold = severity == DriftSeverity.Severe ? _options.Psi.Severe : _options.Psi.Moderate;
+            var drifted = string.Join(", ", psi.Where(f => f.Severity >= DriftSeverity.Moderate).OrderByDescending(f => f.Value).Select(f => $"{f.Feature}={f.Value:F3}"));
+            events.Add(new AlertEvent(rule, AlertState.Firing, severity == DriftSeverity.Severe ? AlertSeverity.Critical : AlertSeverity.Warning, result.WindowEnd,
+                $"{key}: input drift is {severity.ToString().ToLowerInvariant()} (PSI {drifted}; threshold {threshold:F2}) over the window {result.WindowStart:O} – {result.WindowEnd:O}.")
+            {
+                Key = key,
+                Value = worst.Value,
+                Threshold = threshold,
+                Priority = IncidentPriority.P3,
+            });
+        }
+
+        foreach (var publisher in _services!.GetServices<IAlertPublisher>())
+        {
+            foreach (var alert in events)
+            {
+                try
+                {
+                    await publisher.PublishAsync(alert, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+                {
+                    _logger.LogError(ex, "Publishing alert {Rule} for {Key} failed.", alert.Rule, key);
+                }
+            }
+        }
+    }
+
+    private static void Count(ProfileHistogram window, ModelRequest request)
+    {
+        long rows = -1;
+        foreach (var histogram in window.Features)
+        {
+            var feature = histogram.Feature;
+            var tensor = FindInput(request, feature);
+            if (tensor is null)
+            {
+                continue;
+            }
+
+            var width = tensor.Rank >= 2 ? tensor.Shape[^1] : tensor.ElementCount;
+            if (width == 0 || feature.Column >= width)
+            {
+                continue;
+            }
+
+            var tensorRows = tensor.ElementCount / width;
+            rows = Math.Max(rows, tensorRows);
+            switch (tensor)
+            {
+                case ModelTensor<float> f:
+                    CountStrided(histogram, f.Span, (int)width, feature.Column);
+                    break;
+                case ModelTensor<double> d:
+                    CountStrided(histogram, d.Span, (int)width, feature.Column);
+                    break;
+                case ModelTensor<long> l:
+                    for (var r = 0; r < tensorRows; r++)
+                    {
+                        histogram.AddCategories(l.Span.Slice((int)((r * width) + feature.Column), 1));
+                    }
+
+                    break;
+                case ModelTensor<int> i:
+                    for (var r = 0; r < tensorRows; r++)
+                    {
+                        long code = i.Span[(int)((r * width) + feature.Column)];
+                        histogram.AddCategories(new ReadOnlySpan<long>(in code));
+                    }
+
+                    break;
+            }
+        }
+
+        if (rows > 0)
+        {
+            window.Rows += rows;
+        }
+    }
+
+    private static ModelTensor? FindInput(ModelRequest request, FeatureProfile feature)
+    {
+        foreach (var t in request.Inputs)
+        {
+            if (feature.Input is not null)
+            {
+                if (string.Equals(t.Name, feature.Input, StringComparison.Ordinal))
+                {
+                    return Matches(t, feature) ? t : null;
+                }
+            }
+            else if (Matches(t, feature))
+            {
+                return t;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool Matches(ModelTensor t, FeatureProfile feature) => feature.Kind == FeatureKind.Numeric
+        ? t.ElementType is TensorElementType.Float32 or TensorElementType.Float64
+        : t.ElementType is TensorElementType.Int64 or TensorElementType.Int32;
+
+    private static void CountStrided<T>(FeatureHistogram histogram, ReadOnlySpan<T> data, int width, int column)
+        where T : unmanaged
+    {
+        if (width == 1)
+        {
+            Add(histogram, data);
+            return;
+        }
+
+        var rows = data.Length / width;
+        var buffer = ArrayPool<T>.Shared.Rent(rows);
+        try
+        {
+            for (var r = 0; r < rows; r++)
+            {
+                buffer[r] = data[(r * width) + column];
+            }
+
+            Add(histogram, buffer.AsSpan(0, rows));
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(buffer);
+        }
+    }
+
+    private static void Add<T>(FeatureHistogram histogram, ReadOnlySpan<T> values)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            histogram.Add(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(values));
+        }
+        else
+        {
+            histogram.Add(System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(values));
+        }
+    }
+
+    private sealed class VersionState(ReferenceProfile profile, DateTimeOffset start)
+    {
+        public object Gate { get; } = new();
+
+        public ReferenceProfile Profile { get; } = profile;
+
+        public ProfileHistogram Window { get; set; } = new(profile);
+
+        public DateTimeOffset WindowStart { get; set; } = start;
+
+        public List<DriftWindow> Closed { get; } = [];
+
+        public string? FiringRule { get; set; }
+    }
+}

@@ -1,0 +1,414 @@
+using MathNet.Numerics;
+
+namespace AiOps.Monitoring.Drift;
+
+/// <summary>The result of a two-sample Kolmogorov–Smirnov test.</summary>
+/// <param name="Statistic">D = sup |F_ref(x) − F_cur(x)|, between 0 and 1.</param>
+/// <param name="PValue">The asymptotic p-value (see <see cref="DriftStatistics.KolmogorovSmirnovPValue"/>).</param>
+public readonly record struct KolmogorovSmirnovResult(double Statistic, double PValue);
+
+/// <summary>The result of a chi-square goodness-of-fit test of current counts against reference proportions.</summary>
+/// <param name="Statistic">χ² = Σ (Oᵢ − Eᵢ)² / Eᵢ.</param>
+/// <param name="DegreesOfFreedom">The buckets that take part, minus one.</param>
+/// <param name="PValue">P(X ≥ χ²) for a chi-square distribution with those degrees of freedom.</param>
+/// <param name="EffectSize">Cohen's w = √(χ² / n): the size of the shift independent of the sample size.</param>
+public readonly record struct ChiSquareResult(double Statistic, int DegreesOfFreedom, double PValue, double EffectSize);
+
+/// <summary>
+/// The drift statistics, as pure functions. Binned statistics take the reference and current counts per bin (the same
+/// bins: a profile's bins, see <see cref="FeatureProfile"/>) and turn them into proportions <c>rᵢ = refᵢ / Σref</c>,
+/// <c>cᵢ = curᵢ / Σcur</c>. Sample statistics take the raw values. NaN values must be removed by the caller (the
+/// histograms count them apart, see <see cref="FeatureHistogram.NaNCount"/>); the sample functions here ignore them.
+/// </summary>
+/// <remarks>
+/// Formulas and default thresholds (moderate / severe) as used by <see cref="DriftCalculator"/>:
+/// <list type="table">
+/// <item><term><c>psi</c></term><description>Σ (cᵢ − rᵢ)·ln(cᵢ/rᵢ), with every proportion floored at ε (default 1e-4) so an
+/// empty bin stays finite; 0.1 / 0.2.</description></item>
+/// <item><term><c>ks</c></term><description>D = sup |F_ref − F_cur| (exact from samples; from bins it is the largest gap at the bin
+/// edges, a lower bound of the exact D); severity from D (an effect size) 0.1 / 0.2, the p-value is reported only.</description></item>
+/// <item><term><c>jensen_shannon</c></term><description>√(½ KL(r‖m) + ½ KL(c‖m)), m = (r + c)/2, log base 2, between 0 and 1; 0.1 / 0.2.</description></item>
+/// <item><term><c>hellinger</c></term><description>√(1 − Σ √(rᵢ·cᵢ)), between 0 and 1; 0.1 / 0.2.</description></item>
+/// <item><term><c>wasserstein</c></term><description>W₁ = ∫ |F_ref − F_cur| dx divided by the reference standard deviation
+/// (population, ddof = 0), from samples only; 0.1 / 0.2.</description></item>
+/// <item><term><c>chi_square</c></term><description>χ² of current counts against n·rᵢ (rᵢ floored at ε); severity from Cohen's
+/// w = √(χ²/n): 0.1 / 0.3; the p-value is reported only.</description></item>
+/// </list>
+/// Severity is decided by effect sizes, never by p-values, so a window of millions of rows does not flag every feature
+/// for a shift too small to matter.
+/// </remarks>
+public static class DriftStatistics
+{
+    /// <summary>The default floor for empty-bin proportions in <see cref="Psi"/> and <see cref="ChiSquare"/>.</summary>
+    public const double DefaultEpsilon = 1e-4;
+
+    /// <summary>Population Stability Index: Σ (cᵢ − rᵢ)·ln(cᵢ/rᵢ) with proportions floored at <paramref name="epsilon"/>.</summary>
+    /// <param name="referenceCounts">Reference counts per bin.</param>
+    /// <param name="currentCounts">Current counts per bin (same bins).</param>
+    /// <param name="epsilon">The floor for a bin's proportion, so an empty bin contributes a finite term.</param>
+    /// <exception cref="ArgumentException">The spans differ in length, a count is negative, or a side has no values.</exception>
+    public static double Psi(ReadOnlySpan<long> referenceCounts, ReadOnlySpan<long> currentCounts, double epsilon = DefaultEpsilon)
+    {
+        ValidateEpsilon(epsilon);
+        var (refTotal, curTotal) = Totals(referenceCounts, currentCounts);
+        var psi = 0.0;
+        for (var i = 0; i < referenceCounts.Length; i++)
+        {
+            var r = Math.Max(referenceCounts[i] / refTotal, epsilon);
+            var c = Math.Max(currentCounts[i] / curTotal, epsilon);
+            psi += (c - r) * Math.Log(c / r);
+        }
+
+        return psi;
+    }
+
+    /// <summary>Jensen–Shannon distance (log base 2, between 0 and 1) of the two binned distributions.</summary>
+    /// <param name="referenceCounts">Reference counts per bin.</param>
+    /// <param name="currentCounts">Current counts per bin.</param>
+    /// <exception cref="ArgumentException">The spans differ in length, a count is negative, or a side has no values.</exception>
+    public static double JensenShannonDistance(ReadOnlySpan<long> referenceCounts, ReadOnlySpan<long> currentCounts)
+    {
+        var (refTotal, curTotal) = Totals(referenceCounts, currentCounts);
+        var divergence = 0.0;
+        for (var i = 0; i < referenceCounts.Length; i++)
+        {
+            var r = referenceCounts[i] / refTotal;
+            var c = currentCounts[i] / curTotal;
+            var m = (r + c) / 2;
+            if (r > 0)
+            {
+                divergence += 0.5 * r * Math.Log2(r / m);
+            }
+
+            if (c > 0)
+            {
+                divergence += 0.5 * c * Math.Log2(c / m);
+            }
+        }
+
+        // Rounding can leave a tiny negative value for identical distributions.
+        return Math.Sqrt(Math.Clamp(divergence, 0, 1));
+    }
+
+    /// <summary>Hellinger distance √(1 − Σ √(rᵢ·cᵢ)), between 0 and 1.</summary>
+    /// <param name="referenceCounts">Reference counts per bin.</param>
+    /// <param name="currentCounts">Current counts per bin.</param>
+    /// <exception cref="ArgumentException">The spans differ in length, a count is negative, or a side has no values.</exception>
+    public static double Hellinger(ReadOnlySpan<long> referenceCounts, ReadOnlySpan<long> currentCounts)
+    {
+        var (refTotal, curTotal) = Totals(referenceCounts, currentCounts);
+        var bc = 0.0;
+        for (var i = 0; i < referenceCounts.Length; i++)
+        {
+            bc += Math.Sqrt(referenceCounts[i] / refTotal * (currentCounts[i] / curTotal));
+        }
+
+        return Math.Sqrt(Math.Clamp(1 - bc, 0, 1));
+    }
+
+    /// <summary>
+    /// Chi-square goodness of fit of <paramref name="currentCounts"/> against the expected counts n·rᵢ, with rᵢ
+    /// floored at <paramref name="epsilon"/> (a bucket never seen in the reference, such as the unseen-category bucket,
+    /// would otherwise make χ² infinite). Buckets empty on both sides do not take part; df = buckets taking part − 1.
+    /// </summary>
+    /// <param name="referenceCounts">Reference counts per bucket.</param>
+    /// <param name="currentCounts">Current counts per bucket.</param>
+    /// <param name="epsilon">The floor for a reference proportion.</param>
+    /// <exception cref="ArgumentException">The spans differ in length, a count is negative, or a side has no values.</exception>
+    public static ChiSquareResult ChiSquare(ReadOnlySpan<long> referenceCounts, ReadOnlySpan<long> currentCounts, double epsilon = DefaultEpsilon)
+    {
+        ValidateEpsilon(epsilon);
+        var (refTotal, curTotal) = Totals(referenceCounts, currentCounts);
+        var chi = 0.0;
+        var buckets = 0;
+        for (var i = 0; i < referenceCounts.Length; i++)
+        {
+            if (referenceCounts[i] == 0 && currentCounts[i] == 0)
+            {
+                continue;
+            }
+
+            buckets++;
+            var expected = curTotal * Math.Max(referenceCounts[i] / refTotal, epsilon);
+            var diff = currentCounts[i] - expected;
+            chi += diff * diff / expected;
+        }
+
+        var df = Math.Max(buckets - 1, 0);
+        var p = df == 0 ? 1.0 : SpecialFunctions.GammaUpperRegularized(df / 2.0, chi / 2.0);
+        return new ChiSquareResult(chi, df, p, Math.Sqrt(chi / curTotal));
+    }
+
+    /// <summary>
+    /// Binned Kolmogorov–Smirnov: the largest gap between the cumulative reference and current proportions at the bin
+    /// edges. Values inside a bin are not seen, so this is a lower bound of the exact statistic
+    /// (<see cref="KolmogorovSmirnov"/>), exact when every distinct value has its own bin (categorical codes).
+    /// </summary>
+    /// <param name="referenceCounts">Reference counts per bin, in edge order.</param>
+    /// <param name="currentCounts">Current counts per bin.</param>
+    /// <exception cref="ArgumentException">The spans differ in length, a count is negative, or a side has no values.</exception>
+    public static KolmogorovSmirnovResult KolmogorovSmirnovBinned(ReadOnlySpan<long> referenceCounts, ReadOnlySpan<long> currentCounts)
+    {
+        var (refTotal, curTotal) = Totals(referenceCounts, currentCounts);
+        long refCum = 0, curCum = 0;
+        var d = 0.0;
+        for (var i = 0; i < referenceCounts.Length; i++)
+        {
+            refCum += referenceCounts[i];
+            curCum += currentCounts[i];
+            d = Math.Max(d, Math.Abs((refCum / refTotal) - (curCum / curTotal)));
+        }
+
+        return new KolmogorovSmirnovResult(d, KolmogorovSmirnovPValue(d, (long)refTotal, (long)curTotal));
+    }
+
+    /// <summary>
+    /// Two-sample Kolmogorov–Smirnov over raw values. Copies both samples without their NaNs and sorts each copy once;
+    /// use <see cref="KolmogorovSmirnovSorted"/> when the samples are already sorted.
+    /// </summary>
+    /// <param name="reference">The reference values.</param>
+    /// <param name="current">The current values.</param>
+    /// <exception cref="ArgumentException">A sample has no non-NaN values.</exception>
+    public static KolmogorovSmirnovResult KolmogorovSmirnov(ReadOnlySpan<double> reference, ReadOnlySpan<double> current)
+    {
+        var r = SortedWithoutNaN(reference, nameof(reference));
+        var c = SortedWithoutNaN(current, nameof(current));
+        return KolmogorovSmirnovSorted(r, c);
+    }
+
+    /// <summary>
+    /// Two-sample Kolmogorov–Smirnov over samples sorted ascending without NaN: D = sup |F_ref(x) − F_cur(x)|, found in
+    /// one merge pass (ties are stepped over together, as SciPy's <c>ks_2samp</c> does).
+    /// </summary>
+    /// <param name="sortedReference">The reference values, ascending.</param>
+    /// <param name="sortedCurrent">The current values, ascending.</param>
+    /// <exception cref="ArgumentException">A sample is empty.</exception>
+    public static KolmogorovSmirnovResult KolmogorovSmirnovSorted(ReadOnlySpan<double> sortedReference, ReadOnlySpan<double> sortedCurrent)
+    {
+        RequireValues(sortedReference.Length, nameof(sortedReference));
+        RequireValues(sortedCurrent.Length, nameof(sortedCurrent));
+        double n = sortedReference.Length, m = sortedCurrent.Length;
+        int i = 0, j = 0;
+        var d = 0.0;
+        while (i < sortedReference.Length && j < sortedCurrent.Length)
+        {
+            var x = Math.Min(sortedReference[i], sortedCurrent[j]);
+            while (i < sortedReference.Length && sortedReference[i] <= x)
+            {
+                i++;
+            }
+
+            while (j < sortedCurrent.Length && sortedCurrent[j] <= x)
+            {
+                j++;
+            }
+
+            d = Math.Max(d, Math.Abs((i / n) - (j / m)));
+        }
+
+        return new KolmogorovSmirnovResult(d, KolmogorovSmirnovPValue(d, sortedReference.Length, sortedCurrent.Length));
+    }
+
+    /// <summary>
+    /// The asymptotic two-sample KS p-value: Q_KS(λ) with λ = (√nₑ + 0.12 + 0.11/√nₑ)·D and nₑ = n·m/(n + m)
+    /// (Stephens 1970, as in Numerical Recipes §14.3), where Q_KS(λ) = 2 Σ_{k≥1} (−1)^{k−1} e^{−2k²λ²}.
+    /// </summary>
+    /// <param name="statistic">The KS statistic D.</param>
+    /// <param name="referenceCount">n.</param>
+    /// <param name="currentCount">m.</param>
+    public static double KolmogorovSmirnovPValue(double statistic, long referenceCount, long currentCount)
+    {
+        if (referenceCount <= 0 || currentCount <= 0)
+        {
+            return 1;
+        }
+
+        var en = Math.Sqrt((double)referenceCount * currentCount / (referenceCount + currentCount));
+        return KolmogorovSurvival((en + 0.12 + (0.11 / en)) * statistic);
+    }
+
+    /// <summary>The survival function of the Kolmogorov distribution, Q_KS(λ) = 2 Σ_{k≥1} (−1)^{k−1} e^{−2k²λ²}; 1 for λ ≤ 0.</summary>
+    /// <param name="lambda">λ.</param>
+    public static double KolmogorovSurvival(double lambda)
+    {
+        if (double.IsNaN(lambda))
+        {
+            return double.NaN;
+        }
+
+        if (lambda < 0.2)
+        {
+            // The series converges too slowly here and the value is 1 to double precision (Q(0.2) = 1 - 1e-10).
+            return 1;
+        }
+
+        var sum = 0.0;
+        var sign = 1.0;
+        for (var k = 1; k <= 100; k++)
+        {
+            var term = sign * Math.Exp(-2.0 * k * k * lambda * lambda);
+            sum += term;
+            if (Math.Abs(term) < 1e-16 * Math.Abs(sum))
+            {
+                break;
+            }
+
+            sign = -sign;
+        }
+
+        return Math.Clamp(2 * sum, 0, 1);
+    }
+
+    /// <summary>
+    /// Wasserstein-1 (earth mover's) distance ∫ |F_ref(x) − F_cur(x)| dx over samples sorted ascending without NaN,
+    /// in the units of the values (SciPy's <c>wasserstein_distance</c>).
+    /// </summary>
+    /// <param name="sortedReference">The reference values, ascending.</param>
+    /// <param name="sortedCurrent">The current values, ascending.</param>
+    /// <exception cref="ArgumentException">A sample is empty.</exception>
+    public static double WassersteinSorted(ReadOnlySpan<double> sortedReference, ReadOnlySpan<double> sortedCurrent)
+    {
+        RequireValues(sortedReference.Length, nameof(sortedReference));
+        RequireValues(sortedCurrent.Length, nameof(sortedCurrent));
+        double n = sortedReference.Length, m = sortedCurrent.Length;
+        int i = 0, j = 0;
+        var total = 0.0;
+        var x = Math.Min(sortedReference[0], sortedCurrent[0]);
+        while (i < sortedReference.Length || j < sortedCurrent.Length)
+        {
+            // Step past every value equal to x; F and G are then constant until the next value.
+            while (i < sortedReference.Length && sortedReference[i] <= x)
+            {
+                i++;
+            }
+
+            while (j < sortedCurrent.Length && sortedCurrent[j] <= x)
+            {
+                j++;
+            }
+
+            var next = Math.Min(
+                i < sortedReference.Length ? sortedReference[i] : double.PositiveInfinity,
+                j < sortedCurrent.Length ? sortedCurrent[j] : double.PositiveInfinity);
+            if (double.IsPositiveInfinity(next))
+            {
+                break;
+            }
+
+            total += Math.Abs((i / n) - (j / m)) * (next - x);
+            x = next;
+        }
+
+        return total;
+    }
+
+    /// <summary>
+    /// Wasserstein-1 distance divided by the population standard deviation of the reference, so it reads in
+    /// "reference standard deviations" whatever the feature's unit. A constant reference gives 0 when the current
+    /// sample equals it and +∞ otherwise.
+    /// </summary>
+    /// <param name="sortedReference">The reference values, ascending.</param>
+    /// <param name="sortedCurrent">The current values, ascending.</param>
+    /// <exception cref="ArgumentException">A sample is empty.</exception>
+    public static double NormalizedWassersteinSorted(ReadOnlySpan<double> sortedReference, ReadOnlySpan<double> sortedCurrent)
+    {
+        var w = WassersteinSorted(sortedReference, sortedCurrent);
+        var sd = PopulationStandardDeviation(sortedReference);
+        if (sd == 0)
+        {
+            return w == 0 ? 0 : double.PositiveInfinity;
+        }
+
+        return w / sd;
+    }
+
+    /// <summary>Population standard deviation (ddof = 0), two-pass for accuracy.</summary>
+    /// <param name="values">The values; NaN is not expected.</param>
+    internal static double PopulationStandardDeviation(ReadOnlySpan<double> values)
+    {
+        if (values.Length == 0)
+        {
+            return 0;
+        }
+
+        var mean = 0.0;
+        foreach (var v in values)
+        {
+            mean += v;
+        }
+
+        mean /= values.Length;
+        var ss = 0.0;
+        foreach (var v in values)
+        {
+            ss += (v - mean) * (v - mean);
+        }
+
+        return Math.Sqrt(ss / values.Length);
+    }
+
+    /// <summary>Copies <paramref name="values"/> without NaN and sorts the copy once.</summary>
+    internal static double[] SortedWithoutNaN(ReadOnlySpan<double> values, string paramName)
+    {
+        var copy = new double[values.Length];
+        var k = 0;
+        foreach (var v in values)
+        {
+            if (!double.IsNaN(v))
+            {
+                copy[k++] = v;
+            }
+        }
+
+        RequireValues(k, paramName);
+        if (k != copy.Length)
+        {
+            Array.Resize(ref copy, k);
+        }
+
+        Array.Sort(copy);
+        return copy;
+    }
+
+    private static (double RefTotal, double CurTotal) Totals(ReadOnlySpan<long> referenceCounts, ReadOnlySpan<long> currentCounts)
+    {
+        if (referenceCounts.Length != currentCounts.Length)
+        {
+            throw new ArgumentException(
+                $"The reference has {referenceCounts.Length} bins and the current window {currentCounts.Length}; expected the same bins on both sides.",
+                nameof(currentCounts));
+        }
+
+        long refTotal = 0, curTotal = 0;
+        for (var i = 0; i < referenceCounts.Length; i++)
+        {
+            if (referenceCounts[i] < 0 || currentCounts[i] < 0)
+            {
+                throw new ArgumentException($"Bin {i} has a negative count; expected counts of zero or more.", nameof(currentCounts));
+            }
+
+            refTotal += referenceCounts[i];
+            curTotal += currentCounts[i];
+        }
+
+        RequireValues(refTotal, nameof(referenceCounts));
+        RequireValues(curTotal, nameof(currentCounts));
+        return (refTotal, curTotal);
+    }
+
+    private static void RequireValues(long count, string paramName)
+    {
+        if (count == 0)
+        {
+            throw new ArgumentException("The sample is empty; expected at least one (non-NaN) value.", paramName);
+        }
+    }
+
+    private static void ValidateEpsilon(double epsilon)
+    {
+        if (!(epsilon > 0 && epsilon < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "Expected an empty-bin epsilon strictly between 0 and 1 (default 1e-4).");
+        }
+    }
+}

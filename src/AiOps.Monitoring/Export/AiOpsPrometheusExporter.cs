@@ -1,0 +1,54 @@
+using AiOps.Monitoring.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Prometheus;
+
+namespace AiOps.Monitoring.Export;
+
+/// <summary>
+/// The Prometheus side of AiOps monitoring: a prometheus-net <see cref="CollectorRegistry"/> holding the monitored
+/// runners' metrics and every measurement of the exported AiOps meters (bridged from System.Diagnostics.Metrics with
+/// Prometheus names: <c>aiops.inference.duration</c> in seconds becomes <c>aiops_inference_duration_seconds</c>, a
+/// counter gets <c>_total</c>). Serve it with <c>app.MapAiOpsMetrics()</c> on ASP.NET hosts, with the standalone
+/// server (<see cref="PrometheusExportOptions.MetricServerPort"/>) on worker hosts, or write it yourself with
+/// <see cref="WriteAsync"/>.
+/// </summary>
+public sealed class AiOpsPrometheusExporter : IDisposable
+{
+    /// <summary>The content type of the text exposition format.</summary>
+    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+    private readonly MeterPrometheusBridge _bridge;
+
+    internal AiOpsPrometheusExporter(IOptions<AiOpsMonitoringOptions> options, MetricLabelPolicy labels, ILogger<AiOpsPrometheusExporter> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Registry = Prometheus.Metrics.NewCustomRegistry();
+        LatencyBuckets = [.. options.Value.Prometheus.LatencyBuckets];
+        _bridge = new MeterPrometheusBridge(Registry, labels, options.Value.Prometheus, LatencyBuckets, logger);
+    }
+
+    /// <summary>The registry every AiOps metric is exported through. Add your own collectors to it if you like.</summary>
+    public CollectorRegistry Registry { get; }
+
+    /// <summary>The latency bucket bounds in seconds.</summary>
+    public IReadOnlyList<double> LatencyBuckets { get; }
+
+    /// <summary>Writes the current metrics in the Prometheus text format.</summary>
+    /// <param name="destination">The stream to write to (e.g. the HTTP response body).</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    public Task WriteAsync(Stream destination, CancellationToken cancellationToken = default) =>
+        Registry.CollectAndExportAsTextAsync(destination, cancellationToken);
+
+    /// <summary>Returns the current metrics in the Prometheus text format.</summary>
+    /// <param name="cancellationToken">Cancels the scrape.</param>
+    public async Task<string> ScrapeAsync(CancellationToken cancellationToken = default)
+    {
+        using var buffer = new MemoryStream();
+        await WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _bridge.Dispose();
+}

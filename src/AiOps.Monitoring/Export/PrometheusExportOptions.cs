@@ -1,0 +1,35 @@
+namespace AiOps.Monitoring.Export;
+
+/// <summary>How AiOps meters are exposed to Prometheus through prometheus-net.</summary>
+public sealed class PrometheusExportOptions
+{
+    /// <summary>The meters exported. Default: every AiOps meter (Inference, Release, Data, Monitoring).</summary>
+    public IList<string> Meters { get; } = ["AiOps.Inference", "AiOps.Release", "AiOps.Data", "AiOps.Monitoring"];
+
+    /// <summary>
+    /// When set, a standalone prometheus-net <c>MetricServer</c> serves <see cref="MetricServerPath"/> on this port
+    /// (for worker hosts without ASP.NET Core). Default <see langword="null"/>: no standalone server.
+    /// </summary>
+    public int? MetricServerPort { get; set; }
+
+    /// <summary>The host name the standalone server binds (<c>+</c> for every interface). Default <c>+</c>.</summary>
+    public string MetricServerHostname { get; set; } = "+";
+
+    /// <summary>The path of the standalone server's scrape endpoint. Default <c>metrics/</c>.</summary>
+    public string MetricServerPath { get; set; } = "metrics/";
+
+    /// <summary>
+    /// Bucket bounds (seconds) of every exported duration histogram that gives no advice of its own. Default: 1 ms to
+    /// 10 s, suited to model latency (Triton-like ranges; a P1 threshold of 3 s falls between buckets).
+    /// </summary>
+    public IList<double> LatencyBuckets { get; } = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 3, 5, 10];
+
+    /// <summary>
+    /// Distinct values one label other than <c>model</c> and <c>version</c> may take per metric before further values
+    /// are exported as <c>other</c>. Default 32.
+    /// </summary>
+    public int MaxValuesPerLabel { get; set; } = 32;
+
+    /// <summary>Distinct versions of one registered model exported as labels before further ones become <c>other</c>. Default 16.</summary>
+    public int MaxVersionsPerModel { get; set; } = 16;
+}

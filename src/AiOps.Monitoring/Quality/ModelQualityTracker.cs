@@ -1,0 +1,437 @@
+using System.Diagnostics.Metrics;
+using AiOps.Alerts;
+using AiOps.Monitoring.Alerts;
+using AiOps.Monitoring.Observation;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace AiOps.Monitoring.Quality;
+
+/// <summary>The model-quality tracker (see <see cref="IModelQualityTracker"/>).</summary>
+internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObserver, IVersionAccuracyProvider, IHostedService, IDisposable
+{
+    /// <summary>The rule raised when accuracy drops from the baseline.</summary>
+    public const string AccuracyDropRule = "accuracy_drop";
+
+    private readonly ModelQualityOptions _options;
+    private readonly TimeProvider _time;
+    private readonly IServiceProvider? _services;
+    private readonly ILogger _logger;
+    private readonly object _pendingGate = new();
+    private readonly Dictionary<(string RequestId, int Row), PendingPrediction> _pending = [];
+    private readonly Queue<(string RequestId, int Row, DateTimeOffset At)> _order = new();
+    private readonly Dictionary<ModelKey, VersionQuality> _versions = [];
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private readonly Gauge<double> _accuracy;
+    private readonly Counter<long> _joined;
+    private readonly Counter<long> _unmatched;
+    private readonly Counter<long> _dropped;
+    private DateTimeOffset _windowStart;
+    private ITimer? _timer;
+
+    public ModelQualityTracker(IOptions<ModelQualityOptions> options, TimeProvider time, IServiceProvider? services = null, ILogger<ModelQualityTracker>? logger = null, IMeterFactory? meterFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        _options = options.Value;
+        _time = time;
+        _services = services;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _windowStart = time.GetUtcNow();
+        _ownsMeter = meterFactory is null;
+        _meter = meterFactory?.Create("AiOps.Monitoring") ?? new Meter("AiOps.Monitoring");
+        _accuracy = _meter.CreateGauge<double>("aiops.quality.accuracy", description: "Accuracy of a version over the last closed quality window.");
+        _joined = _meter.CreateCounter<long>("aiops.quality.labels.joined", "{label}", "Ground-truth labels joined with their prediction.");
+        _unmatched = _meter.CreateCounter<long>("aiops.quality.labels.unmatched", "{label}", "Labels whose prediction was unknown, already labelled or expired.");
+        _dropped = _meter.CreateCounter<long>("aiops.quality.predictions.dropped", "{prediction}", "Predictions dropped unlabelled (expired or over the pending limit).");
+    }
+
+    public int PendingCount
+    {
+        get
+        {
+            lock (_pendingGate)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
+    public void OnInference(ModelKey key, ModelRequest request, ModelResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(response);
+        if (request.RequestId is null)
+        {
+            return;
+        }
+
+        var output = FindOutput(response);
+        switch (output)
+        {
+            case ModelTensor<float> scores:
+            {
+                var width = scores.Rank >= 2 ? (int)scores.Shape[^1] : 1;
+                if (width == 0)
+                {
+                    return;
+                }
+
+                var span = scores.Span;
+                var rows = span.Length / width;
+                for (var r = 0; r < rows; r++)
+                {
+                    var row = span.Slice(r * width, width);
+                    int predicted;
+                    double? score;
+                    if (width == 1)
+                    {
+                        // One sigmoid output: the probability of class 1.
+                        predicted = row[0] >= 0.5f ? 1 : 0;
+                        score = _options.PositiveClass == 0 ? 1 - row[0] : row[0];
+                    }
+                    else
+                    {
+                        predicted = ArgMax(row);
+                        score = _options.PositiveClass < width ? row[_options.PositiveClass] : null;
+                    }
+
+                    RecordPrediction(key, request.RequestId, predicted, score, r);
+                }
+
+                break;
+            }
+
+            case ModelTensor<long> classes:
+            {
+                var span = classes.Span;
+                for (var r = 0; r < span.Length; r++)
+                {
+                    RecordPrediction(key, request.RequestId, (int)span[r], null, r);
+                }
+
+                break;
+            }
+        }
+    }
+
+    public void RecordPrediction(ModelKey key, string requestId, int predictedClass, double? score = null, int row = 0)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(requestId);
+        ArgumentOutOfRangeException.ThrowIfNegative(row);
+        var now = _time.GetUtcNow();
+        long dropped = 0;
+        lock (_pendingGate)
+        {
+            dropped += Expire(now);
+            while (_pending.Count >= _options.MaxPendingPredictions && _order.Count > 0)
+            {
+                var (id, r, at) = _order.Dequeue();
+                if (_pending.TryGetValue((id, r), out var p) && p.At == at)
+                {
+                    _pending.Remove((id, r));
+                    dropped++;
+                }
+            }
+
+            _pending[(requestId, row)] = new PendingPrediction(key, predictedClass, score, now);
+            _order.Enqueue((requestId, row, now));
+        }
+
+        if (dropped > 0)
+        {
+            _dropped.Add(dropped);
+        }
+    }
+
+    public bool RecordLabel(string requestId, int label, int row = 0)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(requestId);
+        var now = _time.GetUtcNow();
+        PendingPrediction prediction;
+        long dropped;
+        lock (_pendingGate)
+        {
+            dropped = Expire(now);
+            if (!_pending.Remove((requestId, row), out prediction))
+            {
+                prediction = default;
+            }
+        }
+
+        if (dropped > 0)
+        {
+            _dropped.Add(dropped);
+        }
+
+        if (prediction.At == default)
+        {
+            _unmatched.Add(1);
+            return false;
+        }
+
+        var version = Version(prediction.Key);
+        lock (version)
+        {
+            version.Outcomes.Enqueue(new LabeledPrediction(prediction.PredictedClass, label, prediction.Score, prediction.At, now));
+            while (version.Outcomes.Count > _options.MaxOutcomesPerVersion)
+            {
+                version.Outcomes.Dequeue();
+            }
+        }
+
+        _joined.Add(1, new KeyValuePair<string, object?>("model", prediction.Key.Model.Value), new KeyValuePair<string, object?>("version", prediction.Key.Version.Value));
+        return true;
+    }
+
+    public QualityMetrics? GetMetrics(ModelKey key, DateTimeOffset since) =>
+        QualityMetrics.Compute(Outcomes(key, o => o.PredictedAt >= since), _options.PositiveClass);
+
+    public double? GetAccuracy(ModelKey key, DateTimeOffset since) => GetMetrics(key, since)?.Accuracy;
+
+    public void SetBaseline(ModelKey key, QualityMetrics baseline)
+    {
+        ArgumentNullException.ThrowIfNull(baseline);
+        var version = Version(key);
+        lock (version)
+        {
+            version.Baseline = baseline;
+        }
+    }
+
+    public QualityMetrics? GetBaseline(ModelKey key)
+    {
+        var version = Version(key);
+        lock (version)
+        {
+            return version.Baseline;
+        }
+    }
+
+    public async ValueTask<IReadOnlyList<QualityWindow>> CloseWindowsAsync(CancellationToken cancellationToken = default)
+    {
+        var now = _time.GetUtcNow();
+        DateTimeOffset start;
+        List<KeyValuePair<ModelKey, VersionQuality>> versions;
+        lock (_versions)
+        {
+            start = _windowStart;
+            _windowStart = now;
+            versions = [.. _versions.OrderBy(v => v.Key)];
+        }
+
+        var windows = new List<QualityWindow>();
+        foreach (var (key, version) in versions)
+        {
+            List<LabeledPrediction> outcomes;
+            lock (version)
+            {
+                outcomes = version.Outcomes.Where(o => o.LabeledAt >= start && o.LabeledAt < now).ToList();
+            }
+
+            var metrics = QualityMetrics.Compute(outcomes, _options.PositiveClass);
+            QualityMetrics? baseline;
+            var enough = metrics is not null && metrics.Count >= _options.MinimumLabels;
+            lock (version)
+            {
+                baseline = version.Baseline;
+                if (baseline is null && enough)
+                {
+                    // The first window with enough labels becomes the baseline.
+                    version.Baseline = metrics;
+                }
+            }
+
+            var window = new QualityWindow(key, start, now, metrics, baseline);
+            windows.Add(window);
+            if (metrics is not null)
+            {
+                _accuracy.Record(metrics.Accuracy, new KeyValuePair<string, object?>("model", key.Model.Value), new KeyValuePair<string, object?>("version", key.Version.Value));
+            }
+
+            if (enough && baseline is not null && _options.PublishAlerts)
+            {
+                await PublishAsync(version, window, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return windows;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var period = _options.WindowDuration;
+        _timer ??= _time.CreateTimer(_ => _ = CloseOnTimerAsync(), null, period, period);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _timer?.Dispose();
+        _timer = null;
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _timer?.Dispose();
+        if (_ownsMeter)
+        {
+            _meter.Dispose();
+        }
+    }
+
+    private async Task CloseOnTimerAsync()
+    {
+        try
+        {
+            await CloseWindowsAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _logger.LogError(ex, "Closing the quality windows failed; the next period retries.");
+        }
+    }
+
+    private async Task PublishAsync(VersionQuality version, QualityWindow window, CancellationToken cancellationToken)
+    {
+        var drop = window.AccuracyDrop!.Value;
+        var (rule, severity, priority) = drop >= _options.AccuracyDropCritical
+            ? ("critical", AlertSeverity.Critical, IncidentPriority.P1)
+            : drop >= _options.AccuracyDropWarning
+                ? ("warning", AlertSeverity.Warning, IncidentPriority.P2)
+                : ((string?)null, AlertSeverity.Info, (IncidentPriority?)null);
+
+        string? previous;
+        lock (version)
+        {
+            previous = version.FiringLevel;
+            version.FiringLevel = rule;
+        }
+
+        if (string.Equals(previous, rule, StringComparison.Ordinal) || _services is null)
+        {
+            return;
+        }
+
+        var key = window.Key;
+        var current = window.Metrics!.Accuracy;
+        var baseline = window.Baseline!.Accuracy;
+        AlertEvent alert = rule is null
+            ? new AlertEvent(AccuracyDropRule, AlertState.Resolved, previous == "critical" ? AlertSeverity.Critical : AlertSeverity.Warning, window.WindowEnd,
+                $"Accuracy of {key} recovered to {current:P1} (baseline {baseline:P1}).")
+            {
+                Key = key,
+                Value = current,
+                Threshold = baseline - _options.AccuracyDropWarning,
+            }
+            : new AlertEvent(AccuracyDropRule, AlertState.Firing, severity, window.WindowEnd,
+                $"Accuracy of {key} fell {drop * 100:F1} points to {current:P1} over {window.Metrics.Count} labelled predictions (baseline {baseline:P1}).")
+            {
+                Key = key,
+                Value = current,
+                Threshold = baseline - (severity == AlertSeverity.Critical ? _options.AccuracyDropCritical : _options.AccuracyDropWarning),
+                Priority = priority,
+            };
+
+        foreach (var publisher in _services.GetServices<IAlertPublisher>())
+        {
+            try
+            {
+                await publisher.PublishAsync(alert, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+            {
+                _logger.LogError(ex, "Publishing alert {Rule} for {Key} failed.", alert.Rule, key);
+            }
+        }
+    }
+
+    private List<LabeledPrediction> Outcomes(ModelKey key, Func<LabeledPrediction, bool> filter)
+    {
+        VersionQuality? version;
+        lock (_versions)
+        {
+            _versions.TryGetValue(key, out version);
+        }
+
+        if (version is null)
+        {
+            return [];
+        }
+
+        lock (version)
+        {
+            return version.Outcomes.Where(filter).ToList();
+        }
+    }
+
+    private VersionQuality Version(ModelKey key)
+    {
+        lock (_versions)
+        {
+            if (!_versions.TryGetValue(key, out var v))
+            {
+                v = new VersionQuality();
+                _versions[key] = v;
+            }
+
+            return v;
+        }
+    }
+
+    private long Expire(DateTimeOffset now)
+    {
+        long dropped = 0;
+        while (_order.Count > 0 && now - _order.Peek().At >= _options.PredictionTimeToLive)
+        {
+            var (id, r, at) = _order.Dequeue();
+            if (_pending.TryGetValue((id, r), out var p) && p.At == at)
+            {
+                _pending.Remove((id, r));
+                dropped++;
+            }
+        }
+
+        return dropped;
+    }
+
+    private ModelTensor? FindOutput(ModelResponse response)
+    {
+        if (_options.PredictionOutput is { } name)
+        {
+            return response.Outputs.FirstOrDefault(o => string.Equals(o.Name, name, StringComparison.Ordinal));
+        }
+
+        return response.Outputs.FirstOrDefault(o => o is ModelTensor<float>) ?? response.Outputs.FirstOrDefault(o => o is ModelTensor<long>);
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> row)
+    {
+        var best = 0;
+        for (var i = 1; i < row.Length; i++)
+        {
+            if (row[i] > row[best])
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+
+    private readonly record struct PendingPrediction(ModelKey Key, int PredictedClass, double? Score, DateTimeOffset At);
+
+    private sealed class VersionQuality
+    {
+        public Queue<LabeledPrediction> Outcomes { get; } = new();
+
+        public QualityMetrics? Baseline { get; set; }
+
+        public string? FiringLevel { get; set; }
+    }
+}

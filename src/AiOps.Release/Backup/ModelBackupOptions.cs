@@ -1,0 +1,32 @@
+namespace AiOps.Release.Backup;
+
+/// <summary>Options of the model backup job registered by <c>services.AddAiOpsModelBackup(…)</c>.</summary>
+public sealed class ModelBackupOptions
+{
+    /// <summary>The folder backups are copied to, as <c>&lt;name&gt;_backup_&lt;yyyyMMdd&gt;.&lt;ext&gt;</c>. Required; created when missing.</summary>
+    public string BackupDirectory { get; set; } = string.Empty;
+
+    /// <summary>The model files to back up (their file names must differ).</summary>
+    public IList<string> ModelFiles { get; } = [];
+
+    /// <summary>How often the job runs. Default one day.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Whether the job also runs once when the host starts. Default <see langword="true"/>.</summary>
+    public bool RunOnStart { get; set; } = true;
+
+    /// <summary>How many backups to keep per model file, newest first. Default 7.</summary>
+    public int KeepPerFile { get; set; } = 7;
+
+    /// <summary>Folders whose <c>*.log</c> files (in sub-folders too, never through links) are deleted once old.</summary>
+    public IList<string> LogDirectories { get; } = [];
+
+    /// <summary>Delete <c>*.log</c> files not written for this many days. Default 7.</summary>
+    public int LogRetentionDays { get; set; } = 7;
+
+    /// <summary>
+    /// The health check reports Unhealthy when the last successful backup (or the start, before the first one) is older
+    /// than this. Default twice <see cref="Interval"/>.
+    /// </summary>
+    public TimeSpan? MaxBackupAge { get; set; }
+}

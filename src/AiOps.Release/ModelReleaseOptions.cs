@@ -1,0 +1,43 @@
+using AiOps.Release.Resilience;
+using AiOps.Release.Rollout;
+using AiOps.Release.Shadow;
+
+namespace AiOps.Release;
+
+/// <summary>
+/// How one model is released: rollout steps and hold times, the metric gates judged at every step, the resilience of
+/// the request path and an optional shadow version. The options name is the model name.
+/// </summary>
+public sealed class ModelReleaseOptions
+{
+    /// <summary>
+    /// The stable version to serve before any rollout state exists. When <see langword="null"/>, the registry's
+    /// <c>stable</c> alias is used, then the highest loaded version.
+    /// </summary>
+    public string? StableVersion { get; set; }
+
+    /// <summary>The canary weight (percent, 0–100] of each step, strictly increasing. Default: 10, 50, 100.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2227:Collection properties should be read only", Justification = "Options are assigned with collection expressions (o.Steps = [10, 50, 100]) and bound from configuration.")]
+    public IList<double> Steps { get; set; } = [10, 50, 100];
+
+    /// <summary>How long each step is held (while its gates pass) before the next. Default: 24 hours, the field's practice for the first step.</summary>
+    public TimeSpan StepHold { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Per-step hold times overriding <see cref="StepHold"/>; when not empty, one per step.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2227:Collection properties should be read only", Justification = "Options are assigned with collection expressions and bound from configuration.")]
+    public IList<TimeSpan> StepHolds { get; set; } = [];
+
+    /// <summary>The metric gates and the statistical judge.</summary>
+    public RolloutGateOptions Gates { get; set; } = new();
+
+    /// <summary>Timeout, retry, circuit breaker and fallback of the request path.</summary>
+    public ModelResilienceOptions Resilience { get; set; } = new();
+
+    /// <summary>Shadow traffic: a copy of each request sent to a version whose answers are compared, never returned.</summary>
+    public ShadowOptions Shadow { get; set; } = new();
+
+    /// <summary>Returns the hold time of a step.</summary>
+    /// <param name="stepIndex">The step (0-based).</param>
+    public TimeSpan HoldFor(int stepIndex) =>
+        StepHolds.Count > 0 && stepIndex >= 0 && stepIndex < StepHolds.Count ? StepHolds[stepIndex] : StepHold;
+}

@@ -1,0 +1,146 @@
+using System.Diagnostics.Metrics;
+using AiOps;
+using AiOps.Alerts;
+using AiOps.Registry;
+using AiOps.Release;
+using AiOps.Release.Canary;
+using AiOps.Release.Registry;
+using AiOps.Release.Resilience;
+using AiOps.Release.Rollout;
+using AiOps.Release.Shadow;
+using AiOps.Release.State;
+using AiOps.State;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers AiOps.Release: keyed model clients with canary routing, the rollout controller, state stores and the registry.</summary>
+public static class AiOpsReleaseServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the release services: the rollout manager and its background controller, the P1 alert handler, the shadow
+    /// dispatcher, the health check <c>aiops_release</c>, the <c>AiOps.Release</c> meter and (unless replaced) the file
+    /// state store. The host must register an <see cref="IModelRunnerCatalog"/> (AiOps.Inference does) and, for the
+    /// gates, an <c>IVersionMetricsSource</c> (AiOps.Monitoring does). Safe to call more than once.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Configures the shared options.</param>
+    /// <returns>A builder to add models and choose stores.</returns>
+    public static AiOpsReleaseBuilder AddAiOpsRelease(this IServiceCollection services, Action<AiOpsReleaseOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<AiOpsReleaseOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        if (services.Any(d => d.ServiceType == typeof(ReleaseMarker)))
+        {
+            return new AiOpsReleaseBuilder(services);
+        }
+
+        services.AddSingleton<ReleaseMarker>();
+        options.ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
+        services.TryAdd(ServiceDescriptor.Singleton(typeof(ILogger<>), typeof(Logger<>)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AiOpsReleaseOptions>, AiOpsReleaseOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ModelReleaseOptions>, ModelReleaseOptionsValidator>());
+        services.TryAddSingleton(sp => new ReleaseMetrics(sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton<IRolloutStateStore>(sp => new FileRolloutStateStore(
+            sp.GetRequiredService<IOptions<AiOpsReleaseOptions>>().Value.StateDirectory,
+            sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<RolloutStateMonitor>();
+        services.TryAddSingleton<ShadowDispatcher>();
+        services.TryAddSingleton<IShadowComparisonLog>(sp => sp.GetRequiredService<ShadowDispatcher>());
+        services.AddHostedService(sp => sp.GetRequiredService<ShadowDispatcher>());
+        services.TryAddSingleton<RolloutManager>();
+        services.TryAddSingleton<IRolloutManager>(sp => sp.GetRequiredService<RolloutManager>());
+        services.AddHostedService<RolloutControllerService>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertHandler, ReleaseAlertHandler>());
+        services.AddHealthChecks().AddCheck<ReleaseHealthCheck>("aiops_release", tags: ["aiops", "release"]);
+        return new AiOpsReleaseBuilder(services);
+    }
+
+    /// <summary>
+    /// Adds a model to release: its options (named by the model), its resilience pipelines, and a keyed
+    /// <see cref="IModelClient"/> (<c>[FromKeyedServices("fraud")] IModelClient fraud</c>). Calling it again for the same
+    /// model only adds configuration.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="name">The model name (see <see cref="ModelId"/> for the allowed characters).</param>
+    /// <param name="configure">Configures steps, hold times, gates, resilience and shadow.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The model name is not valid.</exception>
+    public static AiOpsReleaseBuilder AddModel(this AiOpsReleaseBuilder builder, string name, Action<ModelReleaseOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var model = new ModelId(name);
+        var services = builder.Services;
+        var options = services.AddOptions<ModelReleaseOptions>(name);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        if (services.Any(d => d.ServiceType == typeof(ReleaseModelRegistration) && d.ImplementationInstance is ReleaseModelRegistration r && r.Model == model))
+        {
+            return builder;
+        }
+
+        options.ValidateOnStart();
+        services.AddSingleton(new ReleaseModelRegistration(model));
+        ReleasePipelines.Register(services, model);
+        services.AddKeyedSingleton<IModelClient>(name, (sp, _) => ActivatorUtilities.CreateInstance<CanaryModelClient>(sp, model));
+        return builder;
+    }
+
+    /// <summary>Keeps rollout state in files under <paramref name="directory"/> (the embedded default; one replica, or replicas sharing a volume).</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="directory">The folder.</param>
+    /// <returns>The builder.</returns>
+    public static AiOpsReleaseBuilder UseFileStateStore(this AiOpsReleaseBuilder builder, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        builder.Services.Configure<AiOpsReleaseOptions>(o => o.StateDirectory = directory);
+        builder.Services.Replace(ServiceDescriptor.Singleton<IRolloutStateStore>(sp => new FileRolloutStateStore(directory, sp.GetRequiredService<TimeProvider>())));
+        return builder;
+    }
+
+    /// <summary>
+    /// Keeps rollout state in Redis so several replicas share it: routers see a change within a second (pub/sub, with
+    /// polling as fallback) and one controller acts at a time (a lease).
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="connectionString">A StackExchange.Redis configuration string, e.g. <c>localhost:6379</c>.</param>
+    /// <param name="keyPrefix">The prefix of every key and channel. Default: <c>aiops:release:</c>.</param>
+    /// <returns>The builder.</returns>
+    public static AiOpsReleaseBuilder UseRedisStateStore(this AiOpsReleaseBuilder builder, string connectionString, string keyPrefix = "aiops:release:")
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        ArgumentException.ThrowIfNullOrWhiteSpace(keyPrefix);
+        builder.Services.Replace(ServiceDescriptor.Singleton<IRolloutStateStore>(sp =>
+            new RedisRolloutStateStore(connectionString, sp.GetRequiredService<ILogger<RedisRolloutStateStore>>(), keyPrefix)));
+        return builder;
+    }
+
+    /// <summary>Keeps the model registry (versions, hashes, aliases) in files under <paramref name="directory"/>.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="directory">The folder.</param>
+    /// <returns>The builder.</returns>
+    public static AiOpsReleaseBuilder UseFileRegistry(this AiOpsReleaseBuilder builder, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        builder.Services.Replace(ServiceDescriptor.Singleton<IModelRegistry>(new FileModelRegistry(directory)));
+        return builder;
+    }
+
+    private sealed class ReleaseMarker;
+}

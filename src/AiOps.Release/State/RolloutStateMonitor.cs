@@ -1,0 +1,281 @@
+using System.Diagnostics.Metrics;
+using AiOps.Registry;
+using AiOps.Release.Canary;
+using AiOps.State;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AiOps.Release.State;
+
+/// <summary>
+/// Keeps every model's route table in memory, refreshed from the state store on change notifications and by
+/// polling every <see cref="AiOpsReleaseOptions.RefreshInterval"/>. When the store cannot be read the last known
+/// table stays in force and the failure is reported to the health check.
+/// </summary>
+internal sealed class RolloutStateMonitor : IDisposable
+{
+    private readonly IRolloutStateStore _store;
+    private readonly IModelRunnerCatalog _catalog;
+    private readonly IServiceProvider _services;
+    private readonly IOptionsMonitor<ModelReleaseOptions> _modelOptions;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Dictionary<ModelId, ModelRoute> _routes;
+    private readonly ITimer _timer;
+    private int _disposed;
+    private int _polling;
+
+    public RolloutStateMonitor(
+        IRolloutStateStore store,
+        IModelRunnerCatalog catalog,
+        IServiceProvider services,
+        IEnumerable<ReleaseModelRegistration> models,
+        IOptionsMonitor<ModelReleaseOptions> modelOptions,
+        IOptions<AiOpsReleaseOptions> options,
+        TimeProvider time,
+        ReleaseMetrics metrics,
+        ILogger<RolloutStateMonitor> logger)
+    {
+        _store = store;
+        _catalog = catalog;
+        _services = services;
+        _modelOptions = modelOptions;
+        _time = time;
+        _logger = logger;
+        _routes = [];
+        foreach (var m in models)
+        {
+            if (!_routes.ContainsKey(m.Model))
+            {
+                var shadow = modelOptions.Get(m.Model.Value).Shadow.Version;
+                _routes[m.Model] = new ModelRoute(m.Model, shadow is null ? (ModelVersion?)null : new ModelVersion(shadow), this);
+            }
+        }
+
+        _store.Changed += OnChanged;
+        metrics.SetWeightSource(Weights);
+        var interval = options.Value.RefreshInterval;
+        _timer = time.CreateTimer(static s => ((RolloutStateMonitor)s!).OnTimer(), this, interval, interval);
+    }
+
+    public IReadOnlyCollection<ModelRoute> Routes => _routes.Values;
+
+    public ModelRoute Get(ModelId model) =>
+        _routes.TryGetValue(model, out var route)
+            ? route
+            : throw new ModelNotFoundException(
+                $"Model '{model}' is not configured for release; add it with AddAiOpsRelease().AddModel(\"{model}\", …). Configured: {string.Join(", ", _routes.Keys)}.");
+
+    public bool TryGet(ModelId model, out ModelRoute? route) => _routes.TryGetValue(model, out route);
+
+    /// <summary>Re-reads one model's state now.</summary>
+    public async Task RefreshAsync(ModelId model, CancellationToken cancellationToken = default)
+    {
+        if (!_routes.TryGetValue(model, out var route))
+        {
+            return;
+        }
+
+        try
+        {
+            var state = await _store.GetAsync(model, cancellationToken).ConfigureAwait(false);
+            var table = await BuildTableAsync(model, state, cancellationToken).ConfigureAwait(false);
+            route.Apply(table, state, _time.GetUtcNow());
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var first = route.RecordFailure(ex, _time.GetUtcNow());
+            if (first)
+            {
+                _logger.LogWarning(
+                    ex,
+                    "Cannot read the rollout state of {Model}; serving the last known weights (stable {Stable}, canary {Canary} at {Weight} %).",
+                    model,
+                    route.Router.Table.Stable,
+                    route.Router.Table.Canary,
+                    route.Router.Table.CanaryWeightPercent);
+            }
+
+            if (route.Router.Table.Stable is null)
+            {
+                // Nothing known yet (the store was down from the start): serve the configured stable version.
+                route.Router.Update(await BuildTableAsync(model, null, cancellationToken).ConfigureAwait(false) with { Revision = -1 });
+            }
+        }
+    }
+
+    /// <summary>Installs a state this process decided but could not persist yet, so its routers follow it at once.</summary>
+    public void ApplyLocal(RolloutState state)
+    {
+        if (_routes.TryGetValue(state.Model, out var route))
+        {
+            route.Router.Update(TableFrom(state));
+        }
+    }
+
+    public Task RefreshAllAsync(CancellationToken cancellationToken = default) =>
+        Task.WhenAll(_routes.Keys.Select(m => RefreshAsync(m, cancellationToken)));
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _store.Changed -= OnChanged;
+            _timer.Dispose();
+        }
+    }
+
+    internal static RouteTable TableFrom(RolloutState state) =>
+        new(
+            state.Stable,
+            state.Phase == RolloutPhase.Progressing ? state.Canary : null,
+            state.Phase == RolloutPhase.Progressing && state.Canary is not null ? StickyHash.ToBuckets(state.CanaryWeightPercent) : 0,
+            state.Revision);
+
+    /// <summary>Finds the stable version when no rollout state exists: options, then the registry alias, then the highest loaded version.</summary>
+    internal async ValueTask<ModelVersion?> ResolveInitialStableAsync(ModelId model, CancellationToken cancellationToken)
+    {
+        if (_modelOptions.Get(model.Value).StableVersion is { } configured)
+        {
+            return new ModelVersion(configured);
+        }
+
+        if (_services.GetService<IModelRegistry>() is { } registry)
+        {
+            try
+            {
+                if (await registry.ResolveAliasAsync(model, "stable", cancellationToken).ConfigureAwait(false) is { } aliased)
+                {
+                    return aliased;
+                }
+            }
+            catch (IOException ex)
+            {
+                _logger.LogWarning(ex, "Cannot read the registry alias 'stable' of {Model}.", model);
+            }
+        }
+
+        ModelVersion? best = null;
+        foreach (var key in _catalog.Keys)
+        {
+            if (key.Model == model && (best is null || key.Version > best.Value))
+            {
+                best = key.Version;
+            }
+        }
+
+        return best;
+    }
+
+    private async ValueTask<RouteTable> BuildTableAsync(ModelId model, RolloutState? state, CancellationToken cancellationToken) =>
+        state is not null
+            ? TableFrom(state)
+            : new RouteTable(await ResolveInitialStableAsync(model, cancellationToken).ConfigureAwait(false), null, 0, 0);
+
+    private IEnumerable<Measurement<double>> Weights()
+    {
+        foreach (var route in _routes.Values)
+        {
+            yield return new Measurement<double>(route.Router.Table.CanaryWeightPercent, new KeyValuePair<string, object?>("model", route.Model.Value));
+        }
+    }
+
+    private void OnChanged(object? sender, ModelId model) => _ = RefreshAsync(model);
+
+    private void OnTimer()
+    {
+        // Polls never stack up: while one is running (a slow or unreachable store) later ticks are skipped.
+        if (Volatile.Read(ref _disposed) == 0 && Interlocked.CompareExchange(ref _polling, 1, 0) == 0)
+        {
+            _ = PollAsync();
+        }
+    }
+
+    private async Task PollAsync()
+    {
+        try
+        {
+            await RefreshAllAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _polling, 0);
+        }
+    }
+}
+
+/// <summary>One model's router with what the monitor knows about its freshness.</summary>
+internal sealed class ModelRoute
+{
+    private readonly RolloutStateMonitor _monitor;
+    private readonly Lock _gate = new();
+    private Task? _initialLoad;
+
+    public ModelRoute(ModelId model, ModelVersion? shadowVersion, RolloutStateMonitor monitor)
+    {
+        Model = model;
+        ShadowVersion = shadowVersion;
+        Router = new CanaryRouter(model);
+        _monitor = monitor;
+    }
+
+    public ModelId Model { get; }
+
+    public CanaryRouter Router { get; }
+
+    public ModelVersion? ShadowVersion { get; }
+
+    public RolloutState? LastState { get; private set; }
+
+    public DateTimeOffset? LastRefreshAt { get; private set; }
+
+    public string? LastError { get; private set; }
+
+    public DateTimeOffset? FailingSince { get; private set; }
+
+    public bool IsLoaded => LastRefreshAt is not null || Router.Table.Stable is not null;
+
+    /// <summary>Waits for the first read of the state (only the first requests of a model pay for it).</summary>
+    public ValueTask EnsureLoadedAsync(CancellationToken cancellationToken)
+    {
+        if (IsLoaded)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        lock (_gate)
+        {
+            _initialLoad ??= _monitor.RefreshAsync(Model, CancellationToken.None);
+        }
+
+        return new ValueTask(_initialLoad.WaitAsync(cancellationToken));
+    }
+
+    public void Apply(RouteTable table, RolloutState? state, DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            if (Router.Update(table))
+            {
+                LastState = state;
+            }
+
+            LastRefreshAt = at;
+            LastError = null;
+            FailingSince = null;
+        }
+    }
+
+    /// <summary>Records a failed read; returns whether it is the first of a run of failures.</summary>
+    public bool RecordFailure(Exception ex, DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            var first = FailingSince is null;
+            FailingSince ??= at;
+            LastError = ex.GetType().Name + ": " + ex.Message;
+            return first;
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using AiOps.Data.Gates;
+using AiOps.Data.Quality;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace AiOps.Data.Tests;
+
+public sealed class ServiceCollectionTests
+{
+    [Fact]
+    public async Task AddAiOpsData_BadOptions_FailHostStartNamingSettings()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddAiOpsData(o =>
+        {
+            o.FailingRowSampleSize = -1;
+            o.PiiHashKey = "short";
+            o.DatasetStorePath = " ";
+            o.RuleSets["bad"] = new RuleSetDefinition { Name = "bad", Rules = { new RuleDefinition { Type = "nope", Column = "a" } } };
+        });
+        using var host = builder.Build();
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("FailingRowSampleSize", e.Message, StringComparison.Ordinal);
+        Assert.Contains("PiiHashKey", e.Message, StringComparison.Ordinal);
+        Assert.Contains("DatasetStorePath", e.Message, StringComparison.Ordinal);
+        Assert.Contains("RuleSets[bad]", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddAiOpsData_CalledTwice_RegistersOnceAndAppliesBoth()
+    {
+        var services = new ServiceCollection();
+        var b = services.AddAiOpsData(o => o.FailingRowSampleSize = 5);
+        services.AddAiOpsData(o => o.MaxHistoryRuns = 7);
+        Assert.Same(services, b.Services);
+        Assert.Single(services, d => d.ServiceType == typeof(IDataGate));
+        Assert.Single(services, d => d.ServiceType == typeof(IValidateOptions<AiOpsDataOptions>));
+        using var sp = services.BuildServiceProvider();
+        var o = sp.GetRequiredService<IOptions<AiOpsDataOptions>>().Value;
+        Assert.Equal((5, 7), (o.FailingRowSampleSize, o.MaxHistoryRuns));
+        Assert.NotNull(sp.GetRequiredService<IDataGate>()); // resolves without IMeterFactory registered
+    }
+
+    [Fact]
+    public async Task RuleSets_FromConfiguration_UsableByName()
+    {
+        using var h = new DataHarness();
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["RuleSets:people:Name"] = "people",
+            ["RuleSets:people:Rules:0:Type"] = "between",
+            ["RuleSets:people:Rules:0:Column"] = "age",
+            ["RuleSets:people:Rules:0:Min"] = "0",
+            ["RuleSets:people:Rules:0:Max"] = "120",
+            ["RuleSets:people:Rules:0:Mostly"] = "1",
+            ["RuleSets:people:Rules:1:Type"] = "in_set",
+            ["RuleSets:people:Rules:1:Column"] = "sex",
+            ["RuleSets:people:Rules:1:Values:0"] = "F",
+            ["RuleSets:people:Rules:1:Values:1"] = "M",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddAiOpsData(o => config.Bind(o));
+        using var sp = services.BuildServiceProvider();
+        var report = await sp.GetRequiredService<IDataValidator>().ValidateAsync(
+            DataSource.FromRecords("p", ["age", "sex"], [[30, "F"], [130, "M"], [20, "?"]]), "people");
+        Assert.False(report.Rules.Single(r => r.Name == "age.between").Passed);
+        Assert.Equal(1, report.Rules.Single(r => r.Name == "sex.in_set").Unexpected);
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => sp.GetRequiredService<IDataValidator>().ValidateAsync(DataSource.FromRecords("p", ["a"], []), "missing"));
+    }
+}

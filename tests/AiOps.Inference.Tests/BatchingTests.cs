@@ -1,0 +1,155 @@
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+
+namespace AiOps.Inference.Tests;
+
+public sealed class BatchingTests : IClassFixture<ModelFilesFixture>
+{
+    private readonly ModelFiles _files;
+
+    public BatchingTests(ModelFilesFixture fixture) => _files = fixture.Files;
+
+    private static OnnxRunnerOptions Batched(int maxBatch, TimeSpan delay, Action<OnnxRunnerOptions>? configure = null) =>
+        ModelFiles.CpuOptions(o =>
+        {
+            o.Batching.Enabled = true;
+            o.Batching.MaxBatchSize = maxBatch;
+            o.Batching.MaxQueueDelay = delay;
+            configure?.Invoke(o);
+        });
+
+    [Fact]
+    public async Task RunAsync_ConcurrentCallsFillingTheBatch_RunAsOneRunAndSplitBack()
+    {
+        var time = Requests.FakeTime(); // never advanced: only a full batch can run
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(6, TimeSpan.FromSeconds(1)), time);
+        using var batchSizes = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.batch_size");
+        var inputs = new[] { Kit.Features(1, seed: 1), Kit.Features(2, seed: 2), Kit.Features(3, seed: 3) };
+
+        var calls = inputs.Select(f => runner.RunAsync(Requests.Features(f)).AsTask()).ToArray();
+        var responses = await Task.WhenAll(calls);
+
+        Assert.True(runner.IsBatching);
+        Assert.Equal(6, Assert.Single(batchSizes.GetMeasurementSnapshot()).Value);
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            Assert.Equal([i + 1L, 3L], responses[i]["probabilities"].Shape.ToArray());
+            Requests.AssertClose(Kit.Classifier(1).Predict(inputs[i]), responses[i].Probabilities());
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_PartialBatch_RunsWhenMaxQueueDelayElapses()
+    {
+        var time = Requests.FakeTime();
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(8, TimeSpan.FromMilliseconds(5)), time);
+        using var batchSizes = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.batch_size");
+        using var queueTimes = new MetricCollector<double>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.queue_time");
+
+        var first = runner.RunAsync(Requests.Features(Kit.Features(1, seed: 5))).AsTask();
+        var second = runner.RunAsync(Requests.Features(Kit.Features(1, seed: 6))).AsTask();
+        Assert.False(first.IsCompleted);
+        Assert.Equal(2, runner.PendingCalls);
+
+        time.Advance(TimeSpan.FromMilliseconds(5));
+        var responses = await Task.WhenAll(first, second);
+
+        Assert.Equal(2, Assert.Single(batchSizes.GetMeasurementSnapshot()).Value);
+        Assert.All(queueTimes.GetMeasurementSnapshot(), m => Assert.Equal(0.005, m.Value, 6));
+        Requests.AssertClose(Kit.Classifier(1).Predict(Kit.Features(1, seed: 6)), responses[1].Probabilities());
+        Assert.Equal(0, runner.PendingCalls);
+    }
+
+    [Fact]
+    public async Task RunAsync_OneCallerCancels_OthersInTheBatchSucceed()
+    {
+        var time = Requests.FakeTime();
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(8, TimeSpan.FromMilliseconds(5)), time);
+        using var requests = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.requests");
+        using var cts = new CancellationTokenSource();
+
+        var a = runner.RunAsync(Requests.Features(Kit.Features(1, seed: 1))).AsTask();
+        var b = runner.RunAsync(Requests.Features(Kit.Features(1, seed: 2)), cts.Token).AsTask();
+        var c = runner.RunAsync(Requests.Features(Kit.Features(1, seed: 3))).AsTask();
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => b);
+        time.Advance(TimeSpan.FromMilliseconds(5));
+
+        var responses = await Task.WhenAll(a, c);
+        Requests.AssertClose(Kit.Classifier(1).Predict(Kit.Features(1, seed: 1)), responses[0].Probabilities());
+        Requests.AssertClose(Kit.Classifier(1).Predict(Kit.Features(1, seed: 3)), responses[1].Probabilities());
+        var outcomes = requests.GetMeasurementSnapshot().Select(m => (string)m.Tags["outcome"]!).Order().ToArray();
+        Assert.Equal(["cancelled", "ok", "ok"], outcomes);
+    }
+
+    [Fact]
+    public async Task RunAsync_QueueFull_RejectsAtOnceWithModelRejectedException()
+    {
+        var time = Requests.FakeTime();
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(8, TimeSpan.FromSeconds(1), o => o.MaxQueueLength = 2), time);
+        using var requests = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.requests");
+        var queued = new[]
+        {
+            runner.RunAsync(Requests.Features(Kit.Features(1))).AsTask(),
+            runner.RunAsync(Requests.Features(Kit.Features(1))).AsTask(),
+        };
+
+        var error = await Assert.ThrowsAsync<ModelRejectedException>(() => runner.RunAsync(Requests.Features(Kit.Features(1))).AsTask());
+
+        Assert.Contains("MaxQueueLength", error.Message, StringComparison.Ordinal);
+        Assert.Equal(runner.Key, error.Key);
+        time.Advance(TimeSpan.FromSeconds(1));
+        await Task.WhenAll(queued);
+        Assert.Equal(1, requests.GetMeasurementSnapshot().Count(m => (string)m.Tags["outcome"]! == "rejected"));
+
+        // Room again once the queue drained.
+        var next = runner.RunAsync(Requests.Features(Kit.Features(1))).AsTask();
+        time.Advance(TimeSpan.FromSeconds(1));
+        await next;
+    }
+
+    [Fact]
+    public async Task RunAsync_BatchedCallTimesOut_FailsWithTimeoutWhileQueued()
+    {
+        var time = Requests.FakeTime();
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(8, TimeSpan.FromSeconds(1), o => o.CallTimeout = TimeSpan.FromMilliseconds(10)), time);
+        using var requests = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.requests");
+
+        var call = runner.RunAsync(Requests.Features(Kit.Features(1))).AsTask();
+        time.Advance(TimeSpan.FromMilliseconds(10));
+
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        Assert.Contains("timed out", error.Message, StringComparison.Ordinal);
+        Assert.Equal("timeout", (string)Assert.Single(requests.GetMeasurementSnapshot()).Tags["outcome"]!);
+    }
+
+    [Fact]
+    public async Task RunAsync_FixedShapeModelWithBatchingEnabled_RunsCallsOneByOne()
+    {
+        await using var runner = await _files.CreateAsync(_files.FixedShape, Batched(8, TimeSpan.FromSeconds(1)), Requests.FakeTime());
+
+        var response = await runner.RunAsync(new ModelRequest(ModelTensor.Create("x", new float[6].AsMemory(), 2, 3)));
+
+        Assert.False(runner.IsBatching);
+        Assert.Equal([2L, 2L], response["y"].Shape.ToArray());
+    }
+
+    [Fact]
+    public async Task RunAsync_ManyConcurrentCallersRealTime_AllAnswerCorrectly()
+    {
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(16, TimeSpan.FromMilliseconds(1)));
+        var model = Kit.Classifier(1);
+
+        var callers = Enumerable.Range(0, 32).Select(async c =>
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                var features = Kit.Features(1 + (i % 3), seed: (ulong)((c * 100) + i));
+                var response = await runner.RunAsync(Requests.Features(features));
+                Requests.AssertClose(model.Predict(features), response.Probabilities());
+            }
+        });
+
+        await Task.WhenAll(callers);
+        Assert.Equal(0, runner.PendingCalls);
+    }
+}

@@ -1,0 +1,2 @@
+global using AiOps.TestModels;
+global using Kit = AiOps.TestModels.TestModels;

@@ -1,0 +1,86 @@
+namespace AiOps.Inference.Tests;
+
+public sealed class InputValidationTests : IClassFixture<ModelFilesFixture>
+{
+    private readonly ModelFiles _files;
+
+    public InputValidationTests(ModelFilesFixture fixture) => _files = fixture.Files;
+
+    private static ModelRequest Multi(ModelTensor a, ModelTensor b, ModelTensor ids) => new([a, b, ids]);
+
+    private static ModelTensor A(int rows = 2) => ModelTensor.Create("a", new float[rows * 3].AsMemory(), rows, 3);
+
+    private static ModelTensor B(int rows = 2) => ModelTensor.Create("b", new float[rows * 3].AsMemory(), rows, 3);
+
+    private static ModelTensor Ids(int rows = 2) => ModelTensor.Create("ids", new long[rows].AsMemory(), rows);
+
+    public static TheoryData<string, Func<ModelRequest>, string, string[]> BadRequests => new()
+    {
+        { "unknown", () => new ModelRequest([A(), B(), Ids(), ModelTensor.Create("c", new float[3].AsMemory(), 1, 3)]), "c", ["not an input", "a: Float32[batch, 3]"] },
+        { "missing", () => new ModelRequest([A(), Ids()]), "b", ["missing", "Float32[batch, 3]"] },
+        { "type", () => Multi(A(), B(), ModelTensor.Create("ids", new int[2].AsMemory(), 2)), "ids", ["Int32", "expected Int64"] },
+        { "rank", () => Multi(ModelTensor.Create("a", new float[6].AsMemory(), 6), B(), Ids()), "a", ["[6]", "rank 1", "expected rank 2"] },
+        { "fixed dim", () => Multi(ModelTensor.Create("a", new float[8].AsMemory(), 2, 4), B(), Ids()), "a", ["[2, 4]", "dimension 1 to be 3"] },
+        { "batch mismatch", () => Multi(A(2), B(3), Ids(2)), "b", ["'batch'", "3", "2"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task RunAsync_BadInput_ThrowsModelInputExceptionNamingInputExpectedAndActual(string scenario, Func<ModelRequest> request, string input, string[] fragments)
+    {
+        await using var runner = await _files.CreateAsync(_files.MultiInput);
+
+        var error = await Assert.ThrowsAsync<ModelInputException>(() => runner.RunAsync(request()).AsTask());
+
+        Assert.Equal(input, error.InputName);
+        Assert.Equal(runner.Key, error.Key);
+        foreach (var fragment in fragments)
+        {
+            Assert.True(error.Message.Contains(fragment, StringComparison.Ordinal), $"{scenario}: '{error.Message}' lacks '{fragment}'.");
+        }
+
+        // The session is not poisoned: a good call right after succeeds.
+        var ok = await runner.RunAsync(Multi(A(), B(), Ids()));
+        Assert.Equal(2, ok.Outputs.Count);
+    }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(float.NegativeInfinity)]
+    public async Task RunAsync_NonFiniteFeature_ThrowsNamingTheElement(float bad)
+    {
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1);
+        var features = Kit.Features(8); // 32 elements: the vectorised scan and the tail both run
+        features[29] = bad;
+
+        var error = await Assert.ThrowsAsync<ModelInputException>(() => runner.RunAsync(Requests.Features(features)).AsTask());
+
+        Assert.Equal("features", error.InputName);
+        Assert.Contains("element 29", error.Message, StringComparison.Ordinal);
+        Assert.Contains("AllowNonFiniteInputs", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_NonFiniteAllowed_RunsAndPropagatesNaN()
+    {
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1, ModelFiles.CpuOptions(o => o.AllowNonFiniteInputs = true));
+        var features = Kit.Features(1);
+        features[0] = float.NaN;
+
+        var response = await runner.RunAsync(Requests.Features(features));
+
+        Assert.All(response.Probabilities(), p => Assert.True(float.IsNaN(p)));
+    }
+
+    [Fact]
+    public async Task RunAsync_FixedShapeWrongBatch_ThrowsNamingDimensionZero()
+    {
+        await using var runner = await _files.CreateAsync(_files.FixedShape);
+
+        var error = await Assert.ThrowsAsync<ModelInputException>(() =>
+            runner.RunAsync(new ModelRequest(ModelTensor.Create("x", new float[9].AsMemory(), 3, 3))).AsTask());
+
+        Assert.Contains("dimension 0 to be 2", error.Message, StringComparison.Ordinal);
+    }
+}

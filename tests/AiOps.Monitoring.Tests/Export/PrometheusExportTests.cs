@@ -1,0 +1,159 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Sockets;
+using AiOps.Monitoring.Export;
+using AiOps.Monitoring.Runners;
+using AiOps.Monitoring.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace AiOps.Monitoring.Tests.Export;
+
+public sealed class PrometheusExportTests
+{
+    [Fact]
+    public async Task ScrapeAsync_InferenceMeterInstruments_ExportedWithPrometheusNames()
+    {
+        using var h = new MonitoringHarness(o => o.Models.Add("fraud"));
+        var exporter = h.Get<AiOpsPrometheusExporter>();
+        using var meter = h.Get<IMeterFactory>().Create("AiOps.Inference");
+        var duration = meter.CreateHistogram<double>("aiops.inference.duration", "s");
+        var requests = meter.CreateCounter<long>("aiops.inference.requests", "{request}");
+        var inFlight = meter.CreateUpDownCounter<long>("aiops.inference.in_flight");
+        var batch = meter.CreateHistogram<int>("aiops.inference.batch_size", "{row}");
+
+        duration.Record(0.03, new("model", "fraud"), new("version", "2"), new("outcome", "ok"));
+        requests.Add(2, new("model", "fraud"), new("version", "2"), new("outcome", "ok"));
+        inFlight.Add(3, new("model", "fraud"), new("version", "2"));
+        inFlight.Add(-1, new("model", "fraud"), new("version", "2"));
+        batch.Record(8, new KeyValuePair<string, object?>("model", "fraud"));
+
+        var text = await exporter.ScrapeAsync();
+        Assert.Contains("aiops_inference_duration_seconds_bucket{model=\"fraud\",outcome=\"ok\",version=\"2\",le=\"0.05\"} 1", text);
+        Assert.Contains("aiops_inference_requests_total{model=\"fraud\",outcome=\"ok\",version=\"2\"} 2", text);
+        Assert.Contains("aiops_inference_in_flight{model=\"fraud\",version=\"2\"} 2", text);
+        Assert.Contains("aiops_inference_batch_size_bucket{model=\"fraud\",le=\"8\"} 1", text);
+    }
+
+    [Fact]
+    public async Task ScrapeAsync_UnregisteredModelAndFreeFormValues_BecomeOther()
+    {
+        using var h = new MonitoringHarness(o =>
+        {
+            o.Models.Add("fraud");
+            o.Prometheus.MaxValuesPerLabel = 2;
+        });
+        var exporter = h.Get<AiOpsPrometheusExporter>();
+        using var meter = h.Get<IMeterFactory>().Create("AiOps.Release");
+        var routed = meter.CreateCounter<long>("aiops.release.routed");
+
+        routed.Add(1, new("model", "not-registered"), new("version", "1"), new("reason", "stable"));
+        routed.Add(1, new("model", "fraud"), new("version", "1"), new("reason", "user 42 said hi"));
+        routed.Add(1, new("model", "fraud"), new("version", "1"), new("reason", "canary_weight"));
+        routed.Add(1, new("model", "fraud"), new("version", "1"), new("reason", "stable_weight"));
+        routed.Add(1, new("model", "fraud"), new("version", "1"), new("reason", "override"));
+
+        var text = await exporter.ScrapeAsync();
+        Assert.DoesNotContain("not-registered", text);
+        Assert.DoesNotContain("said hi", text);
+        Assert.Contains("aiops_release_routed_total{model=\"other\",reason=\"stable\",version=\"other\"} 1", text);
+        Assert.Contains("aiops_release_routed_total{model=\"fraud\",reason=\"canary_weight\",version=\"1\"} 1", text);
+
+        // "stable" and "canary_weight" used up the two values allowed; the free-form one and "override" share "other".
+        Assert.Contains("aiops_release_routed_total{model=\"fraud\",reason=\"other\",version=\"1\"} 3", text);
+    }
+
+    [Fact]
+    public async Task ScrapeAsync_MeterNotExported_IsIgnored()
+    {
+        using var h = new MonitoringHarness();
+        var exporter = h.Get<AiOpsPrometheusExporter>();
+        using var meter = h.Get<IMeterFactory>().Create("Somebody.Else");
+        meter.CreateCounter<long>("their.counter").Add(1);
+
+        Assert.DoesNotContain("their_counter", await exporter.ScrapeAsync());
+    }
+
+    [Theory]
+    [InlineData("aiops.inference.duration", "s", "Histogram", "aiops_inference_duration_seconds")]
+    [InlineData("aiops.inference.requests", "{request}", "Counter", "aiops_inference_requests_total")]
+    [InlineData("aiops.checkpoint.save_duration", "ms", "Histogram", "aiops_checkpoint_save_duration_seconds")]
+    [InlineData("aiops.gpu.memory.used", "By", "Gauge", "aiops_gpu_memory_used_bytes")]
+    [InlineData("aiops.gpu.utilization", "1", "Gauge", "aiops_gpu_utilization_ratio")]
+    [InlineData("aiops.data.rows_total", null, "Counter", "aiops_data_rows_total")]
+    public void PrometheusName_InstrumentNameAndUnit_FollowsConventions(string name, string? unit, string kind, string expected)
+    {
+        var exportKind = Enum.Parse<MeterPrometheusBridge.ExportKind>(kind);
+
+        Assert.Equal(expected, MeterPrometheusBridge.PrometheusName(name, unit, exportKind, out _));
+    }
+
+    [Fact]
+    public async Task MetricServer_PortConfigured_ServesScrapeOverHttp()
+    {
+        var port = FreePort();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddAiOpsMonitoring(o =>
+        {
+            o.Prometheus.MetricServerPort = port;
+            o.Prometheus.MetricServerHostname = "127.0.0.1";
+            o.Gpu.Enabled = false;
+        });
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var runner = new FakeRunner(new ModelKey("churn", "3"), new Microsoft.Extensions.Time.Testing.FakeTimeProvider()).WithMonitoring(host.Services);
+            await runner.RunAsync(FakeRunner.Request());
+            using var http = new HttpClient();
+
+            var text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+
+            Assert.Contains("aiops_model_requests_total{model=\"churn\",version=\"3\",outcome=\"ok\"} 1", text);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task MapAiOpsMetrics_AspNetHost_ServesScrapeWithPrometheusContentType()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddAiOpsMonitoring(o => o.Gpu.Enabled = false);
+        await using var app = builder.Build();
+        app.MapAiOpsMetrics();
+        await app.StartAsync();
+        try
+        {
+            var runner = new FakeRunner(new ModelKey("fraud", "1"), new Microsoft.Extensions.Time.Testing.FakeTimeProvider())
+            {
+                Failure = new ModelNotReadyException("warming up"),
+            }.WithMonitoring(app.Services);
+            await Assert.ThrowsAsync<ModelNotReadyException>(() => runner.RunAsync(FakeRunner.Request()).AsTask());
+            using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+            using var response = await http.GetAsync(new Uri("/metrics", UriKind.Relative));
+            var text = await response.Content.ReadAsStringAsync();
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("aiops_model_requests_total{model=\"fraud\",version=\"1\",outcome=\"unavailable\"} 1", text);
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
