@@ -42,7 +42,7 @@ internal sealed class FileModelRegistry : IModelRegistry
     }
 
     public async ValueTask<ModelVersionInfo?> GetAsync(ModelKey key, CancellationToken cancellationToken = default) =>
-        await ReadAsync<ModelVersionInfo>(VersionPath(key), cancellationToken).ConfigureAwait(false);
+        await ReleaseJson.ReadFileAsync<ModelVersionInfo>(VersionPath(key), cancellationToken).ConfigureAwait(false);
 
     public async ValueTask<IReadOnlyList<ModelVersionInfo>> ListAsync(ModelId model, CancellationToken cancellationToken = default)
     {
@@ -55,7 +55,7 @@ internal sealed class FileModelRegistry : IModelRegistry
         var list = new List<ModelVersionInfo>();
         foreach (var file in Directory.EnumerateFiles(dir, "*.json"))
         {
-            if (await ReadAsync<ModelVersionInfo>(file, cancellationToken).ConfigureAwait(false) is { } info)
+            if (await ReleaseJson.ReadFileAsync<ModelVersionInfo>(file, cancellationToken).ConfigureAwait(false) is { } info)
             {
                 list.Add(info);
             }
@@ -146,30 +146,9 @@ internal sealed class FileModelRegistry : IModelRegistry
     private string AliasesPath(ModelId model) => Path.Combine(ModelDir(model), "aliases.json");
 
     private async Task<SortedDictionary<string, string>> ReadAliasesAsync(ModelId model, CancellationToken cancellationToken) =>
-        await ReadAsync<SortedDictionary<string, string>>(AliasesPath(model), cancellationToken).ConfigureAwait(false)
+        await ReleaseJson.ReadFileAsync<SortedDictionary<string, string>>(AliasesPath(model), cancellationToken).ConfigureAwait(false)
         ?? new SortedDictionary<string, string>(StringComparer.Ordinal);
 
     private Task WriteAliasesAsync(ModelId model, SortedDictionary<string, string> aliases, CancellationToken cancellationToken) =>
         AtomicFile.WriteAllBytesAsync(AliasesPath(model), JsonSerializer.SerializeToUtf8Bytes(aliases, ReleaseJson.Options), cancellationToken);
-
-    private static async Task<T?> ReadAsync<T>(string path, CancellationToken cancellationToken)
-        where T : class
-    {
-        try
-        {
-            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, FileOptions.Asynchronous);
-            await using (stream.ConfigureAwait(false))
-            {
-                return await JsonSerializer.DeserializeAsync<T>(stream, ReleaseJson.Options, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (FileNotFoundException)
-        {
-            return null;
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return null;
-        }
-    }
 }

@@ -25,7 +25,7 @@ internal sealed class FileRolloutStateStore : IRolloutStateStore
     public string Directory => _directory;
 
     public async ValueTask<RolloutState?> GetAsync(ModelId model, CancellationToken cancellationToken = default) =>
-        await ReadAsync<RolloutState>(StatePath(model), cancellationToken).ConfigureAwait(false);
+        await ReleaseJson.ReadFileAsync<RolloutState>(StatePath(model), cancellationToken).ConfigureAwait(false);
 
     public async ValueTask<bool> TrySaveAsync(RolloutState state, long expectedRevision, CancellationToken cancellationToken = default)
     {
@@ -33,7 +33,7 @@ internal sealed class FileRolloutStateStore : IRolloutStateStore
         var fileLock = await FileLock.AcquireAsync(LockPath(state.Model), cancellationToken).ConfigureAwait(false);
         await using (fileLock.ConfigureAwait(false))
         {
-            var current = await ReadAsync<RolloutState>(StatePath(state.Model), cancellationToken).ConfigureAwait(false);
+            var current = await ReleaseJson.ReadFileAsync<RolloutState>(StatePath(state.Model), cancellationToken).ConfigureAwait(false);
             if ((current?.Revision ?? 0) != expectedRevision)
             {
                 return false;
@@ -55,7 +55,7 @@ internal sealed class FileRolloutStateStore : IRolloutStateStore
         await using (fileLock.ConfigureAwait(false))
         {
             var now = _time.GetUtcNow();
-            var lease = await ReadAsync<Lease>(LeasePath(model), cancellationToken).ConfigureAwait(false);
+            var lease = await ReleaseJson.ReadFileAsync<Lease>(LeasePath(model), cancellationToken).ConfigureAwait(false);
             if (lease is not null && lease.ExpiresAt > now && !string.Equals(lease.Owner, owner, StringComparison.Ordinal))
             {
                 return false;
@@ -73,27 +73,6 @@ internal sealed class FileRolloutStateStore : IRolloutStateStore
     private string LeasePath(ModelId model) => Path.Combine(_directory, model.Value + ".lease.json");
 
     private string LockPath(ModelId model) => Path.Combine(_directory, model.Value + ".lock");
-
-    private static async Task<T?> ReadAsync<T>(string path, CancellationToken cancellationToken)
-        where T : class
-    {
-        try
-        {
-            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, FileOptions.Asynchronous);
-            await using (stream.ConfigureAwait(false))
-            {
-                return await JsonSerializer.DeserializeAsync<T>(stream, ReleaseJson.Options, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (FileNotFoundException)
-        {
-            return null;
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return null;
-        }
-    }
 
     private sealed record Lease(string Owner, DateTimeOffset ExpiresAt);
 }

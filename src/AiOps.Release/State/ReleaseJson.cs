@@ -8,6 +8,29 @@ internal static class ReleaseJson
 {
     public static JsonSerializerOptions Options { get; } = Create();
 
+    /// <summary>Reads a JSON file written with <see cref="Options"/>; null when the file or its folder does not exist.</summary>
+    public static async Task<T?> ReadFileAsync<T>(string path, CancellationToken cancellationToken)
+        where T : class
+    {
+        try
+        {
+            // ReadWrite | Delete sharing: a concurrent atomic replace (rename over) must not fail because we are reading.
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, FileOptions.Asynchronous);
+            await using (stream.ConfigureAwait(false))
+            {
+                return await JsonSerializer.DeserializeAsync<T>(stream, Options, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
     private static JsonSerializerOptions Create()
     {
         var o = new JsonSerializerOptions(JsonSerializerDefaults.Web)
