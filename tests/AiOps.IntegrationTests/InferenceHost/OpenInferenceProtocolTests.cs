@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using AiOps.TestModels;
 
 namespace AiOps.IntegrationTests.InferenceHost;
 
