@@ -135,10 +135,7 @@ public sealed class HostOperationsTests
             }
         })).ToArray();
 
-        while (Volatile.Read(ref sawOld) < 30 || Volatile.Read(ref readyChecks) < 10)
-        {
-            await Task.Delay(1);
-        }
+        await RunningHost.WaitUntilAsync(() => Volatile.Read(ref sawOld) >= 30 && Volatile.Read(ref readyChecks) >= 10, "traffic on the old file");
 
         // Replace version 1's file with version 2's weights (write next to it, rename over it), then ask the host to load it.
         var target = host.ModelFile(1);
@@ -146,10 +143,7 @@ public sealed class HostOperationsTests
         File.Move(target + ".new", target, overwrite: true);
         using var load = await host.Client.PostAsync("/v2/repository/models/classifier/load", null);
         var newAfterLoad = Volatile.Read(ref sawNew);
-        while (Volatile.Read(ref sawNew) < newAfterLoad + 30)
-        {
-            await Task.Delay(1);
-        }
+        await RunningHost.WaitUntilAsync(() => Volatile.Read(ref sawNew) >= newAfterLoad + 30, "traffic on the new file");
 
         await stop.CancelAsync();
         await Task.WhenAll(traffic);

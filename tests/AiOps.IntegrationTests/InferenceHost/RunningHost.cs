@@ -150,6 +150,21 @@ public sealed class RunningHost : IAsyncDisposable
     public static bool Close(float[] expected, float[] actual) =>
         expected.Length == actual.Length && expected.Zip(actual).All(p => Math.Abs(p.First - p.Second) <= 1e-5f);
 
+    /// <summary>Waits for <paramref name="condition"/>; the cap only keeps a broken build from hanging the run (it is not a speed assertion).</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var cap = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (cap.Elapsed > TimeSpan.FromMinutes(2))
+            {
+                throw new TimeoutException($"Gave up waiting for {what}.");
+            }
+
+            await Task.Delay(1);
+        }
+    }
+
     /// <summary>Deterministic features, [rows, 4].</summary>
     public static float[] Features(int rows, int seed = 1)
     {

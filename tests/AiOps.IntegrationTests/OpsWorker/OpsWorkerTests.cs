@@ -96,6 +96,35 @@ public sealed class OpsWorkerTests : IDisposable
     }
 
     [Fact]
+    public async Task StartAsync_FileWaiting_FirstScheduledCycleAdmitsItAndLogRetentionRuns()
+    {
+        Directory.CreateDirectory(Folder("incoming"));
+        File.WriteAllText(Path.Combine(Folder("incoming"), "early.csv"), Csv(50, i => $"{i},{30 + (i % 10)},{i}"));
+        Directory.CreateDirectory(Folder("logs"));
+        var oldLog = Path.Combine(Folder("logs"), "old.log");
+        var freshLog = Path.Combine(Folder("logs"), "fresh.log");
+        File.WriteAllText(oldLog, "old");
+        File.WriteAllText(freshLog, "fresh");
+        File.SetLastWriteTimeUtc(oldLog, DateTime.UtcNow.AddDays(-30));
+        using var host = BuildWorker();
+
+        await host.StartAsync();
+        var admitted = Path.Combine(Folder("admitted"), "early.csv");
+        var cap = System.Diagnostics.Stopwatch.StartNew();
+        while ((!File.Exists(admitted) || File.Exists(oldLog)) && cap.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            await Task.Delay(5);
+        }
+
+        await host.StopAsync();
+
+        Assert.True(File.Exists(admitted), "the first cycle runs when the worker starts");
+        Assert.Empty(Directory.EnumerateFiles(Folder("incoming")));
+        Assert.False(File.Exists(oldLog), "log retention ran on start and deleted the 30-day-old log");
+        Assert.True(File.Exists(freshLog));
+    }
+
+    [Fact]
     public async Task StatusCycle_NoGpuOnThisMachineOrOne_ReportsCleanly()
     {
         using var host = BuildWorker();
