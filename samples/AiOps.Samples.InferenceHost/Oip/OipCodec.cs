@@ -105,14 +105,23 @@ public static class OipCodec
         }
 
         long expected = 1;
-        foreach (var d in shape)
+        try
         {
-            expected = checked(expected * d);
+            foreach (var d in shape)
+            {
+                expected = checked(expected * d);
+            }
+        }
+        catch (OverflowException)
+        {
+            throw new ModelInputException(name, $"Input '{name}' has shape {ModelTensor.FormatShape(shape)}, whose element count overflows.");
         }
 
-        if (expected > 64 * 1024 * 1024)
+        // Count the values before allocating, so a large declared shape with little data never allocates much.
+        var count = CountValues(data);
+        if (count != expected)
         {
-            throw new ModelInputException(name, $"Input '{name}' has shape {ModelTensor.FormatShape(shape)} ({expected} elements); expected at most {64 * 1024 * 1024}.");
+            throw new ModelInputException(name, $"Input '{name}' has shape {ModelTensor.FormatShape(shape)} ({expected} elements) but {count} data values.");
         }
 
         return type switch
@@ -124,8 +133,26 @@ public static class OipCodec
             TensorElementType.Int16 => Build(name, shape, expected, data, static e => e.GetInt16()),
             TensorElementType.Int32 => Build(name, shape, expected, data, static e => e.GetInt32()),
             TensorElementType.Int64 => Build(name, shape, expected, data, static e => e.GetInt64()),
-            _ => Build(name, shape, expected, data, static e => e.ValueKind == JsonValueKind.True || (e.ValueKind == JsonValueKind.Number && e.GetInt32() != 0)),
+            _ => Build(name, shape, expected, data, static e => e.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                JsonValueKind.Number => e.GetInt32() != 0,
+                _ => throw new FormatException(),
+            }),
         };
+    }
+
+    /// <summary>Counts the leaf values of a (possibly nested) data array; nesting is bounded by the JSON reader's depth limit.</summary>
+    private static long CountValues(JsonElement array)
+    {
+        long count = 0;
+        foreach (var e in array.EnumerateArray())
+        {
+            count += e.ValueKind == JsonValueKind.Array ? CountValues(e) : 1;
+        }
+
+        return count;
     }
 
     private static ModelTensor<T> Build<T>(string name, long[] shape, long expected, JsonElement data, Func<JsonElement, T> read)
@@ -134,11 +161,6 @@ public static class OipCodec
         var values = new T[expected];
         var count = 0L;
         Flatten(data);
-        if (count != expected)
-        {
-            throw new ModelInputException(name, $"Input '{name}' has shape {ModelTensor.FormatShape(shape)} ({expected} elements) but {count} data values.");
-        }
-
         return new ModelTensor<T>(name, values, shape);
 
         void Flatten(JsonElement element)
@@ -151,32 +173,70 @@ public static class OipCodec
                     continue;
                 }
 
-                if (count >= expected)
-                {
-                    count++;
-                    continue;
-                }
-
                 try
                 {
                     values[count++] = read(e);
                 }
                 catch (Exception ex) when (ex is FormatException or InvalidOperationException or OverflowException)
                 {
-                    throw new ModelInputException(name, $"Input '{name}' value {e} at index {count - 1} is not a valid {typeof(T).Name}.");
+                    throw new ModelInputException(name, $"Input '{name}' value {e} at index {count - 1} is not a valid {OipCodec.FormatDatatype(TensorElementTypes.Of<T>())} value.");
                 }
             }
         }
+    }
+
+    /// <summary>The output names the request asks for (<c>"outputs": [{ "name": … }]</c>), or <see langword="null"/> for all.</summary>
+    /// <param name="body">The JSON document.</param>
+    /// <exception cref="ModelInputException">The <c>outputs</c> entry does not follow the protocol.</exception>
+    public static IReadOnlyList<string>? ParseRequestedOutputs(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("outputs", out var outputs) || outputs.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (outputs.ValueKind != JsonValueKind.Array)
+        {
+            throw new ModelInputException(null, "Expected 'outputs' to be an array of { \"name\": … } objects.");
+        }
+
+        var names = new List<string>(outputs.GetArrayLength());
+        foreach (var o in outputs.EnumerateArray())
+        {
+            if (o.ValueKind != JsonValueKind.Object || !o.TryGetProperty("name", out var n) || n.ValueKind != JsonValueKind.String)
+            {
+                throw new ModelInputException(null, "Each entry of 'outputs' must be an object with a string 'name'.");
+            }
+
+            names.Add(n.GetString()!);
+        }
+
+        return names.Count == 0 ? null : names;
     }
 
     /// <summary>Writes an inference response body.</summary>
     /// <param name="writer">The JSON writer.</param>
     /// <param name="response">The model's answer.</param>
     /// <param name="requestId">The request's id, echoed back.</param>
-    public static void WriteResponse(Utf8JsonWriter writer, ModelResponse response, string? requestId)
+    /// <param name="requestedOutputs">The outputs to write; <see langword="null"/> for all.</param>
+    /// <exception cref="ModelInputException">A requested output does not exist.</exception>
+    public static void WriteResponse(Utf8JsonWriter writer, ModelResponse response, string? requestId, IReadOnlyList<string>? requestedOutputs = null)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(response);
+        var outputs = response.Outputs;
+        if (requestedOutputs is not null)
+        {
+            var chosen = new List<ModelTensor>(requestedOutputs.Count);
+            foreach (var name in requestedOutputs)
+            {
+                chosen.Add(response.Outputs.FirstOrDefault(o => string.Equals(o.Name, name, StringComparison.Ordinal))
+                    ?? throw new ModelInputException(null, $"Output '{name}' was requested; the model has: {string.Join(", ", response.Outputs.Select(o => o.Name))}."));
+            }
+
+            outputs = chosen;
+        }
+
         writer.WriteStartObject();
         writer.WriteString("model_name", response.Key.Model.Value);
         writer.WriteString("model_version", response.Key.Version.Value);
@@ -186,7 +246,7 @@ public static class OipCodec
         }
 
         writer.WriteStartArray("outputs");
-        foreach (var output in response.Outputs)
+        foreach (var output in outputs)
         {
             writer.WriteStartObject();
             writer.WriteString("name", output.Name);

@@ -1,0 +1,4 @@
+using AiOps.Samples.InferenceHost;
+
+var app = InferenceHostApp.Build(args);
+await app.RunAsync();
