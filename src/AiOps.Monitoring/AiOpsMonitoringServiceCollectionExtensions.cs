@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using AiOps;
 using AiOps.Alerts;
 using AiOps.Metrics;
@@ -46,7 +47,8 @@ public static class AiOpsMonitoringServiceCollectionExtensions
         services.TryAddSingleton(sp => new AiOpsPrometheusExporter(
             sp.GetRequiredService<IOptions<AiOpsMonitoringOptions>>(),
             sp.GetRequiredService<MetricLabelPolicy>(),
-            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<AiOpsPrometheusExporter>>()));
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<AiOpsPrometheusExporter>>(),
+            sp.GetService<IMeterFactory>()));
         services.TryAddSingleton(sp => new PrometheusRulesGenerator(
             sp.GetRequiredService<IOptions<AiOpsMonitoringOptions>>(),
             sp.GetRequiredService<MetricLabelPolicy>()));

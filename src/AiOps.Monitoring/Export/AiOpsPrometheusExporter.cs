@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using AiOps.Monitoring.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,12 +21,12 @@ public sealed class AiOpsPrometheusExporter : IDisposable
 
     private readonly MeterPrometheusBridge _bridge;
 
-    internal AiOpsPrometheusExporter(IOptions<AiOpsMonitoringOptions> options, MetricLabelPolicy labels, ILogger<AiOpsPrometheusExporter> logger)
+    internal AiOpsPrometheusExporter(IOptions<AiOpsMonitoringOptions> options, MetricLabelPolicy labels, ILogger<AiOpsPrometheusExporter> logger, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         Registry = Prometheus.Metrics.NewCustomRegistry();
         LatencyBuckets = [.. options.Value.Prometheus.LatencyBuckets];
-        _bridge = new MeterPrometheusBridge(Registry, labels, options.Value.Prometheus, LatencyBuckets, logger);
+        _bridge = new MeterPrometheusBridge(Registry, labels, options.Value.Prometheus, LatencyBuckets, logger, meterFactory);
     }
 
     /// <summary>The registry every AiOps metric is exported through. Add your own collectors to it if you like.</summary>

@@ -21,9 +21,20 @@ internal sealed partial class MeterPrometheusBridge : IDisposable
     private readonly HashSet<string> _meters;
     private readonly double[] _defaultBuckets;
     private readonly ILogger _logger;
+    private readonly IMeterFactory? _scope;
 
-    public MeterPrometheusBridge(CollectorRegistry registry, MetricLabelPolicy labels, PrometheusExportOptions options, IReadOnlyList<double> latencyBuckets, ILogger logger)
+    /// <param name="registry">Where the mirrored collectors live.</param>
+    /// <param name="labels">Bounds label values.</param>
+    /// <param name="options">Which meters to export.</param>
+    /// <param name="latencyBuckets">Histogram bucket bounds in seconds.</param>
+    /// <param name="logger">Reports export failures.</param>
+    /// <param name="scope">
+    /// The meter factory of this container: meters created by another container's factory (another host in the same
+    /// process) are not exported here; meters created without a factory are.
+    /// </param>
+    public MeterPrometheusBridge(CollectorRegistry registry, MetricLabelPolicy labels, PrometheusExportOptions options, IReadOnlyList<double> latencyBuckets, ILogger logger, IMeterFactory? scope = null)
     {
+        _scope = scope;
         _registry = registry;
         _labels = labels;
         _logger = logger;
@@ -45,7 +56,9 @@ internal sealed partial class MeterPrometheusBridge : IDisposable
 
     private void OnInstrumentPublished(Instrument instrument, MeterListener listener)
     {
-        if (!_meters.Contains(instrument.Meter.Name) || MonitoringMetrics.IsNativelyExported(instrument))
+        if (!_meters.Contains(instrument.Meter.Name)
+            || MonitoringMetrics.IsNativelyExported(instrument)
+            || (_scope is not null && instrument.Meter.Scope is not null && !ReferenceEquals(instrument.Meter.Scope, _scope)))
         {
             return;
         }

@@ -38,6 +38,25 @@ public sealed class PrometheusExportTests
     }
 
     [Fact]
+    public async Task ScrapeAsync_TwoHostsInOneProcess_EachExportsOnlyItsOwnMeters()
+    {
+        using var a = new MonitoringHarness(o => o.Models.Add("fraud"));
+        using var b = new MonitoringHarness(o => o.Models.Add("fraud"));
+        using var meterA = a.Get<IMeterFactory>().Create("AiOps.Inference");
+        using var meterB = b.Get<IMeterFactory>().Create("AiOps.Inference");
+        var exporterA = a.Get<AiOpsPrometheusExporter>();
+        var exporterB = b.Get<AiOpsPrometheusExporter>();
+
+        meterA.CreateCounter<long>("aiops.inference.requests").Add(3, new("model", "fraud"), new("version", "7"), new("outcome", "ok"));
+        meterB.CreateCounter<long>("aiops.inference.requests").Add(5, new("model", "fraud"), new("version", "7"), new("outcome", "ok"));
+
+        var textA = await exporterA.ScrapeAsync();
+        var textB = await exporterB.ScrapeAsync();
+        Assert.Contains("aiops_inference_requests_total{model=\"fraud\",outcome=\"ok\",version=\"7\"} 3", textA);
+        Assert.Contains("aiops_inference_requests_total{model=\"fraud\",outcome=\"ok\",version=\"7\"} 5", textB);
+    }
+
+    [Fact]
     public async Task ScrapeAsync_UnregisteredModelAndFreeFormValues_BecomeOther()
     {
         using var h = new MonitoringHarness(o =>
