@@ -70,6 +70,16 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
             // Dependencies between AiOps packages point at the same pre-release version.
             var aiopsDependencies = metadata.Descendants(ns + "dependency").Where(d => ((string?)d.Attribute("id"))?.StartsWith("AiOps.", StringComparison.Ordinal) == true);
             Assert.All(aiopsDependencies, d => Assert.Equal(feed.Version, (string?)d.Attribute("version")));
+
+            if (id == "AiOps.Inference")
+            {
+                // The managed API and the CPU native build, on one version (the GPU swap relies on both).
+                var onnx = metadata.Descendants(ns + "dependency")
+                    .Where(d => ((string?)d.Attribute("id"))?.StartsWith("Microsoft.ML.OnnxRuntime", StringComparison.Ordinal) == true)
+                    .ToDictionary(d => (string)d.Attribute("id")!, d => (string?)d.Attribute("version"));
+                Assert.Equal(["Microsoft.ML.OnnxRuntime", "Microsoft.ML.OnnxRuntime.Managed"], onnx.Keys.Order(StringComparer.Ordinal));
+                Assert.Equal(onnx["Microsoft.ML.OnnxRuntime"], onnx["Microsoft.ML.OnnxRuntime.Managed"]);
+            }
         }
     }
 
@@ -138,6 +148,48 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
         {
             PackedFeedFixture.TryDelete(root);
         }
+    }
+
+    [Fact]
+    public async Task ConsumerApp_ExcludesCpuNativePackageAsTheGpuSwapDoes_KeepsManagedApiAndDropsCpuNativeLibraries()
+    {
+        // The first half of the GPU swap in src/AiOps.Inference/README.md (the GPU package itself is hundreds of MB and
+        // needs CUDA to mean anything): switching off the CPU native package must drop its libraries, keep the managed API.
+        var root = Path.Combine(Path.GetTempPath(), "aiops-consumer-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            var app = Path.Combine(root, "app");
+            var packagesFolder = Path.Combine(root, "packages");
+            ConsumerProject.Write(
+                app, feed.Version, feed.Feed, packagesFolder, await MachinePackagesFolderAsync(),
+                $"""<PackageReference Include="Microsoft.ML.OnnxRuntime" Version="{OnnxRuntimeVersion()}" ExcludeAssets="all" />""");
+
+            var build = await ProcessRunner.RunAsync(
+                PackedFeedFixture.Dotnet, ["build", "-c", "Release", "--disable-build-servers", "-nologo"], app, RestoreAndBuildTimeout, PackedFeedFixture.ChildEnvironment(packagesFolder));
+            Assert.True(build.ExitCode == 0, $"Restoring and building the consumer failed (exit {build.ExitCode}):\n{Tail(build.Output)}");
+
+            var output = Path.Combine(app, "bin", "Release", "net10.0");
+            Assert.True(File.Exists(Path.Combine(output, "Microsoft.ML.OnnxRuntime.dll")), "The managed ONNX Runtime API did not reach the consumer.");
+            var native = Directory.Exists(Path.Combine(output, "runtimes"))
+                ? Directory.GetFiles(Path.Combine(output, "runtimes"), "*onnxruntime*", SearchOption.AllDirectories)
+                : [];
+            Assert.True(native.Length == 0, "CPU native libraries still copied: " + string.Join(", ", native));
+        }
+        finally
+        {
+            PackedFeedFixture.TryDelete(root);
+        }
+    }
+
+    /// <summary>The Microsoft.ML.OnnxRuntime version the packed AiOps.Inference depends on.</summary>
+    private string OnnxRuntimeVersion()
+    {
+        using var zip = ZipFile.OpenRead(Path.Combine(feed.Feed, $"AiOps.Inference.{feed.Version}.nupkg"));
+        using var s = zip.GetEntry("AiOps.Inference.nuspec")!.Open();
+        var doc = XDocument.Load(s);
+        return doc.Descendants(doc.Root!.Name.Namespace + "dependency")
+            .Single(d => (string?)d.Attribute("id") == "Microsoft.ML.OnnxRuntime")
+            .Attribute("version")!.Value;
     }
 
     /// <summary>The machine's global packages folder (what the repository restored into), or null when it cannot be told.</summary>

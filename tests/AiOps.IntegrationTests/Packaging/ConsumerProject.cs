@@ -26,12 +26,13 @@ internal static class ConsumerProject
     /// <param name="feed">The folder holding the freshly packed .nupkg files.</param>
     /// <param name="packagesFolder">The global packages folder this restore extracts into (deleted with the test's temp folder).</param>
     /// <param name="machinePackagesFolder">The machine's global packages folder, used read-only as a fallback so dependencies already restored by the repository are not fetched again.</param>
-    public static void Write(string directory, string version, string feed, string packagesFolder, string? machinePackagesFolder)
+    /// <param name="extraReferences">More PackageReference elements, verbatim (e.g. the GPU swap of the Inference README).</param>
+    public static void Write(string directory, string version, string feed, string packagesFolder, string? machinePackagesFolder, params string[] extraReferences)
     {
         Directory.CreateDirectory(directory);
         var references = string.Join(
             Environment.NewLine,
-            Packages.Select(p => $"""    <PackageReference Include="{p}" Version="{version}" />"""));
+            Packages.Select(p => $"""    <PackageReference Include="{p}" Version="{version}" />""").Concat(extraReferences.Select(r => "    " + r)));
         File.WriteAllText(Path.Combine(directory, ProjectName + ".csproj"), $$"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
