@@ -1,0 +1,220 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using AiOps.IntegrationTests.Infrastructure;
+
+namespace AiOps.IntegrationTests.Packaging;
+
+/// <summary>Runs alone: it builds with every core, and timing-sensitive tests elsewhere in this assembly should not compete with it.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class PackagingCollection : ICollectionFixture<PackedFeedFixture>
+{
+    public const string Name = "Packaging";
+}
+
+/// <summary>
+/// The packages as a user gets them: packed from the src projects, installed by version into a console application
+/// outside the repository, restored from the machine's configured registry, built and run. Proves that the package
+/// dependencies and ONNX Runtime's native libraries reach a consumer, and that the documented DI registration works.
+/// </summary>
+[Collection(PackagingCollection.Name)]
+public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
+{
+    private static readonly TimeSpan RestoreAndBuildTimeout = TimeSpan.FromMinutes(6);
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public void Pack_SrcProjects_YieldsExactlyFiveInstallablePackagesWithReadmeAndMetadata()
+    {
+        var packages = Directory.GetFiles(feed.Feed).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
+        var expected = ConsumerProject.Packages.Order(StringComparer.Ordinal).Select(id => $"{id}.{feed.Version}.nupkg").ToArray();
+        Assert.True(expected.SequenceEqual(packages), $"Expected exactly {string.Join(", ", expected)} in the feed; got {string.Join(", ", packages)}.");
+        var warnings = feed.PackOutput.Split('\n').Where(l => WarningLine().IsMatch(l)).ToArray();
+        Assert.True(warnings.Length == 0, "dotnet pack reported warnings:\n" + string.Join('\n', warnings));
+
+        foreach (var id in ConsumerProject.Packages)
+        {
+            using var zip = ZipFile.OpenRead(Path.Combine(feed.Feed, $"{id}.{feed.Version}.nupkg"));
+            var nuspecEntry = zip.GetEntry(id + ".nuspec");
+            Assert.True(nuspecEntry is not null, $"{id}: no {id}.nuspec in the package.");
+            XNamespace ns;
+            XElement metadata;
+            using (var s = nuspecEntry.Open())
+            {
+                var doc = XDocument.Load(s);
+                ns = doc.Root!.Name.Namespace;
+                metadata = doc.Root.Element(ns + "metadata")!;
+            }
+
+            string? Meta(string name) => metadata.Element(ns + name)?.Value;
+            Assert.Equal(id, Meta("id"));
+            Assert.Equal(feed.Version, Meta("version"));
+            Assert.False(string.IsNullOrWhiteSpace(Meta("description")), $"{id}: no description.");
+            Assert.Contains("aiops", Meta("tags") ?? string.Empty, StringComparison.Ordinal);
+            Assert.Equal("MIT", Meta("license"));
+            Assert.Equal("README.md", Meta("readme"));
+            Assert.False(string.IsNullOrEmpty(metadata.Element(ns + "repository")?.Attribute("url")?.Value), $"{id}: no repository url.");
+
+            // Its own README, not the repository's: it starts with the package's name and shows how to install it.
+            var readmeEntry = zip.GetEntry("README.md");
+            Assert.True(readmeEntry is not null, $"{id}: README.md is not packed.");
+            using var reader = new StreamReader(readmeEntry.Open());
+            var readme = reader.ReadToEnd();
+            Assert.StartsWith($"# {id}", readme, StringComparison.Ordinal);
+            Assert.Contains($"dotnet add package {id}", readme, StringComparison.Ordinal);
+
+            Assert.Contains(zip.Entries, e => e.FullName == $"lib/net10.0/{id}.dll");
+            Assert.Contains(zip.Entries, e => e.FullName == $"lib/net10.0/{id}.xml");
+
+            // Dependencies between AiOps packages point at the same pre-release version.
+            var aiopsDependencies = metadata.Descendants(ns + "dependency").Where(d => ((string?)d.Attribute("id"))?.StartsWith("AiOps.", StringComparison.Ordinal) == true);
+            Assert.All(aiopsDependencies, d => Assert.Equal(feed.Version, (string?)d.Attribute("version")));
+
+            if (id == "AiOps.Inference")
+            {
+                // The managed API and the CPU native build, on one version (the GPU swap relies on both).
+                var onnx = metadata.Descendants(ns + "dependency")
+                    .Where(d => ((string?)d.Attribute("id"))?.StartsWith("Microsoft.ML.OnnxRuntime", StringComparison.Ordinal) == true)
+                    .ToDictionary(d => (string)d.Attribute("id")!, d => (string?)d.Attribute("version"));
+                Assert.Equal(["Microsoft.ML.OnnxRuntime", "Microsoft.ML.OnnxRuntime.Managed"], onnx.Keys.Order(StringComparer.Ordinal));
+                Assert.Equal(onnx["Microsoft.ML.OnnxRuntime"], onnx["Microsoft.ML.OnnxRuntime.Managed"]);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ConsumerApp_InstallsPackagesByVersion_RunsOnnxModelThroughDiAndPrintsExpectedProbabilities()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "aiops-consumer-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            var app = Path.Combine(root, "app");
+            var work = Path.Combine(root, "work");
+            var packagesFolder = Path.Combine(root, "packages");
+            Directory.CreateDirectory(work);
+            Assert.False(IsInside(app, RepoPaths.Root), "The consumer must live outside the repository (no Directory.*.props).");
+
+            var model = TestModels.TestModels.Classifier(1);
+            var modelPath = model.WriteTo(Path.Combine(work, "classifier.onnx"));
+            float[] features = [0.5f, -1.25f, 3f, 0.25f, -0.75f, 0.125f, 1.5f, -2f];
+            var expected = model.Predict(features);
+
+            ConsumerProject.Write(app, feed.Version, feed.Feed, packagesFolder, await MachinePackagesFolderAsync());
+            var env = PackedFeedFixture.ChildEnvironment(packagesFolder);
+
+            var build = await ProcessRunner.RunAsync(
+                PackedFeedFixture.Dotnet, ["build", "-c", "Release", "--disable-build-servers", "-nologo"], app, RestoreAndBuildTimeout, env);
+            Assert.True(build.ExitCode == 0, $"Restoring and building the consumer failed (exit {build.ExitCode}):\n{Tail(build.Output)}");
+
+            var output = Path.Combine(app, "bin", "Release", "net10.0");
+            var nativeLibraries = Directory.Exists(Path.Combine(output, "runtimes"))
+                ? Directory.GetFiles(Path.Combine(output, "runtimes"), "*onnxruntime*", SearchOption.AllDirectories)
+                : [];
+            Assert.True(nativeLibraries.Length > 0, $"No ONNX Runtime native library under {output}/runtimes: the native package did not flow through AiOps.Inference.");
+
+            var run = await ProcessRunner.RunAsync(
+                PackedFeedFixture.Dotnet,
+                [Path.Combine(output, ConsumerProject.ProjectName + ".dll"), modelPath, work, string.Join(",", features.Select(f => f.ToString("R", CultureInfo.InvariantCulture)))],
+                work,
+                RunTimeout,
+                env);
+            Assert.True(run.ExitCode == 0, $"The consumer exited with {run.ExitCode}:\n{Tail(run.Output)}");
+
+            var results = run.Output.Split('\n')
+                .Select(l => l.TrimEnd('\r'))
+                .Where(l => l.StartsWith(ConsumerProject.ResultPrefix, StringComparison.Ordinal))
+                .ToArray();
+            string Result(string name) =>
+                results.SelectMany(l => l[ConsumerProject.ResultPrefix.Length..].Split(' '))
+                    .Where(kv => kv.StartsWith(name + "=", StringComparison.Ordinal))
+                    .Select(kv => kv[(name.Length + 1)..])
+                    .FirstOrDefault() ?? throw new Xunit.Sdk.XunitException($"The consumer printed no '{name}=':\n{Tail(run.Output)}");
+
+            Assert.Equal("Ready", Result("status"));
+            Assert.Equal("CPU", Result("provider"));
+            Assert.Equal("1", Result("version"));
+            var actual = Result("probabilities").Split(',').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            Assert.Equal(expected.Length, actual.Length);
+            for (var i = 0; i < expected.Length; i++)
+            {
+                Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5f, $"Probability {i}: expected {expected[i]:R} (managed computation), the consumer printed {actual[i]:R}.\n{Tail(run.Output)}");
+            }
+
+            Assert.Equal("1", Result("monitored_requests"));
+            Assert.Equal("call 138****1234", run.Output.Split('\n').Select(l => l.TrimEnd('\r')).Single(l => l.StartsWith(ConsumerProject.ResultPrefix + "masked=", StringComparison.Ordinal))[(ConsumerProject.ResultPrefix.Length + "masked=".Length)..]);
+        }
+        finally
+        {
+            PackedFeedFixture.TryDelete(root);
+        }
+    }
+
+    [Fact]
+    public async Task ConsumerApp_ExcludesCpuNativePackageAsTheGpuSwapDoes_KeepsManagedApiAndDropsCpuNativeLibraries()
+    {
+        // The first half of the GPU swap in src/AiOps.Inference/README.md (the GPU package itself is hundreds of MB and
+        // needs CUDA to mean anything): switching off the CPU native package must drop its libraries, keep the managed API.
+        var root = Path.Combine(Path.GetTempPath(), "aiops-consumer-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            var app = Path.Combine(root, "app");
+            var packagesFolder = Path.Combine(root, "packages");
+            ConsumerProject.Write(
+                app, feed.Version, feed.Feed, packagesFolder, await MachinePackagesFolderAsync(),
+                $"""<PackageReference Include="Microsoft.ML.OnnxRuntime" Version="{OnnxRuntimeVersion()}" ExcludeAssets="all" />""");
+
+            var build = await ProcessRunner.RunAsync(
+                PackedFeedFixture.Dotnet, ["build", "-c", "Release", "--disable-build-servers", "-nologo"], app, RestoreAndBuildTimeout, PackedFeedFixture.ChildEnvironment(packagesFolder));
+            Assert.True(build.ExitCode == 0, $"Restoring and building the consumer failed (exit {build.ExitCode}):\n{Tail(build.Output)}");
+
+            var output = Path.Combine(app, "bin", "Release", "net10.0");
+            Assert.True(File.Exists(Path.Combine(output, "Microsoft.ML.OnnxRuntime.dll")), "The managed ONNX Runtime API did not reach the consumer.");
+            var native = Directory.Exists(Path.Combine(output, "runtimes"))
+                ? Directory.GetFiles(Path.Combine(output, "runtimes"), "*onnxruntime*", SearchOption.AllDirectories)
+                : [];
+            Assert.True(native.Length == 0, "CPU native libraries still copied: " + string.Join(", ", native));
+        }
+        finally
+        {
+            PackedFeedFixture.TryDelete(root);
+        }
+    }
+
+    /// <summary>The Microsoft.ML.OnnxRuntime version the packed AiOps.Inference depends on.</summary>
+    private string OnnxRuntimeVersion()
+    {
+        using var zip = ZipFile.OpenRead(Path.Combine(feed.Feed, $"AiOps.Inference.{feed.Version}.nupkg"));
+        using var s = zip.GetEntry("AiOps.Inference.nuspec")!.Open();
+        var doc = XDocument.Load(s);
+        return doc.Descendants(doc.Root!.Name.Namespace + "dependency")
+            .Single(d => (string?)d.Attribute("id") == "Microsoft.ML.OnnxRuntime")
+            .Attribute("version")!.Value;
+    }
+
+    /// <summary>The machine's global packages folder (what the repository restored into), or null when it cannot be told.</summary>
+    private static async Task<string?> MachinePackagesFolderAsync()
+    {
+        if (Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured)
+        {
+            return configured;
+        }
+
+        var result = await ProcessRunner.RunAsync(PackedFeedFixture.Dotnet, ["nuget", "locals", "global-packages", "--list"], RepoPaths.Root, TimeSpan.FromMinutes(1), PackedFeedFixture.ChildEnvironment());
+        const string Prefix = "global-packages:";
+        var line = result.Output.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(Prefix, StringComparison.Ordinal));
+        var folder = line?[Prefix.Length..].Trim();
+        return result.ExitCode == 0 && Directory.Exists(folder) ? folder : null;
+    }
+
+    private static bool IsInside(string path, string directory)
+    {
+        var relative = Path.GetRelativePath(directory, path);
+        return !relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative);
+    }
+
+    [GeneratedRegex(@": warning [A-Z]+[0-9]+")]
+    private static partial Regex WarningLine();
+
+    private static string Tail(string s) => s.Length <= 8000 ? s : s[^8000..];
+}
