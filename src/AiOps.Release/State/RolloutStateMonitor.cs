@@ -77,15 +77,16 @@ internal sealed class RolloutStateMonitor : IDisposable
             return;
         }
 
+        var attempt = route.BeginRead();
         try
         {
             var state = await _store.GetAsync(model, cancellationToken).ConfigureAwait(false);
             var table = await BuildTableAsync(model, state, cancellationToken).ConfigureAwait(false);
-            route.Apply(table, state, _time.GetUtcNow());
+            route.Apply(table, state, _time.GetUtcNow(), attempt);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            var first = route.RecordFailure(ex, _time.GetUtcNow());
+            var first = route.RecordFailure(ex, _time.GetUtcNow(), attempt);
             if (first)
             {
                 _logger.LogWarning(
@@ -211,6 +212,9 @@ internal sealed class ModelRoute
     private readonly RolloutStateMonitor _monitor;
     private readonly Lock _gate = new();
     private Task? _initialLoad;
+    private long _reads;
+    private long _lastGoodRead;
+    private long _lastFailedRead;
 
     public ModelRoute(ModelId model, ModelVersion? shadowVersion, RolloutStateMonitor monitor)
     {
@@ -252,7 +256,11 @@ internal sealed class ModelRoute
         return new ValueTask(_initialLoad.WaitAsync(cancellationToken));
     }
 
-    public void Apply(RouteTable table, RolloutState? state, DateTimeOffset at)
+    /// <summary>Numbers a read of the store, so reads that finish out of order cannot hide a newer outcome.</summary>
+    public long BeginRead() => Interlocked.Increment(ref _reads);
+
+    /// <summary>Applies a successful read; the table only moves forward (by revision), the failure flag only clears when this read started after the last failed one.</summary>
+    public void Apply(RouteTable table, RolloutState? state, DateTimeOffset at, long attempt = long.MaxValue)
     {
         lock (_gate)
         {
@@ -261,6 +269,13 @@ internal sealed class ModelRoute
                 LastState = state;
             }
 
+            if (attempt < _lastFailedRead)
+            {
+                // A read that began before a newer one failed: the store is still believed unreachable.
+                return;
+            }
+
+            _lastGoodRead = Math.Max(_lastGoodRead, attempt);
             LastRefreshAt = at;
             LastError = null;
             FailingSince = null;
@@ -268,10 +283,17 @@ internal sealed class ModelRoute
     }
 
     /// <summary>Records a failed read; returns whether it is the first of a run of failures.</summary>
-    public bool RecordFailure(Exception ex, DateTimeOffset at)
+    public bool RecordFailure(Exception ex, DateTimeOffset at, long attempt = long.MaxValue)
     {
         lock (_gate)
         {
+            if (attempt < _lastGoodRead)
+            {
+                // A newer read already succeeded: this stale failure says nothing about the store now.
+                return false;
+            }
+
+            _lastFailedRead = Math.Max(_lastFailedRead, attempt);
             var first = FailingSince is null;
             FailingSince ??= at;
             LastError = ex.GetType().Name + ": " + ex.Message;
