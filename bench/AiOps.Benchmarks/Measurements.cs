@@ -35,6 +35,9 @@ internal static class Measurements
             case "data-gen":
                 DataValidationBenchmarks.WriteCsv(args[1], int.Parse(args[2], CultureInfo.InvariantCulture));
                 return 0;
+            case "data-profile":
+                DataProfile.Run(args[1]);
+                return 0;
             case "data-memory":
                 DataMemory(args[1]);
                 return 0;
