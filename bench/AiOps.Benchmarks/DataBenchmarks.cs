@@ -11,6 +11,7 @@ namespace AiOps.Benchmarks;
 /// <summary>The throughput target: 1 million rows x 10 columns x 10 rules, parse + rules + column statistics, on one core
 /// (>= 2.5 M rows/s). The baseline is what a user would otherwise write: File.ReadLines + Split + Parse and the same ten checks.</summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class DataValidationBenchmarks
 {
     private const int Rows = 1_000_000;

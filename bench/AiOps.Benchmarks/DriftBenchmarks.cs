@@ -8,6 +8,7 @@ namespace AiOps.Benchmarks;
 /// second on one core. Baseline: the loop a user would write, <c>Array.BinarySearch</c> per value.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class DriftCountingBenchmarks
 {
     private const int N = 4_000_000;
@@ -73,6 +74,7 @@ public class DriftCountingBenchmarks
 /// Baseline: the same statistics with the binning a user would write (binary search per value) and LINQ sorting.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class DriftPsiKsBenchmarks
 {
     private double[] _reference = [];

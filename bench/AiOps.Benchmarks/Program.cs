@@ -1,5 +1,19 @@
+using AiOps.Benchmarks;
 using BenchmarkDotNet.Running;
 
 // Run all: dotnet run -c Release --project bench/AiOps.Benchmarks -- --filter '*'
 // One area: --filter '*Inference*' (each benchmark class lives in its own file, one per package area).
+// Stated measurements BenchmarkDotNet cannot give (file-scale timings against coreutils, per-call p99, peak memory):
+//   measure hash [sizeMb] [dir]              ContentHasher (dataset versions) vs sha256sum on the same file
+//   measure checkpoint [sizeMb] [dir]        FileCheckpointStore.SaveAsync vs cp + sha256sum on the same bytes
+//   measure data-gen <path> <rows>           writes the benchmark CSV (10 columns)
+//   measure data-memory <path>               validates it with the 10 rules, prints rows/s and peak RSS / GC heap
+//   measure data-profile <path>              CPU time per stage (read, parse+stats, rules) and regex variants, min of 8 rounds
+//   measure batching [seconds]               64 callers, batched vs unbatched: throughput and p50/p99 per call
+if (args.Length > 0 && args[0] == "measure")
+{
+    return await Measurements.RunAsync(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

@@ -11,6 +11,7 @@ namespace AiOps.Benchmarks;
 /// a SHA-256 split of the key (sticky, but slow and allocating), or Random (not sticky at all).
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class ReleaseRoutingBenchmarks
 {
     private readonly CanaryRouter _router = new(new ModelId("fraud"));

@@ -170,10 +170,31 @@ internal sealed class SetRule : RowRule
 
     private sealed class Check(SetRule rule, int ordinal) : RowCheck(rule, ordinal)
     {
+        // Up to this many values a length check and an ordinal compare per value beat hashing the field.
+        private const int LinearScanLimit = 8;
         private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _lookup = rule._values.GetAlternateLookup<ReadOnlySpan<char>>();
+        private readonly string[]? _few = rule._values.Count <= LinearScanLimit ? [.. rule._values] : null;
         private readonly bool _negate = rule._negate;
 
-        public override bool Test(RowContext row) => _lookup.Contains(row.Reader.GetField(Ordinal)) != _negate;
+        public override bool Test(RowContext row) => Contains(row.Reader.GetField(Ordinal)) != _negate;
+
+        private bool Contains(ReadOnlySpan<char> value)
+        {
+            if (_few is null)
+            {
+                return _lookup.Contains(value);
+            }
+
+            foreach (var candidate in _few)
+            {
+                if (candidate.Length == value.Length && value.SequenceEqual(candidate))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 }
 

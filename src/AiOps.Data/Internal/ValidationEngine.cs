@@ -74,10 +74,6 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
         var failures = new List<RowCheck>();
         var malformedSamples = new List<FailingRow>();
         long rows = 0, failedRows = 0, malformed = 0;
-        var isNull = row.IsNull;
-        var isNumber = row.IsNumber;
-        var isInteger = row.IsInteger;
-        var numbers = row.Number;
         sink?.Begin(columns);
 
         while (reader.Read())
@@ -107,55 +103,7 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
                 continue;
             }
 
-            for (var i = 0; i < n; i++)
-            {
-                var field = reader.GetField(i);
-                if (field.IsEmpty || (hasNullTokens && nullTokens!.Value.Contains(field)))
-                {
-                    isNull[i] = true;
-                    isNumber[i] = false;
-                    accumulators[i].AddNull();
-                    continue;
-                }
-
-                isNull[i] = false;
-                var num = NumberParser.TryParse(field, out var value, out var integer);
-                isNumber[i] = num;
-                isInteger[i] = integer;
-                numbers[i] = value;
-                accumulators[i].Add(field, num, integer, value);
-            }
-
-            var quarantined = false;
-            failures.Clear();
-            foreach (var check in checkArray)
-            {
-                var o = check.Ordinal;
-                if (o >= 0 && isNull[o] && !check.EvaluatesNulls)
-                {
-                    continue;
-                }
-
-                check.Evaluated++;
-                if (check.Test(row))
-                {
-                    continue;
-                }
-
-                check.Unexpected++;
-                quarantined |= check.IsError;
-                failures.Add(check);
-                if (check.Samples.Count < sampleSize)
-                {
-                    check.Samples.Add(new FailingRow(
-                        reader.Line,
-                        reader.Row,
-                        keyOrdinal >= 0 ? SafeValue(reader.GetField(keyOrdinal)) : null,
-                        o >= 0 ? SafeValue(reader.GetField(o)) : null,
-                        check.Reason(row)));
-                }
-            }
-
+            var quarantined = EvaluateRow(reader, row, accumulators, checkArray, failures, hasNullTokens ? nullTokens : null, keyOrdinal);
             if (quarantined)
             {
                 failedRows++;
@@ -217,6 +165,76 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
             StartedAt = started,
             CompletedAt = time.GetUtcNow(),
         };
+    }
+
+    /// <summary>Classifies and parses each field once, updates the column statistics and runs the row checks. Kept out of
+    /// <see cref="Run"/> so the per-row code is compiled by normal tiering (with PGO) rather than as Run's on-stack-replacement
+    /// variant, which a single long validation would otherwise run in for its whole life.</summary>
+    /// <returns>Whether the row failed an Error check.</returns>
+    private bool EvaluateRow(
+        IRowReader reader,
+        RowContext row,
+        ColumnAccumulator[] accumulators,
+        RowCheck[] checkArray,
+        List<RowCheck> failures,
+        HashSet<string>.AlternateLookup<ReadOnlySpan<char>>? nullTokens,
+        int keyOrdinal)
+    {
+        var isNull = row.IsNull;
+        var isNumber = row.IsNumber;
+        var isInteger = row.IsInteger;
+        var numbers = row.Number;
+        var n = accumulators.Length;
+        for (var i = 0; i < n; i++)
+        {
+            var field = reader.GetField(i);
+            if (field.IsEmpty || (nullTokens is { } tokens && tokens.Contains(field)))
+            {
+                isNull[i] = true;
+                isNumber[i] = false;
+                accumulators[i].AddNull();
+                continue;
+            }
+
+            isNull[i] = false;
+            var num = NumberParser.TryParse(field, out var value, out var integer);
+            isNumber[i] = num;
+            isInteger[i] = integer;
+            numbers[i] = value;
+            accumulators[i].Add(field, num, integer, value);
+        }
+
+        var quarantined = false;
+        failures.Clear();
+        foreach (var check in checkArray)
+        {
+            var o = check.Ordinal;
+            if (o >= 0 && isNull[o] && !check.EvaluatesNulls)
+            {
+                continue;
+            }
+
+            check.Evaluated++;
+            if (check.Test(row))
+            {
+                continue;
+            }
+
+            check.Unexpected++;
+            quarantined |= check.IsError;
+            failures.Add(check);
+            if (check.Samples.Count < sampleSize)
+            {
+                check.Samples.Add(new FailingRow(
+                    reader.Line,
+                    reader.Row,
+                    keyOrdinal >= 0 ? SafeValue(reader.GetField(keyOrdinal)) : null,
+                    o >= 0 ? SafeValue(reader.GetField(o)) : null,
+                    check.Reason(row)));
+            }
+        }
+
+        return quarantined;
     }
 
     private static RuleResult Result(DataRule rule, bool passed) =>

@@ -101,7 +101,7 @@ public sealed partial class OnnxModelRunner
         }
     }
 
-    private void Complete(BatchItem item, string outcome, ModelResponse? response, Exception? error, bool fromCallback = false)
+    private void Complete(BatchItem item, string outcome, ModelResponse? response, Exception? error, bool fromCallback = false, long completedAt = 0)
     {
         var done = response is not null ? item.Completion.TrySetResult(response) : item.Completion.TrySetException(error!);
         if (!done)
@@ -109,7 +109,8 @@ public sealed partial class OnnxModelRunner
             return;
         }
 
-        _instruments.Completed(outcome, _time.GetElapsedTime(item.Enqueued).TotalSeconds);
+        // A batch passes one end time for all its calls: reading the clock per call is a measurable share of a tiny batch.
+        _instruments.Completed(outcome, _time.GetElapsedTime(item.Enqueued, completedAt != 0 ? completedAt : _time.GetTimestamp()).TotalSeconds);
         Interlocked.Decrement(ref _pending);
         _instruments.InFlight(-1);
         if (fromCallback)
@@ -232,9 +233,10 @@ public sealed partial class OnnxModelRunner
                 }
             }
 
+            var dequeued = _time.GetTimestamp();
             foreach (var item in batch)
             {
-                _instruments.Queued(_time.GetElapsedTime(item.Enqueued).TotalSeconds);
+                _instruments.Queued(_time.GetElapsedTime(item.Enqueued, dequeued).TotalSeconds);
             }
 
             ModelTensor[] inputs;
@@ -257,9 +259,10 @@ public sealed partial class OnnxModelRunner
             BeforeRun?.Invoke();
             var outputs = session.Run(inputs, _sharedRunOptions);
             _instruments.Batch(rows);
+            var completedAt = _time.GetTimestamp();
             if (batch.Count == 1)
             {
-                Complete(batch[0], Outcomes.Ok, new ModelResponse(Key, outputs), null);
+                Complete(batch[0], Outcomes.Ok, new ModelResponse(Key, outputs), null, completedAt: completedAt);
                 return;
             }
 
@@ -281,7 +284,7 @@ public sealed partial class OnnxModelRunner
                 }
 
                 row += item.Rows;
-                Complete(item, Outcomes.Ok, new ModelResponse(Key, mine), null);
+                Complete(item, Outcomes.Ok, new ModelResponse(Key, mine), null, completedAt: completedAt);
             }
         }
         catch (Exception e)

@@ -1,0 +1,300 @@
+using System.Diagnostics;
+using System.Globalization;
+using AiOps.Checkpoints;
+using AiOps.Data.Internal;
+using AiOps.Data.Pii;
+using AiOps.Data.Quality;
+using AiOps.Data.Versions;
+using AiOps.Inference;
+using AiOps.Release.Checkpoints;
+using AiOps.TestModels;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace AiOps.Benchmarks;
+
+/// <summary>
+/// Stated measurements for targets BenchmarkDotNet cannot express: file-scale work timed against coreutils on the same
+/// file, per-call latency percentiles under concurrency, and peak memory of one validation run. Each prints one
+/// "RESULT" line per figure so the output can be pasted into bench/RESULTS.md.
+/// </summary>
+internal static class Measurements
+{
+    private const int Rounds = 3;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        switch (args.FirstOrDefault())
+        {
+            case "hash":
+                await HashAsync(SizeMb(args, 1), Dir(args, 2));
+                return 0;
+            case "checkpoint":
+                await CheckpointAsync(SizeMb(args, 1), Dir(args, 2));
+                return 0;
+            case "data-gen":
+                DataValidationBenchmarks.WriteCsv(args[1], int.Parse(args[2], CultureInfo.InvariantCulture));
+                return 0;
+            case "data-profile":
+                DataProfile.Run(args[1]);
+                return 0;
+            case "data-memory":
+                DataMemory(args[1]);
+                return 0;
+            case "batching":
+                await BatchingAsync(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 5);
+                return 0;
+            default:
+                Console.Error.WriteLine("Expected: measure hash|checkpoint|data-gen|data-memory|batching ... (see Program.cs).");
+                return 2;
+        }
+    }
+
+    private static int SizeMb(string[] args, int i) => args.Length > i ? int.Parse(args[i], CultureInfo.InvariantCulture) : 1024;
+
+    private static string Dir(string[] args, int i) => args.Length > i ? args[i] : Path.GetTempPath();
+
+    /// <summary>Dataset-version hashing (<see cref="ContentHasher.Sha256FileAsync"/>) against <c>sha256sum</c>, same file, warm page cache, alternating rounds.</summary>
+    private static async Task HashAsync(int sizeMb, string dir)
+    {
+        var file = Path.Combine(dir, $"aiops-hash-{sizeMb}mb.bin");
+        try
+        {
+            WriteRandomFile(file, sizeMb);
+            _ = await ContentHasher.Sha256FileAsync(file); // warm the page cache
+            var ours = new List<double>();
+            var coreutils = new List<double>();
+            var openssl = new List<double>();
+            string? oursHash = null, theirHash = null;
+            for (var r = 0; r < Rounds; r++)
+            {
+                var sw = Stopwatch.StartNew();
+                theirHash = Shell($"sha256sum '{file}'").Split(' ')[0];
+                coreutils.Add(sw.Elapsed.TotalSeconds);
+                sw.Restart();
+                Shell($"openssl dgst -sha256 '{file}'");
+                openssl.Add(sw.Elapsed.TotalSeconds);
+                sw.Restart();
+                oursHash = await ContentHasher.Sha256FileAsync(file);
+                ours.Add(sw.Elapsed.TotalSeconds);
+            }
+
+            if (oursHash != theirHash)
+            {
+                throw new InvalidOperationException($"Hashes differ: {oursHash} vs {theirHash}.");
+            }
+
+            Report($"hash {sizeMb} MB", "sha256sum", coreutils, "ContentHasher.Sha256FileAsync", ours, sizeMb);
+            Report($"hash {sizeMb} MB", "openssl dgst -sha256 (SHA-NI, stricter reference)", openssl, "ContentHasher.Sha256FileAsync", ours, sizeMb);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>
+    /// A checkpoint save through <see cref="FileCheckpointStore"/> (write from memory, SHA-256, fsync, manifest, rename,
+    /// commit marker) against <c>cp src dst &amp;&amp; sha256sum dst</c> on a file holding the same bytes, and against the
+    /// same with <c>sync dst</c> in between (the store's durability).
+    /// </summary>
+    private static async Task CheckpointAsync(int sizeMb, string dir)
+    {
+        var root = Path.Combine(dir, "aiops-ckpt-measure-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(root);
+        try
+        {
+            var src = Path.Combine(root, "weights.bin");
+            var dst = Path.Combine(root, "copy.bin");
+            var data = new byte[(long)sizeMb << 20];
+            new Random(42).NextBytes(data);
+            await File.WriteAllBytesAsync(src, data);
+            Shell($"sync '{src}'");
+            using var store = new FileCheckpointStore(
+                Options.Create(new CheckpointOptions { Directory = Path.Combine(root, "store") }),
+                TimeProvider.System,
+                NullLogger<FileCheckpointStore>.Instance);
+            var content = new CheckpointContent(1, new Dictionary<string, ReadOnlyMemory<byte>> { ["weights.bin"] = data });
+            var cp = new List<double>();
+            var cpSync = new List<double>();
+            var cpOpenssl = new List<double>();
+            var ours = new List<double>();
+            for (var r = 0; r < Rounds; r++)
+            {
+                var sw = Stopwatch.StartNew();
+                Shell($"cp '{src}' '{dst}' && sha256sum '{dst}'");
+                cp.Add(sw.Elapsed.TotalSeconds);
+                File.Delete(dst);
+                Shell("sync");
+
+                sw.Restart();
+                Shell($"cp '{src}' '{dst}' && sync '{dst}' && sha256sum '{dst}'");
+                cpSync.Add(sw.Elapsed.TotalSeconds);
+                File.Delete(dst);
+                Shell("sync");
+
+                sw.Restart();
+                Shell($"cp '{src}' '{dst}' && sync '{dst}' && openssl dgst -sha256 '{dst}'");
+                cpOpenssl.Add(sw.Elapsed.TotalSeconds);
+                File.Delete(dst);
+                Shell("sync");
+
+                sw.Restart();
+                var info = await store.SaveAsync(content);
+                ours.Add(sw.Elapsed.TotalSeconds);
+                await store.DeleteAsync(info.Id);
+                Shell("sync");
+            }
+
+            Report($"checkpoint {sizeMb} MB", "cp + sha256sum", cp, "FileCheckpointStore.SaveAsync", ours, sizeMb);
+            Report($"checkpoint {sizeMb} MB", "cp + sync + sha256sum", cpSync, "FileCheckpointStore.SaveAsync", ours, sizeMb);
+            Report($"checkpoint {sizeMb} MB", "cp + sync + openssl dgst -sha256 (stricter reference)", cpOpenssl, "FileCheckpointStore.SaveAsync", ours, sizeMb);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    /// <summary>One validation run of the benchmark CSV with the ten rules, pinned to one core; peak RSS and peak GC heap of this process.</summary>
+    private static void DataMemory(string path)
+    {
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsWindows())
+        {
+            Process.GetCurrentProcess().ProcessorAffinity = 1; // one core, as the target states
+        }
+
+        var engine = new ValidationEngine(new PiiMasker(null), 20, TimeProvider.System);
+        var rules = DataValidationBenchmarks.TenRules();
+        var before = ReadStatusKb("VmHWM");
+        var sw = Stopwatch.StartNew();
+        var report = engine.Run(DataSource.FromCsv(path), rules, null, CancellationToken.None);
+        var seconds = sw.Elapsed.TotalSeconds;
+        var peakRss = ReadStatusKb("VmHWM");
+        var gc = GC.GetGCMemoryInfo(GCKind.Any);
+        var size = new FileInfo(path).Length;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RESULT data {report.RowsChecked} rows ({size / 1048576.0:F0} MB): {seconds:F3} s, {report.RowsChecked / seconds / 1e6:F2} M rows/s on one core, " +
+            $"peak RSS {peakRss / 1024.0:F0} MiB (before run {before / 1024.0:F0} MiB), GC heap after {gc.HeapSizeBytes / 1048576.0:F1} MiB, " +
+            $"allocated {GC.GetTotalAllocatedBytes() / 1048576.0:F0} MiB in total, rows failed {report.RowsFailed}"));
+    }
+
+    /// <summary>64 callers each calling in a loop for <paramref name="seconds"/>, unbatched and batched: calls/s and per-call p50/p99.</summary>
+    private static async Task BatchingAsync(double seconds)
+    {
+        const int callers = 64;
+        var dir = Directory.CreateTempSubdirectory("aiops-batching-").FullName;
+        try
+        {
+            var path = TestModels.TestModels.Classifier(1).WriteTo(Path.Combine(dir, "tiny.onnx"));
+            var requests = Enumerable.Range(0, callers)
+                .Select(i => new ModelRequest(ModelTensor.Create(ClassifierModel.InputName, TestModels.TestModels.Features(1, seed: (ulong)i).AsMemory(), 1, 4)))
+                .ToArray();
+            double? unbatchedRate = null;
+            foreach (var batched in new[] { false, true })
+            {
+                var options = new OnnxRunnerOptions { IntraOpNumThreads = 1, MaxQueueLength = 4096 };
+                if (batched)
+                {
+                    options.Batching.Enabled = true;
+                    options.Batching.MaxBatchSize = callers;
+                    options.Batching.MaxQueueDelay = TimeSpan.FromMilliseconds(1);
+                }
+
+                options.ExecutionProviders.Add(OnnxExecutionProvider.Cpu);
+                await using var runner = await OnnxModelRunner.CreateAsync(new ModelKey("tiny", batched ? "batched" : "unbatched"), path, options);
+                await RunFor(runner, requests, TimeSpan.FromSeconds(Math.Min(1, seconds / 4))); // warm-up
+                var (calls, elapsed, latencies) = await RunFor(runner, requests, TimeSpan.FromSeconds(seconds));
+                latencies.Sort();
+                var rate = calls / elapsed;
+                unbatchedRate ??= rate;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"RESULT batching {(batched ? "batched (max 64, 1 ms delay)" : "unbatched")}: {rate:F0} calls/s ({rate / unbatchedRate.Value:F2}x unbatched), " +
+                    $"p50 {Percentile(latencies, 0.50):F0} us, p99 {Percentile(latencies, 0.99):F0} us, max {latencies[^1] * 1e6 / Stopwatch.Frequency:F0} us, {calls} calls, {callers} callers, {Environment.ProcessorCount} cores"));
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task<(long Calls, double Seconds, List<long> Latencies)> RunFor(OnnxModelRunner runner, ModelRequest[] requests, TimeSpan duration)
+    {
+        var stop = 0;
+        var perCaller = new List<long>[requests.Length];
+        var sw = Stopwatch.StartNew();
+        var tasks = new Task[requests.Length];
+        for (var c = 0; c < requests.Length; c++)
+        {
+            var caller = c;
+            perCaller[c] = new List<long>(1 << 14);
+            tasks[c] = Task.Run(async () =>
+            {
+                var list = perCaller[caller];
+                while (Volatile.Read(ref stop) == 0)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    await runner.RunAsync(requests[caller]).ConfigureAwait(false);
+                    list.Add(Stopwatch.GetTimestamp() - started);
+                }
+            });
+        }
+
+        await Task.Delay(duration);
+        Volatile.Write(ref stop, 1);
+        await Task.WhenAll(tasks);
+        var elapsed = sw.Elapsed.TotalSeconds;
+        var all = perCaller.SelectMany(l => l).ToList();
+        return (all.Count, elapsed, all);
+    }
+
+    private static double Percentile(List<long> sortedTicks, double p) =>
+        sortedTicks[Math.Min(sortedTicks.Count - 1, (int)(sortedTicks.Count * p))] * 1e6 / Stopwatch.Frequency;
+
+    private static void WriteRandomFile(string path, int sizeMb)
+    {
+        var chunk = new byte[1 << 20];
+        var rng = new Random(42);
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 0);
+        for (var i = 0; i < sizeMb; i++)
+        {
+            rng.NextBytes(chunk);
+            file.Write(chunk);
+        }
+    }
+
+    private static string Shell(string command)
+    {
+        using var process = Process.Start(new ProcessStartInfo("bash", ["-c", command]) { RedirectStandardOutput = true })!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"'{command}' exited with {process.ExitCode}.");
+        }
+
+        return output;
+    }
+
+    private static long ReadStatusKb(string field)
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        return line is null ? -1 : long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+    }
+
+    private static void Report(string what, string baselineName, List<double> baseline, string oursName, List<double> ours, int sizeMb)
+    {
+        var b = Median(baseline);
+        var o = Median(ours);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RESULT {what}: {baselineName} median {b:F3} s ({sizeMb / b:F0} MB/s), {oursName} median {o:F3} s ({sizeMb / o:F0} MB/s), ratio {o / b:F2}x " +
+            $"[rounds: {string.Join(" ", baseline.Select(x => x.ToString("F3", CultureInfo.InvariantCulture)))} | {string.Join(" ", ours.Select(x => x.ToString("F3", CultureInfo.InvariantCulture)))}]"));
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+}
