@@ -40,7 +40,6 @@ internal sealed class QuickstartSession : IAsyncDisposable
     private const int Seed = 20_240_601;
     private static readonly ModelId ModelName = new(Model);
     private static readonly TimeSpan StepHold = TimeSpan.FromHours(1);
-    private static readonly TimeSpan ControllerInterval = TimeSpan.FromMinutes(5);
 
     private readonly string _root;
     private readonly FakeTimeProvider _clock;
@@ -111,7 +110,10 @@ internal sealed class QuickstartSession : IAsyncDisposable
             EnvironmentName = Environments.Production,
         });
         var services = builder.Services;
-        services.AddLogging(l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Information));
+        services.AddLogging(l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Information)
+
+            // Polly reports every pipeline execution at Information; keep its warnings only.
+            .AddFilter("Polly", LogLevel.Warning));
         services.AddSingleton<TimeProvider>(clock);
 
         services.AddAiOpsData(o =>
@@ -150,13 +152,15 @@ internal sealed class QuickstartSession : IAsyncDisposable
             // GPU polls read the real device; at hours per second of simulated time they would say nothing useful.
             o.Gpu.Enabled = false;
         }).MonitorModelCatalog();
-        services.AddAiOpsDrift(o => o.WindowDuration = TimeSpan.FromHours(1));
+        services.AddAiOpsDrift(o =>
+        {
+            o.WindowDuration = TimeSpan.FromHours(1);
 
-        services.AddAiOpsRelease(o =>
-            {
-                o.EvaluationInterval = ControllerInterval;
-                o.StateDirectory = Path.Combine(root, "state");
-            })
+            // A window with only a few hundred rows (a version that just left traffic) gives noisy PSI; judge full hours only.
+            o.MinimumSampleCount = 1_000;
+        });
+
+        services.AddAiOpsRelease(o => o.StateDirectory = Path.Combine(root, "state"))
             .AddModel(Model, o =>
             {
                 o.StableVersion = "1";
@@ -295,8 +299,9 @@ internal sealed class QuickstartSession : IAsyncDisposable
             throw new QuickstartException("The data gate refused the training set:\n" + gate.Report.ToText());
         }
 
-        var completeness = gate.Report.Columns.Min(c => c.Completeness);
-        _say.Say($"Gate '{rules.Name}': {Narrator.Number(gate.RowsRead)} rows read, {Narrator.Number(gate.RowsPassed)} admitted, {gate.RowsQuarantined} quarantined (completeness >= {completeness:P1})");
+        var completeness = gate.Report.Rules.Single(r => r.Name == "age.completeness").Observed ?? 0;
+        var accuracy = gate.Report.Rules.Where(r => r.Scope == RuleScope.Row && r.Observed is not null).Min(r => r.Observed!.Value);
+        _say.Say($"Gate '{rules.Name}': {Narrator.Number(gate.RowsRead)} rows read, {Narrator.Number(gate.RowsPassed)} admitted, {gate.RowsQuarantined} quarantined; completeness {completeness:P1} (>= 99 %), worst rule pass rate {accuracy:P1} (>= 98 %)");
         foreach (var rule in gate.Report.Rules.Where(r => r.Unexpected > 0 || !r.Passed))
         {
             var first = rule.FailingRows.Count > 0 ? rule.FailingRows[0] : null;
@@ -387,7 +392,7 @@ internal sealed class QuickstartSession : IAsyncDisposable
         _say.Step(3, Steps, "Serving: simulated traffic through the canary router, monitoring and ONNX Runtime");
         var onnx = Services.GetRequiredKeyedService<OnnxModelRunner>(Model);
         _say.Say($"churn v1, v2 and v3 loaded side by side on {onnx.ExecutionProvider}" +
-            (onnx.ExecutionProviderFallbackReason is { } why ? $" (CUDA not used: {Shorten(why, 90)})" : string.Empty));
+            (onnx.ExecutionProviderFallbackReason is { } why ? $" (fell back from CUDA: {Shorten(why[(why.LastIndexOf("] ", StringComparison.Ordinal) + 1)..].Trim(), 80)})" : string.Empty));
         var from = _clock.GetUtcNow();
         await ServeAsync("v1 serves", from + TimeSpan.FromHours(1), _ => 0, reportDrift: true, afterMinute: null, ct).ConfigureAwait(false);
         var snapshot = await Services.GetRequiredService<IVersionMetricsSource>().GetSnapshotAsync(new ModelKey(ModelName, "1"), from, ct).ConfigureAwait(false);
@@ -400,8 +405,8 @@ internal sealed class QuickstartSession : IAsyncDisposable
     {
         var candidate = new ModelVersion(version.ToString(CultureInfo.InvariantCulture));
         _say.Step(expectPromotion ? 4 : 5, Steps, expectPromotion
-            ? "Canary v2: 10 % -> 50 % -> 100 %, gates judged by the rollout controller every 5 simulated minutes"
-            : "Canary v3: a defective build (3x slower, 8 % of calls fail) must be rolled back automatically");
+            ? "Canary v2: 10 % -> 50 % -> 100 %, gates judged by the rollout controller every simulated minute"
+            : "Canary v3: a defective build (about 3x slower, 8 % of calls fail) must be rolled back automatically");
         var info = await RegisterAsync(version, dataset, ct).ConfigureAwait(false);
         _say.Say($"Registered {info.Key} (sha256 {info.Sha256[..12]}…)");
         var manager = Services.GetRequiredService<IRolloutManager>();
@@ -424,8 +429,9 @@ internal sealed class QuickstartSession : IAsyncDisposable
                 return 1;
             }
 
+            // Progress for the bar only; it stays below 1 until the rollout has ended.
             var held = Math.Clamp((_clock.GetUtcNow() - state.StepStartedAt) / StepHold, 0, 1);
-            return expectPromotion ? (state.StepIndex + held) / 3 : held;
+            return Math.Min(0.99, expectPromotion ? (state.StepIndex + held) / 3 : held);
         }, ct).ConfigureAwait(false);
 
         if (final is null)
@@ -433,9 +439,6 @@ internal sealed class QuickstartSession : IAsyncDisposable
             throw new QuickstartException($"The rollout of v{version} did not finish within 6 simulated hours.");
         }
 
-        var registry = Services.GetRequiredService<IModelRegistry>();
-        var aliases = await registry.GetAliasesAsync(ModelName, ct).ConfigureAwait(false);
-        var aliasText = string.Join(", ", aliases.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key} -> {a.Value}"));
         if (expectPromotion)
         {
             if (final.Phase != RolloutPhase.Promoted)
@@ -443,7 +446,7 @@ internal sealed class QuickstartSession : IAsyncDisposable
                 throw new QuickstartException($"v2 should have been promoted but the rollout ended {final.Phase}: {string.Join("; ", final.History[^1].Reasons)}");
             }
 
-            _say.Say($"v2 is stable; registry aliases: {aliasText}");
+            _say.Say($"v2 is stable after {Narrator.Duration(final.StepStartedAt - started.StepStartedAt)}; v1 stays loaded as the previous version");
         }
         else
         {
@@ -452,7 +455,7 @@ internal sealed class QuickstartSession : IAsyncDisposable
                 throw new QuickstartException($"v3 should have been rolled back but the rollout ended {final.Phase}.");
             }
 
-            _say.Say($"All traffic back on v{final.Stable}; registry aliases: {aliasText}");
+            _say.Say($"All traffic back on v{final.Stable} {Narrator.Duration(final.StepStartedAt - started.StepStartedAt)} after the canary started");
             _say.Say($"Clients saw {_clientErrors - errorsBefore} errors: each failed canary call was answered by stable (fallback)");
         }
 
@@ -469,7 +472,13 @@ internal sealed class QuickstartSession : IAsyncDisposable
                 _say.Detail($"{at} start: v{candidate} takes {d.CanaryWeightPercent} % of traffic");
                 break;
             case RolloutAction.Hold:
-                _say.Detail($"{at} hold at {d.CanaryWeightPercent} %: {Shorten(d.Reasons[0], 110)}");
+                var kind = d.Reasons.Count > 0 ? d.Reasons[0].Split(':', 2)[0] : string.Empty;
+                _say.Detail(kind switch
+                {
+                    "samples" => $"{at} hold at {d.CanaryWeightPercent} %: waiting for data (canary {Figure("canary_requests", "0")}, stable {Figure("stable_requests", "0")} requests; {Figure("min_samples", "0")} each needed)",
+                    "hold_time" => $"{at} hold at {d.CanaryWeightPercent} %: gates pass (p95 {Figure("canary_p95_ms", "0.0")} ms vs {Figure("stable_p95_ms", "0.0")} ms); step held until {d.At.AddSeconds(d.Figures.GetValueOrDefault("hold_seconds") - d.Figures.GetValueOrDefault("held_seconds")):HH:mm}",
+                    _ => $"{at} hold at {d.CanaryWeightPercent} %: {Shorten(d.Reasons[0], 110)}",
+                });
                 break;
             case RolloutAction.Advance:
             case RolloutAction.Promote:
@@ -604,18 +613,20 @@ internal sealed class QuickstartSession : IAsyncDisposable
             deleted.AddRange(report.DeletedBackups);
             deletedLogs.AddRange(report.DeletedLogs);
             _say.Progress("nightly backups", night / (double)nights, $"night {night} of {nights}");
-            if (night == 1 || report.DeletedBackups.Count > 0 || report.DeletedLogs.Count > 0)
-            {
-                _say.EndProgress();
-                _say.Say($"Backup night {night}: {report.Files.Count} model files copied and verified" +
-                    (report.DeletedBackups.Count > 0 ? $"; retention (keep 3) deleted {string.Join(", ", report.DeletedBackups.Select(Path.GetFileName))}" : string.Empty) +
-                    (report.DeletedLogs.Count > 0 ? $"; logs older than 3 days deleted: {string.Join(", ", report.DeletedLogs.Select(Path.GetFileName))}" : string.Empty));
-            }
+            _say.EndProgress();
+            var dates = report.DeletedBackups.Select(d => Path.GetFileNameWithoutExtension(d)[^8..]).Distinct().ToArray();
+            _say.Say($"Backup {_clock.GetUtcNow():ddd d MMM}: {report.Files.Count} model files copied and verified" +
+                (report.DeletedBackups.Count > 0 ? $"; retention (3 per file) deleted {report.DeletedBackups.Count} from {string.Join(", ", dates)}" : string.Empty) +
+                (report.DeletedLogs.Count > 0 ? $"; {report.DeletedLogs.Count} log(s) older than 3 days deleted ({string.Join(", ", report.DeletedLogs.Select(Path.GetFileName))})" : string.Empty));
         }
 
         _say.EndProgress();
         var keptFiles = Directory.EnumerateFiles(PathOf("backups")).Select(Path.GetFileName).OfType<string>().Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal).ToArray();
-        _say.Say($"{nights} nights: {keptFiles.Length} backups kept in {Path.GetRelativePath(_root, PathOf("backups"))}/ ({string.Join(", ", keptFiles.Where(n => n.StartsWith("churn-v2", StringComparison.Ordinal)))}, …)");
+        _say.Say($"After {nights} nights: {keptFiles.Length} backups kept in {Path.GetRelativePath(_root, PathOf("backups"))}/ ({string.Join(", ", keptFiles.Where(n => n.StartsWith("churn-v2", StringComparison.Ordinal)))}, …)");
+        var registry = Services.GetRequiredService<IModelRegistry>();
+        var aliases = await registry.GetAliasesAsync(ModelName, ct).ConfigureAwait(false);
+        var versions = await registry.ListAsync(ModelName, ct).ConfigureAwait(false);
+        _say.Say($"Registry: {string.Join(", ", versions.Select(v => v.Key.Version.Value))} registered; aliases {string.Join(", ", aliases.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key} -> {a.Value}"))}");
         return new BackupOutcome(nights, files, keptFiles, deleted.Select(d => Path.GetFileName(d)).ToArray(), deletedLogs.Select(d => Path.GetFileName(d)).ToArray());
     }
 
@@ -713,9 +724,12 @@ internal sealed class QuickstartSession : IAsyncDisposable
         foreach (var a in newAlerts)
         {
             _say.EndProgress();
+            // The drift monitor's messages end with the window's bounds, which the narrative already shows.
+            var cut = a.Message.IndexOf(" over the window ", StringComparison.Ordinal);
+            var message = Shorten(cut > 0 ? a.Message[..cut] + "." : a.Message, 140);
             _say.Say(a.State == AlertState.Firing
-                ? $"ALERT {a.Rule} firing ({a.Severity.ToString().ToLowerInvariant()}, {a.Priority?.ToString() ?? "no incident"}): {Shorten(a.Message, 150)}"
-                : $"alert {a.Rule} resolved: {Shorten(a.Message, 150)}");
+                ? $"ALERT {a.Rule} firing ({a.Severity.ToString().ToLowerInvariant()}, {a.Priority?.ToString() ?? "no incident"}): {message}"
+                : $"alert {a.Rule} resolved: {message}");
         }
     }
 

@@ -12,6 +12,7 @@ internal sealed class FileLoggerProvider(string path, TimeProvider clock, LogLev
 {
     private readonly StreamWriter _writer = new(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite), new UTF8Encoding(false)) { AutoFlush = true };
     private readonly Lock _gate = new();
+    private readonly LogLevel _minimum = minimum;
 
     public ILogger CreateLogger(string categoryName) => new FileLogger(this, categoryName);
 
@@ -68,6 +69,4 @@ internal sealed class FileLoggerProvider(string path, TimeProvider clock, LogLev
             }
         }
     }
-
-    private readonly LogLevel _minimum = minimum;
 }
