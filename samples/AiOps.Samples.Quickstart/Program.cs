@@ -1,6 +1,8 @@
 using AiOps.Samples.Quickstart;
 
 // dotnet run --project samples/AiOps.Samples.Quickstart [-- --output <dir>]
+// The narrative and the packages' messages use a few non-ASCII characters (×, –, …).
+Console.OutputEncoding = System.Text.Encoding.UTF8;
 string? output = null;
 for (var i = 0; i < args.Length; i++)
 {

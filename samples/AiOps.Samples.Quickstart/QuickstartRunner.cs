@@ -8,8 +8,25 @@ namespace AiOps.Samples.Quickstart;
 /// </summary>
 public static class QuickstartRunner
 {
-    /// <summary>The default output folder, relative to the current directory: the sample's own <c>output/</c> folder when run from the repository root.</summary>
-    public static string DefaultOutputDirectory { get; } = Path.Combine("samples", "AiOps.Samples.Quickstart", "output");
+    /// <summary>
+    /// The default output folder: <c>output/</c> next to the sample's project file (found above the running assembly,
+    /// as with <c>dotnet run</c>; git ignores it), or <c>quickstart-output/</c> in the current directory when the
+    /// assembly runs outside the repository.
+    /// </summary>
+    public static string DefaultOutputDirectory { get; } = FindDefaultOutputDirectory();
+
+    private static string FindDefaultOutputDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "AiOps.Samples.Quickstart.csproj")))
+            {
+                return Path.Combine(dir.FullName, "output");
+            }
+        }
+
+        return Path.GetFullPath("quickstart-output");
+    }
 
     /// <summary>
     /// Runs every step and writes the artifacts and <c>summary.json</c> into <paramref name="outputDirectory"/>. The

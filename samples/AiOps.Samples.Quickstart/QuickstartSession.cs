@@ -815,7 +815,7 @@ internal sealed class QuickstartSession : IAsyncDisposable
             AlertsRaised = alerts,
             Checkpoints = checkpoints,
             Backups = backups,
-            Artifacts = [.. _artifacts, new ArtifactOutcome("summary.json", "summary.json", 0, "machine-readable outcome of this run")],
+            Artifacts = [.. _artifacts],
         };
     }
 
