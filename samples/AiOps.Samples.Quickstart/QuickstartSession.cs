@@ -50,6 +50,8 @@ internal sealed class QuickstartSession : IAsyncDisposable
     private readonly List<ArtifactOutcome> _artifacts = [];
     private readonly Dictionary<ModelKey, int> _windowsReported = [];
     private readonly List<(float[] Features, int Label)> _recentTraffic = [];
+    private readonly Dictionary<string, double> _stepSeconds = new(StringComparer.Ordinal);
+    private double _lastLap;
     private long _requests;
     private long _clientErrors;
     private TrafficGenerator? _traffic;
@@ -236,14 +238,22 @@ internal sealed class QuickstartSession : IAsyncDisposable
         {
             var (version, admitted, gateResult, piiLeft) = await PrepareDataAsync(ct).ConfigureAwait(false);
             dataset = new DatasetOutcome(ChurnData.Dataset, "data_v1.0", version.Version, gateResult.RowsRead, gateResult.RowsPassed, gateResult.RowsQuarantined, piiLeft);
+            Lap("data", wall);
             var scaler = await RegisterV1Async(version, admitted, ct).ConfigureAwait(false);
             _traffic = new TrafficGenerator(Seed + 1, scaler);
+            Lap("registry", wall);
             await ServeV1Async(ct).ConfigureAwait(false);
+            Lap("serving", wall);
             v2 = await CanaryAsync(2, version, expectPromotion: true, ct).ConfigureAwait(false);
+            Lap("canary_v2", wall);
             v3 = await CanaryAsync(3, version, expectPromotion: false, ct).ConfigureAwait(false);
+            Lap("canary_v3", wall);
             await DriftAsync(ct).ConfigureAwait(false);
+            Lap("drift", wall);
             checkpoints = await RetrainWithCheckpointsAsync(ct).ConfigureAwait(false);
+            Lap("checkpoints", wall);
             backups = await NightlyBackupsAsync(ct).ConfigureAwait(false);
+            Lap("backups", wall);
         }
         catch (QuickstartException e)
         {
@@ -263,6 +273,13 @@ internal sealed class QuickstartSession : IAsyncDisposable
             ? $"Done: {Narrator.Duration(summary.SimulatedEnd - summary.SimulatedStart)} simulated in {summary.WallSeconds:0.0} s."
             : $"The quickstart did not complete: {summary.Failure}");
         return summary;
+    }
+
+    private void Lap(string step, Stopwatch wall)
+    {
+        var now = wall.Elapsed.TotalSeconds;
+        _stepSeconds[step] = Math.Round(now - _lastLap, 2);
+        _lastLap = now;
     }
 
     // ---- 1. Data -------------------------------------------------------------------------------------------------
@@ -498,10 +515,11 @@ internal sealed class QuickstartSession : IAsyncDisposable
         }
     }
 
+    /// <summary>The reasons of a rollback that name a failed gate (the judge words failures "above the limit", "… allowed", "the canary is slower").</summary>
     private static IEnumerable<string> FailedGates(RolloutDecision d)
     {
         var failed = d.Reasons.Where(r => r.Contains("above the limit", StringComparison.Ordinal) || r.Contains("allowed", StringComparison.Ordinal)
-            || r.Contains("slower", StringComparison.Ordinal) || r.StartsWith("no_data", StringComparison.Ordinal) || r.StartsWith("p1_alert", StringComparison.Ordinal)).ToList();
+            || r.Contains("the canary is slower", StringComparison.Ordinal) || r.StartsWith("no_data", StringComparison.Ordinal) || r.StartsWith("p1_alert", StringComparison.Ordinal)).ToList();
         return failed.Count > 0 ? failed : d.Reasons.Take(1);
     }
 
@@ -800,6 +818,7 @@ internal sealed class QuickstartSession : IAsyncDisposable
             Failure = failure,
             OutputDirectory = _root,
             WallSeconds = Math.Round(wall.Elapsed.TotalSeconds, 2),
+            StepWallSeconds = new Dictionary<string, double>(_stepSeconds, StringComparer.Ordinal),
             SimulatedStart = start,
             SimulatedEnd = _clock.GetUtcNow(),
             Dataset = dataset,

@@ -25,6 +25,9 @@ public sealed record QuickstartSummary
     /// <summary>Real time the run took.</summary>
     public double WallSeconds { get; init; }
 
+    /// <summary>Real time each step took, in seconds (host start-up is counted in the first).</summary>
+    public IReadOnlyDictionary<string, double> StepWallSeconds { get; init; } = new Dictionary<string, double>();
+
     /// <summary>Where the simulated clock started.</summary>
     public DateTimeOffset SimulatedStart { get; init; }
 
