@@ -37,6 +37,17 @@ public sealed class QuickstartRun : IAsyncLifetime
     public string PathOf(string relative) => Path.Combine(OutputDirectory, relative);
 }
 
+/// <summary>
+/// The quickstart keeps a core busy for seconds; it runs alone, after the parallel tests, so the tests that wait on
+/// real time (Redis replicas) never compete with it.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class QuickstartCollection
+{
+    public const string Name = "Quickstart";
+}
+
+[Collection(QuickstartCollection.Name)]
 public sealed class QuickstartTests(QuickstartRun run) : IClassFixture<QuickstartRun>
 {
     private QuickstartSummary Summary => run.Summary;
@@ -178,6 +189,7 @@ public sealed class QuickstartTests(QuickstartRun run) : IClassFixture<Quickstar
 }
 
 /// <summary>The checks of the output folder and the command line, which need no full run.</summary>
+[Collection(QuickstartCollection.Name)]
 public sealed class QuickstartEntryTests
 {
     [Fact]
