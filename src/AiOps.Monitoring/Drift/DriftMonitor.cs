@@ -55,7 +55,8 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         }
     }
 
-    public IReadOnlyList<ModelKey> TrackedVersions => _states.Keys.Order().ToList();
+    // ModelKey has no order of its own: sort by model, then version.
+    public IReadOnlyList<ModelKey> TrackedVersions => _states.Keys.OrderBy(k => k.Model).ThenBy(k => k.Version).ToList();
 
     public void SetProfile(ModelKey key, ReferenceProfile profile)
     {
@@ -117,7 +118,7 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         await _closing.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            foreach (var (key, state) in _states.OrderBy(s => s.Key))
+            foreach (var (key, state) in _states.OrderBy(s => s.Key.Model).ThenBy(s => s.Key.Version))
             {
                 ProfileHistogram window;
                 DateTimeOffset start;

@@ -262,4 +262,25 @@ public sealed class DriftMonitorTests
         var results = await monitor.CloseWindowsAsync();
         Assert.Equal(canary, Assert.Single(results).Key);
     }
+
+    [Fact]
+    public async Task CloseWindows_SeveralVersionsTracked_ClosesEachInVersionOrder()
+    {
+        var (provider, _, _, _) = Build();
+        await using var _ = provider;
+        var monitor = provider.GetRequiredService<IDriftMonitor>();
+        monitor.SetProfile(new ModelId("fraud"), Profile());
+        ModelKey[] keys = [new("fraud", "10"), new("fraud", "2"), new("fraud", "1")];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            monitor.Observe(keys[i], Request(150, 0, i));
+        }
+
+        var results = await monitor.CloseWindowsAsync();
+
+        ModelKey[] expected = [new("fraud", "1"), new("fraud", "2"), new("fraud", "10")];
+        Assert.Equal(expected, monitor.TrackedVersions);
+        Assert.Equal(expected, results.Select(r => r.Key));
+        Assert.All(expected, k => Assert.Single(monitor.GetWindows(k)));
+    }
 }
