@@ -93,7 +93,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
             var now = _time.GetUtcNow();
             var decision = new RolloutDecision(now, RolloutAction.Start, 0, o.Steps[0],
             [
-                F($"start: rolling out {candidate} against stable {stable}; steps {string.Join(" → ", o.Steps.Select(s => s.ToString(CultureInfo.InvariantCulture) + " %"))}, first step held {o.HoldFor(0)}"),
+                F($"start: rolling out {candidate} against stable {stable}; steps {string.Join(" → ", o.Steps.Select(s => s.ToString(CultureInfo.InvariantCulture) + " %"))}, first step held {Duration(o.HoldFor(0))}"),
             ]);
             var state = new RolloutState(model, stable, candidate, RolloutPhase.Progressing, 0, o.Steps[0], now)
             {
@@ -170,7 +170,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
                     break;
                 case GateOutcome.NoData when o.Gates.NoDataRollbackAfter is { } limit && held >= limit:
                     action = RolloutAction.Rollback;
-                    reasons.Add(F($"no_data: step {state.StepIndex + 1} has had too little data for {held} (limit {limit})"));
+                    reasons.Add(F($"no_data: step {state.StepIndex + 1} has had too little data for {Duration(held)} (limit {Duration(limit)})"));
                     break;
                 case GateOutcome.NoData:
                 case GateOutcome.Marginal:
@@ -180,14 +180,14 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
                     if (held < hold)
                     {
                         action = RolloutAction.Hold;
-                        reasons.Add(F($"hold_time: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) held {held} of {hold}; gates pass"));
+                        reasons.Add(F($"hold_time: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) held {Duration(held)} of {Duration(hold)}; gates pass"));
                     }
                     else
                     {
                         action = state.StepIndex < o.Steps.Count - 1 ? RolloutAction.Advance : RolloutAction.Promote;
                         reasons.Add(action == RolloutAction.Advance
-                            ? F($"advance: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) held {held} with every gate passing; next {o.Steps[state.StepIndex + 1]} %")
-                            : F($"promote: last step ({state.CanaryWeightPercent} %) held {held} with every gate passing; {canary} becomes stable"));
+                            ? F($"advance: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) held {Duration(held)} with every gate passing; next {o.Steps[state.StepIndex + 1]} %")
+                            : F($"promote: last step ({state.CanaryWeightPercent} %) held {Duration(held)} with every gate passing; {canary} becomes stable"));
                     }
 
                     break;
@@ -516,6 +516,40 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
     private SemaphoreSlim Gate(ModelId model) => _gates.GetOrAdd(model, static _ => new SemaphoreSlim(1, 1));
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A duration as people read it in a decision reason: <c>1 d 2 h</c>, <c>24 h</c>, <c>15 min 3 s</c>, <c>0.25 s</c>.</summary>
+    internal static string Duration(TimeSpan t)
+    {
+        if (t < TimeSpan.Zero)
+        {
+            return "-" + Duration(t.Negate());
+        }
+
+        if (t < TimeSpan.FromSeconds(1))
+        {
+            return F($"{t.TotalSeconds:0.###} s");
+        }
+
+        var parts = new List<string>(2);
+        void Add(long value, string unit)
+        {
+            if (value > 0 && parts.Count < 2)
+            {
+                parts.Add(F($"{value} {unit}"));
+            }
+            else if (parts.Count == 1)
+            {
+                // Two adjacent units at most ("1 d 2 h", not "1 d 0 h 5 min"): stop once a unit is skipped after the first.
+                parts.Add(string.Empty);
+            }
+        }
+
+        Add(t.Days, "d");
+        Add(t.Hours, "h");
+        Add(t.Minutes, "min");
+        Add(t.Seconds, "s");
+        return string.Join(' ', parts.Where(p => p.Length > 0));
+    }
 
     private sealed record Pending(RolloutState Desired, long ExpectedRevision, RolloutDecision Decision);
 }
