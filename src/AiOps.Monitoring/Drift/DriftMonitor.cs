@@ -323,7 +323,9 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         if (previous is not null)
         {
             events.Add(new AlertEvent(previous, AlertState.Resolved, previous == SevereRule ? AlertSeverity.Critical : AlertSeverity.Warning, result.WindowEnd,
-                $"Drift of {key} is back to {severity.ToString().ToLowerInvariant()} (worst PSI {worst?.Value ?? 0:F3}).")
+                severity > (previous == SevereRule ? DriftSeverity.Severe : DriftSeverity.Moderate)
+                    ? $"Drift of {key} escalated to {severity.ToString().ToLowerInvariant()} (worst PSI {worst?.Value ?? 0:F3}); {SevereRule} replaces this alert."
+                    : $"Drift of {key} is back to {severity.ToString().ToLowerInvariant()} (worst PSI {worst?.Value ?? 0:F3}).")
             {
                 Key = key,
                 Value = worst?.Value,

@@ -202,6 +202,33 @@ public sealed class DriftMonitorTests
     }
 
     [Fact]
+    public async Task CloseWindows_ModerateThenSevere_ResolvesModerateAsEscalatedAndFiresSevere()
+    {
+        var (provider, _, alerts, _) = Build();
+        await using var __ = provider;
+        var monitor = provider.GetRequiredService<IDriftMonitor>();
+        for (var i = 0; i < 5; i++)
+        {
+            monitor.Observe(s_key, Request(100, 0.07f, i));
+        }
+
+        var moderate = Assert.Single(await monitor.CloseWindowsAsync()).Find("amount", "psi")!;
+        for (var i = 0; i < 5; i++)
+        {
+            monitor.Observe(s_key, Request(100, 0.5f, 100 + i));
+        }
+
+        var severe = Assert.Single(await monitor.CloseWindowsAsync()).Find("amount", "psi")!;
+
+        Assert.Equal(DriftSeverity.Moderate, moderate.Severity);
+        Assert.Equal(DriftSeverity.Severe, severe.Severity);
+        Assert.Equal(
+            ["drift_psi_moderate:Firing", "drift_psi_moderate:Resolved", "drift_psi_severe:Firing"],
+            alerts.Alerts.Select(a => $"{a.Rule}:{a.State}"));
+        Assert.Contains("escalated to severe", alerts.Alerts[1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CloseWindows_NoTraffic_ProducesNoResult()
     {
         var (provider, _, alerts, sink) = Build();
