@@ -121,28 +121,15 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
                 env);
             Assert.True(run.ExitCode == 0, $"The consumer exited with {run.ExitCode}:\n{Tail(run.Output)}");
 
-            var results = run.Output.Split('\n')
-                .Select(l => l.TrimEnd('\r'))
-                .Where(l => l.StartsWith(ConsumerProject.ResultPrefix, StringComparison.Ordinal))
-                .ToArray();
-            string Result(string name) =>
-                results.SelectMany(l => l[ConsumerProject.ResultPrefix.Length..].Split(' '))
-                    .Where(kv => kv.StartsWith(name + "=", StringComparison.Ordinal))
-                    .Select(kv => kv[(name.Length + 1)..])
-                    .FirstOrDefault() ?? throw new Xunit.Sdk.XunitException($"The consumer printed no '{name}=':\n{Tail(run.Output)}");
+            string Result(string name) => Value(run.Output, name);
 
             Assert.Equal("Ready", Result("status"));
             Assert.Equal("CPU", Result("provider"));
             Assert.Equal("1", Result("version"));
-            var actual = Result("probabilities").Split(',').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-            Assert.Equal(expected.Length, actual.Length);
-            for (var i = 0; i < expected.Length; i++)
-            {
-                Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5f, $"Probability {i}: expected {expected[i]:R} (managed computation), the consumer printed {actual[i]:R}.\n{Tail(run.Output)}");
-            }
+            AssertProbabilities(expected, Result("probabilities"), run.Output);
 
             Assert.Equal("1", Result("monitored_requests"));
-            Assert.Equal("call 138****1234", run.Output.Split('\n').Select(l => l.TrimEnd('\r')).Single(l => l.StartsWith(ConsumerProject.ResultPrefix + "masked=", StringComparison.Ordinal))[(ConsumerProject.ResultPrefix.Length + "masked=".Length)..]);
+            Assert.Equal("call 138****1234", ResultLines(run.Output).Single(l => l.StartsWith("masked=", StringComparison.Ordinal))["masked=".Length..]);
         }
         finally
         {
@@ -151,33 +138,111 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
     }
 
     [Fact]
-    public async Task ConsumerApp_ExcludesCpuNativePackageAsTheGpuSwapDoes_KeepsManagedApiAndDropsCpuNativeLibraries()
+    public async Task ConsumerApp_GpuSwapFromTheReadme_GetsTheCudaBuildAndFallsBackToCpuWithTheReasonWhereNoGpu()
     {
-        // The first half of the GPU swap in src/AiOps.Inference/README.md (the GPU package itself is hundreds of MB and
-        // needs CUDA to mean anything): switching off the CPU native package must drop its libraries, keep the managed API.
+        // The swap of src/AiOps.Inference/README.md, verbatim: the GPU native package in, the CPU native package out.
         var root = Path.Combine(Path.GetTempPath(), "aiops-consumer-" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
             var app = Path.Combine(root, "app");
+            var work = Path.Combine(root, "work");
             var packagesFolder = Path.Combine(root, "packages");
+            Directory.CreateDirectory(work);
             ConsumerProject.Write(
                 app, feed.Version, feed.Feed, packagesFolder, await MachinePackagesFolderAsync(),
+                $"""<PackageReference Include="Microsoft.ML.OnnxRuntime.Gpu.Linux" Version="{GpuPackageVersion}" />""",
                 $"""<PackageReference Include="Microsoft.ML.OnnxRuntime" Version="{OnnxRuntimeVersion()}" ExcludeAssets="all" />""");
 
+            var env = PackedFeedFixture.ChildEnvironment(packagesFolder);
             var build = await ProcessRunner.RunAsync(
-                PackedFeedFixture.Dotnet, ["build", "-c", "Release", "--disable-build-servers", "-nologo"], app, RestoreAndBuildTimeout, PackedFeedFixture.ChildEnvironment(packagesFolder));
+                PackedFeedFixture.Dotnet, ["build", "-c", "Release", "--disable-build-servers", "-nologo"], app, RestoreAndBuildTimeout, env);
             Assert.True(build.ExitCode == 0, $"Restoring and building the consumer failed (exit {build.ExitCode}):\n{Tail(build.Output)}");
 
             var output = Path.Combine(app, "bin", "Release", "net10.0");
             Assert.True(File.Exists(Path.Combine(output, "Microsoft.ML.OnnxRuntime.dll")), "The managed ONNX Runtime API did not reach the consumer.");
             var native = Directory.Exists(Path.Combine(output, "runtimes"))
-                ? Directory.GetFiles(Path.Combine(output, "runtimes"), "*onnxruntime*", SearchOption.AllDirectories)
+                ? Directory.GetFiles(Path.Combine(output, "runtimes"), "*onnxruntime*", SearchOption.AllDirectories).Select(Path.GetFileName).ToArray()
                 : [];
-            Assert.True(native.Length == 0, "CPU native libraries still copied: " + string.Join(", ", native));
+            Assert.True(native.Contains("libonnxruntime_providers_cuda.so"), "The CUDA provider library did not reach the consumer: " + string.Join(", ", native));
+
+            var model = TestModels.TestModels.Classifier(2);
+            var modelPath = model.WriteTo(Path.Combine(work, "classifier.onnx"));
+            float[] features = [0.5f, -1.25f, 3f, 0.25f];
+            var expected = model.Predict(features);
+            string[] Args(params string[] more) =>
+                [Path.Combine(output, ConsumerProject.ProjectName + ".dll"), modelPath, work, string.Join(",", features.Select(f => f.ToString("R", CultureInfo.InvariantCulture))), .. more];
+
+            var run = await ProcessRunner.RunAsync(PackedFeedFixture.Dotnet, Args("Cuda,Cpu"), work, RunTimeout, env);
+            Assert.True(run.ExitCode == 0, $"The consumer exited with {run.ExitCode}:\n{Tail(run.Output)}");
+
+            // The GPU build is the one loaded (the CPU build lists only CPUExecutionProvider).
+            Assert.Contains("CUDAExecutionProvider", Value(run.Output, "available_providers").Split(','));
+            AssertProbabilities(expected, Value(run.Output, "probabilities"), run.Output);
+            var gpu = GpuIsUsable();
+            if (gpu)
+            {
+                Assert.Equal("Ready", Value(run.Output, "status"));
+                Assert.Equal("CUDA", Value(run.Output, "provider"));
+            }
+            else
+            {
+                // No NVIDIA device or CUDA libraries here: the provider library fails to load, the runner serves on CPU,
+                // says why and reports Degraded (not Healthy).
+                Assert.Equal("Degraded", Value(run.Output, "status"));
+                Assert.Equal("CPU", Value(run.Output, "provider"));
+                Assert.Contains("CUDA", Line(run.Output, "reason"), StringComparison.Ordinal);
+            }
+
+            var mandatory = await ProcessRunner.RunAsync(PackedFeedFixture.Dotnet, Args("Cuda,Cpu", "require-gpu"), work, RunTimeout, env);
+            if (gpu)
+            {
+                Assert.True(mandatory.ExitCode == 0, $"With a usable GPU, RequireGpu must start:\n{Tail(mandatory.Output)}");
+            }
+            else
+            {
+                Assert.True(mandatory.ExitCode == 3, $"RequireGpu without a usable GPU must fail start-up (exit 3), got {mandatory.ExitCode}:\n{Tail(mandatory.Output)}");
+                Assert.Equal("ExecutionProviderUnavailableException", Value(mandatory.Output, "startup_failed"));
+                Assert.Contains("RequireGpu", Line(mandatory.Output, "startup_error"), StringComparison.Ordinal);
+            }
         }
         finally
         {
             PackedFeedFixture.TryDelete(root);
+        }
+    }
+
+    /// <summary>The GPU package version of the README's swap that this registry serves (the GPU build is published a patch behind here).</summary>
+    private const string GpuPackageVersion = "1.31.0";
+
+    /// <summary>Whether an NVIDIA device and driver are present (the CUDA provider can then load).</summary>
+    private static bool GpuIsUsable() =>
+        File.Exists("/dev/nvidia0") && (File.Exists("/usr/lib/x86_64-linux-gnu/libcuda.so.1") || File.Exists("/usr/lib64/libcuda.so.1"));
+
+    /// <summary>The value printed as <c>AIOPS name=value</c> (values have no spaces).</summary>
+    private static string Value(string output, string name) =>
+        ResultLines(output).SelectMany(l => l.Split(' '))
+            .Where(kv => kv.StartsWith(name + "=", StringComparison.Ordinal))
+            .Select(kv => kv[(name.Length + 1)..])
+            .FirstOrDefault() ?? throw new Xunit.Sdk.XunitException($"The consumer printed no '{name}=':\n{Tail(output)}");
+
+    /// <summary>The rest of the line printed as <c>AIOPS name free text</c>.</summary>
+    private static string Line(string output, string name) =>
+        ResultLines(output).Where(l => l.StartsWith(name + " ", StringComparison.Ordinal)).Select(l => l[(name.Length + 1)..]).FirstOrDefault()
+        ?? throw new Xunit.Sdk.XunitException($"The consumer printed no '{name}' line:\n{Tail(output)}");
+
+    private static IEnumerable<string> ResultLines(string output) =>
+        output.Split('\n')
+            .Select(l => l.TrimEnd('\r'))
+            .Where(l => l.StartsWith(ConsumerProject.ResultPrefix, StringComparison.Ordinal))
+            .Select(l => l[ConsumerProject.ResultPrefix.Length..]);
+
+    private static void AssertProbabilities(float[] expected, string printed, string output)
+    {
+        var actual = printed.Split(',').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5f, $"Probability {i}: expected {expected[i]:R} (managed computation), the consumer printed {actual[i]:R}.\n{Tail(output)}");
         }
     }
 

@@ -76,7 +76,8 @@ internal static class ConsumerProject
 
     private static string Xml(string s) => SecurityElement.Escape(s);
 
-    // The consumer's whole program. Arguments: <model.onnx> <work folder> <features: comma-separated, 4 per row>.
+    // The consumer's whole program. Arguments: <model.onnx> <work folder> <features: comma-separated, 4 per row>
+    // [providers: comma-separated OnnxExecutionProvider names, default Cpu] [require-gpu].
     private const string ProgramSource = """
         using System.Globalization;
         using AiOps;
@@ -91,6 +92,8 @@ internal static class ConsumerProject
         var work = args[1];
         var features = args[2].Split(',').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         var rows = features.Length / 4;
+        var providers = (args.Length > 3 ? args[3] : "Cpu").Split(',').Select(Enum.Parse<OnnxExecutionProvider>).ToArray();
+        var requireGpu = args.Length > 4 && args[4] == "require-gpu";
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = work });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -98,7 +101,12 @@ internal static class ConsumerProject
             .AddOnnxModel("classifier", o =>
             {
                 o.Path = modelPath;
-                o.ExecutionProviders.Add(OnnxExecutionProvider.Cpu);
+                foreach (var p in providers)
+                {
+                    o.ExecutionProviders.Add(p);
+                }
+
+                o.RequireGpu = requireGpu;
             });
         builder.Services.AddAiOpsMonitoring(o => o.Models.Add("classifier")).MonitorModelCatalog();
         builder.Services.AddAiOpsRelease(o => o.StateDirectory = Path.Combine(work, "rollouts"))
@@ -112,7 +120,17 @@ internal static class ConsumerProject
         });
 
         using var host = builder.Build();
-        await host.StartAsync();
+        Console.WriteLine("AIOPS available_providers=" + string.Join(",", Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetAvailableProviders()));
+        try
+        {
+            await host.StartAsync();
+        }
+        catch (Exception e) when (requireGpu)
+        {
+            Console.WriteLine("AIOPS startup_failed=" + e.GetType().Name);
+            Console.WriteLine("AIOPS startup_error " + e.Message.ReplaceLineEndings(" "));
+            return 3;
+        }
 
         var catalog = host.Services.GetRequiredService<IModelRunnerCatalog>();
         if (!catalog.TryGetRunner(new ModelKey("classifier", "1"), out var runner))
@@ -121,7 +139,8 @@ internal static class ConsumerProject
             return 2;
         }
 
-        Console.WriteLine($"AIOPS status={runner.Status.Readiness} provider={runner.Status.ExecutionProvider} reason={runner.Status.Reason}");
+        Console.WriteLine($"AIOPS status={runner.Status.Readiness} provider={runner.Status.ExecutionProvider}");
+        Console.WriteLine($"AIOPS reason {runner.Status.Reason?.ReplaceLineEndings(" ")}");
         var since = TimeProvider.System.GetUtcNow().AddMinutes(-1);
         var client = host.Services.GetRequiredKeyedService<IModelClient>("classifier");
         var request = new ModelRequest(ModelTensor.Create("features", features.AsMemory(), rows, 4)) { RoutingKey = "user-42" };
