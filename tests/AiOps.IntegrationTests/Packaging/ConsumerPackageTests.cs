@@ -100,14 +100,8 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
             float[] features = [0.5f, -1.25f, 3f, 0.25f, -0.75f, 0.125f, 1.5f, -2f];
             var expected = model.Predict(features);
 
-            ConsumerProject.Write(app, feed.Version, feed.Feed, packagesFolder, await MachinePackagesFolderAsync());
             var env = PackedFeedFixture.ChildEnvironment(packagesFolder);
-
-            var build = await ProcessRunner.RunAsync(
-                PackedFeedFixture.Dotnet, ["build", "-c", "Release", "--disable-build-servers", "-nologo"], app, RestoreAndBuildTimeout, env);
-            Assert.True(build.ExitCode == 0, $"Restoring and building the consumer failed (exit {build.ExitCode}):\n{Tail(build.Output)}");
-
-            var output = Path.Combine(app, "bin", "Release", "net10.0");
+            var output = await BuildConsumerAsync(app, packagesFolder, env);
             var nativeLibraries = Directory.Exists(Path.Combine(output, "runtimes"))
                 ? Directory.GetFiles(Path.Combine(output, "runtimes"), "*onnxruntime*", SearchOption.AllDirectories)
                 : [];
@@ -148,17 +142,13 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
             var work = Path.Combine(root, "work");
             var packagesFolder = Path.Combine(root, "packages");
             Directory.CreateDirectory(work);
-            ConsumerProject.Write(
-                app, feed.Version, feed.Feed, packagesFolder, await MachinePackagesFolderAsync(),
+            var env = PackedFeedFixture.ChildEnvironment(packagesFolder);
+            var output = await BuildConsumerAsync(
+                app,
+                packagesFolder,
+                env,
                 $"""<PackageReference Include="Microsoft.ML.OnnxRuntime.Gpu.Linux" Version="{GpuPackageVersion}" />""",
                 $"""<PackageReference Include="Microsoft.ML.OnnxRuntime" Version="{OnnxRuntimeVersion()}" ExcludeAssets="all" />""");
-
-            var env = PackedFeedFixture.ChildEnvironment(packagesFolder);
-            var build = await ProcessRunner.RunAsync(
-                PackedFeedFixture.Dotnet, ["build", "-c", "Release", "--disable-build-servers", "-nologo"], app, RestoreAndBuildTimeout, env);
-            Assert.True(build.ExitCode == 0, $"Restoring and building the consumer failed (exit {build.ExitCode}):\n{Tail(build.Output)}");
-
-            var output = Path.Combine(app, "bin", "Release", "net10.0");
             Assert.True(File.Exists(Path.Combine(output, "Microsoft.ML.OnnxRuntime.dll")), "The managed ONNX Runtime API did not reach the consumer.");
             var native = Directory.Exists(Path.Combine(output, "runtimes"))
                 ? Directory.GetFiles(Path.Combine(output, "runtimes"), "*onnxruntime*", SearchOption.AllDirectories).Select(Path.GetFileName).ToArray()
@@ -209,6 +199,16 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
         {
             PackedFeedFixture.TryDelete(root);
         }
+    }
+
+    /// <summary>Writes the consumer into <paramref name="app"/>, restores and builds it; returns its output folder.</summary>
+    private async Task<string> BuildConsumerAsync(string app, string packagesFolder, IReadOnlyDictionary<string, string> env, params string[] extraReferences)
+    {
+        ConsumerProject.Write(app, feed.Version, feed.Feed, packagesFolder, await MachinePackagesFolderAsync(), extraReferences);
+        var build = await ProcessRunner.RunAsync(
+            PackedFeedFixture.Dotnet, ["build", "-c", "Release", "--disable-build-servers", "-nologo"], app, RestoreAndBuildTimeout, env);
+        Assert.True(build.ExitCode == 0, $"Restoring and building the consumer failed (exit {build.ExitCode}):\n{Tail(build.Output)}");
+        return Path.Combine(app, "bin", "Release", "net10.0");
     }
 
     /// <summary>The GPU package version of the README's swap that this registry serves (the GPU build is published a patch behind here).</summary>
