@@ -220,7 +220,6 @@ public sealed partial class OnnxModelRunner
         private readonly ITimer _deadline;
         private readonly long _maxRows;
         private readonly TimeSpan _maxDelay;
-        private readonly int _maxPooled;
         private BatchItem? _carry;
         private long _batchRows;
         private long _queuedUnits;
@@ -229,7 +228,6 @@ public sealed partial class OnnxModelRunner
         private int _state;
         private int _stopping;
         private int _deadlineFired;
-        private int _pooled;
 
         public Batcher(OnnxModelRunner runner)
         {
@@ -237,7 +235,6 @@ public sealed partial class OnnxModelRunner
             _time = runner._time;
             _maxRows = runner._options.Batching.MaxBatchSize;
             _maxDelay = runner._options.Batching.MaxQueueDelay;
-            _maxPooled = Math.Min(runner._options.MaxQueueLength, 4096);
             _deadline = _time.CreateTimer(s_onDeadline, this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
 
@@ -245,11 +242,7 @@ public sealed partial class OnnxModelRunner
 
         public BatchItem Rent(ModelTensor[] inputs, long started, CancellationToken cancellationToken)
         {
-            if (_pool.TryDequeue(out var item))
-            {
-                Interlocked.Decrement(ref _pooled);
-            }
-            else
+            if (!_pool.TryDequeue(out var item))
             {
                 item = new BatchItem(this);
             }
@@ -258,17 +251,14 @@ public sealed partial class OnnxModelRunner
             return item;
         }
 
+        /// <remarks>
+        /// Unbounded, and needs no count: an item is created only when the pool is empty, so the pool never holds more
+        /// than the most calls that were alive at once (queued, running, or answered but not yet read).
+        /// </remarks>
         public void Return(BatchItem item)
         {
             item.Reset();
-            if (Interlocked.Increment(ref _pooled) <= _maxPooled)
-            {
-                _pool.Enqueue(item);
-            }
-            else
-            {
-                Interlocked.Decrement(ref _pooled);
-            }
+            _pool.Enqueue(item);
         }
 
         public void Enqueue(BatchItem item)
@@ -299,7 +289,7 @@ public sealed partial class OnnxModelRunner
         public Task StopAsync()
         {
             Volatile.Write(ref _stopping, 1);
-            TrySchedule();
+            TrySchedule(preferLocal: false); // the disposing thread may block on the result (Dispose)
             return _stopped.Task;
         }
 
@@ -349,11 +339,12 @@ public sealed partial class OnnxModelRunner
             }
         }
 
-        private void TrySchedule()
+        private void TrySchedule(bool preferLocal = true)
         {
+            // Local: the pass runs on this thread as soon as the caller's current work item yields, without waking another.
             if (Interlocked.CompareExchange(ref _state, Scheduled, Idle) == Idle)
             {
-                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal);
             }
         }
 
@@ -510,7 +501,7 @@ public sealed partial class OnnxModelRunner
     {
         private ManualResetValueTaskSourceCore<ModelResponse> _core = new() { RunContinuationsAsynchronously = true };
         private int _claimed;
-        private int _consumed;
+        private bool _consumed;
         private int _refs;
 
         public Batcher Owner { get; } = owner;
@@ -579,16 +570,20 @@ public sealed partial class OnnxModelRunner
             Inputs = [];
             CallerToken = default;
             _claimed = 0;
-            _consumed = 0;
+            _consumed = false;
             _core.Reset();
         }
 
         public ModelResponse GetResult(short token)
         {
-            if (token != _core.Version || _core.GetStatus(token) == ValueTaskSourceStatus.Pending || Interlocked.Exchange(ref _consumed, 1) != 0)
+            // A plain flag is enough: it catches a second read after the first (reads racing each other break the
+            // ValueTask contract anyway).
+            if (token != _core.Version || _core.GetStatus(token) == ValueTaskSourceStatus.Pending || _consumed)
             {
                 throw new InvalidOperationException("The result of a call was read twice or before it completed; await each call's ValueTask once.");
             }
+
+            _consumed = true;
 
             try
             {
