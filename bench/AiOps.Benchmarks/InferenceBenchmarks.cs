@@ -146,7 +146,15 @@ public class InferenceBatchingBenchmarks
     [GlobalCleanup]
     public async Task CleanupAsync()
     {
-        Console.WriteLine($"// p99 latency unbatched: {P99(_unbatchedLatencies):F1} µs, batched: {P99(_batchedLatencies):F1} µs (last iteration, {Callers} callers)");
+        // Each benchmark case has its own setup and cleanup, so only the case that just ran has latencies to report.
+        foreach (var (name, latencies) in new[] { ("unbatched", _unbatchedLatencies), ("batched", _batchedLatencies) })
+        {
+            if (latencies.Any(t => t > 0))
+            {
+                Console.WriteLine($"// p99 latency {name}: {P99(latencies):F1} µs (last iteration, {Callers} callers)");
+            }
+        }
+
         await _unbatched.DisposeAsync();
         await _batched.DisposeAsync();
         Directory.Delete(_directory, recursive: true);

@@ -42,7 +42,9 @@ internal static class Measurements
                 DataMemory(args[1]);
                 return 0;
             case "batching":
-                await BatchingAsync(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 5);
+                await BatchingAsync(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 5, args.Length > 2 ? args[2] : "both",
+                    args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 64,
+                    args.Length > 4 ? double.Parse(args[4], CultureInfo.InvariantCulture) : 1);
                 return 0;
             default:
                 Console.Error.WriteLine("Expected: measure hash|checkpoint|data-gen|data-memory|batching ... (see Program.cs).");
@@ -179,8 +181,13 @@ internal static class Measurements
             $"allocated {GC.GetTotalAllocatedBytes() / 1048576.0:F0} MiB in total, rows failed {report.RowsFailed}"));
     }
 
-    /// <summary>64 callers each calling in a loop for <paramref name="seconds"/>, unbatched and batched: calls/s and per-call p50/p99.</summary>
-    private static async Task BatchingAsync(double seconds)
+    /// <summary>
+    /// 64 callers each calling in a loop for <paramref name="seconds"/>, unbatched and batched (or only one of them:
+    /// <paramref name="modes"/> <c>batched</c> / <c>unbatched</c>, for profiling): calls/s, per-call p50/p99, runs and
+    /// mean rows per run, process CPU per call and gen-0 collections. Batches of at most <paramref name="maxBatch"/> rows
+    /// (default 64) waiting at most <paramref name="delayMs"/> (default 1 ms).
+    /// </summary>
+    private static async Task BatchingAsync(double seconds, string modes, int maxBatch, double delayMs)
     {
         const int callers = 64;
         var dir = Directory.CreateTempSubdirectory("aiops-batching-").FullName;
@@ -193,24 +200,50 @@ internal static class Measurements
             double? unbatchedRate = null;
             foreach (var batched in new[] { false, true })
             {
+                if (modes != "both" && modes != (batched ? "batched" : "unbatched"))
+                {
+                    continue;
+                }
+
                 var options = new OnnxRunnerOptions { IntraOpNumThreads = 1, MaxQueueLength = 4096 };
                 if (batched)
                 {
                     options.Batching.Enabled = true;
-                    options.Batching.MaxBatchSize = callers;
-                    options.Batching.MaxQueueDelay = TimeSpan.FromMilliseconds(1);
+                    options.Batching.MaxBatchSize = maxBatch;
+                    options.Batching.MaxQueueDelay = TimeSpan.FromMilliseconds(delayMs);
                 }
 
                 options.ExecutionProviders.Add(OnnxExecutionProvider.Cpu);
                 await using var runner = await OnnxModelRunner.CreateAsync(new ModelKey("tiny", batched ? "batched" : "unbatched"), path, options);
                 await RunFor(runner, requests, TimeSpan.FromSeconds(Math.Min(1, seconds / 4))); // warm-up
+                long runs = 0, rows = 0;
+                using var listener = new System.Diagnostics.Metrics.MeterListener();
+                listener.InstrumentPublished = (instrument, l) =>
+                {
+                    if (instrument.Meter.Name == "AiOps.Inference" && instrument.Name == "aiops.inference.batch_size")
+                    {
+                        l.EnableMeasurementEvents(instrument);
+                    }
+                };
+                listener.SetMeasurementEventCallback<long>((_, value, _, _) =>
+                {
+                    Interlocked.Increment(ref runs);
+                    Interlocked.Add(ref rows, value);
+                });
+                listener.Start();
+                var gcs = GC.CollectionCount(0);
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var (calls, elapsed, latencies) = await RunFor(runner, requests, TimeSpan.FromSeconds(seconds));
+                cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+                gcs = GC.CollectionCount(0) - gcs;
+                listener.Dispose();
                 latencies.Sort();
                 var rate = calls / elapsed;
                 unbatchedRate ??= rate;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"RESULT batching {(batched ? "batched (max 64, 1 ms delay)" : "unbatched")}: {rate:F0} calls/s ({rate / unbatchedRate.Value:F2}x unbatched), " +
-                    $"p50 {Percentile(latencies, 0.50):F0} us, p99 {Percentile(latencies, 0.99):F0} us, max {latencies[^1] * 1e6 / Stopwatch.Frequency:F0} us, {calls} calls, {callers} callers, {Environment.ProcessorCount} cores"));
+                    $"RESULT batching {(batched ? $"batched (max {maxBatch}, {delayMs} ms delay)" : "unbatched")}: {rate:F0} calls/s ({rate / unbatchedRate.Value:F2}x unbatched), " +
+                    $"p50 {Percentile(latencies, 0.50):F0} us, p99 {Percentile(latencies, 0.99):F0} us, max {latencies[^1] * 1e6 / Stopwatch.Frequency:F0} us, {calls} calls, {callers} callers, {Environment.ProcessorCount} cores, " +
+                    $"{runs} runs (mean {(runs == 0 ? 0 : (double)rows / runs):F1} rows), CPU {cpu.TotalSeconds / elapsed:F2} cores = {cpu.TotalMilliseconds * 1000 / calls:F2} us/call, {gcs} gen0 GCs"));
             }
         }
         finally

@@ -9,7 +9,7 @@ using BenchmarkDotNet.Running;
 //   measure data-gen <path> <rows>           writes the benchmark CSV (10 columns)
 //   measure data-memory <path>               validates it with the 10 rules, prints rows/s and peak RSS / GC heap
 //   measure data-profile <path>              CPU time per stage (read, parse+stats, rules) and regex variants, min of 8 rounds
-//   measure batching [seconds]               64 callers, batched vs unbatched: throughput and p50/p99 per call
+//   measure batching [seconds] [both|batched|unbatched] [maxBatch] [delayMs]  64 callers, batched vs unbatched: throughput, p50/p99, CPU/call
 if (args.Length > 0 && args[0] == "measure")
 {
     return await Measurements.RunAsync(args[1..]);

@@ -152,4 +152,69 @@ public sealed class BatchingTests : IClassFixture<ModelFilesFixture>
         await Task.WhenAll(callers);
         Assert.Equal(0, runner.PendingCalls);
     }
+    [Fact]
+    public async Task DisposeAsync_CallsInAFormingBatch_RunBeforeTheWorkerStops()
+    {
+        var time = Requests.FakeTime(); // never advanced: the batch of two would wait a whole second
+        var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(8, TimeSpan.FromSeconds(1)), time);
+        var first = runner.RunAsync(Requests.Features(Kit.Features(1, seed: 7))).AsTask();
+        var second = runner.RunAsync(Requests.Features(Kit.Features(2, seed: 8))).AsTask();
+
+        await runner.DisposeAsync();
+
+        var responses = await Task.WhenAll(first, second);
+        Requests.AssertClose(Kit.Classifier(1).Predict(Kit.Features(1, seed: 7)), responses[0].Probabilities());
+        Requests.AssertClose(Kit.Classifier(1).Predict(Kit.Features(2, seed: 8)), responses[1].Probabilities());
+        Assert.Equal(0, runner.PendingCalls);
+    }
+
+    [Fact]
+    public async Task RunAsync_ManyCallsOneAfterAnother_EachGetsItsOwnAnswer()
+    {
+        // Batches of one run at once; the per-call sources are pooled, so this reuses them many times over.
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(1, TimeSpan.FromSeconds(1)), Requests.FakeTime());
+        var model = Kit.Classifier(1);
+
+        for (var i = 0; i < 200; i++)
+        {
+            var features = Kit.Features(1, seed: (ulong)i);
+            var response = await runner.RunAsync(Requests.Features(features));
+            Requests.AssertClose(model.Predict(features), response.Probabilities());
+        }
+
+        Assert.Equal(0, runner.PendingCalls);
+    }
+
+    [Fact]
+    public async Task RunAsync_CallCancelledWhileQueued_LaterCallsReuseNothingOfIt()
+    {
+        var time = Requests.FakeTime();
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(4, TimeSpan.FromMilliseconds(5)), time);
+        var model = Kit.Classifier(1);
+        for (var round = 0; round < 20; round++)
+        {
+            using var cts = new CancellationTokenSource();
+            var cancelled = runner.RunAsync(Requests.Features(Kit.Features(1, seed: 1)), cts.Token).AsTask();
+            await cts.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+
+            var features = Kit.Features(1, seed: (ulong)(100 + round));
+            var call = runner.RunAsync(Requests.Features(features)).AsTask();
+            time.Advance(TimeSpan.FromMilliseconds(5));
+            Requests.AssertClose(model.Predict(features), (await call).Probabilities());
+        }
+
+        Assert.Equal(0, runner.PendingCalls);
+    }
+
+    [Fact]
+    public async Task RunAsync_BatchedResultAwaitedTwice_SecondReadThrowsInvalidOperation()
+    {
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(1, TimeSpan.FromSeconds(1)), Requests.FakeTime());
+        var call = runner.RunAsync(Requests.Features(Kit.Features(1)));
+
+        _ = await call;
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await call);
+    }
 }

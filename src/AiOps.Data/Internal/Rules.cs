@@ -201,6 +201,8 @@ internal sealed class SetRule : RowRule
 internal sealed class RegexRule : RowRule
 {
     private readonly Regex _regex;
+    private readonly Regex? _untimed;
+    private readonly int _untimedMaxLength;
 
     public RegexRule(string column, string pattern, double mostly, ValidationSeverity severity)
         : base("regex", column, mostly, severity)
@@ -209,6 +211,14 @@ internal sealed class RegexRule : RowRule
         try
         {
             _regex = new Regex(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+            // The 1 s timeout guards against catastrophic backtracking but costs tens of ns per field. Where the
+            // pattern's worst case is provably small for a field's length, a timeout-free copy matches instead.
+            _untimedMaxLength = RegexWorkBound.MaxSafeLength(pattern);
+            if (_untimedMaxLength >= 0)
+            {
+                _untimed = new Regex(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant);
+            }
         }
         catch (ArgumentException e)
         {
@@ -223,12 +233,20 @@ internal sealed class RegexRule : RowRule
     private sealed class Check(RegexRule rule, int ordinal) : RowCheck(rule, ordinal)
     {
         private readonly Regex _regex = rule._regex;
+        private readonly Regex? _untimed = rule._untimed;
+        private readonly int _untimedMaxLength = rule._untimedMaxLength;
 
         public override bool Test(RowContext row)
         {
+            var field = row.Reader.GetField(Ordinal);
+            if (_untimed is not null && field.Length <= _untimedMaxLength)
+            {
+                return _untimed.IsMatch(field);
+            }
+
             try
             {
-                return _regex.IsMatch(row.Reader.GetField(Ordinal));
+                return _regex.IsMatch(field);
             }
             catch (RegexMatchTimeoutException)
             {

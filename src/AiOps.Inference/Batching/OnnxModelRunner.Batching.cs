@@ -1,4 +1,5 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
+using System.Threading.Tasks.Sources;
 using AiOps.Inference.Diagnostics;
 using AiOps.Inference.Sessions;
 
@@ -7,219 +8,101 @@ namespace AiOps.Inference;
 /// <summary>Micro-batching: one worker per runner stacks queued calls into one run and splits the outputs back.</summary>
 public sealed partial class OnnxModelRunner
 {
+    private static readonly TimerCallback s_cancelOnTimeout = static s =>
+    {
+        try
+        {
+            ((CancellationTokenSource)s!).Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The call finished and released its timeout source while the timer fired.
+        }
+    };
+
     private readonly Lock _batcherLock = new();
-    private Channel<BatchItem>? _batcher;
-    private Task? _batchWorker;
-    private TaskCompletionSource? _fillSignal;
-    private int _wantedItems;
+    private Batcher? _batcher;
 
     private void StartBatcher()
     {
         lock (_batcherLock)
         {
-            if (_batcher is not null)
+            if (_batcher is null)
             {
-                return;
+                Volatile.Write(ref _batcher, new Batcher(this));
             }
-
-            var channel = Channel.CreateUnbounded<BatchItem>(new UnboundedChannelOptions { SingleReader = false }); // the multi-reader channel can count its items; one worker reads
-            _batchWorker = Task.Run(() => BatchLoopAsync(channel.Reader));
-            Volatile.Write(ref _batcher, channel);
         }
     }
 
     private async Task StopBatcherAsync()
     {
-        Channel<BatchItem>? channel;
-        Task? worker;
+        Batcher? batcher;
         lock (_batcherLock)
         {
-            channel = _batcher;
-            worker = _batchWorker;
+            batcher = _batcher;
         }
 
-        if (channel is null || worker is null)
+        if (batcher is not null)
         {
-            return;
-        }
-
-        channel.Writer.TryComplete();
-        Volatile.Read(ref _fillSignal)?.TrySetResult();
-        await worker.ConfigureAwait(false);
-        while (channel.Reader.TryRead(out var item))
-        {
-            Complete(item, Outcomes.Error, null, new ModelNotReadyException($"{Key} was disposed before the call ran.") { Key = Key });
+            await batcher.StopAsync().ConfigureAwait(false);
         }
     }
 
     private ValueTask<ModelResponse> EnqueueBatched(ModelTensor[] inputs, long started, CancellationToken cancellationToken)
     {
-        var item = new BatchItem(inputs, inputs[0].Shape[0], started, cancellationToken);
+        var batcher = _batcher!;
+        var item = batcher.Rent(inputs, started, cancellationToken);
         if (_options.CallTimeout is { } timeout)
         {
             item.TimeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            item.Timer = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), item.TimeoutSource, timeout, Timeout.InfiniteTimeSpan);
+            item.Timer = _time.CreateTimer(s_cancelOnTimeout, item.TimeoutSource, timeout, Timeout.InfiniteTimeSpan);
         }
 
         var token = item.TimeoutSource?.Token ?? cancellationToken;
         if (token.CanBeCanceled)
         {
-            item.Registration = token.UnsafeRegister(
-                static (s, _) =>
-                {
-                    var (runner, queued) = ((OnnxModelRunner, BatchItem))s!;
-                    runner.Cancel(queued);
-                },
-                (this, item));
+            item.Registration = token.UnsafeRegister(static (s, _) => ((BatchItem)s!).Owner.Runner.Cancel((BatchItem)s!), item);
         }
 
-        var channel = _batcher!;
-        if (!channel.Writer.TryWrite(item))
-        {
-            Complete(item, Outcomes.Error, null, new ModelNotReadyException($"{Key} has been disposed.") { Key = Key });
-        }
-        else if (Volatile.Read(ref _fillSignal) is { } signal && channel.Reader.Count >= Volatile.Read(ref _wantedItems))
-        {
-            // Wake the worker only when enough calls wait to fill its batch (one wake-up per batch, not per call).
-            signal.TrySetResult();
-        }
-
-        return new ValueTask<ModelResponse>(item.Completion.Task);
+        // Taken before the item is queued: from then on the worker may complete it at any moment.
+        var result = item.AsValueTask();
+        batcher.Enqueue(item);
+        return result;
     }
 
     private void Cancel(BatchItem item)
     {
         // A cancelled caller leaves at once; if its rows are already in a running batch the others are unaffected
-        // and its share of the result is dropped.
+        // and its share of the result is dropped. The worker releases the registration and timer when it next sees
+        // the item (never from inside this callback).
         if (item.CallerToken.IsCancellationRequested)
         {
-            Complete(item, Outcomes.Cancelled, null, new OperationCanceledException($"The call to {Key} was cancelled.", item.CallerToken), fromCallback: true);
+            Complete(item, Outcomes.Cancelled, null, new OperationCanceledException($"The call to {Key} was cancelled.", item.CallerToken));
         }
         else
         {
-            Complete(item, Outcomes.Timeout, null, new OperationCanceledException($"The call to {Key} timed out after {_options.CallTimeout} (CallTimeout)."), fromCallback: true);
+            Complete(item, Outcomes.Timeout, null, new OperationCanceledException($"The call to {Key} timed out after {_options.CallTimeout} (CallTimeout)."));
         }
     }
 
-    private void Complete(BatchItem item, string outcome, ModelResponse? response, Exception? error, bool fromCallback = false, long completedAt = 0)
+    private void Complete(BatchItem item, string outcome, ModelResponse? response, Exception? error, long completedAt = 0)
     {
-        var done = response is not null ? item.Completion.TrySetResult(response) : item.Completion.TrySetException(error!);
-        if (!done)
+        if (!item.TryClaim())
         {
             return;
         }
 
-        // A batch passes one end time for all its calls: reading the clock per call is a measurable share of a tiny batch.
+        // Metrics and the pending count are updated before the caller is released, so a caller that has its answer
+        // sees them. A batch passes one end time for all its calls: reading the clock per call is a measurable share
+        // of a tiny batch.
         _instruments.Completed(outcome, _time.GetElapsedTime(item.Enqueued, completedAt != 0 ? completedAt : _time.GetTimestamp()).TotalSeconds);
         Interlocked.Decrement(ref _pending);
         _instruments.InFlight(-1);
-        if (fromCallback)
-        {
-            // We are inside the token's (or the timeout source's) own cancellation callback: release them afterwards.
-            ThreadPool.UnsafeQueueUserWorkItem(static i => i.Release(), item, preferLocal: false);
-        }
-        else
-        {
-            item.Release();
-        }
-    }
-
-    private async Task BatchLoopAsync(ChannelReader<BatchItem> reader)
-    {
-        var batch = new List<BatchItem>();
-        var maxRows = _options.Batching.MaxBatchSize;
-        var maxDelay = _options.Batching.MaxQueueDelay;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
-        {
-            batch.Clear();
-            long rows = 0;
-            var full = false;
-            while (true)
-            {
-                while (!full && reader.TryPeek(out var next))
-                {
-                    if (next.Completion.Task.IsCompleted)
-                    {
-                        reader.TryRead(out _); // cancelled while queued
-                        continue;
-                    }
-
-                    if (batch.Count > 0 && (rows + next.Rows > maxRows || !SameRowShape(batch[0], next)))
-                    {
-                        full = true; // it starts the next batch
-                        break;
-                    }
-
-                    reader.TryRead(out _);
-                    batch.Add(next);
-                    rows += next.Rows;
-                    full = rows >= maxRows;
-                }
-
-                // The deadline counts from when the first call was queued, so it holds even if the clock moved on
-                // before this worker got here; whatever arrived meanwhile was drained above and joins the batch.
-                if (batch.Count == 0 || full || _time.GetElapsedTime(batch[0].Enqueued) >= maxDelay)
-                {
-                    break;
-                }
-
-                if (!await WaitForMoreAsync(reader, maxDelay - _time.GetElapsedTime(batch[0].Enqueued), maxRows - rows, batch[0].Enqueued, maxDelay).ConfigureAwait(false))
-                {
-                    break; // the runner is being disposed: run what was taken
-                }
-            }
-
-            if (batch.Count > 0)
-            {
-                RunBatch(batch, rows);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Waits until enough calls are queued to fill the batch or the batch's deadline passes; <see langword="false"/>
-    /// when the runner is being disposed.
-    /// </summary>
-    private async Task<bool> WaitForMoreAsync(ChannelReader<BatchItem> reader, TimeSpan remaining, long wantedRows, long firstEnqueued, TimeSpan maxDelay)
-    {
-        if (remaining <= TimeSpan.Zero)
-        {
-            return true;
-        }
-
-        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _wantedItems, (int)Math.Min(wantedRows, int.MaxValue));
-        Volatile.Write(ref _fillSignal, signal);
-        using var stop = new CancellationTokenSource();
-        var deadline = Task.Delay(remaining, _time, stop.Token);
-
-        // Re-check after publishing the signal and creating the timer: calls queued or clock moves before then would
-        // otherwise be missed.
-        if (reader.Count < wantedRows && _time.GetElapsedTime(firstEnqueued) < maxDelay && Volatile.Read(ref _disposed) == 0)
-        {
-            await Task.WhenAny(signal.Task, deadline).ConfigureAwait(false);
-        }
-
-        Volatile.Write(ref _fillSignal, null);
-        await stop.CancelAsync().ConfigureAwait(false);
-        return Volatile.Read(ref _disposed) == 0;
-    }
-
-    private static bool SameRowShape(BatchItem a, BatchItem b)
-    {
-        for (var i = 0; i < a.Inputs.Length; i++)
-        {
-            if (!a.Inputs[i].Shape[1..].SequenceEqual(b.Inputs[i].Shape[1..]))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        item.Publish(response, error);
     }
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031:Do not catch general exception types", Justification = "Any failure of a batch run is handed to every caller in the batch; the worker must keep serving.")]
-    private void RunBatch(List<BatchItem> batch, long rows)
+    private void RunBatch(List<BatchItem> batch, long rows, List<ModelTensor[]> parts)
     {
         LoadedSession? session = null;
         try
@@ -246,7 +129,12 @@ public sealed partial class OnnxModelRunner
             }
             else
             {
-                var parts = batch.ConvertAll(b => b.Inputs);
+                parts.Clear();
+                foreach (var item in batch)
+                {
+                    parts.Add(item.Inputs);
+                }
+
                 inputs = new ModelTensor[session.Inputs.Length];
                 for (var i = 0; i < inputs.Length; i++)
                 {
@@ -254,6 +142,8 @@ public sealed partial class OnnxModelRunner
                     shape[0] = rows;
                     inputs[i] = session.Inputs[i].Ops.Stack(session.Inputs[i].Name, parts, i, shape);
                 }
+
+                parts.Clear();
             }
 
             BeforeRun?.Invoke();
@@ -262,7 +152,7 @@ public sealed partial class OnnxModelRunner
             var completedAt = _time.GetTimestamp();
             if (batch.Count == 1)
             {
-                Complete(batch[0], Outcomes.Ok, new ModelResponse(Key, outputs), null, completedAt: completedAt);
+                Complete(batch[0], Outcomes.Ok, new ModelResponse(Key, outputs), null, completedAt);
                 return;
             }
 
@@ -277,14 +167,18 @@ public sealed partial class OnnxModelRunner
             long row = 0;
             foreach (var item in batch)
             {
-                var mine = new ModelTensor[outputs.Length];
-                for (var o = 0; o < outputs.Length; o++)
+                if (!item.IsCompleted)
                 {
-                    mine[o] = session.Outputs[o].Ops.SliceRows(outputs[o], row, item.Rows);
+                    var mine = new ModelTensor[outputs.Length];
+                    for (var o = 0; o < outputs.Length; o++)
+                    {
+                        mine[o] = session.Outputs[o].Ops.SliceRows(outputs[o], row, item.Rows);
+                    }
+
+                    Complete(item, Outcomes.Ok, new ModelResponse(Key, mine), null, completedAt);
                 }
 
                 row += item.Rows;
-                Complete(item, Outcomes.Ok, new ModelResponse(Key, mine), null, completedAt: completedAt);
             }
         }
         catch (Exception e)
@@ -301,18 +195,327 @@ public sealed partial class OnnxModelRunner
         }
     }
 
-    /// <summary>One queued call.</summary>
-    private sealed class BatchItem(ModelTensor[] inputs, long rows, long enqueued, CancellationToken callerToken)
+    /// <summary>
+    /// The queue and its worker. The worker is not a thread of its own but a thread-pool work item (this object) that
+    /// is queued only when there is something to do: the first call of a batch arrived, enough calls are queued to fill
+    /// the batch, the batch's deadline passed, or the runner is being disposed. Between those it holds no thread and
+    /// allocates nothing: the deadline timer is created once and re-armed, calls come from a pool of value-task
+    /// sources, and caller continuations always run on the thread pool, never inside the worker.
+    /// </summary>
+    private sealed class Batcher : IThreadPoolWorkItem
     {
-        public ModelTensor[] Inputs { get; } = inputs;
+        private const int Idle = 0;
+        private const int Scheduled = 1;
+        private const int Stopped = 2;
+        private const long NotArmed = long.MinValue;
 
-        public long Rows { get; } = rows;
+        private static readonly TimerCallback s_onDeadline = static s => ((Batcher)s!).OnDeadline();
 
-        public long Enqueued { get; } = enqueued;
+        private readonly ConcurrentQueue<BatchItem> _queue = new();
+        private readonly ConcurrentQueue<BatchItem> _pool = new();
+        private readonly List<BatchItem> _batch = [];
+        private readonly List<ModelTensor[]> _parts = [];
+        private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TimeProvider _time;
+        private readonly ITimer _deadline;
+        private readonly long _maxRows;
+        private readonly TimeSpan _maxDelay;
+        private BatchItem? _carry;
+        private long _batchRows;
+        private long _queuedUnits;
+        private long _wanted = 1;
+        private long _armedFor = NotArmed;
+        private int _state;
+        private int _stopping;
+        private int _deadlineFired;
 
-        public CancellationToken CallerToken { get; } = callerToken;
+        public Batcher(OnnxModelRunner runner)
+        {
+            Runner = runner;
+            _time = runner._time;
+            _maxRows = runner._options.Batching.MaxBatchSize;
+            _maxDelay = runner._options.Batching.MaxQueueDelay;
+            _deadline = _time.CreateTimer(s_onDeadline, this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
 
-        public TaskCompletionSource<ModelResponse> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public OnnxModelRunner Runner { get; }
+
+        public BatchItem Rent(ModelTensor[] inputs, long started, CancellationToken cancellationToken)
+        {
+            if (!_pool.TryDequeue(out var item))
+            {
+                item = new BatchItem(this);
+            }
+
+            item.Init(inputs, started, cancellationToken);
+            return item;
+        }
+
+        /// <remarks>
+        /// Unbounded, and needs no count: an item is created only when the pool is empty, so the pool never holds more
+        /// than the most calls that were alive at once (queued, running, or answered but not yet read).
+        /// </remarks>
+        public void Return(BatchItem item)
+        {
+            item.Reset();
+            _pool.Enqueue(item);
+        }
+
+        public void Enqueue(BatchItem item)
+        {
+            if (Volatile.Read(ref _stopping) != 0)
+            {
+                Fail(item);
+                return;
+            }
+
+            _queue.Enqueue(item);
+
+            // Wake the worker only when it has something to do: the first call of a batch, or enough rows to fill it
+            // (two wake-ups per batch, not one per call). The add is a full fence: either the worker, going idle, sees
+            // these rows, or this thread sees the number the worker published and wakes it.
+            var queued = Interlocked.Add(ref _queuedUnits, item.Units);
+            if (queued >= Volatile.Read(ref _wanted) || Volatile.Read(ref _stopping) != 0)
+            {
+                TrySchedule();
+            }
+
+            if (Volatile.Read(ref _state) == Stopped)
+            {
+                FailQueued(); // queued after the worker's last look: nobody else will take it
+            }
+        }
+
+        public Task StopAsync()
+        {
+            Volatile.Write(ref _stopping, 1);
+            TrySchedule(preferLocal: false); // the disposing thread may block on the result (Dispose)
+            return _stopped.Task;
+        }
+
+        /// <summary>One pass of the worker: runs every batch that is ready, then goes idle until it is woken.</summary>
+        public void Execute()
+        {
+            while (true)
+            {
+                Volatile.Write(ref _deadlineFired, 0);
+                var stopping = Volatile.Read(ref _stopping) != 0;
+                if (Fill(stopping))
+                {
+                    RunAndRelease();
+                    continue;
+                }
+
+                if (stopping)
+                {
+                    Stop();
+                    return;
+                }
+
+                // Not ready: publish what would make it ready, arm the deadline, go idle, then look once more for
+                // anything that arrived while going idle (the wakers may have seen this pass still running).
+                var forming = _batch.Count > 0;
+                var first = forming ? _batch[0].Enqueued : 0;
+                var wanted = forming ? Math.Max(1, _maxRows - _batchRows) : 1;
+                Volatile.Write(ref _wanted, wanted);
+                if (forming)
+                {
+                    ArmDeadline(first);
+                }
+
+                Interlocked.Exchange(ref _state, Idle);
+                if (Volatile.Read(ref _queuedUnits) < wanted
+                    && Volatile.Read(ref _deadlineFired) == 0
+                    && Volatile.Read(ref _stopping) == 0
+                    && (!forming || _time.GetElapsedTime(first) < _maxDelay))
+                {
+                    return;
+                }
+
+                if (Interlocked.CompareExchange(ref _state, Scheduled, Idle) != Idle)
+                {
+                    return; // another thread queued a pass already
+                }
+            }
+        }
+
+        private void TrySchedule(bool preferLocal = true)
+        {
+            // Local: the pass runs on this thread as soon as the caller's current work item yields, without waking another.
+            if (Interlocked.CompareExchange(ref _state, Scheduled, Idle) == Idle)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal);
+            }
+        }
+
+        private void OnDeadline()
+        {
+            Volatile.Write(ref _armedFor, NotArmed);
+            Volatile.Write(ref _deadlineFired, 1);
+            TrySchedule();
+        }
+
+        private void ArmDeadline(long first)
+        {
+            // The deadline depends only on the first call's enqueue time, so a timer armed for it still holds.
+            if (Volatile.Read(ref _armedFor) == first)
+            {
+                return;
+            }
+
+            var remaining = _maxDelay - _time.GetElapsedTime(first);
+            if (remaining > TimeSpan.Zero)
+            {
+                Volatile.Write(ref _armedFor, first);
+                _deadline.Change(remaining, Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        /// <summary>Takes queued calls into the batch; <see langword="true"/> when the batch should run now.</summary>
+        private bool Fill(bool flush)
+        {
+            if (_batch.Count == 0 && _carry is { } carried)
+            {
+                _carry = null;
+                if (carried.IsCompleted)
+                {
+                    carried.WorkerDone(); // cancelled while it waited for the next batch
+                }
+                else
+                {
+                    _batch.Add(carried);
+                    _batchRows = carried.Rows;
+                }
+            }
+
+            while (_batch.Count == 0 || _batchRows < _maxRows)
+            {
+                if (!_queue.TryDequeue(out var next))
+                {
+                    break;
+                }
+
+                Interlocked.Add(ref _queuedUnits, -next.Units);
+                if (next.IsCompleted)
+                {
+                    next.WorkerDone(); // cancelled while queued
+                    continue;
+                }
+
+                if (_batch.Count > 0 && (_batchRows + next.Rows > _maxRows || !SameRowShape(_batch[0], next)))
+                {
+                    _carry = next; // it starts the next batch
+                    return true;
+                }
+
+                _batch.Add(next);
+                _batchRows += next.Rows;
+            }
+
+            if (_batch.Count == 0)
+            {
+                return false;
+            }
+
+            // The deadline counts from when the first call was queued, so it holds even if the clock moved on before
+            // the worker got here.
+            return _batchRows >= _maxRows || flush || _maxDelay <= TimeSpan.Zero || _time.GetElapsedTime(_batch[0].Enqueued) >= _maxDelay;
+        }
+
+        private void RunAndRelease()
+        {
+            // Calls cancelled while their batch formed are left out of the run.
+            var kept = 0;
+            long rows = 0;
+            for (var i = 0; i < _batch.Count; i++)
+            {
+                var item = _batch[i];
+                if (item.IsCompleted)
+                {
+                    item.WorkerDone();
+                    continue;
+                }
+
+                _batch[kept++] = item;
+                rows += item.Rows;
+            }
+
+            _batch.RemoveRange(kept, _batch.Count - kept);
+            if (_batch.Count > 0)
+            {
+                Runner.RunBatch(_batch, rows, _parts);
+            }
+
+            foreach (var item in _batch)
+            {
+                item.WorkerDone();
+            }
+
+            _batch.Clear();
+            _batchRows = 0;
+        }
+
+        private void Stop()
+        {
+            Interlocked.Exchange(ref _state, Stopped);
+            _deadline.Dispose();
+            FailQueued();
+            _stopped.TrySetResult();
+        }
+
+        private void FailQueued()
+        {
+            while (_queue.TryDequeue(out var item))
+            {
+                Interlocked.Add(ref _queuedUnits, -item.Units);
+                Fail(item);
+            }
+        }
+
+        private void Fail(BatchItem item)
+        {
+            var key = Runner.Key;
+            Runner.Complete(item, Outcomes.Error, null, new ModelNotReadyException($"{key} was disposed before the call ran.") { Key = key });
+            item.WorkerDone();
+        }
+
+        private static bool SameRowShape(BatchItem a, BatchItem b)
+        {
+            for (var i = 0; i < a.Inputs.Length; i++)
+            {
+                if (!a.Inputs[i].Shape[1..].SequenceEqual(b.Inputs[i].Shape[1..]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// One queued call, and the source of the value task its caller awaits. Pooled: it goes back to the pool once both
+    /// the caller has taken its result and the worker has finished with it (two references).
+    /// </summary>
+    private sealed class BatchItem(Batcher owner) : IValueTaskSource<ModelResponse>
+    {
+        private ManualResetValueTaskSourceCore<ModelResponse> _core = new() { RunContinuationsAsynchronously = true };
+        private int _claimed;
+        private bool _consumed;
+        private int _refs;
+
+        public Batcher Owner { get; } = owner;
+
+        public ModelTensor[] Inputs { get; private set; } = [];
+
+        public long Rows { get; private set; }
+
+        /// <summary>Rows for the wake-up count: at least 1, so a call of zero rows still wakes the worker.</summary>
+        public long Units { get; private set; }
+
+        public long Enqueued { get; private set; }
+
+        public CancellationToken CallerToken { get; private set; }
 
         public CancellationTokenSource? TimeoutSource { get; set; }
 
@@ -320,11 +523,89 @@ public sealed partial class OnnxModelRunner
 
         public CancellationTokenRegistration Registration { get; set; }
 
-        public void Release()
+        public bool IsCompleted => Volatile.Read(ref _claimed) != 0;
+
+        public void Init(ModelTensor[] inputs, long enqueued, CancellationToken callerToken)
+        {
+            Inputs = inputs;
+            Rows = inputs[0].Shape[0];
+            Units = Math.Max(1, Rows);
+            Enqueued = enqueued;
+            CallerToken = callerToken;
+            _refs = 2;
+        }
+
+        public ValueTask<ModelResponse> AsValueTask() => new(this, _core.Version);
+
+        /// <summary>Whoever claims the call (the worker, a cancellation, a timeout, disposal) completes it; the others leave it.</summary>
+        public bool TryClaim() => Interlocked.Exchange(ref _claimed, 1) == 0;
+
+        /// <summary>Hands the claimed call's result to its caller (whose continuation runs on the thread pool).</summary>
+        public void Publish(ModelResponse? response, Exception? error)
+        {
+            if (response is not null)
+            {
+                _core.SetResult(response);
+            }
+            else
+            {
+                _core.SetException(error!);
+            }
+        }
+
+        /// <summary>The worker is done with this call: releases its cancellation registration and timer and its reference.</summary>
+        public void WorkerDone()
         {
             Registration.Dispose();
             Timer?.Dispose();
             TimeoutSource?.Dispose();
+            Registration = default;
+            Timer = null;
+            TimeoutSource = null;
+            ReleaseRef();
+        }
+
+        public void Reset()
+        {
+            Inputs = [];
+            CallerToken = default;
+            _claimed = 0;
+            _consumed = false;
+            _core.Reset();
+        }
+
+        public ModelResponse GetResult(short token)
+        {
+            // A plain flag is enough: it catches a second read after the first (reads racing each other break the
+            // ValueTask contract anyway).
+            if (token != _core.Version || _core.GetStatus(token) == ValueTaskSourceStatus.Pending || _consumed)
+            {
+                throw new InvalidOperationException("The result of a call was read twice or before it completed; await each call's ValueTask once.");
+            }
+
+            _consumed = true;
+
+            try
+            {
+                return _core.GetResult(token);
+            }
+            finally
+            {
+                ReleaseRef();
+            }
+        }
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
+
+        private void ReleaseRef()
+        {
+            if (Interlocked.Decrement(ref _refs) == 0)
+            {
+                Owner.Return(this);
+            }
         }
     }
 }
