@@ -46,8 +46,14 @@ internal static class Measurements
                     args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 64,
                     args.Length > 4 ? double.Parse(args[4], CultureInfo.InvariantCulture) : 1);
                 return 0;
+            case "overhead":
+                await OverheadAsync(args.Length > 1 ? args[1] : "1ms", args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5000);
+                return 0;
+            case "leak":
+                await LeakAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000);
+                return 0;
             default:
-                Console.Error.WriteLine("Expected: measure hash|checkpoint|data-gen|data-memory|batching ... (see Program.cs).");
+                Console.Error.WriteLine("Expected: measure hash|checkpoint|data-gen|data-memory|batching|overhead|leak ... (see Program.cs).");
                 return 2;
         }
     }
@@ -249,6 +255,115 @@ internal static class Measurements
         finally
         {
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Added latency of the AiOps runner over raw <c>InferenceSession.Run</c>, the two calls interleaved pair by pair (the
+    /// same benchmark methods as <see cref="InferenceOverheadBenchmarks"/>), so machine load hits both alike: per-call
+    /// medians, and the median of the per-pair differences.
+    /// </summary>
+    private static async Task OverheadAsync(string model, int pairs)
+    {
+        var bench = new InferenceOverheadBenchmarks { Model = model };
+        await bench.SetupAsync();
+        try
+        {
+            for (var i = 0; i < Math.Max(200, pairs / 10); i++)
+            {
+                bench.RawInferenceSessionRun();
+                bench.AiOpsRunner();
+            }
+
+            var raw = new List<long>(pairs);
+            var ours = new List<long>(pairs);
+            var differences = new List<long>(pairs);
+            for (var i = 0; i < pairs; i++)
+            {
+                // Alternate which goes first so cache warmth from the previous call favours neither.
+                long r, o;
+                if ((i & 1) == 0)
+                {
+                    r = Time(bench.RawInferenceSessionRun);
+                    o = Time(bench.AiOpsRunner);
+                }
+                else
+                {
+                    o = Time(bench.AiOpsRunner);
+                    r = Time(bench.RawInferenceSessionRun);
+                }
+
+                raw.Add(r);
+                ours.Add(o);
+                differences.Add(o - r);
+            }
+
+            raw.Sort();
+            ours.Sort();
+            differences.Sort();
+            var rawMedian = Percentile(raw, 0.5);
+            var oursMedian = Percentile(ours, 0.5);
+            var added = differences[differences.Count / 2] * 1e6 / Stopwatch.Frequency;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"RESULT overhead {model}: raw median {rawMedian:F2} us, runner median {oursMedian:F2} us ({(oursMedian / rawMedian - 1) * 100:+0.00;-0.00} %), " +
+                $"median paired difference {added:F2} us ({added / rawMedian * 100:+0.00;-0.00} % of raw), {pairs} interleaved pairs"));
+        }
+        finally
+        {
+            await bench.CleanupAsync();
+        }
+
+        static long Time(Func<float> call)
+        {
+            var started = Stopwatch.GetTimestamp();
+            call();
+            return Stopwatch.GetTimestamp() - started;
+        }
+    }
+
+    /// <summary>Process memory over <paramref name="calls"/> unbatched calls of a model with 1 KiB of output per call (a native leak of the per-call OrtValues or RunOptions would show as growth).</summary>
+    private static async Task LeakAsync(int calls)
+    {
+        var dir = Directory.CreateTempSubdirectory("aiops-leak-").FullName;
+        try
+        {
+            var path = TestModels.TestModels.Classifier(1, inputSize: 4, hidden: 8, classes: 256).WriteTo(Path.Combine(dir, "wide.onnx"));
+            var options = new OnnxRunnerOptions { IntraOpNumThreads = 1 };
+            options.ExecutionProviders.Add(OnnxExecutionProvider.Cpu);
+            await using var runner = await OnnxModelRunner.CreateAsync(new ModelKey("leak", "1"), path, options);
+            var request = new ModelRequest(ModelTensor.Create(ClassifierModel.InputName, TestModels.TestModels.Features(1).AsMemory(), 1, 4));
+            using var cts = new CancellationTokenSource();
+            for (var i = 0; i < 20_000; i++)
+            {
+                await runner.RunAsync(request, cts.Token);
+            }
+
+            var before = Settled();
+            var checkpoints = new List<string>();
+            for (var i = 1; i <= calls; i++)
+            {
+                await runner.RunAsync(request, i % 2 == 0 ? cts.Token : default);
+                if (i % (calls / 4) == 0)
+                {
+                    checkpoints.Add(string.Create(CultureInfo.InvariantCulture, $"{i / 1000}k: {(Settled() - before) / (1024.0 * 1024):+0.0;-0.0} MiB"));
+                }
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"RESULT leak: {calls} calls (1 KiB output each, half with a cancellable token), private memory vs after warm-up: {string.Join(", ", checkpoints)}"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+
+        static long Settled()
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            using var process = Process.GetCurrentProcess();
+            return process.PrivateMemorySize64;
         }
     }
 
