@@ -152,22 +152,25 @@ internal sealed class AlertEvaluator : IAlertEvaluator, IDisposable
         var enough = snapshot.Requests >= r.MinRequests;
         var p95Seconds = snapshot.P95LatencyMs / 1000;
         var windowText = $"over the last {r.Window.TotalMinutes:0.#} min ({snapshot.Requests} calls)";
+
+        // Too little traffic is not a recovery: a rule resolved for that reason says so, with the counts.
+        var tooFew = Invariant($"too few calls to judge ({snapshot.Requests} over the last {r.Window.TotalMinutes:0.#} min; at least {r.MinRequests} needed).");
         conditions.Add(new Condition(
             AlertRuleOptions.LatencyP95High, subject, key, enough && p95Seconds > r.LatencyP95Threshold.TotalSeconds, r.LatencyFor, AlertSeverity.Warning,
             p95Seconds, r.LatencyP95Threshold.TotalSeconds,
             Invariant($"p95 latency of {subject} is {p95Seconds * 1000:0.#} ms {windowText}; threshold {r.LatencyP95Threshold.TotalMilliseconds:0.#} ms."),
-            Invariant($"p95 latency is {(p95Seconds ?? 0) * 1000:0.#} ms.")));
+            enough ? Invariant($"p95 latency is {(p95Seconds ?? 0) * 1000:0.#} ms.") : tooFew));
         conditions.Add(new Condition(
             AlertRuleOptions.LatencyP95Critical, subject, key, enough && p95Seconds > r.LatencyP1Threshold.TotalSeconds, r.LatencyP1For, AlertSeverity.Critical,
             p95Seconds, r.LatencyP1Threshold.TotalSeconds,
             Invariant($"p95 latency of {subject} is {p95Seconds:0.###} s {windowText}; above the P1 threshold of {r.LatencyP1Threshold.TotalSeconds:0.###} s: roll back first."),
-            Invariant($"p95 latency is {p95Seconds ?? 0:0.###} s.")));
+            enough ? Invariant($"p95 latency is {p95Seconds ?? 0:0.###} s.") : tooFew));
         var success = 1 - snapshot.ErrorRate;
         conditions.Add(new Condition(
             AlertRuleOptions.SuccessRateLow, subject, key, enough && success < r.SuccessRateThreshold, r.SuccessRateFor, AlertSeverity.Critical,
             enough ? success : null, r.SuccessRateThreshold,
             Invariant($"success rate of {subject} is {success:P2} {windowText} ({snapshot.Failures} failed); threshold {r.SuccessRateThreshold:P2}."),
-            Invariant($"success rate is {success:P2}.")));
+            enough ? Invariant($"success rate is {success:P2}.") : tooFew));
 
         if (r.AccuracyBaselines.TryGetValue(key.Model.Value, out var baseline) && _store.AccuracyProvider is { } accuracyProvider)
         {

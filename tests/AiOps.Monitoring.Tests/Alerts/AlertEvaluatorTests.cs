@@ -110,6 +110,24 @@ public sealed class AlertEvaluatorTests
     }
 
     [Fact]
+    public async Task EvaluateAsync_TrafficStopsWhileFiring_ResolvesSayingTooFewCallsNotRecovered()
+    {
+        using var h = new MonitoringHarness(o => o.Alerts.SuccessRateFor = TimeSpan.Zero);
+        var evaluator = h.Get<IAlertEvaluator>();
+        var (inner, runner) = Runner(h);
+
+        await Traffic(h, inner, runner, 100, TimeSpan.FromMilliseconds(10), failures: 2);
+        Assert.Equal(AlertState.Firing, Assert.Single(await evaluator.EvaluateAsync()).State);
+
+        h.Time.Advance(TimeSpan.FromMinutes(6)); // the window empties: no calls at all
+        var resolved = Assert.Single(await evaluator.EvaluateAsync());
+
+        Assert.Equal(AlertState.Resolved, resolved.State);
+        Assert.Contains("too few calls to judge (0 over the last", resolved.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("success rate is", resolved.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EvaluateAsync_TooFewRequests_DoesNotJudge()
     {
         using var h = new MonitoringHarness(o => o.Alerts.SuccessRateFor = TimeSpan.Zero);
