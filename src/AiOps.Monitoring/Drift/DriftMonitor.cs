@@ -1,3 +1,4 @@
+using AiOps.Monitoring.Internal;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
@@ -32,7 +33,7 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
     private readonly ConcurrentDictionary<ModelId, ReferenceProfile> _modelProfiles = new();
     private readonly ConcurrentDictionary<ModelKey, VersionState> _states = new();
     private readonly SemaphoreSlim _closing = new(1, 1);
-    private ITimer? _timer;
+    private readonly PeriodicWindowCloser _closer;
 
     public DriftMonitor(IOptions<DriftOptions> options, TimeProvider time, IServiceProvider? services = null, ILogger<DriftMonitor>? logger = null, IMeterFactory? meterFactory = null)
     {
@@ -42,6 +43,7 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         _time = time;
         _services = services;
         _logger = logger ?? (ILogger)NullLogger.Instance;
+        _closer = new PeriodicWindowCloser(time, async () => await CloseWindowsAsync().ConfigureAwait(false), _logger, "drift windows");
         _calculator = new DriftCalculator(_options);
         _instruments = new DriftInstruments(meterFactory, this);
         foreach (var (key, profile) in _options.Profiles)
@@ -199,35 +201,21 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var period = _options.WindowDuration;
-        _timer ??= _time.CreateTimer(_ => _ = CloseOnTimerAsync(), null, period, period);
+        _closer.Start(_options.WindowDuration);
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        _timer?.Dispose();
-        _timer = null;
+        _closer.Stop();
         return Task.CompletedTask;
     }
 
     public void Dispose()
     {
-        _timer?.Dispose();
+        _closer.Dispose();
         _instruments.Dispose();
         _closing.Dispose();
-    }
-
-    private async Task CloseOnTimerAsync()
-    {
-        try
-        {
-            await CloseWindowsAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            _logger.LogError(ex, "Closing the drift windows failed; the next period retries.");
-        }
     }
 
     private VersionState? GetState(ModelKey key)

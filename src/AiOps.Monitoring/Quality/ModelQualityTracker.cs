@@ -1,3 +1,4 @@
+using AiOps.Monitoring.Internal;
 using System.Diagnostics.Metrics;
 using AiOps.Alerts;
 using AiOps.Monitoring.Alerts;
@@ -31,7 +32,7 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
     private readonly Counter<long> _unmatched;
     private readonly Counter<long> _dropped;
     private DateTimeOffset _windowStart;
-    private ITimer? _timer;
+    private readonly PeriodicWindowCloser _closer;
 
     public ModelQualityTracker(IOptions<ModelQualityOptions> options, TimeProvider time, IServiceProvider? services = null, ILogger<ModelQualityTracker>? logger = null, IMeterFactory? meterFactory = null)
     {
@@ -41,6 +42,7 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         _time = time;
         _services = services;
         _logger = logger ?? (ILogger)NullLogger.Instance;
+        _closer = new PeriodicWindowCloser(time, async () => await CloseWindowsAsync().ConfigureAwait(false), _logger, "quality windows");
         _windowStart = time.GetUtcNow();
         _ownsMeter = meterFactory is null;
         _meter = meterFactory?.Create("AiOps.Monitoring") ?? new Meter("AiOps.Monitoring");
@@ -264,36 +266,22 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var period = _options.WindowDuration;
-        _timer ??= _time.CreateTimer(_ => _ = CloseOnTimerAsync(), null, period, period);
+        _closer.Start(_options.WindowDuration);
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        _timer?.Dispose();
-        _timer = null;
+        _closer.Stop();
         return Task.CompletedTask;
     }
 
     public void Dispose()
     {
-        _timer?.Dispose();
+        _closer.Dispose();
         if (_ownsMeter)
         {
             _meter.Dispose();
-        }
-    }
-
-    private async Task CloseOnTimerAsync()
-    {
-        try
-        {
-            await CloseWindowsAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            _logger.LogError(ex, "Closing the quality windows failed; the next period retries.");
         }
     }
 
