@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Text;
 using Sylvan.Data.Csv;
 
@@ -69,9 +67,6 @@ internal sealed class CsvRowReader : IRowReader
     private readonly CsvDataReader _csv;
     private readonly string _name;
     private long _nextLine = 2;
-    private (int Start, int Length)[] _fields = new (int, int)[16];
-    private char[] _chars = new char[256];
-    private int _fieldCount;
 
     public CsvRowReader(Stream stream, string name, char delimiter, int bufferSize)
     {
@@ -129,7 +124,6 @@ internal sealed class CsvRowReader : IRowReader
 
         if (!more)
         {
-            _fieldCount = 0;
             return false;
         }
 
@@ -141,84 +135,16 @@ internal sealed class CsvRowReader : IRowReader
             // The common record: one line, valid UTF-8 — one vectorised scan instead of two.
             _nextLine++;
             InvalidEncoding = false;
-            CacheFields();
             return true;
         }
 
         var newLines = raw.Count('\n');
         _nextLine += newLines == 0 ? 1 : newLines;
         InvalidEncoding = raw.Contains('\uFFFD');
-        CacheFields();
         return true;
     }
 
-    /// <summary>Reads every field of the current record from the CSV reader once and keeps them in a private buffer:
-    /// the engine reads each field at least twice (statistics, then rules), and a lookup here is a fraction of the
-    /// CSV reader's per-field bookkeeping. The spans are exactly those the CSV reader returns.</summary>
-    private void CacheFields()
-    {
-        var count = _csv.RowFieldCount;
-        if (_fields.Length < count)
-        {
-            _fields = new (int, int)[Math.Max(count, _fields.Length * 2)];
-        }
-
-        // Fields are read first (a quoted field may be unescaped in place), then the record's characters are copied.
-        // Unquoted fields lie inside the raw record and are stored as offsets into its copy; any other field is
-        // appended after it.
-        var raw = _csv.GetRawRecordSpan();
-        ref var rawStart = ref MemoryMarshal.GetReference(raw);
-        var extra = raw.Length;
-        var outside = false;
-        for (var i = 0; i < count; i++)
-        {
-            var field = _csv.GetFieldSpan(i);
-            var offset = Unsafe.ByteOffset(ref rawStart, ref MemoryMarshal.GetReference(field)) / sizeof(char);
-            if (offset >= 0 && offset + field.Length <= raw.Length)
-            {
-                _fields[i] = ((int)offset, field.Length);
-            }
-            else
-            {
-                _fields[i] = (-1, field.Length); // copied below, after the raw record
-                extra += field.Length;
-                outside = true;
-            }
-        }
-
-        if (_chars.Length < extra)
-        {
-            _chars = new char[Math.Max(extra, _chars.Length * 2)];
-        }
-
-        _csv.GetRawRecordSpan().CopyTo(_chars);
-        var next = raw.Length;
-        if (outside)
-        {
-            for (var i = 0; i < count; i++)
-            {
-                if (_fields[i].Start < 0)
-                {
-                    _csv.GetFieldSpan(i).CopyTo(_chars.AsSpan(next));
-                    _fields[i] = (next, _fields[i].Length);
-                    next += _fields[i].Length;
-                }
-            }
-        }
-
-        _fieldCount = count;
-    }
-
-    public ReadOnlySpan<char> GetField(int ordinal)
-    {
-        if ((uint)ordinal < (uint)_fieldCount)
-        {
-            var (start, length) = _fields[ordinal];
-            return new ReadOnlySpan<char>(_chars, start, length);
-        }
-
-        return _csv.GetFieldSpan(ordinal);
-    }
+    public ReadOnlySpan<char> GetField(int ordinal) => _csv.GetFieldSpan(ordinal);
 
     public void Dispose() => _csv.Dispose();
 }
