@@ -41,6 +41,9 @@ internal static class Measurements
             case "data-memory":
                 DataMemory(args[1]);
                 return 0;
+            case "data-time":
+                DataTime(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10);
+                return 0;
             case "batching":
                 await BatchingAsync(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 5, args.Length > 2 ? args[2] : "both",
                     args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 64,
@@ -165,6 +168,29 @@ internal static class Measurements
     }
 
     /// <summary>One validation run of the benchmark CSV with the ten rules, pinned to one core; peak RSS and peak GC heap of this process.</summary>
+    /// <summary>Wall clock against user and kernel CPU time per engine run (10 rules), with GC counts and thread count:
+    /// where the gap between CPU time and BenchmarkDotNet's wall clock goes.</summary>
+    private static void DataTime(string path, int rounds)
+    {
+        var engine = new ValidationEngine(new PiiMasker(null), 20, TimeProvider.System);
+        var rules = DataValidationBenchmarks.TenRules();
+        var p = Process.GetCurrentProcess();
+        for (var r = 0; r < rounds; r++)
+        {
+            p.Refresh();
+            var user = p.UserProcessorTime;
+            var sys = p.PrivilegedProcessorTime;
+            var gcs = GC.CollectionCount(0);
+            var sw = Stopwatch.StartNew();
+            var report = engine.Run(DataSource.FromCsv(path), rules, null, CancellationToken.None);
+            var wall = sw.Elapsed.TotalMilliseconds;
+            p.Refresh();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"run {r}: wall {wall:F1} ms, user {(p.UserProcessorTime - user).TotalMilliseconds:F0} ms, sys {(p.PrivilegedProcessorTime - sys).TotalMilliseconds:F0} ms, " +
+                $"gen0 {GC.CollectionCount(0) - gcs}, threads {p.Threads.Count}, {report.RowsChecked / wall / 1e3:F2} M rows/s"));
+        }
+    }
+
     private static void DataMemory(string path)
     {
         if (OperatingSystem.IsLinux() || OperatingSystem.IsWindows())

@@ -8,6 +8,7 @@ using BenchmarkDotNet.Running;
 //   measure checkpoint [sizeMb] [dir]        FileCheckpointStore.SaveAsync vs cp + sha256sum on the same bytes
 //   measure data-gen <path> <rows>           writes the benchmark CSV (10 columns)
 //   measure data-memory <path>               validates it with the 10 rules, prints rows/s and peak RSS / GC heap
+//   measure data-time <path> [rounds]        per run: wall clock vs user/kernel CPU, GC counts, threads (10 rules)
 //   measure data-profile <path>              CPU time per stage (read, parse+stats, rules) and regex variants, min of 8 rounds
 //   measure batching [seconds] [both|batched|unbatched] [maxBatch] [delayMs]  64 callers, batched vs unbatched: throughput, p50/p99, CPU/call
 //   measure overhead [tiny|1ms] [pairs]      runner vs raw InferenceSession.Run, interleaved pairs: medians and median paired difference

@@ -29,43 +29,52 @@ internal static class NumberParser
             }
         }
 
+        // Integer digits, then an optional '.' and fraction digits: no per-character state tests.
         ulong mantissa = 0;
         var digits = 0;
         var fraction = 0;
         var dot = false;
-        for (; i < s.Length; i++)
+        uint d;
+        while (i < s.Length && (d = (uint)(s[i] - '0')) <= 9)
         {
-            var c = s[i];
-            var d = (uint)(c - '0');
-            if (d <= 9)
+            mantissa = (mantissa * 10) + d;
+            i++;
+            digits++;
+        }
+
+        if (i < s.Length && s[i] == '.')
+        {
+            dot = true;
+            var first = ++i;
+            while (i < s.Length && (d = (uint)(s[i] - '0')) <= 9)
             {
                 mantissa = (mantissa * 10) + d;
-                digits++;
-                if (dot)
-                {
-                    fraction++;
-                }
+                i++;
             }
-            else if (c == '.' && !dot)
-            {
-                dot = true;
-            }
-            else if ((c | 0x20) == 'e' && digits > 0)
+
+            fraction = i - first;
+            digits += fraction;
+        }
+
+        if (i < s.Length)
+        {
+            if ((s[i] | 0x20) == 'e' && digits > 0)
             {
                 return Slow(s, out value, out isInteger); // an exponent: let the BCL round it
             }
-            else
+
+            if (digits <= 15)
             {
                 // Text (names, dates, e-mails) is rejected at its first non-numeric character, without the BCL parser's cost.
                 value = 0;
                 isInteger = false;
                 return false;
             }
+        }
 
-            if (digits > 15)
-            {
-                return Slow(s, out value, out isInteger);
-            }
+        if (digits > 15)
+        {
+            return Slow(s, out value, out isInteger);
         }
 
         if (digits == 0)

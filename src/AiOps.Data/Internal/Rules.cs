@@ -174,15 +174,46 @@ internal sealed class SetRule : RowRule
         private const int LinearScanLimit = 8;
         private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _lookup = rule._values.GetAlternateLookup<ReadOnlySpan<char>>();
         private readonly string[]? _few = rule._values.Count <= LinearScanLimit ? [.. rule._values] : null;
+        private readonly ulong[]? _fewKeys = rule._values.Count <= LinearScanLimit ? [.. rule._values.Select(v => v.Length <= 4 ? Pack(v) : 0)] : null;
         private readonly bool _negate = rule._negate;
 
         public override bool Test(RowContext row) => Contains(row.Reader.GetField(Ordinal)) != _negate;
+
+        /// <summary>Up to four characters as one integer (little-endian, zero-padded): equal for equal-length values exactly when the characters are.</summary>
+        private static ulong Pack(ReadOnlySpan<char> v)
+        {
+            var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(v);
+            return v.Length switch
+            {
+                4 => System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes),
+                3 => System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes) | ((ulong)v[2] << 32),
+                2 => System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes),
+                1 => v[0],
+                _ => 0,
+            };
+        }
 
         private bool Contains(ReadOnlySpan<char> value)
         {
             if (_few is null)
             {
                 return _lookup.Contains(value);
+            }
+
+            if (value.Length <= 4)
+            {
+                // Short codes (categories, flags, country codes): one integer compare per allowed value.
+                var key = Pack(value);
+                var keys = _fewKeys!;
+                for (var j = 0; j < keys.Length && j < _few.Length; j++)
+                {
+                    if (keys[j] == key && _few[j].Length == value.Length)
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
             }
 
             foreach (var candidate in _few)
