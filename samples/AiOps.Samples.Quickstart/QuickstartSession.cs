@@ -162,7 +162,15 @@ internal sealed class QuickstartSession : IAsyncDisposable
             o.MinimumSampleCount = 1_000;
         });
 
-        services.AddAiOpsRelease(o => o.StateDirectory = Path.Combine(root, "state"))
+        services.AddAiOpsRelease(o =>
+            {
+                o.StateDirectory = Path.Combine(root, "state");
+
+                // The simulation runs the controller's evaluation itself once per simulated minute (what the hosted
+                // controller does every EvaluationInterval): on a busy machine the hosted timer would fall behind the
+                // fast-forwarded clock, skip ticks and make the outcome depend on the machine's load.
+                o.EnableController = false;
+            })
             .AddModel(Model, o =>
             {
                 o.StableVersion = "1";
@@ -422,7 +430,7 @@ internal sealed class QuickstartSession : IAsyncDisposable
     {
         var candidate = new ModelVersion(version.ToString(CultureInfo.InvariantCulture));
         _say.Step(expectPromotion ? 4 : 5, Steps, expectPromotion
-            ? "Canary v2: 10 % -> 50 % -> 100 %, gates judged by the rollout controller every simulated minute"
+            ? "Canary v2: 10 % -> 50 % -> 100 %, gates judged by the rollout manager every simulated minute"
             : "Canary v3: a defective build (about 3x slower, 8 % of calls fail) must be rolled back automatically");
         var info = await RegisterAsync(version, dataset, ct).ConfigureAwait(false);
         _say.Say($"Registered {info.Key} (sha256 {info.Sha256[..12]}…)");
@@ -433,6 +441,7 @@ internal sealed class QuickstartSession : IAsyncDisposable
         var errorsBefore = _clientErrors;
         await ServeAsync($"canary v{version}", _clock.GetUtcNow() + TimeSpan.FromHours(6), _ => 0, reportDrift: false, async () =>
         {
+            await manager.EvaluateAsync(ModelName, ct).ConfigureAwait(false);
             var state = await manager.GetStateAsync(ModelName, ct).ConfigureAwait(false) ?? started;
             foreach (var decision in state.History.Skip(seen))
             {
