@@ -10,6 +10,7 @@ using AiOps.Data.Versions;
 using AiOps.Drift;
 using AiOps.Inference;
 using AiOps.Metrics;
+using AiOps.Monitoring.Alerts;
 using AiOps.Monitoring.Drift;
 using AiOps.Monitoring.Export;
 using AiOps.Monitoring.Reports;
@@ -667,6 +668,7 @@ internal sealed class QuickstartSession : IAsyncDisposable
     private async Task ServeAsync(string label, DateTimeOffset until, Func<DateTimeOffset, double> shift, bool reportDrift, Func<Task<double>>? afterMinute, CancellationToken ct, bool keepTraffic = false)
     {
         var client = Services.GetRequiredKeyedService<IModelClient>(Model);
+        var alerts = Services.GetRequiredService<IAlertEvaluator>();
         var traffic = _traffic!;
         var from = _clock.GetUtcNow();
         while (_clock.GetUtcNow() < until)
@@ -698,6 +700,10 @@ internal sealed class QuickstartSession : IAsyncDisposable
             }
 
             AdvanceTo(minuteEnd);
+
+            // Judge the alert rules at every simulated minute as well (the hosted loop may lag the fast-forwarded clock on
+            // a busy machine); both share one rule state, so an alert still fires and resolves once.
+            await alerts.EvaluateAsync(ct).ConfigureAwait(false);
             ReportAlerts(reportDrift);
             var progress = afterMinute is null
                 ? (_clock.GetUtcNow() - from) / (until - from)
