@@ -18,7 +18,10 @@ public interface IModelRunner
     /// <summary>Runs the model once.</summary>
     /// <param name="request">The inputs.</param>
     /// <param name="cancellationToken">Cancels the call; a run already in native code is asked to terminate.</param>
-    /// <returns>The outputs.</returns>
+    /// <returns>
+    /// The outputs. Like any <see cref="ValueTask{TResult}"/> it may be backed by a pooled source: await it once (or call
+    /// <see cref="ValueTask{TResult}.AsTask"/> once), never twice.
+    /// </returns>
     /// <exception cref="ModelInputException">An input does not match the model's signature.</exception>
     /// <exception cref="ModelRejectedException">The runner is at capacity; retry later.</exception>
     /// <exception cref="ModelNotReadyException">The model is not loaded or warmed up yet.</exception>
