@@ -69,4 +69,15 @@ public sealed class ModelIdentityTests
     {
         Assert.Equal("fraud:2", new ModelKey("fraud", "2").ToString());
     }
+
+    [Fact]
+    public void ModelKey_Order_ByModelThenVersion()
+    {
+        ModelKey[] keys = [new("fraud", "10"), new("churn", "3"), new("fraud", "2"), new("fraud", "2.1-rc1")];
+
+        Assert.Equal(["churn:3", "fraud:2", "fraud:2.1-rc1", "fraud:10"], keys.Order().Select(k => k.ToString()));
+        Assert.True(new ModelKey("fraud", "2") < new ModelKey("fraud", "10"));
+        Assert.True(new ModelKey("churn", "9") <= new ModelKey("fraud", "1"));
+        Assert.Equal(0, new ModelKey("fraud", "2").CompareTo(new ModelKey("fraud", "2")));
+    }
 }

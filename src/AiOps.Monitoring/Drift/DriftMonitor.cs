@@ -1,10 +1,10 @@
-using AiOps.Monitoring.Internal;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using AiOps.Alerts;
 using AiOps.Drift;
 using AiOps.Monitoring.Alerts;
+using AiOps.Monitoring.Internal;
 using AiOps.Monitoring.Observation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -57,8 +57,7 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         }
     }
 
-    // ModelKey has no order of its own: sort by model, then version.
-    public IReadOnlyList<ModelKey> TrackedVersions => _states.Keys.OrderBy(k => k.Model).ThenBy(k => k.Version).ToList();
+    public IReadOnlyList<ModelKey> TrackedVersions => _states.Keys.Order().ToList();
 
     public void SetProfile(ModelKey key, ReferenceProfile profile)
     {
@@ -120,7 +119,7 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         await _closing.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            foreach (var (key, state) in _states.OrderBy(s => s.Key.Model).ThenBy(s => s.Key.Version))
+            foreach (var (key, state) in _states.OrderBy(s => s.Key))
             {
                 ProfileHistogram window;
                 DateTimeOffset start;

@@ -1,7 +1,7 @@
-using AiOps.Monitoring.Internal;
 using System.Diagnostics.Metrics;
 using AiOps.Alerts;
 using AiOps.Monitoring.Alerts;
+using AiOps.Monitoring.Internal;
 using AiOps.Monitoring.Observation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
