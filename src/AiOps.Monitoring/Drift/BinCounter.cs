@@ -47,19 +47,7 @@ public static class BinCounter
 
         for (var i = vectorised; i < values.Length; i++)
         {
-            var v = values[i];
-            if (double.IsNaN(v))
-            {
-                nan++;
-                continue;
-            }
-
-            // A value in bin b is at or above edges 0..b-1; the tail is shorter than one vector.
-            var bin = BinOf(innerEdges, v);
-            for (var e = 0; e < bin; e++)
-            {
-                atOrAbove[e]++;
-            }
+            nan += CountScalar(values[i], innerEdges, atOrAbove);
         }
 
         AddBins(counts, atOrAbove, values.Length - nan);
@@ -95,23 +83,30 @@ public static class BinCounter
 
         for (var i = vectorised; i < values.Length; i++)
         {
-            var v = values[i];
-            if (float.IsNaN(v))
-            {
-                nan++;
-                continue;
-            }
-
-            // A value in bin b is at or above edges 0..b-1; the tail is shorter than one vector.
-            var bin = BinOf(innerEdges, v);
-            for (var e = 0; e < bin; e++)
-            {
-                atOrAbove[e]++;
-            }
+            // A float widens to the same double, so the double path counts it exactly.
+            nan += CountScalar(values[i], innerEdges, atOrAbove);
         }
 
         AddBins(counts, atOrAbove, values.Length - nan);
         return nan;
+    }
+
+    /// <summary>Counts one value of the tail (shorter than one vector): returns 1 for NaN (in no bin), else 0.</summary>
+    private static long CountScalar(double value, ReadOnlySpan<double> innerEdges, Span<long> atOrAbove)
+    {
+        if (double.IsNaN(value))
+        {
+            return 1;
+        }
+
+        // A value in bin b is at or above edges 0..b-1.
+        var bin = BinOf(innerEdges, value);
+        for (var e = 0; e < bin; e++)
+        {
+            atOrAbove[e]++;
+        }
+
+        return 0;
     }
 
     /// <summary>The bin of one value (binary search); NaN gives -1.</summary>
@@ -213,8 +208,6 @@ public static class BinCounter
 
         return Vector256.Sum(acc);
     }
-
-    private static int BinOf(ReadOnlySpan<double> innerEdges, float value) => BinOf(innerEdges, (double)value);
 
     private static void AddBins(Span<long> counts, ReadOnlySpan<long> atOrAbove, long nonNaN)
     {
