@@ -260,7 +260,7 @@ internal sealed class ModelRoute
     public long BeginRead() => Interlocked.Increment(ref _reads);
 
     /// <summary>Applies a successful read; the table only moves forward (by revision), the failure flag only clears when this read started after the last failed one.</summary>
-    public void Apply(RouteTable table, RolloutState? state, DateTimeOffset at, long attempt = long.MaxValue)
+    public void Apply(RouteTable table, RolloutState? state, DateTimeOffset at, long attempt)
     {
         lock (_gate)
         {
@@ -283,7 +283,7 @@ internal sealed class ModelRoute
     }
 
     /// <summary>Records a failed read; returns whether it is the first of a run of failures.</summary>
-    public bool RecordFailure(Exception ex, DateTimeOffset at, long attempt = long.MaxValue)
+    public bool RecordFailure(Exception ex, DateTimeOffset at, long attempt)
     {
         lock (_gate)
         {
