@@ -205,7 +205,7 @@ internal sealed class SetRule : RowRule
                 // Short codes (categories, flags, country codes): one integer compare per allowed value.
                 var key = Pack(value);
                 var keys = _fewKeys!;
-                for (var j = 0; j < keys.Length && j < _few.Length; j++)
+                for (var j = 0; j < keys.Length; j++)
                 {
                     if (keys[j] == key && _few[j].Length == value.Length)
                     {
