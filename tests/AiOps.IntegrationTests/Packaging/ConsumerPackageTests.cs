@@ -86,119 +86,120 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
     [Fact]
     public async Task ConsumerApp_InstallsPackagesByVersion_RunsOnnxModelThroughDiAndPrintsExpectedProbabilities()
     {
-        var root = Path.Combine(Path.GetTempPath(), "aiops-consumer-" + Guid.NewGuid().ToString("N")[..12]);
-        try
-        {
-            var app = Path.Combine(root, "app");
-            var work = Path.Combine(root, "work");
-            var packagesFolder = Path.Combine(root, "packages");
-            Directory.CreateDirectory(work);
-            Assert.False(IsInside(app, RepoPaths.Root), "The consumer must live outside the repository (no Directory.*.props).");
+        using var folders = new ConsumerFolders();
+        var (app, work, packagesFolder) = (folders.App, folders.Work, folders.Packages);
+        Assert.False(IsInside(app, RepoPaths.Root), "The consumer must live outside the repository (no Directory.*.props).");
 
-            var model = TestModels.TestModels.Classifier(1);
-            var modelPath = model.WriteTo(Path.Combine(work, "classifier.onnx"));
-            float[] features = [0.5f, -1.25f, 3f, 0.25f, -0.75f, 0.125f, 1.5f, -2f];
-            var expected = model.Predict(features);
+        var model = TestModels.TestModels.Classifier(1);
+        var modelPath = model.WriteTo(Path.Combine(work, "classifier.onnx"));
+        float[] features = [0.5f, -1.25f, 3f, 0.25f, -0.75f, 0.125f, 1.5f, -2f];
+        var expected = model.Predict(features);
 
-            var env = PackedFeedFixture.ChildEnvironment(packagesFolder);
-            var output = await BuildConsumerAsync(app, packagesFolder, env);
-            var nativeLibraries = Directory.Exists(Path.Combine(output, "runtimes"))
-                ? Directory.GetFiles(Path.Combine(output, "runtimes"), "*onnxruntime*", SearchOption.AllDirectories)
-                : [];
-            Assert.True(nativeLibraries.Length > 0, $"No ONNX Runtime native library under {output}/runtimes: the native package did not flow through AiOps.Inference.");
+        var env = PackedFeedFixture.ChildEnvironment(packagesFolder);
+        var output = await BuildConsumerAsync(app, packagesFolder, env);
+        var nativeLibraries = NativeLibraries(output);
+        Assert.True(nativeLibraries.Length > 0, $"No ONNX Runtime native library under {output}/runtimes: the native package did not flow through AiOps.Inference.");
 
-            var run = await ProcessRunner.RunAsync(
-                PackedFeedFixture.Dotnet,
-                [Path.Combine(output, ConsumerProject.ProjectName + ".dll"), modelPath, work, string.Join(",", features.Select(f => f.ToString("R", CultureInfo.InvariantCulture)))],
-                work,
-                RunTimeout,
-                env);
-            Assert.True(run.ExitCode == 0, $"The consumer exited with {run.ExitCode}:\n{Tail(run.Output)}");
+        var run = await ProcessRunner.RunAsync(
+            PackedFeedFixture.Dotnet,
+            [Path.Combine(output, ConsumerProject.ProjectName + ".dll"), modelPath, work, string.Join(",", features.Select(f => f.ToString("R", CultureInfo.InvariantCulture)))],
+            work,
+            RunTimeout,
+            env);
+        Assert.True(run.ExitCode == 0, $"The consumer exited with {run.ExitCode}:\n{Tail(run.Output)}");
 
-            string Result(string name) => Value(run.Output, name);
+        string Result(string name) => Value(run.Output, name);
 
-            Assert.Equal("Ready", Result("status"));
-            Assert.Equal("CPU", Result("provider"));
-            Assert.Equal("1", Result("version"));
-            AssertProbabilities(expected, Result("probabilities"), run.Output);
+        Assert.Equal("Ready", Result("status"));
+        Assert.Equal("CPU", Result("provider"));
+        Assert.Equal("1", Result("version"));
+        AssertProbabilities(expected, Result("probabilities"), run.Output);
 
-            Assert.Equal("1", Result("monitored_requests"));
-            Assert.Equal("call 138****1234", ResultLines(run.Output).Single(l => l.StartsWith("masked=", StringComparison.Ordinal))["masked=".Length..]);
-        }
-        finally
-        {
-            PackedFeedFixture.TryDelete(root);
-        }
+        Assert.Equal("1", Result("monitored_requests"));
+        Assert.Equal("call 138****1234", ResultLines(run.Output).Single(l => l.StartsWith("masked=", StringComparison.Ordinal))["masked=".Length..]);
     }
 
     [Fact]
     public async Task ConsumerApp_GpuSwapFromTheReadme_GetsTheCudaBuildAndFallsBackToCpuWithTheReasonWhereNoGpu()
     {
         // The swap of src/AiOps.Inference/README.md, verbatim: the GPU native package in, the CPU native package out.
-        var root = Path.Combine(Path.GetTempPath(), "aiops-consumer-" + Guid.NewGuid().ToString("N")[..12]);
-        try
+        using var folders = new ConsumerFolders();
+        var (app, work, packagesFolder) = (folders.App, folders.Work, folders.Packages);
+        var env = PackedFeedFixture.ChildEnvironment(packagesFolder);
+        var output = await BuildConsumerAsync(
+            app,
+            packagesFolder,
+            env,
+            $"""<PackageReference Include="Microsoft.ML.OnnxRuntime.Gpu.Linux" Version="{GpuPackageVersion}" />""",
+            $"""<PackageReference Include="Microsoft.ML.OnnxRuntime" Version="{OnnxRuntimeVersion()}" ExcludeAssets="all" />""");
+        Assert.True(File.Exists(Path.Combine(output, "Microsoft.ML.OnnxRuntime.dll")), "The managed ONNX Runtime API did not reach the consumer.");
+        var native = NativeLibraries(output);
+        Assert.True(native.Contains("libonnxruntime_providers_cuda.so"), "The CUDA provider library did not reach the consumer: " + string.Join(", ", native));
+
+        var model = TestModels.TestModels.Classifier(2);
+        var modelPath = model.WriteTo(Path.Combine(work, "classifier.onnx"));
+        float[] features = [0.5f, -1.25f, 3f, 0.25f];
+        var expected = model.Predict(features);
+        string[] Args(params string[] more) =>
+            [Path.Combine(output, ConsumerProject.ProjectName + ".dll"), modelPath, work, string.Join(",", features.Select(f => f.ToString("R", CultureInfo.InvariantCulture))), .. more];
+
+        var run = await ProcessRunner.RunAsync(PackedFeedFixture.Dotnet, Args("Cuda,Cpu"), work, RunTimeout, env);
+        Assert.True(run.ExitCode == 0, $"The consumer exited with {run.ExitCode}:\n{Tail(run.Output)}");
+
+        // The GPU build is the one loaded (the CPU build lists only CPUExecutionProvider).
+        Assert.Contains("CUDAExecutionProvider", Value(run.Output, "available_providers").Split(','));
+        AssertProbabilities(expected, Value(run.Output, "probabilities"), run.Output);
+        var gpu = GpuIsUsable();
+        if (gpu)
         {
-            var app = Path.Combine(root, "app");
-            var work = Path.Combine(root, "work");
-            var packagesFolder = Path.Combine(root, "packages");
-            Directory.CreateDirectory(work);
-            var env = PackedFeedFixture.ChildEnvironment(packagesFolder);
-            var output = await BuildConsumerAsync(
-                app,
-                packagesFolder,
-                env,
-                $"""<PackageReference Include="Microsoft.ML.OnnxRuntime.Gpu.Linux" Version="{GpuPackageVersion}" />""",
-                $"""<PackageReference Include="Microsoft.ML.OnnxRuntime" Version="{OnnxRuntimeVersion()}" ExcludeAssets="all" />""");
-            Assert.True(File.Exists(Path.Combine(output, "Microsoft.ML.OnnxRuntime.dll")), "The managed ONNX Runtime API did not reach the consumer.");
-            var native = Directory.Exists(Path.Combine(output, "runtimes"))
-                ? Directory.GetFiles(Path.Combine(output, "runtimes"), "*onnxruntime*", SearchOption.AllDirectories).Select(Path.GetFileName).ToArray()
-                : [];
-            Assert.True(native.Contains("libonnxruntime_providers_cuda.so"), "The CUDA provider library did not reach the consumer: " + string.Join(", ", native));
-
-            var model = TestModels.TestModels.Classifier(2);
-            var modelPath = model.WriteTo(Path.Combine(work, "classifier.onnx"));
-            float[] features = [0.5f, -1.25f, 3f, 0.25f];
-            var expected = model.Predict(features);
-            string[] Args(params string[] more) =>
-                [Path.Combine(output, ConsumerProject.ProjectName + ".dll"), modelPath, work, string.Join(",", features.Select(f => f.ToString("R", CultureInfo.InvariantCulture))), .. more];
-
-            var run = await ProcessRunner.RunAsync(PackedFeedFixture.Dotnet, Args("Cuda,Cpu"), work, RunTimeout, env);
-            Assert.True(run.ExitCode == 0, $"The consumer exited with {run.ExitCode}:\n{Tail(run.Output)}");
-
-            // The GPU build is the one loaded (the CPU build lists only CPUExecutionProvider).
-            Assert.Contains("CUDAExecutionProvider", Value(run.Output, "available_providers").Split(','));
-            AssertProbabilities(expected, Value(run.Output, "probabilities"), run.Output);
-            var gpu = GpuIsUsable();
-            if (gpu)
-            {
-                Assert.Equal("Ready", Value(run.Output, "status"));
-                Assert.Equal("CUDA", Value(run.Output, "provider"));
-            }
-            else
-            {
-                // No NVIDIA device or CUDA libraries here: the provider library fails to load, the runner serves on CPU,
-                // says why and reports Degraded (not Healthy).
-                Assert.Equal("Degraded", Value(run.Output, "status"));
-                Assert.Equal("CPU", Value(run.Output, "provider"));
-                Assert.Contains("CUDA", Line(run.Output, "reason"), StringComparison.Ordinal);
-            }
-
-            var mandatory = await ProcessRunner.RunAsync(PackedFeedFixture.Dotnet, Args("Cuda,Cpu", "require-gpu"), work, RunTimeout, env);
-            if (gpu)
-            {
-                Assert.True(mandatory.ExitCode == 0, $"With a usable GPU, RequireGpu must start:\n{Tail(mandatory.Output)}");
-            }
-            else
-            {
-                Assert.True(mandatory.ExitCode == 3, $"RequireGpu without a usable GPU must fail start-up (exit 3), got {mandatory.ExitCode}:\n{Tail(mandatory.Output)}");
-                Assert.Equal("ExecutionProviderUnavailableException", Value(mandatory.Output, "startup_failed"));
-                Assert.Contains("RequireGpu", Line(mandatory.Output, "startup_error"), StringComparison.Ordinal);
-            }
+            Assert.Equal("Ready", Value(run.Output, "status"));
+            Assert.Equal("CUDA", Value(run.Output, "provider"));
         }
-        finally
+        else
         {
-            PackedFeedFixture.TryDelete(root);
+            // No NVIDIA device or CUDA libraries here: the provider library fails to load, the runner serves on CPU,
+            // says why and reports Degraded (not Healthy).
+            Assert.Equal("Degraded", Value(run.Output, "status"));
+            Assert.Equal("CPU", Value(run.Output, "provider"));
+            Assert.Contains("CUDA", Line(run.Output, "reason"), StringComparison.Ordinal);
         }
+
+        var mandatory = await ProcessRunner.RunAsync(PackedFeedFixture.Dotnet, Args("Cuda,Cpu", "require-gpu"), work, RunTimeout, env);
+        if (gpu)
+        {
+            Assert.True(mandatory.ExitCode == 0, $"With a usable GPU, RequireGpu must start:\n{Tail(mandatory.Output)}");
+        }
+        else
+        {
+            Assert.True(mandatory.ExitCode == 3, $"RequireGpu without a usable GPU must fail start-up (exit 3), got {mandatory.ExitCode}:\n{Tail(mandatory.Output)}");
+            Assert.Equal("ExecutionProviderUnavailableException", Value(mandatory.Output, "startup_failed"));
+            Assert.Contains("RequireGpu", Line(mandatory.Output, "startup_error"), StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>The file names of the ONNX Runtime native libraries under the build output's <c>runtimes/</c>.</summary>
+    private static string[] NativeLibraries(string output) =>
+        Directory.Exists(Path.Combine(output, "runtimes"))
+            ? [.. Directory.GetFiles(Path.Combine(output, "runtimes"), "*onnxruntime*", SearchOption.AllDirectories).Select(f => Path.GetFileName(f))]
+            : [];
+
+    /// <summary>A consumer's temp folders (outside the repository), deleted with the test.</summary>
+    private sealed class ConsumerFolders : IDisposable
+    {
+        private readonly string _root = Path.Combine(Path.GetTempPath(), "aiops-consumer-" + Guid.NewGuid().ToString("N")[..12]);
+
+        public ConsumerFolders() => Directory.CreateDirectory(Work);
+
+        /// <summary>The project folder.</summary>
+        public string App => Path.Combine(_root, "app");
+
+        /// <summary>The folder the program runs in (model file, state).</summary>
+        public string Work => Path.Combine(_root, "work");
+
+        /// <summary>The restore's own global packages folder.</summary>
+        public string Packages => Path.Combine(_root, "packages");
+
+        public void Dispose() => PackedFeedFixture.TryDelete(_root);
     }
 
     /// <summary>Writes the consumer into <paramref name="app"/>, restores and builds it; returns its output folder.</summary>
