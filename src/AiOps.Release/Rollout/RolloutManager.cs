@@ -517,7 +517,10 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>A duration as people read it in a decision reason: <c>1 d 2 h</c>, <c>24 h</c>, <c>15 min 3 s</c>, <c>0.25 s</c>.</summary>
+    /// <summary>
+    /// A duration as people read it in a decision reason: the largest non-zero unit and, when it is not zero, the next one
+    /// (<c>1 d 2 h</c>, <c>1 d</c> for 1 d 0 h 5 min, <c>15 min</c>, <c>1 h 30 min</c>); under a second <c>0.25 s</c>.
+    /// </summary>
     internal static string Duration(TimeSpan t)
     {
         if (t < TimeSpan.Zero)
@@ -530,25 +533,17 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
             return F($"{t.TotalSeconds:0.###} s");
         }
 
-        var parts = new List<string>(2);
-        void Add(long value, string unit)
+        ReadOnlySpan<(int Value, string Unit)> units = [(t.Days, "d"), (t.Hours, "h"), (t.Minutes, "min"), (t.Seconds, "s")];
+        var first = 0;
+        while (units[first].Value == 0)
         {
-            if (value > 0 && parts.Count < 2)
-            {
-                parts.Add(F($"{value} {unit}"));
-            }
-            else if (parts.Count == 1)
-            {
-                // Two adjacent units at most ("1 d 2 h", not "1 d 0 h 5 min"): stop once a unit is skipped after the first.
-                parts.Add(string.Empty);
-            }
+            first++;
         }
 
-        Add(t.Days, "d");
-        Add(t.Hours, "h");
-        Add(t.Minutes, "min");
-        Add(t.Seconds, "s");
-        return string.Join(' ', parts.Where(p => p.Length > 0));
+        var text = F($"{units[first].Value} {units[first].Unit}");
+        return first + 1 < units.Length && units[first + 1].Value != 0
+            ? text + F($" {units[first + 1].Value} {units[first + 1].Unit}")
+            : text;
     }
 
     private sealed record Pending(RolloutState Desired, long ExpectedRevision, RolloutDecision Decision);
