@@ -1,5 +1,4 @@
 using AiOps.Inference;
-using AiOps.Release;
 using AiOps.Samples.InferenceHost.Oip;
 using AiOps.Samples.InferenceHost.Repository;
 using AiOps.TestModels;
@@ -56,10 +55,9 @@ public static class InferenceHostApp
             {
                 o.Models.Add(m);
             }
-        }).MonitorModelCatalog();
+        });
 
         var release = builder.Services.AddAiOpsRelease(o => o.StateDirectory = Path.Combine(dataDirectory, "state"));
-        builder.Services.AddOptions<AiOpsReleaseOptions>().BindConfiguration("AiOps:Release");
         foreach (var m in models)
         {
             release.AddModel(m, o =>
@@ -69,7 +67,6 @@ public static class InferenceHostApp
                     o.StableVersion = "1";
                 }
             });
-            builder.Services.AddOptions<ModelReleaseOptions>(m).BindConfiguration($"AiOps:Release:Models:{m}");
         }
 
         builder.Services.AddHealthChecks().AddAiOpsInferenceHealthChecks();
@@ -112,8 +109,6 @@ public static class InferenceHostApp
             o.Batching.Enabled = true;
         });
 
-        // Settings such as MaxQueueLength or ExecutionProviders may still come from AiOps:Models:<demo>.
-        builder.Services.AddOptions<OnnxModelOptions>(name0).BindConfiguration($"AiOps:Models:{name0}");
         return [name0];
     }
 
@@ -155,48 +150,21 @@ public static class InferenceHostApp
     }
 }
 
-/// <summary>Registers the host's <see cref="ModelRepository"/> over the inference package's catalog.</summary>
+/// <summary>Registers the host's <see cref="ModelRepository"/> and its gate decorator.</summary>
 public static class ModelRepositoryServiceCollectionExtensions
 {
     /// <summary>
-    /// Replaces the registered <see cref="IModelRunnerCatalog"/> with a <see cref="ModelRepository"/> over it (also
-    /// registered as itself). Call after <c>AddAiOpsInference()</c> and before <c>MonitorModelCatalog()</c>, so the
-    /// monitoring and the canary router see the repository's runners.
+    /// Registers <see cref="ModelRepository"/> and its <see cref="ModelGates"/> decorator, which the catalog applies to
+    /// every version below monitoring. Order-free: call it before or after <c>AddAiOpsInference()</c>. Safe to call twice.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <returns>The services.</returns>
-    /// <exception cref="InvalidOperationException">No catalog is registered yet.</exception>
     public static IServiceCollection AddModelRepository(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        if (services.Any(d => d.ServiceType == typeof(ModelRepository)))
-        {
-            return services;
-        }
-
-        var index = -1;
-        for (var i = services.Count - 1; i >= 0; i--)
-        {
-            if (services[i].ServiceType == typeof(IModelRunnerCatalog) && !services[i].IsKeyedService)
-            {
-                index = i;
-                break;
-            }
-        }
-
-        if (index < 0)
-        {
-            throw new InvalidOperationException("AddModelRepository() found no IModelRunnerCatalog; call AddAiOpsInference() first.");
-        }
-
-        var original = services[index];
-        services.AddSingleton(sp => new ModelRepository(Resolve(original, sp)));
-        services[index] = ServiceDescriptor.Singleton<IModelRunnerCatalog>(sp => sp.GetRequiredService<ModelRepository>());
+        services.TryAddSingleton<ModelGates>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelRunnerDecorator, ModelGates>(sp => sp.GetRequiredService<ModelGates>()));
+        services.TryAddSingleton<ModelRepository>();
         return services;
     }
-
-    private static IModelRunnerCatalog Resolve(ServiceDescriptor original, IServiceProvider sp) =>
-        original.ImplementationInstance as IModelRunnerCatalog
-        ?? (IModelRunnerCatalog?)original.ImplementationFactory?.Invoke(sp)
-        ?? (IModelRunnerCatalog)ActivatorUtilities.CreateInstance(sp, original.ImplementationType!);
 }

@@ -32,10 +32,8 @@ public static class OpsWorkerApp
             o.DatasetStorePath = options.Resolve(root, "datasets");
             o.MetricsHistoryPath = options.Resolve(root, "data-metrics");
         });
-        builder.Services.AddOptions<AiOps.Data.AiOpsDataOptions>().BindConfiguration("AiOps:Data");
 
         builder.Services.AddAiOpsMonitoring(o => o.Models.Add(options.DriftModel));
-        builder.Services.AddOptions<AiOps.Monitoring.AiOpsMonitoringOptions>().BindConfiguration("AiOps:Monitoring");
         builder.Services.AddAiOpsDrift();
 
         builder.Services.AddAiOpsModelBackup(o =>

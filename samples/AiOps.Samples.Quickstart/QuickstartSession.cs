@@ -146,7 +146,7 @@ internal sealed class QuickstartSession : IAsyncDisposable
             [new ModelVersion("2")] = ServiceProfile.Healthy(20),
             [new ModelVersion("3")] = new ServiceProfile(70, 0.35, 0.08, "CUDA out of memory in the new attention block"),
         };
-        DecorateCatalog(services, inner => new SimulatedServiceCatalog(inner, clock, profiles));
+        services.AddSingleton<IModelRunnerDecorator>(new SimulatedServiceDecorator(clock, profiles));
 
         services.AddAiOpsMonitoring(o =>
         {
@@ -154,7 +154,7 @@ internal sealed class QuickstartSession : IAsyncDisposable
 
             // GPU polls read the real device; at hours per second of simulated time they would say nothing useful.
             o.Gpu.Enabled = false;
-        }).MonitorModelCatalog();
+        });
         services.AddAiOpsDrift(o =>
         {
             o.WindowDuration = TimeSpan.FromHours(1);
@@ -207,29 +207,6 @@ internal sealed class QuickstartSession : IAsyncDisposable
         services.AddSingleton<AlertRecorder>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertHandler, AlertRecorder>(sp => sp.GetRequiredService<AlertRecorder>()));
         return builder.Build();
-    }
-
-    /// <summary>Wraps the registered <see cref="IModelRunnerCatalog"/> (here the ONNX catalog) the way MonitorModelCatalog does.</summary>
-    private static void DecorateCatalog(IServiceCollection services, Func<IModelRunnerCatalog, IModelRunnerCatalog> decorate)
-    {
-        var index = -1;
-        for (var i = services.Count - 1; i >= 0 && index < 0; i--)
-        {
-            index = services[i].ServiceType == typeof(IModelRunnerCatalog) && !services[i].IsKeyedService ? i : -1;
-        }
-
-        if (index < 0)
-        {
-            throw new InvalidOperationException("No IModelRunnerCatalog is registered; call AddAiOpsInference() first.");
-        }
-
-        var original = services[index];
-        services[index] = ServiceDescriptor.Singleton<IModelRunnerCatalog>(sp => decorate(original switch
-        {
-            { ImplementationInstance: IModelRunnerCatalog instance } => instance,
-            { ImplementationFactory: { } factory } => (IModelRunnerCatalog)factory(sp),
-            _ => (IModelRunnerCatalog)ActivatorUtilities.CreateInstance(sp, original.ImplementationType!),
-        }));
     }
 
     public async Task<QuickstartSummary> RunAsync(Stopwatch wall, CancellationToken ct)

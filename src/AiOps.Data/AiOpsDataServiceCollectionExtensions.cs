@@ -1,5 +1,6 @@
 using System.Text;
 using AiOps.Data;
+using AiOps.Hosting;
 using AiOps.Data.Gates;
 using AiOps.Data.History;
 using AiOps.Data.Internal;
@@ -16,7 +17,8 @@ public static class AiOpsDataServiceCollectionExtensions
 {
     /// <summary>Adds the validator (<see cref="IDataValidator"/>), the gate (<see cref="IDataGate"/>), the PII masker (<see cref="IPiiMasker"/>),
     /// the dataset store (<see cref="IDatasetStore"/>) and the metrics history (<see cref="IMetricsRepository"/>), with options validated at
-    /// start-up. Safe to call twice; each call's <paramref name="configure"/> is applied.</summary>
+    /// start-up. Settings are bound from configuration section <c>AiOps:Data</c> when the host has configuration, then each
+    /// call's <paramref name="configure"/> is applied; relative paths are taken against the host's content root. Safe to call twice.</summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets <see cref="AiOpsDataOptions"/>.</param>
     /// <returns>A builder for chaining.</returns>
@@ -33,6 +35,9 @@ public static class AiOpsDataServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         var optionsBuilder = services.AddOptions<AiOpsDataOptions>();
+
+        // Configuration first (AiOps:Data, when the host has configuration), then the code delegates.
+        HostingSurface.BindSection<AiOpsDataOptions>(services, null, AiOpsDataSections.Data);
         if (configure is not null)
         {
             optionsBuilder.Configure(configure);
@@ -44,6 +49,13 @@ public static class AiOpsDataServiceCollectionExtensions
         }
 
         services.AddSingleton<AiOpsDataMarker>();
+        HostingSurface.ResolvePaths<AiOpsDataOptions>(services, static (o, resolve) =>
+        {
+            o.DatasetStorePath = resolve(o.DatasetStorePath)!;
+            o.AdmittedDirectory = resolve(o.AdmittedDirectory)!;
+            o.QuarantineDirectory = resolve(o.QuarantineDirectory)!;
+            o.MetricsHistoryPath = resolve(o.MetricsHistoryPath)!;
+        });
         optionsBuilder.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AiOpsDataOptions>, AiOpsDataOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);

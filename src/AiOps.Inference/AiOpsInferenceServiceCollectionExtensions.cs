@@ -1,4 +1,5 @@
 using AiOps;
+using AiOps.Hosting;
 using AiOps.Inference;
 using AiOps.Inference.Hosting;
 using AiOps.Inference.Sessions;
@@ -22,7 +23,9 @@ public sealed class AiOpsInferenceBuilder
     /// <summary>
     /// Registers the ONNX model <paramref name="name"/>: every declared version is loaded side by side at host start
     /// and listed in <see cref="IModelRunnerCatalog"/>; the default version is also registered as keyed
-    /// <see cref="IModelRunner"/> and <see cref="OnnxModelRunner"/> under <paramref name="name"/>.
+    /// <see cref="IModelRunner"/> (decorated like the catalog's runners) and <see cref="OnnxModelRunner"/> under
+    /// <paramref name="name"/>. Settings come from configuration section <c>AiOps:Models:&lt;name&gt;</c> when present,
+    /// then from <paramref name="configure"/>; relative paths are taken against the host's content root.
     /// </summary>
     /// <param name="name">The model name (a <see cref="ModelId"/>): the options name and the DI key.</param>
     /// <param name="configure">Sets the versions and runner settings.</param>
@@ -35,13 +38,17 @@ public sealed class AiOpsInferenceBuilder
         return this;
     }
 
-    /// <summary>Registers the ONNX model <paramref name="name"/> with its settings bound from configuration section <c>AiOps:Models:&lt;name&gt;</c>.</summary>
+    /// <summary>
+    /// Registers the ONNX model <paramref name="name"/> with its settings bound from configuration section
+    /// <c>AiOps:Models:&lt;name&gt;</c> of the host's configuration (every overload binds it when present; this one adds
+    /// nothing in code). Relative paths are taken against the host's content root.
+    /// </summary>
     /// <param name="name">The model name: the options name, the DI key and the configuration section.</param>
     /// <returns>This builder.</returns>
     /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid model name.</exception>
     public AiOpsInferenceBuilder AddOnnxModel(string name)
     {
-        Register(name).BindConfiguration($"AiOps:Models:{name}");
+        Register(name);
         return this;
     }
 
@@ -68,8 +75,20 @@ public sealed class AiOpsInferenceBuilder
         if (!known)
         {
             Services.AddSingleton(new OnnxModelRegistration(name));
+
+            // Both keyed services resolve through the catalog: IModelRunner is the decorated runner (monitoring and every
+            // other IModelRunnerDecorator applied), OnnxModelRunner the concrete one for its ONNX-specific members.
             Services.AddKeyedSingleton<OnnxModelRunner>(name, static (sp, key) => sp.GetRequiredService<OnnxModelCatalog>().GetDefault((string)key!));
-            Services.AddKeyedSingleton<IModelRunner>(name, static (sp, key) => sp.GetRequiredKeyedService<OnnxModelRunner>(key));
+            Services.AddKeyedSingleton<IModelRunner>(name, static (sp, key) =>
+            {
+                var runnerKey = sp.GetRequiredKeyedService<OnnxModelRunner>(key).Key;
+                return sp.GetRequiredService<IModelRunnerCatalog>().TryGetRunner(runnerKey, out var runner)
+                    ? runner
+                    : throw new ModelNotFoundException($"The registered IModelRunnerCatalog does not serve {runnerKey}, the default version of model '{key}'; a catalog that replaces the inference package's must serve its versions.") { Key = runnerKey };
+            });
+
+            // Configuration first (AiOps:Models:<name>, when the host has configuration), then the code delegates.
+            HostingSurface.BindSection<OnnxModelOptions>(Services, name, $"{OnnxModelOptions.SectionPrefix}:{name}");
         }
 
         return Services.AddOptions<OnnxModelOptions>(name).ValidateOnStart();
@@ -80,7 +99,8 @@ public sealed class AiOpsInferenceBuilder
 public static class AiOpsInferenceServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the ONNX model catalog (<see cref="IModelRunnerCatalog"/>), the start-up loader (an
+    /// Adds the ONNX model catalog (<see cref="IModelRunnerCatalog"/>: every version with every registered
+    /// <see cref="IModelRunnerDecorator"/> applied, whatever order the packages are added in), the start-up loader (an
     /// <see cref="IHostedService"/> that loads and warms every registered model) and option validation. Safe to call
     /// more than once. Register models on the returned builder.
     /// </summary>
@@ -99,10 +119,33 @@ public static class AiOpsInferenceServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILoggerFactory>(),
             sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
-        services.TryAddSingleton<IModelRunnerCatalog>(static sp => sp.GetRequiredService<OnnxModelCatalog>());
+        services.TryAddSingleton<IModelRunnerCatalog>(static sp => new DecoratedModelRunnerCatalog(
+            sp.GetRequiredService<OnnxModelCatalog>(),
+            LazyDecorators(sp)));
+        HostingSurface.ResolvePaths<OnnxModelOptions>(services, static (o, resolve) =>
+        {
+            o.Path = resolve(o.Path);
+            o.OptimizedModelFilePath = resolve(o.OptimizedModelFilePath);
+            foreach (var v in o.Versions)
+            {
+                if (v is not null)
+                {
+                    v.Path = resolve(v.Path);
+                }
+            }
+        });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OnnxModelLoaderService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OnnxModelOptions>, OnnxModelOptionsValidator>());
         return new AiOpsInferenceBuilder(services);
+    }
+
+    // Deferred: decorators may depend on services that consume the catalog (a shadow dispatcher, a rollout manager).
+    private static IEnumerable<IModelRunnerDecorator> LazyDecorators(IServiceProvider sp)
+    {
+        foreach (var decorator in sp.GetServices<IModelRunnerDecorator>())
+        {
+            yield return decorator;
+        }
     }
 }
 

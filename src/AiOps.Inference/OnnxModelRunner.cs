@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using AiOps.Inference.Diagnostics;
@@ -171,9 +172,12 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
     {
         ArgumentNullException.ThrowIfNull(request);
         var started = _time.GetTimestamp();
+        var parent = Activity.Current;
+        var activity = AiOpsInferenceDiagnostics.StartRun(Key);
         if (cancellationToken.IsCancellationRequested)
         {
             _instruments.Completed(Outcomes.Cancelled, 0);
+            AiOpsInferenceDiagnostics.Stop(activity, Outcomes.Cancelled, null);
             return ValueTask.FromCanceled<ModelResponse>(cancellationToken);
         }
 
@@ -182,24 +186,31 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
         // contended atomic operations per call; a direct call holds a reference while it runs.
         LoadedSession session;
         LoadedSession? held = null;
-        if (_batcher is not null && Volatile.Read(ref _current) is { IsBatchable: true } current)
-        {
-            session = current;
-        }
-        else
-        {
-            session = held = AcquireSession();
-        }
-
         ModelTensor[] inputs;
         try
         {
+            if (_batcher is not null && Volatile.Read(ref _current) is { IsBatchable: true } current)
+            {
+                session = current;
+            }
+            else
+            {
+                session = held = AcquireSession();
+            }
+
             inputs = session.Bind(request, Key, _options.AllowNonFiniteInputs);
         }
-        catch (ModelInputException)
+        catch (ModelInputException e)
         {
             held?.Release();
             _instruments.Completed(Outcomes.BadInput, _time.GetElapsedTime(started).TotalSeconds);
+            AiOpsInferenceDiagnostics.Stop(activity, Outcomes.BadInput, e);
+            throw;
+        }
+        catch (Exception e) when (activity is not null)
+        {
+            held?.Release();
+            AiOpsInferenceDiagnostics.Stop(activity, Outcomes.Error, e);
             throw;
         }
 
@@ -208,26 +219,30 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             Interlocked.Decrement(ref _pending);
             held?.Release();
             _instruments.Rejected();
-            throw new ModelRejectedException(
+            var rejected = new ModelRejectedException(
                 $"{Key} already has {_options.MaxQueueLength} calls queued or running (MaxQueueLength); retry later.")
             { Key = Key };
+            AiOpsInferenceDiagnostics.Stop(activity, Outcomes.Rejected, rejected);
+            throw rejected;
         }
 
+        activity?.SetTag("aiops.rows", inputs.Length > 0 && inputs[0].Rank > 0 ? inputs[0].Shape[0] : 1);
         _instruments.InFlight(1);
-        if (held is null)
+        if (held is null || (_batcher is not null && session.IsBatchable))
         {
-            return EnqueueBatched(inputs, started, cancellationToken);
-        }
+            held?.Release(); // the session became current between the two reads above
+            if (activity is not null)
+            {
+                // The call's span stays open until the batch worker answers it; the caller's context goes back to its own.
+                Activity.Current = parent;
+            }
 
-        if (_batcher is not null && session.IsBatchable)
-        {
-            held.Release(); // the session became current between the two reads above
-            return EnqueueBatched(inputs, started, cancellationToken);
+            return EnqueueBatched(inputs, started, activity, cancellationToken);
         }
 
         try
         {
-            return new ValueTask<ModelResponse>(RunDirect(session, inputs, started, cancellationToken));
+            return new ValueTask<ModelResponse>(RunDirect(session, inputs, started, activity, cancellationToken));
         }
         finally
         {
@@ -248,11 +263,19 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
     /// The SHA-256 the file must have. When <paramref name="path"/> is <see langword="null"/> and this is
     /// <see langword="null"/>, the hash pinned so far (if any) still applies.
     /// </param>
+    /// <param name="allowSignatureChange">
+    /// Install the new file even when its inputs or outputs differ from the serving version's
+    /// (<see cref="ModelMetadata.CheckReplacement(ModelMetadata)"/>): callers built for the old signature will then fail.
+    /// </param>
     /// <param name="cancellationToken">Cancels the load (the previous file keeps serving).</param>
     /// <returns>A task that completes when the new file serves.</returns>
     /// <exception cref="ModelLoadException">The file is missing, corrupt, fails the hash check or fails warm-up.</exception>
     /// <exception cref="ExecutionProviderUnavailableException">CUDA is mandatory and cannot be used.</exception>
-    public async Task ReloadAsync(string? path = null, string? expectedSha256 = null, CancellationToken cancellationToken = default)
+    /// <exception cref="ModelSignatureMismatchException">
+    /// The new file's signature is not compatible with the serving one and <paramref name="allowSignatureChange"/> is
+    /// <see langword="false"/>; the previous file keeps serving and <see cref="LastReloadFailure"/> says why.
+    /// </exception>
+    public async Task ReloadAsync(string? path = null, string? expectedSha256 = null, bool allowSignatureChange = false, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         await _loadLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -282,6 +305,20 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
                 UpdateStatus();
                 ReloadCompleted?.Invoke(e);
                 throw;
+            }
+
+            if (!allowSignatureChange && Volatile.Read(ref _current) is { } current
+                && current.Metadata.CheckReplacement(loaded.Metadata) is { IsCompatible: false } compatibility)
+            {
+                loaded.Release();
+                var refused = new ModelSignatureMismatchException(
+                    $"Reload of {Key} from '{newPath}' refused: its signature is not compatible with the serving version's ({compatibility}); the previous file keeps serving. Pass allowSignatureChange to replace it anyway.",
+                    compatibility) { Key = Key };
+                Volatile.Write(ref _reloadFailure, refused.Message);
+                Log.ReloadFailed(_logger, refused, Key, current.Sha256, refused.Message);
+                UpdateStatus();
+                ReloadCompleted?.Invoke(refused);
+                throw refused;
             }
 
             Volatile.Write(ref _path, newPath);
@@ -441,7 +478,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
         }
     }
 
-    private ModelResponse RunDirect(LoadedSession session, ModelTensor[] inputs, long started, CancellationToken cancellationToken)
+    private ModelResponse RunDirect(LoadedSession session, ModelTensor[] inputs, long started, Activity? activity, CancellationToken cancellationToken)
     {
         CancellationTokenSource? timeoutSource = null;
         ITimer? timer = null;
@@ -456,6 +493,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
         var runOptions = _sharedRunOptions;
         CancellationTokenRegistration registration = default;
         var outcome = Outcomes.Error;
+        Exception? failure = null;
         try
         {
             if (token.CanBeCanceled)
@@ -477,11 +515,16 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             if (cancellationToken.IsCancellationRequested)
             {
                 outcome = Outcomes.Cancelled;
-                throw new OperationCanceledException($"The call to {Key} was cancelled.", e, cancellationToken);
+                throw failure = new OperationCanceledException($"The call to {Key} was cancelled.", e, cancellationToken);
             }
 
             outcome = Outcomes.Timeout;
-            throw new OperationCanceledException($"The call to {Key} timed out after {_options.CallTimeout} (CallTimeout).", e, token);
+            throw failure = new OperationCanceledException($"The call to {Key} timed out after {_options.CallTimeout} (CallTimeout).", e, token);
+        }
+        catch (Exception e) when (activity is not null && failure is null)
+        {
+            failure = e;
+            throw;
         }
         finally
         {
@@ -495,6 +538,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             timer?.Dispose();
             timeoutSource?.Dispose();
             _instruments.Completed(outcome, _time.GetElapsedTime(started).TotalSeconds);
+            AiOpsInferenceDiagnostics.Stop(activity, outcome, failure);
         }
     }
 
@@ -568,7 +612,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
         {
             await ReloadAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ModelLoadException or ExecutionProviderUnavailableException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (e is ModelLoadException or ModelSignatureMismatchException or ExecutionProviderUnavailableException or ObjectDisposedException or OperationCanceledException)
         {
             // Already logged and recorded in Status / LastReloadFailure; the previous file keeps serving.
         }

@@ -212,7 +212,8 @@ public sealed class OnnxModelVersionOptions
 /// <summary>
 /// A named model served through DI: one or more versions (each loaded side by side, so a canary can run stable and
 /// candidate at once) sharing the runner settings inherited from <see cref="OnnxRunnerOptions"/>. Bound from
-/// configuration section <c>AiOps:Models:&lt;name&gt;</c> by the configuration overload of <c>AddOnnxModel</c>.
+/// configuration section <c>AiOps:Models:&lt;name&gt;</c> by every overload of <c>AddOnnxModel</c> (configuration first,
+/// then code); relative paths are taken against the host's content root.
 /// </summary>
 /// <example>
 /// <code>
@@ -227,6 +228,9 @@ public sealed class OnnxModelVersionOptions
 /// </example>
 public sealed class OnnxModelOptions : OnnxRunnerOptions
 {
+    /// <summary>The configuration section that holds one section per model: <c>AiOps:Models:&lt;name&gt;</c>.</summary>
+    public const string SectionPrefix = "AiOps:Models";
+
     /// <summary>Shortcut for a single version: its file. Combined with <see cref="Version"/> (default <c>1</c>).</summary>
     public string? Path { get; set; }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using AiOps;
 using AiOps.Alerts;
+using AiOps.Hosting;
 using AiOps.Metrics;
 using AiOps.Monitoring;
 using AiOps.Monitoring.Alerts;
@@ -24,8 +25,11 @@ public static class AiOpsMonitoringServiceCollectionExtensions
     /// (<see cref="IModelRunnerMonitor"/>), the per-version store (<see cref="IVersionMetricsSource"/>), the alert
     /// publisher (<see cref="IAlertPublisher"/>, fanning out to every <see cref="IAlertHandler"/>), the alert rule
     /// evaluator (<see cref="IAlertEvaluator"/>, run in the background), incident grading and log
-    /// (<see cref="IIncidentLog"/>), the rule and dashboard generator (<see cref="PrometheusRulesGenerator"/>) and GPU telemetry (<see cref="IGpuTelemetry"/>). Safe to call more than once; each
-    /// <paramref name="configure"/> is applied. Options are validated when the host starts.
+    /// (<see cref="IIncidentLog"/>), the rule and dashboard generator (<see cref="PrometheusRulesGenerator"/>), GPU telemetry (<see cref="IGpuTelemetry"/>)
+    /// and an <see cref="IModelRunnerDecorator"/> that monitors every version the model catalog serves (and so every
+    /// keyed <see cref="IModelRunner"/>), whichever order <c>AddAiOpsInference</c> and this are called in. Settings are
+    /// bound from configuration section <c>AiOps:Monitoring</c> when the host has configuration, then each
+    /// <paramref name="configure"/> is applied. Safe to call more than once. Options are validated when the host starts.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets options.</param>
@@ -34,6 +38,9 @@ public static class AiOpsMonitoringServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         var optionsBuilder = services.AddOptions<AiOpsMonitoringOptions>();
+
+        // Configuration first (AiOps:Monitoring, when the host has configuration), then the code delegates.
+        HostingSurface.BindSection<AiOpsMonitoringOptions>(services, null, AiOpsMonitoringSections.Monitoring);
         if (configure is not null)
         {
             optionsBuilder.Configure(configure);
@@ -70,67 +77,9 @@ public static class AiOpsMonitoringServiceCollectionExtensions
         services.TryAddSingleton<AlertEvaluator>();
         services.TryAddSingleton<IAlertEvaluator>(sp => sp.GetRequiredService<AlertEvaluator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MonitoringHostedService>());
+
+        // Every runner the catalog serves (and every keyed IModelRunner) is monitored, whatever order the packages are added in.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelRunnerDecorator, MonitoringRunnerDecorator>());
         return new AiOpsMonitoringBuilder(services);
-    }
-
-    /// <summary>
-    /// Replaces the registered <see cref="IModelRunnerCatalog"/> (e.g. the inference package's) with one whose runners
-    /// are monitored, so every consumer of the catalog (the canary router, the host) gets monitoring by composition.
-    /// Call it after the catalog is registered. Calling it twice wraps once.
-    /// </summary>
-    /// <param name="builder">The monitoring builder.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="InvalidOperationException">No <see cref="IModelRunnerCatalog"/> is registered yet.</exception>
-    public static AiOpsMonitoringBuilder MonitorModelCatalog(this AiOpsMonitoringBuilder builder)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        var services = builder.Services;
-        var index = -1;
-        for (var i = services.Count - 1; i >= 0; i--)
-        {
-            if (services[i].ServiceType == typeof(IModelRunnerCatalog) && !services[i].IsKeyedService)
-            {
-                index = i;
-                break;
-            }
-        }
-
-        if (index < 0)
-        {
-            throw new InvalidOperationException(
-                "MonitorModelCatalog() found no IModelRunnerCatalog registration; register the catalog first (e.g. AddAiOpsInference().AddOnnxModel(…)), then call MonitorModelCatalog().");
-        }
-
-        var original = services[index];
-        if (original.ImplementationFactory?.Target is MonitoredCatalogFactory)
-        {
-            return builder;
-        }
-
-        var factory = new MonitoredCatalogFactory(original);
-        services[index] = ServiceDescriptor.Describe(typeof(IModelRunnerCatalog), factory.Create, original.Lifetime);
-        return builder;
-    }
-
-    private sealed class MonitoredCatalogFactory(ServiceDescriptor original)
-    {
-        public IModelRunnerCatalog Create(IServiceProvider sp)
-        {
-            IModelRunnerCatalog inner;
-            if (original.ImplementationInstance is IModelRunnerCatalog instance)
-            {
-                inner = instance;
-            }
-            else if (original.ImplementationFactory is not null)
-            {
-                inner = (IModelRunnerCatalog)original.ImplementationFactory(sp);
-            }
-            else
-            {
-                inner = (IModelRunnerCatalog)ActivatorUtilities.CreateInstance(sp, original.ImplementationType!);
-            }
-
-            return sp.GetRequiredService<IModelRunnerMonitor>().Wrap(inner);
-        }
     }
 }

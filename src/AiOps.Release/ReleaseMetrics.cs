@@ -7,7 +7,7 @@ namespace AiOps.Release;
 /// <summary>The instruments of the <c>AiOps.Release</c> meter.</summary>
 internal sealed class ReleaseMetrics : IDisposable
 {
-    public const string MeterName = "AiOps.Release";
+    public const string MeterName = AiOpsReleaseDiagnostics.MeterName;
 
     private readonly Meter _meter;
     private readonly bool _ownsMeter;

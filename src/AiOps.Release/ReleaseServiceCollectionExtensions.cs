@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using AiOps;
 using AiOps.Alerts;
+using AiOps.Hosting;
 using AiOps.Registry;
 using AiOps.Release;
 using AiOps.Release.Canary;
@@ -12,7 +13,6 @@ using AiOps.Release.State;
 using AiOps.State;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -33,6 +33,9 @@ public static class AiOpsReleaseServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         var options = services.AddOptions<AiOpsReleaseOptions>();
+
+        // Configuration first (AiOps:Release, when the host has configuration), then the code delegates.
+        HostingSurface.BindSection<AiOpsReleaseOptions>(services, null, AiOpsReleaseSections.Release);
         if (configure is not null)
         {
             options.Configure(configure);
@@ -46,8 +49,11 @@ public static class AiOpsReleaseServiceCollectionExtensions
         services.AddSingleton<ReleaseMarker>();
         options.ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
-        services.TryAdd(ServiceDescriptor.Singleton(typeof(ILogger<>), typeof(Logger<>)));
+
+        // The framework's own logging registration (TryAdd throughout): a host's AddLogging(), before or after, configures
+        // the same factory, and a host-registered ILoggerFactory replaces it. Never a NullLoggerFactory that would win.
+        services.AddLogging();
+        HostingSurface.ResolvePaths<AiOpsReleaseOptions>(services, static (o, resolve) => o.StateDirectory = resolve(o.StateDirectory)!);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AiOpsReleaseOptions>, AiOpsReleaseOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ModelReleaseOptions>, ModelReleaseOptionsValidator>());
         services.TryAddSingleton(sp => new ReleaseMetrics(sp.GetService<IMeterFactory>()));
@@ -82,6 +88,9 @@ public static class AiOpsReleaseServiceCollectionExtensions
         var model = new ModelId(name);
         var services = builder.Services;
         var options = services.AddOptions<ModelReleaseOptions>(name);
+
+        // Configuration first (AiOps:Release:Models:<name>, when the host has configuration), then the code delegates.
+        HostingSurface.BindSection<ModelReleaseOptions>(services, name, $"{AiOpsReleaseSections.Models}:{name}");
         if (configure is not null)
         {
             options.Configure(configure);
@@ -99,7 +108,7 @@ public static class AiOpsReleaseServiceCollectionExtensions
         return builder;
     }
 
-    /// <summary>Keeps rollout state in files under <paramref name="directory"/> (the embedded default; one replica, or replicas sharing a volume).</summary>
+    /// <summary>Keeps rollout state in files under <paramref name="directory"/> (the embedded default; one replica, or replicas sharing a volume). A relative path is taken against the host's content root.</summary>
     /// <param name="builder">The builder.</param>
     /// <param name="directory">The folder.</param>
     /// <returns>The builder.</returns>
@@ -108,7 +117,7 @@ public static class AiOpsReleaseServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         builder.Services.Configure<AiOpsReleaseOptions>(o => o.StateDirectory = directory);
-        builder.Services.Replace(ServiceDescriptor.Singleton<IRolloutStateStore>(sp => new FileRolloutStateStore(directory, sp.GetRequiredService<TimeProvider>())));
+        builder.Services.Replace(ServiceDescriptor.Singleton<IRolloutStateStore>(sp => new FileRolloutStateStore(HostingSurface.ResolvePath(sp, directory)!, sp.GetRequiredService<TimeProvider>())));
         return builder;
     }
 
@@ -130,7 +139,7 @@ public static class AiOpsReleaseServiceCollectionExtensions
         return builder;
     }
 
-    /// <summary>Keeps the model registry (versions, hashes, aliases) in files under <paramref name="directory"/>.</summary>
+    /// <summary>Keeps the model registry (versions, hashes, aliases) in files under <paramref name="directory"/>. A relative path is taken against the host's content root.</summary>
     /// <param name="builder">The builder.</param>
     /// <param name="directory">The folder.</param>
     /// <returns>The builder.</returns>
@@ -138,7 +147,7 @@ public static class AiOpsReleaseServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        builder.Services.Replace(ServiceDescriptor.Singleton<IModelRegistry>(new FileModelRegistry(directory)));
+        builder.Services.Replace(ServiceDescriptor.Singleton<IModelRegistry>(sp => new FileModelRegistry(HostingSurface.ResolvePath(sp, directory)!)));
         return builder;
     }
 

@@ -5,26 +5,26 @@ using AiOps.Inference;
 namespace AiOps.Samples.InferenceHost.Repository;
 
 /// <summary>
-/// The host's view of the served model versions (Triton's "model repository"): a catalog decorator over the inference
-/// package's catalog that lets an operator unload a model (it reports not ready and refuses calls, so a load balancer
-/// drains it) and load it again, re-reading its files, which hot-swaps a replaced file without failing calls in flight.
-/// Everything else (monitoring, canary routing) composes over it through <see cref="IModelRunnerCatalog"/>.
+/// The host's view of the served model versions (Triton's "model repository"): it lets an operator unload a model (it
+/// reports not ready and refuses calls, so a load balancer drains it) and load it again, re-reading its files, which
+/// hot-swaps a replaced file without failing calls in flight. The gate is a runner decorator below monitoring
+/// (<see cref="ModelGates"/>), so the catalog, the canary router and every keyed runner see it.
 /// </summary>
-public sealed class ModelRepository : IModelRunnerCatalog
+public sealed class ModelRepository
 {
     private readonly IModelRunnerCatalog _inner;
-    private readonly ConcurrentDictionary<ModelKey, GatedModelRunner> _runners = new();
+    private readonly ModelGates _gates;
 
-    /// <summary>Wraps <paramref name="inner"/>.</summary>
-    /// <param name="inner">The catalog that owns the runners (the inference package's).</param>
-    public ModelRepository(IModelRunnerCatalog inner)
+    /// <summary>Reads <paramref name="catalog"/> and gates its runners through <paramref name="gates"/>.</summary>
+    /// <param name="catalog">The served versions (the inference package's catalog, decorated).</param>
+    /// <param name="gates">The gate decorator registered for the catalog.</param>
+    public ModelRepository(IModelRunnerCatalog catalog, ModelGates gates)
     {
-        ArgumentNullException.ThrowIfNull(inner);
-        _inner = inner;
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(gates);
+        _inner = catalog;
+        _gates = gates;
     }
-
-    /// <inheritdoc />
-    public IReadOnlyCollection<ModelKey> Keys => _inner.Keys;
 
     /// <summary>The model names served, in order.</summary>
     public IReadOnlyList<ModelId> Models => [.. _inner.Keys.Select(k => k.Model).Distinct().Order()];
@@ -32,25 +32,6 @@ public sealed class ModelRepository : IModelRunnerCatalog
     /// <summary>The versions of <paramref name="model"/>, oldest first; empty when the model is unknown.</summary>
     /// <param name="model">The model.</param>
     public IReadOnlyList<ModelVersion> VersionsOf(ModelId model) => [.. _inner.Keys.Where(k => k.Model == model).Select(k => k.Version).Order()];
-
-    /// <inheritdoc />
-    public bool TryGetRunner(ModelKey key, [NotNullWhen(true)] out IModelRunner? runner)
-    {
-        if (_runners.TryGetValue(key, out var gated))
-        {
-            runner = gated;
-            return true;
-        }
-
-        if (!_inner.TryGetRunner(key, out var inner))
-        {
-            runner = null;
-            return false;
-        }
-
-        runner = _runners.GetOrAdd(key, static (_, r) => new GatedModelRunner(r), inner);
-        return true;
-    }
 
     /// <summary>Whether <paramref name="key"/> was unloaded through <see cref="Unload"/>.</summary>
     /// <param name="key">The model version.</param>
@@ -114,20 +95,38 @@ public sealed class ModelRepository : IModelRunnerCatalog
         return [.. versions];
     }
 
-    private bool TryGetGated(ModelKey key, [NotNullWhen(true)] out GatedModelRunner? gated)
+    private bool TryGetGated(ModelKey key, [NotNullWhen(true)] out ModelGates.GatedModelRunner? gated)
     {
-        if (TryGetRunner(key, out var runner))
-        {
-            gated = (GatedModelRunner)runner;
-            return true;
-        }
-
+        // Looking the version up in the catalog decorates it, so its gate exists from then on.
         gated = null;
-        return false;
+        return _inner.TryGetRunner(key, out _) && _gates.TryGet(key, out gated);
+    }
+}
+
+/// <summary>
+/// The repository's gate as an <see cref="IModelRunnerDecorator"/>: every served version is wrapped in a runner that
+/// the repository API can take out of service. Below monitoring, so refused calls are counted.
+/// </summary>
+public sealed class ModelGates : IModelRunnerDecorator
+{
+    private readonly ConcurrentDictionary<ModelKey, GatedModelRunner> _gated = new();
+
+    /// <inheritdoc />
+    public int Order => ModelRunnerDecoratorOrder.BeforeMonitoring;
+
+    /// <inheritdoc />
+    public IModelRunner Decorate(IModelRunner runner)
+    {
+        ArgumentNullException.ThrowIfNull(runner);
+        var gated = new GatedModelRunner(runner);
+        _gated[runner.Key] = gated;
+        return gated;
     }
 
+    internal bool TryGet(ModelKey key, [NotNullWhen(true)] out GatedModelRunner? gated) => _gated.TryGetValue(key, out gated);
+
     /// <summary>A runner that can be taken out of service by the repository API.</summary>
-    private sealed class GatedModelRunner(IModelRunner inner) : DelegatingModelRunner(inner)
+    internal sealed class GatedModelRunner(IModelRunner inner) : DelegatingModelRunner(inner)
     {
         private volatile bool _unloaded;
 

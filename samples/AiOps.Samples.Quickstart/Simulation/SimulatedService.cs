@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AiOps.Samples.Quickstart.Simulation;
@@ -56,26 +54,17 @@ internal sealed class SimulatedServiceRunner : DelegatingModelRunner
     }
 }
 
-/// <summary>Puts every runner of the inner catalog (the ONNX runners) behind a <see cref="SimulatedServiceRunner"/>.</summary>
-internal sealed class SimulatedServiceCatalog(IModelRunnerCatalog inner, FakeTimeProvider clock, IReadOnlyDictionary<ModelVersion, ServiceProfile> profiles) : IModelRunnerCatalog
+/// <summary>
+/// The simulated serving node as a runner decorator: it sits below monitoring (what monitoring measures is the node's
+/// simulated service time and faults) and above ONNX Runtime, for every version the catalog serves.
+/// </summary>
+internal sealed class SimulatedServiceDecorator(FakeTimeProvider clock, IReadOnlyDictionary<ModelVersion, ServiceProfile> profiles) : IModelRunnerDecorator
 {
-    private readonly ConcurrentDictionary<ModelKey, SimulatedServiceRunner> _runners = new();
+    public int Order => ModelRunnerDecoratorOrder.BeforeMonitoring;
 
-    public IReadOnlyCollection<ModelKey> Keys => inner.Keys;
-
-    public bool TryGetRunner(ModelKey key, [NotNullWhen(true)] out IModelRunner? runner)
-    {
-        if (!inner.TryGetRunner(key, out var onnx))
-        {
-            runner = null;
-            return false;
-        }
-
-        runner = _runners.GetOrAdd(key, k => new SimulatedServiceRunner(
-            onnx,
-            clock,
-            profiles.TryGetValue(k.Version, out var p) ? p : ServiceProfile.Healthy(20),
-            k.Version.Value.Aggregate(17, (h, c) => unchecked((h * 31) + c))));
-        return true;
-    }
+    public IModelRunner Decorate(IModelRunner runner) => new SimulatedServiceRunner(
+        runner,
+        clock,
+        profiles.TryGetValue(runner.Key.Version, out var p) ? p : ServiceProfile.Healthy(20),
+        runner.Key.Version.Value.Aggregate(17, (h, c) => unchecked((h * 31) + c)));
 }

@@ -19,13 +19,30 @@ public sealed record TensorSpec(string Name, TensorElementType ElementType, IRea
     public override string ToString() => $"{Name}: {ElementType}[{string.Join(", ", Dimensions)}]";
 }
 
-/// <summary>The signature of a loaded model version.</summary>
+/// <summary>
+/// The signature of a loaded model version: its inputs and outputs (names, element types, shapes with fixed or free
+/// dimensions). <see cref="CheckReplacement(ModelMetadata)"/> says whether another version can take its place.
+/// </summary>
 /// <param name="Inputs">The inputs in declaration order.</param>
 /// <param name="Outputs">The outputs in declaration order.</param>
 public sealed record ModelMetadata(IReadOnlyList<TensorSpec> Inputs, IReadOnlyList<TensorSpec> Outputs)
 {
     /// <summary>Free-form properties the model file carries (producer, description, custom metadata).</summary>
     public IReadOnlyDictionary<string, string> Properties { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Says whether <paramref name="replacement"/> can serve this version's callers: every input is still there with
+    /// the same element type and rank and accepts at least the sizes accepted today (a free dimension may not become
+    /// fixed), no new input is required, and every output is still there with the same element type, rank and fixed
+    /// sizes. Extra outputs are allowed. A signature with no tensors (a version not loaded) is never compatible.
+    /// </summary>
+    /// <param name="replacement">The signature of the version that would replace this one.</param>
+    /// <returns>The comparison, with every problem found.</returns>
+    public SignatureCompatibility CheckReplacement(ModelMetadata replacement)
+    {
+        ArgumentNullException.ThrowIfNull(replacement);
+        return SignatureRules.Check(this, replacement);
+    }
 
     /// <summary>Finds an input by name.</summary>
     /// <param name="name">The input name.</param>

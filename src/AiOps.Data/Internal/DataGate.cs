@@ -21,6 +21,29 @@ internal sealed class DataGate(DataValidator validator, IPiiMasker masker, IOpti
 
     private IngestResult Ingest(DataSource source, RuleSet rules, IngestOptions ingest, CancellationToken cancellationToken)
     {
+        using var activity = AiOpsDataDiagnostics.Source.StartActivity(AiOpsDataDiagnostics.GateActivityName);
+        activity?.SetTag("aiops.data.source", source.Name);
+        try
+        {
+            var result = IngestCore(source, rules, ingest, cancellationToken);
+            if (activity is not null)
+            {
+                activity.SetTag("aiops.data.passed", result.Admitted);
+                activity.SetTag("aiops.data.rows", result.RowsRead);
+                activity.SetTag("aiops.data.quarantined", result.RowsQuarantined);
+            }
+
+            return result;
+        }
+        catch (Exception e) when (activity is not null)
+        {
+            AiOpsDataDiagnostics.Fail(activity, e);
+            throw;
+        }
+    }
+
+    private IngestResult IngestCore(DataSource source, RuleSet rules, IngestOptions ingest, CancellationToken cancellationToken)
+    {
         var o = options.Value;
         var output = Path.GetFullPath(ingest.OutputPath ?? Path.Combine(o.AdmittedDirectory, source.Name + ".csv"));
         var quarantine = Path.GetFullPath(ingest.QuarantinePath ?? Path.Combine(o.QuarantineDirectory, source.Name + ".quarantine.csv"));

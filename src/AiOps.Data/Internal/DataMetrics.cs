@@ -5,7 +5,7 @@ namespace AiOps.Data.Internal;
 /// <summary>The "AiOps.Data" meter: rows by outcome, gate runs by outcome, validation duration.</summary>
 internal sealed class DataMetrics : IDisposable
 {
-    public const string MeterName = "AiOps.Data";
+    public const string MeterName = AiOpsDataDiagnostics.MeterName;
     private readonly Meter _meter;
     private readonly Counter<long> _rows;
     private readonly Counter<long> _gateRuns;

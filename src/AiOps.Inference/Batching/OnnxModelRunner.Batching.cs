@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using System.Threading.Tasks.Sources;
 using AiOps.Inference.Diagnostics;
@@ -48,10 +49,11 @@ public sealed partial class OnnxModelRunner
         }
     }
 
-    private ValueTask<ModelResponse> EnqueueBatched(ModelTensor[] inputs, long started, CancellationToken cancellationToken)
+    private ValueTask<ModelResponse> EnqueueBatched(ModelTensor[] inputs, long started, Activity? activity, CancellationToken cancellationToken)
     {
         var batcher = _batcher!;
         var item = batcher.Rent(inputs, started, cancellationToken);
+        item.Activity = activity;
         if (_options.CallTimeout is { } timeout)
         {
             item.TimeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -98,6 +100,12 @@ public sealed partial class OnnxModelRunner
         _instruments.Completed(outcome, _time.GetElapsedTime(item.Enqueued, completedAt != 0 ? completedAt : _time.GetTimestamp()).TotalSeconds);
         Interlocked.Decrement(ref _pending);
         _instruments.InFlight(-1);
+        if (item.Activity is { } activity)
+        {
+            item.Activity = null;
+            AiOpsInferenceDiagnostics.Stop(activity, outcome, error);
+        }
+
         item.Publish(response, error);
     }
 
@@ -105,6 +113,7 @@ public sealed partial class OnnxModelRunner
     private void RunBatch(List<BatchItem> batch, long rows, List<ModelTensor[]> parts)
     {
         LoadedSession? session = null;
+        Activity? batchActivity = null;
         try
         {
             while (true)
@@ -119,8 +128,16 @@ public sealed partial class OnnxModelRunner
             var dequeued = _time.GetTimestamp();
             foreach (var item in batch)
             {
-                _instruments.Queued(_time.GetElapsedTime(item.Enqueued, dequeued).TotalSeconds);
+                var waited = _time.GetElapsedTime(item.Enqueued, dequeued).TotalSeconds;
+                _instruments.Queued(waited);
+                if (item.Activity is { } call)
+                {
+                    call.SetTag("aiops.queue_wait_seconds", waited);
+                    call.SetTag("aiops.batch.calls", batch.Count);
+                }
             }
+
+            batchActivity = StartBatchActivity(batch, rows);
 
             ModelTensor[] inputs;
             if (batch.Count == 1)
@@ -183,6 +200,12 @@ public sealed partial class OnnxModelRunner
         }
         catch (Exception e)
         {
+            if (batchActivity is not null)
+            {
+                batchActivity.SetStatus(ActivityStatusCode.Error, e.Message);
+                batchActivity.AddException(e);
+            }
+
             Log.BatchFailed(_logger, e, Key, batch.Count);
             foreach (var item in batch)
             {
@@ -192,7 +215,41 @@ public sealed partial class OnnxModelRunner
         finally
         {
             session?.Release();
+            batchActivity?.Stop();
         }
+    }
+
+    private Activity? StartBatchActivity(List<BatchItem> batch, long rows)
+    {
+        if (!AiOpsInferenceDiagnostics.Source.HasListeners())
+        {
+            return null;
+        }
+
+        List<ActivityLink>? links = null;
+        foreach (var item in batch)
+        {
+            if (item.Activity is { } call)
+            {
+                (links ??= new List<ActivityLink>(batch.Count)).Add(new ActivityLink(call.Context));
+            }
+        }
+
+        // A batch serves many traces: it is a root of its own, linked to each call's span.
+        var previous = Activity.Current;
+        Activity.Current = null;
+        var activity = AiOpsInferenceDiagnostics.Source.StartActivity(AiOpsInferenceDiagnostics.BatchActivityName, ActivityKind.Internal, parentContext: default, tags: null, links: links);
+        Activity.Current = previous;
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.DisplayName = $"batch {Key}";
+            activity.SetTag("aiops.model", Key.Model.Value);
+            activity.SetTag("aiops.model.version", Key.Version.ToString());
+            activity.SetTag("aiops.batch.calls", batch.Count);
+            activity.SetTag("aiops.rows", rows);
+        }
+
+        return activity;
     }
 
     /// <summary>
@@ -518,6 +575,9 @@ public sealed partial class OnnxModelRunner
         public CancellationToken CallerToken { get; private set; }
 
         public CancellationTokenSource? TimeoutSource { get; set; }
+
+        /// <summary>The call's span, stopped when the call is completed.</summary>
+        public Activity? Activity { get; set; }
 
         public ITimer? Timer { get; set; }
 

@@ -10,7 +10,7 @@ namespace AiOps.Inference.Diagnostics;
 /// </summary>
 internal sealed class InferenceMetrics : IDisposable
 {
-    public const string MeterName = "AiOps.Inference";
+    public const string MeterName = AiOpsInferenceDiagnostics.MeterName;
 
     private static readonly double[] s_secondsBuckets =
         [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

@@ -130,7 +130,7 @@ internal static class SessionLoader
 
     private static InferenceSession? TryCreateCudaSession(ModelKey key, string path, byte[] bytes, OnnxRunnerOptions options, out string reason, out Exception? failure)
     {
-        var sessionOptions = CreateSessionOptions(options);
+        var sessionOptions = CreateSessionOptions(key, options);
         try
         {
             try
@@ -170,7 +170,7 @@ internal static class SessionLoader
 
     private static InferenceSession CreateCpuSession(ModelKey key, string path, byte[] bytes, OnnxRunnerOptions options)
     {
-        using var sessionOptions = CreateSessionOptions(options);
+        using var sessionOptions = CreateSessionOptions(key, options);
         try
         {
             return new InferenceSession(bytes, sessionOptions);
@@ -181,7 +181,7 @@ internal static class SessionLoader
         }
     }
 
-    private static SessionOptions CreateSessionOptions(OnnxRunnerOptions options)
+    private static SessionOptions CreateSessionOptions(ModelKey key, OnnxRunnerOptions options)
     {
         var so = new SessionOptions
         {
@@ -212,6 +212,23 @@ internal static class SessionLoader
 
         if (!string.IsNullOrWhiteSpace(options.OptimizedModelFilePath))
         {
+            // ONNX Runtime reports a missing folder for the optimised copy as a failure to load the model itself.
+            var folder = Path.GetDirectoryName(Path.GetFullPath(options.OptimizedModelFilePath));
+            try
+            {
+                if (!string.IsNullOrEmpty(folder))
+                {
+                    Directory.CreateDirectory(folder);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                so.Dispose();
+                throw new ModelLoadException(
+                    $"OptimizedModelFilePath '{options.OptimizedModelFilePath}' of {key} cannot be written: its folder '{folder}' could not be created ({e.Message}); expected a writable folder, or leave the setting unset.",
+                    e) { Key = key };
+            }
+
             so.OptimizedModelFilePath = options.OptimizedModelFilePath;
         }
 

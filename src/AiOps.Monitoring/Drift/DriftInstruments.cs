@@ -12,7 +12,7 @@ namespace AiOps.Monitoring.Drift;
 internal sealed class DriftInstruments : IDisposable
 {
     /// <summary>The meter name shared by AiOps.Monitoring.</summary>
-    public const string MeterName = "AiOps.Monitoring";
+    public const string MeterName = AiOpsMonitoringDiagnostics.MeterName;
 
     private static readonly string[] s_binLabels = Enumerable.Range(0, 1024).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
 

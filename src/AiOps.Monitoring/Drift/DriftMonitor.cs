@@ -114,6 +114,22 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
 
     public async ValueTask<IReadOnlyList<DriftResult>> CloseWindowsAsync(CancellationToken cancellationToken = default)
     {
+        using var activity = AiOpsMonitoringDiagnostics.Source.StartActivity(AiOpsMonitoringDiagnostics.DriftWindowsActivityName);
+        try
+        {
+            var results = await CloseWindowsCoreAsync(cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("aiops.drift.results", results.Count);
+            return results;
+        }
+        catch (Exception e) when (activity is not null)
+        {
+            AiOpsMonitoringDiagnostics.Fail(activity, e);
+            throw;
+        }
+    }
+
+    private async ValueTask<IReadOnlyList<DriftResult>> CloseWindowsCoreAsync(CancellationToken cancellationToken)
+    {
         var now = _time.GetUtcNow();
         var results = new List<DriftResult>();
         await _closing.WaitAsync(cancellationToken).ConfigureAwait(false);

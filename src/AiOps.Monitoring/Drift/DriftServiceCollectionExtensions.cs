@@ -1,4 +1,5 @@
 using AiOps;
+using AiOps.Hosting;
 using System.Diagnostics.Metrics;
 using AiOps.Monitoring.Drift;
 using AiOps.Monitoring.Observation;
@@ -54,12 +55,15 @@ public static class DriftServiceCollectionExtensions
     /// <c>AddAiOpsModelQuality</c>.
     /// </summary>
     /// <param name="services">The services.</param>
-    /// <param name="configure">Changes the options; validated at start-up.</param>
+    /// <param name="configure">Changes the options (after configuration section <c>AiOps:Monitoring:Drift</c> is bound); validated at start-up.</param>
     public static AiOpsDriftBuilder AddAiOpsDrift(this IServiceCollection services, Action<DriftOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         var builder = new AiOpsDriftBuilder(services);
         services.AddOptions<DriftOptions>().ValidateOnStart();
+
+        // Configuration first (AiOps:Monitoring:Drift, when the host has configuration), then the code delegates.
+        HostingSurface.BindSection<DriftOptions>(services, null, AiOps.Monitoring.AiOpsMonitoringSections.Drift);
         if (configure is not null)
         {
             services.Configure(configure);

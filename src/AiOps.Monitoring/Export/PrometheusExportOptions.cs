@@ -4,7 +4,7 @@ namespace AiOps.Monitoring.Export;
 public sealed class PrometheusExportOptions
 {
     /// <summary>The meters exported. Default: every AiOps meter (Inference, Release, Data, Monitoring).</summary>
-    public IList<string> Meters { get; } = ["AiOps.Inference", "AiOps.Release", "AiOps.Data", "AiOps.Monitoring"];
+    public IList<string> Meters { get; } = ["AiOps.Inference", "AiOps.Release", "AiOps.Data", AiOpsMonitoringDiagnostics.MeterName];
 
     /// <summary>
     /// When set, a standalone prometheus-net <c>MetricServer</c> serves <see cref="MetricServerPath"/> on this port

@@ -23,7 +23,7 @@ internal enum CallOutcome
 /// </summary>
 internal sealed class MonitoringMetrics
 {
-    public const string MeterName = "AiOps.Monitoring";
+    public const string MeterName = AiOpsMonitoringDiagnostics.MeterName;
     public const string RequestDurationName = "aiops.model.request.duration";
     public const string RequestsName = "aiops.model.requests";
     public const string InFlightName = "aiops.model.in_flight";

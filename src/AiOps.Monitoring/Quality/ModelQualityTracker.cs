@@ -45,7 +45,7 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         _closer = new PeriodicWindowCloser(time, async () => await CloseWindowsAsync().ConfigureAwait(false), _logger, "quality windows");
         _windowStart = time.GetUtcNow();
         _ownsMeter = meterFactory is null;
-        _meter = meterFactory?.Create("AiOps.Monitoring") ?? new Meter("AiOps.Monitoring");
+        _meter = meterFactory?.Create(AiOpsMonitoringDiagnostics.MeterName) ?? new Meter(AiOpsMonitoringDiagnostics.MeterName);
         _accuracy = _meter.CreateGauge<double>("aiops.quality.accuracy", description: "Accuracy of a version over the last closed quality window.");
         _joined = _meter.CreateCounter<long>("aiops.quality.labels.joined", "{label}", "Ground-truth labels joined with their prediction.");
         _unmatched = _meter.CreateCounter<long>("aiops.quality.labels.unmatched", "{label}", "Labels whose prediction was unknown, already labelled or expired.");

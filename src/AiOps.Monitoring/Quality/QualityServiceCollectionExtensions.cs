@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using AiOps.Hosting;
 using AiOps.Monitoring.Observation;
 using AiOps.Monitoring.Quality;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,11 +20,14 @@ public static class QualityServiceCollectionExtensions
     /// <c>IAlertPublisher</c>. Works with or without <c>AddAiOpsMonitoring</c>; safe to call twice.
     /// </summary>
     /// <param name="services">The services.</param>
-    /// <param name="configure">Changes the options; validated at start-up.</param>
+    /// <param name="configure">Changes the options (after configuration section <c>AiOps:Monitoring:Quality</c> is bound); validated at start-up.</param>
     public static IServiceCollection AddAiOpsModelQuality(this IServiceCollection services, Action<ModelQualityOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<ModelQualityOptions>().ValidateOnStart();
+
+        // Configuration first (AiOps:Monitoring:Quality, when the host has configuration), then the code delegates.
+        HostingSurface.BindSection<ModelQualityOptions>(services, null, AiOps.Monitoring.AiOpsMonitoringSections.Quality);
         if (configure is not null)
         {
             services.Configure(configure);

@@ -1,3 +1,5 @@
+using AiOps.Hosting;
+using AiOps.Release;
 using AiOps.Release.Backup;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -27,13 +29,28 @@ public static class ModelBackupServiceCollectionExtensions
     /// </code>
     /// </example>
     /// <param name="services">The services.</param>
-    /// <param name="configure">Sets the options; <see cref="ModelBackupOptions.BackupDirectory"/> is required.</param>
+    /// <param name="configure">
+    /// Sets the options, after configuration section <c>AiOps:Release:Backup</c> is bound (when the host has
+    /// configuration); <see cref="ModelBackupOptions.BackupDirectory"/> is required. Relative paths are taken against
+    /// the host's content root.
+    /// </param>
     /// <returns>The services, for chaining.</returns>
-    public static IServiceCollection AddAiOpsModelBackup(this IServiceCollection services, Action<ModelBackupOptions> configure)
+    public static IServiceCollection AddAiOpsModelBackup(this IServiceCollection services, Action<ModelBackupOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<ModelBackupOptions>().Configure(configure).ValidateOnStart();
+        HostingSurface.BindSection<ModelBackupOptions>(services, null, AiOpsReleaseSections.Backup);
+        var options = services.AddOptions<ModelBackupOptions>().ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        HostingSurface.ResolvePaths<ModelBackupOptions>(services, static (o, resolve) =>
+        {
+            o.BackupDirectory = resolve(o.BackupDirectory)!;
+            ResolveAll(o.ModelFiles, resolve);
+            ResolveAll(o.LogDirectories, resolve);
+        });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ModelBackupOptions>, ModelBackupOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ModelBackupState>();
@@ -46,5 +63,13 @@ public static class ModelBackupServiceCollectionExtensions
         }
 
         return services;
+    }
+
+    private static void ResolveAll(IList<string> paths, Func<string?, string?> resolve)
+    {
+        for (var i = 0; i < paths.Count; i++)
+        {
+            paths[i] = resolve(paths[i])!;
+        }
     }
 }

@@ -247,6 +247,8 @@ internal sealed partial class CheckpointManager : ICheckpointManager, IAsyncDisp
 
     private async Task<(CheckpointInfo? Info, Exception? Error)> ProcessAsync(CheckpointContent content)
     {
+        using var activity = AiOpsReleaseDiagnostics.Source.StartActivity(AiOpsReleaseDiagnostics.CheckpointSaveActivityName);
+        activity?.SetTag("aiops.checkpoint.step", content.Step);
         var started = _time.GetTimestamp();
         CheckpointInfo info;
         try
@@ -256,6 +258,8 @@ internal sealed partial class CheckpointManager : ICheckpointManager, IAsyncDisp
         catch (OperationCanceledException ex)
         {
             _metrics.Saves.Add(1, CheckpointMetrics.Outcome("cancelled"));
+            activity?.SetTag("aiops.outcome", "cancelled");
+            AiOpsReleaseDiagnostics.Fail(activity, ex);
             return (null, ex);
         }
 #pragma warning disable CA1031 // The worker must survive any failure of one save; the error goes to the caller's task.
@@ -265,8 +269,13 @@ internal sealed partial class CheckpointManager : ICheckpointManager, IAsyncDisp
             _metrics.Saves.Add(1, CheckpointMetrics.Outcome("failure"));
             _metrics.SaveDuration.Record(_time.GetElapsedTime(started).TotalSeconds, CheckpointMetrics.Outcome("failure"));
             LogSaveFailed(_logger, content.Step, ex);
+            activity?.SetTag("aiops.outcome", "failure");
+            AiOpsReleaseDiagnostics.Fail(activity, ex);
             return (null, ex);
         }
+
+        activity?.SetTag("aiops.outcome", "success");
+        activity?.SetTag("aiops.checkpoint.id", info.Id);
 
         _metrics.Saves.Add(1, CheckpointMetrics.Outcome("success"));
         _metrics.SaveDuration.Record(_time.GetElapsedTime(started).TotalSeconds, CheckpointMetrics.Outcome("success"));

@@ -6,7 +6,7 @@ namespace AiOps.Release.Checkpoints;
 internal sealed class CheckpointMetrics
 {
     /// <summary>The meter name shared by AiOps.Release.</summary>
-    public const string MeterName = "AiOps.Release";
+    public const string MeterName = AiOpsReleaseDiagnostics.MeterName;
 
     public CheckpointMetrics(IMeterFactory? meterFactory)
     {

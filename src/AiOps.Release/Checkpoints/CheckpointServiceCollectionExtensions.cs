@@ -1,4 +1,6 @@
 using AiOps.Checkpoints;
+using AiOps.Hosting;
+using AiOps.Release;
 using AiOps.Release.Checkpoints;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -27,13 +29,23 @@ public static class CheckpointServiceCollectionExtensions
     /// </code>
     /// </example>
     /// <param name="services">The services.</param>
-    /// <param name="configure">Sets the options; <see cref="CheckpointOptions.Directory"/> is required.</param>
+    /// <param name="configure">
+    /// Sets the options, after configuration section <c>AiOps:Release:Checkpoints</c> is bound (when the host has
+    /// configuration); <see cref="CheckpointOptions.Directory"/> is required, and a relative one is taken against the
+    /// host's content root.
+    /// </param>
     /// <returns>The services, for chaining.</returns>
-    public static IServiceCollection AddAiOpsCheckpoints(this IServiceCollection services, Action<CheckpointOptions> configure)
+    public static IServiceCollection AddAiOpsCheckpoints(this IServiceCollection services, Action<CheckpointOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<CheckpointOptions>().Configure(configure).ValidateOnStart();
+        HostingSurface.BindSection<CheckpointOptions>(services, null, AiOpsReleaseSections.Checkpoints);
+        var options = services.AddOptions<CheckpointOptions>().ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        HostingSurface.ResolvePaths<CheckpointOptions>(services, static (o, resolve) => o.Directory = resolve(o.Directory)!);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CheckpointOptions>, CheckpointOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ICheckpointStore, FileCheckpointStore>();

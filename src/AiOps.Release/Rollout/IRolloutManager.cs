@@ -16,6 +16,10 @@ public interface IRolloutManager
     /// <returns>The new state.</returns>
     /// <exception cref="InvalidOperationException">A rollout is already progressing.</exception>
     /// <exception cref="ModelNotFoundException">The candidate is not loaded, or no stable version is known.</exception>
+    /// <exception cref="ModelSignatureMismatchException">
+    /// The candidate's inputs or outputs are not compatible with stable's (<see cref="ModelMetadata.CheckReplacement(ModelMetadata)"/>),
+    /// or either signature is unknown (not loaded); nothing is written and no traffic moves.
+    /// </exception>
     ValueTask<RolloutState> StartAsync(ModelId model, ModelVersion candidate, CancellationToken cancellationToken = default);
 
     /// <summary>

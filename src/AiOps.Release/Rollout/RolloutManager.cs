@@ -63,6 +63,65 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
 
     public async ValueTask<RolloutState> StartAsync(ModelId model, ModelVersion candidate, CancellationToken cancellationToken = default)
     {
+        using var activity = AiOpsReleaseDiagnostics.Source.StartActivity(AiOpsReleaseDiagnostics.RolloutStartActivityName);
+        activity?.SetTag("aiops.model", model.Value);
+        activity?.SetTag("aiops.rollout.canary", candidate.ToString());
+        try
+        {
+            return await StartCoreAsync(model, candidate, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (activity is not null)
+        {
+            AiOpsReleaseDiagnostics.Fail(activity, e);
+            throw;
+        }
+    }
+
+    public async ValueTask<RolloutDecision?> EvaluateAsync(ModelId model, CancellationToken cancellationToken = default)
+    {
+        using var activity = AiOpsReleaseDiagnostics.Source.StartActivity(AiOpsReleaseDiagnostics.RolloutEvaluateActivityName);
+        activity?.SetTag("aiops.model", model.Value);
+        try
+        {
+            var decision = await EvaluateCoreAsync(model, cancellationToken).ConfigureAwait(false);
+            if (activity is not null && decision is not null)
+            {
+                activity.SetTag("aiops.rollout.action", decision.Action.ToString());
+                activity.SetTag("aiops.rollout.step", decision.StepIndex);
+                activity.SetTag("aiops.rollout.canary_weight", decision.CanaryWeightPercent);
+                activity.AddEvent(new System.Diagnostics.ActivityEvent("decision", tags: new System.Diagnostics.ActivityTagsCollection
+                {
+                    ["aiops.rollout.reasons"] = string.Join("; ", decision.Reasons),
+                }));
+            }
+
+            return decision;
+        }
+        catch (Exception e) when (activity is not null)
+        {
+            AiOpsReleaseDiagnostics.Fail(activity, e);
+            throw;
+        }
+    }
+
+    public async ValueTask<RolloutState?> RollbackAsync(ModelId model, string reason, CancellationToken cancellationToken = default)
+    {
+        using var activity = AiOpsReleaseDiagnostics.Source.StartActivity(AiOpsReleaseDiagnostics.RolloutRollbackActivityName);
+        activity?.SetTag("aiops.model", model.Value);
+        activity?.SetTag("aiops.rollout.reason", reason);
+        try
+        {
+            return await RollbackCoreAsync(model, reason, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (activity is not null)
+        {
+            AiOpsReleaseDiagnostics.Fail(activity, e);
+            throw;
+        }
+    }
+
+    private async ValueTask<RolloutState> StartCoreAsync(ModelId model, ModelVersion candidate, CancellationToken cancellationToken)
+    {
         EnsureConfigured(model);
         var gate = Gate(model);
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -83,10 +142,21 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
             }
 
             var candidateKey = new ModelKey(model, candidate);
-            if (!_catalog.TryGetRunner(candidateKey, out _))
+            if (!_catalog.TryGetRunner(candidateKey, out var candidateRunner))
             {
                 throw new ModelNotFoundException(
                     $"Cannot roll out {candidateKey}: it is not loaded in this process (loaded: {string.Join(", ", _catalog.Keys)}).") { Key = candidateKey };
+            }
+
+            // Callers are built for stable's inputs and outputs; a canary that cannot take them would fail its share of
+            // the traffic with no fallback (bad input is never retried on stable), so it is refused before any moves.
+            var stableKey = new ModelKey(model, stable);
+            if (_catalog.TryGetRunner(stableKey, out var stableRunner)
+                && stableRunner.Metadata.CheckReplacement(candidateRunner.Metadata) is { IsCompatible: false } compatibility)
+            {
+                throw new ModelSignatureMismatchException(
+                    $"Cannot roll out {candidateKey} against stable {stableKey}: its signature is not compatible ({compatibility}); expected the candidate to accept stable's inputs and return its outputs.",
+                    compatibility) { Key = candidateKey };
             }
 
             var o = _modelOptions.Get(model.Value);
@@ -117,7 +187,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         }
     }
 
-    public async ValueTask<RolloutDecision?> EvaluateAsync(ModelId model, CancellationToken cancellationToken = default)
+    private async ValueTask<RolloutDecision?> EvaluateCoreAsync(ModelId model, CancellationToken cancellationToken)
     {
         EnsureConfigured(model);
         var gate = Gate(model);
@@ -217,7 +287,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         }
     }
 
-    public async ValueTask<RolloutState?> RollbackAsync(ModelId model, string reason, CancellationToken cancellationToken = default)
+    private async ValueTask<RolloutState?> RollbackCoreAsync(ModelId model, string reason, CancellationToken cancellationToken)
     {
         EnsureConfigured(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);

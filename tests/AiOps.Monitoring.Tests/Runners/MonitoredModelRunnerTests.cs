@@ -162,15 +162,18 @@ public sealed class MonitoredModelRunnerTests
     }
 
     [Fact]
-    public async Task MonitorModelCatalog_RegisteredCatalog_ReturnsMonitoredRunners()
+    public async Task DecoratedCatalog_HostSuppliedCatalog_ReturnsMonitoredRunnersOnce()
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
         var inner = new FakeRunner(Fraud1, time);
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton<TimeProvider>(time);
-        services.AddSingleton<IModelRunnerCatalog>(new DictionaryCatalog(inner));
-        services.AddAiOpsMonitoring().MonitorModelCatalog().MonitorModelCatalog();
+
+        // A host that supplies its own catalog wraps it the way the inference package wraps its own.
+        services.AddSingleton<IModelRunnerCatalog>(sp => new DecoratedModelRunnerCatalog(new DictionaryCatalog(inner), sp.GetServices<IModelRunnerDecorator>()));
+        services.AddAiOpsMonitoring();
+        services.AddAiOpsMonitoring();
         await using var provider = services.BuildServiceProvider();
 
         var catalog = provider.GetRequiredService<IModelRunnerCatalog>();
@@ -184,16 +187,6 @@ public sealed class MonitoredModelRunnerTests
         await runner.RunAsync(FakeRunner.Request());
         var text = await provider.GetRequiredService<AiOpsPrometheusExporter>().ScrapeAsync();
         Assert.Contains("aiops_model_requests_total{model=\"fraud\",version=\"1\",outcome=\"ok\"} 1", text);
-    }
-
-    [Fact]
-    public void MonitorModelCatalog_NoCatalogRegistered_ThrowsNamingTheOrder()
-    {
-        var services = new ServiceCollection();
-
-        var ex = Assert.Throws<InvalidOperationException>(() => services.AddAiOpsMonitoring().MonitorModelCatalog());
-
-        Assert.Contains("register the catalog first", ex.Message);
     }
 
     private sealed class CountingObserver : IInferenceObserver
