@@ -227,6 +227,12 @@ public sealed class OnnxModelVersionOptions
 /// </example>
 public sealed class OnnxModelOptions : OnnxRunnerOptions
 {
+    /// <summary>
+    /// The configuration section prefix of the models bound by <c>AddOnnxModel</c>: <c>AiOps:Models</c>, followed by the
+    /// model name (<c>AiOps:Models:fraud</c>).
+    /// </summary>
+    public const string SectionPrefix = "AiOps:Models";
+
     /// <summary>Shortcut for a single version: its file. Combined with <see cref="Version"/> (default <c>1</c>).</summary>
     public string? Path { get; set; }
 
