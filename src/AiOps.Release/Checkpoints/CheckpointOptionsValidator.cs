@@ -50,7 +50,7 @@ internal sealed class CheckpointOptionsValidator : IValidateOptions<CheckpointOp
 
         if (retention.KeepBest > 0 && string.IsNullOrWhiteSpace(retention.BestMetric))
         {
-            errors.Add(OptionsMessage.Invalid(Retention + nameof(retention.BestMetric), retention.BestMetric,
+            errors.Add(OptionsMessage.Invalid(Retention + nameof(retention.BestMetric), retention.BestMetric ?? string.Empty,
                 $"a metric name (e.g. 'val_loss') because {Retention}{nameof(retention.KeepBest)} is {retention.KeepBest}"));
         }
 
