@@ -1,3 +1,4 @@
+using System.Globalization;
 using AiOps.Data.Quality;
 using Microsoft.Extensions.Options;
 
@@ -6,6 +7,9 @@ namespace AiOps.Data;
 /// <summary>Settings of AiOps.Data, validated at start-up.</summary>
 public sealed class AiOpsDataOptions
 {
+    /// <summary>The configuration section bound by <c>AddAiOpsData</c>: <c>AiOps:Data</c>; rule sets are <c>AiOps:Data:RuleSets:&lt;name&gt;</c>.</summary>
+    public const string SectionName = "AiOps:Data";
+
     /// <summary>The root of the content-addressed dataset store. Default <c>aiops-data/datasets</c>.</summary>
     public string DatasetStorePath { get; set; } = Path.Combine("aiops-data", "datasets");
 
@@ -32,21 +36,25 @@ public sealed class AiOpsDataOptions
     public IDictionary<string, RuleSetDefinition> RuleSets { get; } = new Dictionary<string, RuleSetDefinition>(StringComparer.Ordinal);
 }
 
-/// <summary>Checks <see cref="AiOpsDataOptions"/> at start-up; each message names the setting.</summary>
+/// <summary>Checks <see cref="AiOpsDataOptions"/> at start-up; each message names the configuration key, its value and what is expected
+/// (<c>AiOps:Data:FailingRowSampleSize is 20000; expected 0 to 10000.</c>).</summary>
 internal sealed class AiOpsDataOptionsValidator : IValidateOptions<AiOpsDataOptions>
 {
+    private const string Section = AiOpsDataOptions.SectionName + ":";
+
     public ValidateOptionsResult Validate(string? name, AiOpsDataOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var errors = new List<string>();
         void RequirePath(string setting, string? value)
         {
             if (string.IsNullOrWhiteSpace(value))
             {
-                errors.Add($"AiOpsDataOptions.{setting} must be a directory path; it is empty.");
+                errors.Add($"{Section}{setting} is empty; expected a directory path.");
             }
             else if (value.AsSpan().IndexOfAny(Path.GetInvalidPathChars()) >= 0)
             {
-                errors.Add($"AiOpsDataOptions.{setting} '{value}' contains characters not allowed in a path.");
+                errors.Add($"{Section}{setting} is '{value}'; expected a directory path without characters that are not allowed in a path.");
             }
         }
 
@@ -56,29 +64,30 @@ internal sealed class AiOpsDataOptionsValidator : IValidateOptions<AiOpsDataOpti
         RequirePath(nameof(options.MetricsHistoryPath), options.MetricsHistoryPath);
         if (options.FailingRowSampleSize is < 0 or > 10_000)
         {
-            errors.Add($"AiOpsDataOptions.FailingRowSampleSize must be between 0 and 10000; it is {options.FailingRowSampleSize}.");
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{Section}{nameof(options.FailingRowSampleSize)} is {options.FailingRowSampleSize}; expected 0 to 10000."));
         }
 
         if (options.MaxHistoryRuns is < 1 or > 100_000)
         {
-            errors.Add($"AiOpsDataOptions.MaxHistoryRuns must be between 1 and 100000; it is {options.MaxHistoryRuns}.");
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{Section}{nameof(options.MaxHistoryRuns)} is {options.MaxHistoryRuns}; expected 1 to 100000."));
         }
 
         if (options.PiiHashKey is { } key && key.Length < 16)
         {
-            errors.Add($"AiOpsDataOptions.PiiHashKey must be at least 16 characters when set; it has {key.Length}.");
+            // The key is a secret: the message gives its length, never its value.
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{Section}{nameof(options.PiiHashKey)} is {key.Length} characters long; expected at least 16 (or leave it unset)."));
         }
 
         foreach (var (setName, def) in options.RuleSets)
         {
-            try
+            var at = $"{Section}{nameof(options.RuleSets)}:{setName}";
+            if (def is null)
             {
-                _ = RuleSet.FromDefinition(def);
+                errors.Add($"{at} is null; expected a rule set definition.");
+                continue;
             }
-            catch (ArgumentException e)
-            {
-                errors.Add($"AiOpsDataOptions.RuleSets[{setName}]: {e.Message}");
-            }
+
+            errors.AddRange(RuleSet.Check(def, at));
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

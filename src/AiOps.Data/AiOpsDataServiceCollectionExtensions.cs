@@ -37,7 +37,7 @@ public static class AiOpsDataServiceCollectionExtensions
         var optionsBuilder = services.AddOptions<AiOpsDataOptions>();
 
         // Configuration first (AiOps:Data, when the host has configuration), then the code delegates.
-        HostingSurface.BindSection<AiOpsDataOptions>(services, null, AiOpsDataSections.Data);
+        HostingSurface.BindSection<AiOpsDataOptions>(services, null, AiOpsDataOptions.SectionName);
         if (configure is not null)
         {
             optionsBuilder.Configure(configure);

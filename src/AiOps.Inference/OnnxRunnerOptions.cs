@@ -228,7 +228,10 @@ public sealed class OnnxModelVersionOptions
 /// </example>
 public sealed class OnnxModelOptions : OnnxRunnerOptions
 {
-    /// <summary>The configuration section that holds one section per model: <c>AiOps:Models:&lt;name&gt;</c>.</summary>
+    /// <summary>
+    /// The configuration section prefix of the models bound by <c>AddOnnxModel</c>: <c>AiOps:Models</c>, followed by the
+    /// model name (<c>AiOps:Models:fraud</c>).
+    /// </summary>
     public const string SectionPrefix = "AiOps:Models";
 
     /// <summary>Shortcut for a single version: its file. Combined with <see cref="Version"/> (default <c>1</c>).</summary>

@@ -21,6 +21,9 @@ namespace AiOps.Monitoring;
 /// </example>
 public sealed class AiOpsMonitoringOptions
 {
+    /// <summary>The configuration section bound by <c>AddAiOpsMonitoring</c>: <c>AiOps:Monitoring</c>; nested settings are subsections (<c>AiOps:Monitoring:Gpu:PollInterval</c>).</summary>
+    public const string SectionName = "AiOps:Monitoring";
+
     /// <summary>
     /// The model names allowed as the <c>model</c> label value. Any other model name is exported as <c>other</c>, so a
     /// typo or a caller-supplied string cannot create unbounded time series. Models served through a monitored catalog

@@ -40,7 +40,7 @@ public static class AiOpsMonitoringServiceCollectionExtensions
         var optionsBuilder = services.AddOptions<AiOpsMonitoringOptions>();
 
         // Configuration first (AiOps:Monitoring, when the host has configuration), then the code delegates.
-        HostingSurface.BindSection<AiOpsMonitoringOptions>(services, null, AiOpsMonitoringSections.Monitoring);
+        HostingSurface.BindSection<AiOpsMonitoringOptions>(services, null, AiOpsMonitoringOptions.SectionName);
         if (configure is not null)
         {
             optionsBuilder.Configure(configure);

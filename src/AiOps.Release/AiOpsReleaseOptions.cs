@@ -3,6 +3,9 @@ namespace AiOps.Release;
 /// <summary>Settings shared by every model released through AiOps.Release.</summary>
 public sealed class AiOpsReleaseOptions
 {
+    /// <summary>The configuration section bound by <c>AddAiOpsRelease</c>: <c>AiOps:Release</c>.</summary>
+    public const string SectionName = "AiOps:Release";
+
     /// <summary>
     /// The folder of the file state store (the embedded default). Relative paths are resolved against the current
     /// directory. Default: <c>aiops-state/rollouts</c>.

@@ -10,6 +10,9 @@ namespace AiOps.Release;
 /// </summary>
 public sealed class ModelReleaseOptions
 {
+    /// <summary>The configuration section prefix of the per-model settings bound by <c>AddModel</c>: <c>AiOps:Release:Models</c>, followed by the model name (<c>AiOps:Release:Models:fraud</c>, with subsections <c>:Gates</c>, <c>:Resilience</c> and <c>:Shadow</c>).</summary>
+    public const string SectionPrefix = "AiOps:Release:Models";
+
     /// <summary>
     /// The stable version to serve before any rollout state exists. When <see langword="null"/>, the registry's
     /// <c>stable</c> alias is used, then the highest loaded version.

@@ -35,7 +35,7 @@ public static class AiOpsReleaseServiceCollectionExtensions
         var options = services.AddOptions<AiOpsReleaseOptions>();
 
         // Configuration first (AiOps:Release, when the host has configuration), then the code delegates.
-        HostingSurface.BindSection<AiOpsReleaseOptions>(services, null, AiOpsReleaseSections.Release);
+        HostingSurface.BindSection<AiOpsReleaseOptions>(services, null, AiOpsReleaseOptions.SectionName);
         if (configure is not null)
         {
             options.Configure(configure);
@@ -90,7 +90,7 @@ public static class AiOpsReleaseServiceCollectionExtensions
         var options = services.AddOptions<ModelReleaseOptions>(name);
 
         // Configuration first (AiOps:Release:Models:<name>, when the host has configuration), then the code delegates.
-        HostingSurface.BindSection<ModelReleaseOptions>(services, name, $"{AiOpsReleaseSections.Models}:{name}");
+        HostingSurface.BindSection<ModelReleaseOptions>(services, name, $"{ModelReleaseOptions.SectionPrefix}:{name}");
         if (configure is not null)
         {
             options.Configure(configure);

@@ -22,10 +22,37 @@ public sealed class ServiceCollectionTests
         });
         using var host = builder.Build();
         var e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
-        Assert.Contains("FailingRowSampleSize", e.Message, StringComparison.Ordinal);
-        Assert.Contains("PiiHashKey", e.Message, StringComparison.Ordinal);
-        Assert.Contains("DatasetStorePath", e.Message, StringComparison.Ordinal);
-        Assert.Contains("RuleSets[bad]", e.Message, StringComparison.Ordinal);
+        Assert.Contains("AiOps:Data:FailingRowSampleSize is -1; expected 0 to 10000.", e.Failures);
+        Assert.Contains("AiOps:Data:PiiHashKey is 5 characters long; expected at least 16 (or leave it unset).", e.Failures);
+        Assert.Contains("AiOps:Data:DatasetStorePath is empty; expected a directory path.", e.Failures);
+        Assert.Contains(
+            "AiOps:Data:RuleSets:bad:Rules:0:Type is 'nope'; expected one of exists, type, not_null, between, in_set, not_in_set, regex, length, unique, "
+            + "unique_approx, date_format, row_count, mean, min, max, stddev, completeness, outliers.",
+            e.Failures);
+        Assert.DoesNotContain("short", e.Message, StringComparison.Ordinal); // the hash key is a secret
+    }
+
+    [Fact]
+    public void AddAiOpsData_BadSettingsFromConfiguration_FailNamingTheKeyAndValue()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AiOps:Data:FailingRowSampleSize"] = "20000",
+            ["AiOps:Data:RuleSets:training:Rules:0:Type"] = "between",
+            ["AiOps:Data:RuleSets:training:Rules:0:Column"] = "age",
+            ["AiOps:Data:RuleSets:training:Rules:0:Mostly"] = "1.5",
+            ["AiOps:Data:RuleSets:training:Rules:1:Type"] = "not_null",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddAiOpsData();
+        services.Configure<AiOpsDataOptions>(config.GetSection(AiOpsDataOptions.SectionName));
+        using var sp = services.BuildServiceProvider();
+
+        var e = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<AiOpsDataOptions>>().Value);
+
+        Assert.Contains("AiOps:Data:FailingRowSampleSize is 20000; expected 0 to 10000.", e.Failures);
+        Assert.Contains("AiOps:Data:RuleSets:training:Rules:0:Mostly is 1.5; expected a fraction between 0 and 1.", e.Failures);
+        Assert.Contains("AiOps:Data:RuleSets:training:Rules:1:Column is empty; expected the column the 'not_null' rule checks.", e.Failures);
     }
 
     [Fact]

@@ -106,8 +106,32 @@ public sealed class DependencyInjectionTests : IClassFixture<ModelFilesFixture>
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.Contains("AiOps:Models:fraud:MaxQueueLength is 0", error.Message, StringComparison.Ordinal);
-        Assert.Contains("AiOps:Models:fraud:Batching:MaxQueueDelay", error.Message, StringComparison.Ordinal);
+        Assert.Equal(
+            ["AiOps:Models:fraud:Batching:MaxQueueDelay is -00:00:01; expected between 0 and 10 seconds.",
+             "AiOps:Models:fraud:MaxQueueLength is 0; expected 1 or more."],
+            error.Failures);
+    }
+
+    [Fact]
+    public async Task StartAsync_BadSettingsFromConfiguration_FailNamingTheKeyAndValue()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            [$"{OnnxModelOptions.SectionPrefix}:fraud:Path"] = _files.ClassifierV1,
+            ["AiOps:Models:fraud:MaxQueueLength"] = "-1",
+            ["AiOps:Models:fraud:Cuda:DeviceId"] = "-2",
+            ["AiOps:Models:fraud:Versions:0:Version"] = "2..1",
+            ["AiOps:Models:fraud:Versions:0:Path"] = _files.ClassifierV2,
+        };
+        using var host = BuildHost(s => s.AddAiOpsInference().AddOnnxModel("fraud"), settings);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Equal(
+            ["AiOps:Models:fraud:Cuda:DeviceId is -2; expected 0 or more.",
+             "AiOps:Models:fraud:MaxQueueLength is -1; expected 1 or more.",
+             "AiOps:Models:fraud:Versions:0:Version is '2..1'; expected a version of 1 to 32 letters, digits, '.', '-' or '_', not starting with '.' and without '..' (e.g. '2.1')."],
+            error.Failures);
     }
 
     [Fact]
@@ -123,8 +147,14 @@ public sealed class DependencyInjectionTests : IClassFixture<ModelFilesFixture>
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.Contains("AiOps:Models:", error.Message, StringComparison.Ordinal);
-        Assert.True(error.Message.Contains("Versions is empty", StringComparison.Ordinal) || error.Message.Contains("declared twice", StringComparison.Ordinal), error.Message);
+        // The host stops at the first model that fails validation; either one names its key.
+        Assert.Contains(
+            Assert.Single(error.Failures),
+            new[]
+            {
+                "AiOps:Models:empty:Versions is empty; expected at least one version with a Path (or set AiOps:Models:empty:Path).",
+                "AiOps:Models:dup:Versions:1:Version is '1', which is declared twice; expected each version once.",
+            });
     }
 
     [Fact]

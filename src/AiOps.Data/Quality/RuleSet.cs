@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AiOps.Data.Internal;
@@ -114,11 +115,57 @@ public sealed class RuleSet
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException)
             {
-                throw new ArgumentException($"Rule set '{definition.Name}', Rules[{i}] (type '{r.Type}', column '{r.Column}'): {e.Message}", nameof(definition), e);
+                var why = e is RuleSettingException setting ? setting.Describe(string.Empty) : e.Message;
+                throw new ArgumentException($"Rule set '{definition.Name}', Rules[{i}] (type '{r.Type}', column '{r.Column}'): {why}", nameof(definition), e);
             }
         }
 
         return b.Build();
+    }
+
+    /// <summary>
+    /// Checks a definition bound from configuration section <paramref name="key"/> (<c>AiOps:Data:RuleSets:training</c>) the
+    /// way <see cref="FromDefinition(RuleSetDefinition)"/> builds it; every problem is one message naming its key
+    /// (<c>AiOps:Data:RuleSets:training:Rules:1:Type is 'bogus'; expected one of …</c>).
+    /// </summary>
+    internal static List<string> Check(RuleSetDefinition definition, string key)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(definition.Name))
+        {
+            errors.Add($"{key}:Name is empty; expected the rule set's name.");
+        }
+
+        if (definition.KeyColumn is not null && string.IsNullOrWhiteSpace(definition.KeyColumn))
+        {
+            errors.Add($"{key}:KeyColumn is empty; expected a column name (or leave it unset).");
+        }
+
+        if (definition.DefaultMostly is { } dm && (double.IsNaN(dm) || dm is < 0 or > 1))
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{key}:DefaultMostly is {dm}; expected a fraction between 0 and 1."));
+        }
+
+        for (var i = 0; i < definition.Rules.Count; i++)
+        {
+            var r = definition.Rules[i];
+            var at = string.Create(CultureInfo.InvariantCulture, $"{key}:Rules:{i}");
+            try
+            {
+                Add(new RuleSetBuilder("check"), r);
+            }
+            catch (RuleSettingException e)
+            {
+                errors.Add(e.Describe(at + ":"));
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                errors.Add($"{at} is a '{r.Type}' rule on column '{r.Column}' that cannot be built; expected valid settings for it ({e.Message}).");
+            }
+        }
+
+        return errors;
     }
 
     private static void Add(RuleSetBuilder b, RuleDefinition r)
@@ -130,9 +177,19 @@ public sealed class RuleSet
             return;
         }
 
+        if (!KnownTypes.Contains(type))
+        {
+            throw new RuleSettingException(nameof(RuleDefinition.Type), r.Type, $"one of {TypeNames}");
+        }
+
         if (string.IsNullOrWhiteSpace(r.Column))
         {
-            throw new ArgumentException("Column is required for this rule type.");
+            throw new RuleSettingException(nameof(RuleDefinition.Column), r.Column, $"the column the '{r.Type}' rule checks");
+        }
+
+        if (r.Mostly is { } mostly && (double.IsNaN(mostly) || mostly is < 0 or > 1))
+        {
+            throw new RuleSettingException(nameof(RuleDefinition.Mostly), mostly, "a fraction between 0 and 1");
         }
 
         var s = r.Severity;
@@ -140,25 +197,50 @@ public sealed class RuleSet
         b.Column(r.Column, c => _ = type switch
         {
             "exists" => c.Exists(s),
-            "type" => c.OfType(r.DataType ?? throw new ArgumentException("DataType is required (String, Integer, Number, Boolean, Date)."), m, s),
+            "type" => c.OfType(r.DataType ?? throw new RuleSettingException(nameof(RuleDefinition.DataType), null, "String, Integer, Number, Boolean or Date"), m, s),
             "notnull" => c.NotNull(m, s),
             "between" => c.Between(r.Min, r.Max, m, s),
             "inset" => c.InSet(r.Values, m, s),
             "notinset" => c.NotInSet(r.Values, m, s),
-            "regex" or "matches" => c.Matches(r.Pattern ?? throw new ArgumentException("Pattern is required."), m, s),
+            "regex" or "matches" => c.Matches(r.Pattern ?? throw new RuleSettingException(nameof(RuleDefinition.Pattern), null, "a regular expression"), m, s),
             "length" => c.Length(r.Min is { } a ? (int)a : null, r.Max is { } z ? (int)z : null, m, s),
             "unique" => c.Unique(m, s),
             "uniqueapprox" => c.UniqueApprox(r.Max ?? 0.02, s),
-            "dateformat" => c.DateFormat(r.Format ?? throw new ArgumentException("Format is required (e.g. yyyy-MM-dd)."), m, s),
+            "dateformat" => c.DateFormat(r.Format ?? throw new RuleSettingException(nameof(RuleDefinition.Format), null, "a date format (e.g. yyyy-MM-dd)"), m, s),
             "mean" => c.MeanBetween(r.Min, r.Max, s),
             "min" => c.MinBetween(r.Min, r.Max, s),
             "max" => c.MaxBetween(r.Min, r.Max, s),
             "stddev" or "stdev" => c.StdDevBetween(r.Min, r.Max, s),
             "completeness" => c.Completeness(r.Min ?? DefaultCompleteness, s),
             "outliers" => c.NoOutliers(r.Method ?? OutlierMethod.StdDev, r.K, m, s),
-            _ => throw new ArgumentException(
-                "Type must be one of exists, type, not_null, between, in_set, not_in_set, regex, length, unique, unique_approx, date_format, row_count, mean, min, max, stddev, completeness, outliers."),
+            _ => throw new RuleSettingException(nameof(RuleDefinition.Type), r.Type, $"one of {TypeNames}"),
         });
+    }
+
+    private const string TypeNames = "exists, type, not_null, between, in_set, not_in_set, regex, length, unique, unique_approx, date_format, row_count, mean, min, max, stddev, completeness, outliers";
+
+    private static readonly HashSet<string> KnownTypes = new(
+        ["rowcount", "exists", "type", "notnull", "between", "inset", "notinset", "regex", "matches", "length", "unique", "uniqueapprox",
+         "dateformat", "mean", "min", "max", "stddev", "stdev", "completeness", "outliers"],
+        StringComparer.Ordinal);
+
+    /// <summary>A rule definition whose <see cref="Setting"/> has a value that does not fit.</summary>
+    private sealed class RuleSettingException(string setting, object? value, string expected)
+        : ArgumentException($"{setting} is {Show(value)}; expected {expected}.")
+    {
+        public string Setting { get; } = setting;
+
+        /// <summary>The message with the setting prefixed by <paramref name="at"/> (a configuration key ending in ':', or nothing).</summary>
+        public string Describe(string at) => $"{at}{Message}";
+
+        private static string Show(object? value) => value switch
+        {
+            null => "empty",
+            string text when string.IsNullOrWhiteSpace(text) => "empty",
+            string text => $"'{text}'",
+            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+            _ => value.ToString() ?? "empty",
+        };
     }
 }
 

@@ -20,7 +20,7 @@ internal sealed class OnnxModelOptionsValidator(IEnumerable<OnnxModelRegistratio
             return ValidateOptionsResult.Skip;
         }
 
-        var prefix = $"AiOps:Models:{name}:";
+        var prefix = $"{OnnxModelOptions.SectionPrefix}:{name}:";
         var errors = Validate(options, prefix);
         var declared = new List<(OnnxModelVersionOptions Version, string At)>();
         if (!string.IsNullOrWhiteSpace(options.Path))
@@ -43,17 +43,18 @@ internal sealed class OnnxModelOptionsValidator(IEnumerable<OnnxModelRegistratio
         {
             if (v is null)
             {
-                errors.Add($"{at} is null; expected a version with a Version and a Path.");
+                errors.Add($"{at.TrimEnd(':')} is null; expected a version with a Version and a Path.");
                 continue;
             }
 
-            if (!ModelVersion.IsValid(v.Version, out var versionError))
+            if (!ModelVersion.IsValid(v.Version, out _))
             {
-                errors.Add($"{at}Version: {versionError}");
+                var shown = string.IsNullOrWhiteSpace(v.Version) ? "empty" : $"'{v.Version}'";
+                errors.Add($"{at}Version is {shown}; expected a version of 1 to 32 letters, digits, '.', '-' or '_', not starting with '.' and without '..' (e.g. '2.1').");
             }
             else if (!seen.Add(v.Version!))
             {
-                errors.Add($"{at}Version '{v.Version}' is declared twice; expected each version once.");
+                errors.Add($"{at}Version is '{v.Version}', which is declared twice; expected each version once.");
             }
 
             if (string.IsNullOrWhiteSpace(v.Path))
@@ -81,12 +82,12 @@ internal sealed class OnnxModelOptionsValidator(IEnumerable<OnnxModelRegistratio
         var errors = new List<string>();
         if (options.ExecutionProviders.Distinct().Count() != options.ExecutionProviders.Count)
         {
-            errors.Add($"{prefix}ExecutionProviders lists a provider twice ({string.Join(", ", options.ExecutionProviders)}); expected each at most once.");
+            errors.Add($"{prefix}ExecutionProviders is [{string.Join(", ", options.ExecutionProviders)}]; expected each provider at most once.");
         }
 
         if (options.RequireGpu && options.ExecutionProviders.Count > 0 && !options.ExecutionProviders.Contains(OnnxExecutionProvider.Cuda))
         {
-            errors.Add($"{prefix}RequireGpu is true but ExecutionProviders ({string.Join(", ", options.ExecutionProviders)}) does not list Cuda; expected Cuda in the list.");
+            errors.Add($"{prefix}ExecutionProviders is [{string.Join(", ", options.ExecutionProviders)}]; expected Cuda in the list because {prefix}RequireGpu is true.");
         }
 
         if (options.Cuda is null)

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace AiOps.Monitoring.Capacity;
 
 /// <summary>Settings of <see cref="HpaRecommender"/>, with Kubernetes' defaults.</summary>
@@ -47,22 +49,22 @@ public sealed class HpaRecommender
         ArgumentNullException.ThrowIfNull(time);
         if (options.MinReplicas < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.MinReplicas, "HpaOptions.MinReplicas must be at least 1.");
+            throw new ArgumentOutOfRangeException(nameof(options), options.MinReplicas, $"HpaOptions.MinReplicas is {options.MinReplicas}; expected 1 or more.");
         }
 
         if (options.MaxReplicas < options.MinReplicas)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.MaxReplicas, $"HpaOptions.MaxReplicas must be at least MinReplicas ({options.MinReplicas}).");
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxReplicas, $"HpaOptions.MaxReplicas is {options.MaxReplicas}; expected at least HpaOptions.MinReplicas ({options.MinReplicas}).");
         }
 
         if (!double.IsFinite(options.Tolerance) || options.Tolerance is < 0 or >= 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.Tolerance, "HpaOptions.Tolerance must be at least 0 and below 1.");
+            throw new ArgumentOutOfRangeException(nameof(options), options.Tolerance, string.Create(CultureInfo.InvariantCulture, $"HpaOptions.Tolerance is {options.Tolerance}; expected at least 0 and below 1."));
         }
 
         if (options.StabilizationWindow < TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.StabilizationWindow, "HpaOptions.StabilizationWindow must be zero or more.");
+            throw new ArgumentOutOfRangeException(nameof(options), options.StabilizationWindow, $"HpaOptions.StabilizationWindow is {options.StabilizationWindow}; expected 0 or more.");
         }
 
         _options = options;

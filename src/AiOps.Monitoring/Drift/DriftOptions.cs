@@ -86,6 +86,9 @@ public sealed class DriftThresholds
 /// </summary>
 public sealed class DriftOptions
 {
+    /// <summary>The configuration section bound by <c>AddAiOpsDrift</c>: <c>AiOps:Monitoring:Drift</c>.</summary>
+    public const string SectionName = "AiOps:Monitoring:Drift";
+
     /// <summary>The floor for empty-bin proportions in PSI and chi-square (default 1e-4, as Evidently). Must be in (0, 1).</summary>
     public double Epsilon { get; set; } = DriftStatistics.DefaultEpsilon;
 

@@ -1,17 +1,20 @@
+using AiOps.Monitoring.Internal;
 using Microsoft.Extensions.Options;
 
 namespace AiOps.Monitoring.Drift;
 
-/// <summary>Validates <see cref="DriftOptions"/> at start-up; every message names the setting at fault.</summary>
+/// <summary>Validates <see cref="DriftOptions"/> at start-up; every message names the configuration key, its value and what is expected.</summary>
 internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
 {
+    private const string Section = DriftOptions.SectionName + ":";
+
     public ValidateOptionsResult Validate(string? name, DriftOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = new List<string>();
         if (!(options.Epsilon > 0 && options.Epsilon < 1))
         {
-            errors.Add($"DriftOptions.Epsilon is {options.Epsilon}; expected a value strictly between 0 and 1 (default 1e-4).");
+            errors.Add(OptionsMessage.Invalid(Section + nameof(DriftOptions.Epsilon), options.Epsilon, "a value strictly between 0 and 1 (default 1e-4)"));
         }
 
         Check(errors, nameof(DriftOptions.Psi), options.Psi);
@@ -22,32 +25,34 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
         Check(errors, nameof(DriftOptions.ChiSquare), options.ChiSquare);
         if (options.WindowDuration <= TimeSpan.Zero)
         {
-            errors.Add($"DriftOptions.WindowDuration is {options.WindowDuration}; expected a positive duration (default 1 hour).");
+            errors.Add(OptionsMessage.Invalid(Section + nameof(DriftOptions.WindowDuration), options.WindowDuration, "a positive duration (default 01:00:00)"));
         }
 
         if (options.WindowSize < 0)
         {
-            errors.Add($"DriftOptions.WindowSize is {options.WindowSize}; expected 0 (time windows only) or a positive row count.");
+            errors.Add(OptionsMessage.Invalid(Section + nameof(DriftOptions.WindowSize), options.WindowSize, "0 (time windows only) or a positive row count"));
         }
 
         if (options.MinimumSampleCount < 1)
         {
-            errors.Add($"DriftOptions.MinimumSampleCount is {options.MinimumSampleCount}; expected at least 1 (default 100).");
+            errors.Add(OptionsMessage.Invalid(Section + nameof(DriftOptions.MinimumSampleCount), options.MinimumSampleCount, "1 or more (default 100)"));
         }
 
         if (options.RetainedWindows < 1)
         {
-            errors.Add($"DriftOptions.RetainedWindows is {options.RetainedWindows}; expected at least 1 (default 48).");
+            errors.Add(OptionsMessage.Invalid(Section + nameof(DriftOptions.RetainedWindows), options.RetainedWindows, "1 or more (default 48)"));
         }
 
         if (options.NumericStatistics == DriftStatisticKinds.None && options.CategoricalStatistics == DriftStatisticKinds.None)
         {
-            errors.Add("DriftOptions.NumericStatistics and DriftOptions.CategoricalStatistics are both None; expected at least one statistic.");
+            errors.Add(OptionsMessage.Invalid(Section + nameof(DriftOptions.NumericStatistics), options.NumericStatistics,
+                $"at least one statistic here or in {Section}{nameof(DriftOptions.CategoricalStatistics)} (both are None)"));
         }
 
         if (options.HealthDegradedSeverity == AiOps.Drift.DriftSeverity.Stable)
         {
-            errors.Add("DriftOptions.HealthDegradedSeverity is Stable, which would always report Degraded; expected Moderate or Severe.");
+            errors.Add(OptionsMessage.Invalid(Section + nameof(DriftOptions.HealthDegradedSeverity), options.HealthDegradedSeverity,
+                "Moderate or Severe (Stable would always report Degraded)"));
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
@@ -57,13 +62,19 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
     {
         if (t is null)
         {
-            errors.Add($"DriftOptions.{setting} is null; expected thresholds.");
+            errors.Add(OptionsMessage.Invalid(Section + setting, null, "thresholds (leave it unset for the defaults)"));
             return;
         }
 
-        if (!double.IsFinite(t.Moderate) || !double.IsFinite(t.Severe) || t.Moderate <= 0 || t.Severe < t.Moderate)
+        if (!double.IsFinite(t.Moderate) || t.Moderate <= 0)
         {
-            errors.Add($"DriftOptions.{setting} is Moderate={t.Moderate}, Severe={t.Severe}; expected finite values with 0 < Moderate <= Severe.");
+            errors.Add(OptionsMessage.Invalid($"{Section}{setting}:{nameof(DriftThresholds.Moderate)}", t.Moderate, "a finite value above 0"));
+        }
+
+        if (!double.IsFinite(t.Severe) || t.Severe < t.Moderate)
+        {
+            errors.Add(OptionsMessage.Invalid($"{Section}{setting}:{nameof(DriftThresholds.Severe)}", t.Severe,
+                $"a finite value of at least {Section}{setting}:{nameof(DriftThresholds.Moderate)} ({OptionsMessage.Show(t.Moderate)})"));
         }
     }
 }

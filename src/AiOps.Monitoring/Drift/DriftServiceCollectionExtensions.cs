@@ -63,7 +63,7 @@ public static class DriftServiceCollectionExtensions
         services.AddOptions<DriftOptions>().ValidateOnStart();
 
         // Configuration first (AiOps:Monitoring:Drift, when the host has configuration), then the code delegates.
-        HostingSurface.BindSection<DriftOptions>(services, null, AiOps.Monitoring.AiOpsMonitoringSections.Drift);
+        HostingSurface.BindSection<DriftOptions>(services, null, DriftOptions.SectionName);
         if (configure is not null)
         {
             services.Configure(configure);

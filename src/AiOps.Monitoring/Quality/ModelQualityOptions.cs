@@ -6,6 +6,9 @@ namespace AiOps.Monitoring.Quality;
 /// </summary>
 public sealed class ModelQualityOptions
 {
+    /// <summary>The configuration section bound by <c>AddAiOpsModelQuality</c>: <c>AiOps:Monitoring:Quality</c>.</summary>
+    public const string SectionName = "AiOps:Monitoring:Quality";
+
     /// <summary>The output holding the scores or class; <see langword="null"/> for the first float output (or the first int64 output holding class ids).</summary>
     public string? PredictionOutput { get; set; }
 

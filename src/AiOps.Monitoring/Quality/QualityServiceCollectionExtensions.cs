@@ -27,7 +27,7 @@ public static class QualityServiceCollectionExtensions
         services.AddOptions<ModelQualityOptions>().ValidateOnStart();
 
         // Configuration first (AiOps:Monitoring:Quality, when the host has configuration), then the code delegates.
-        HostingSurface.BindSection<ModelQualityOptions>(services, null, AiOps.Monitoring.AiOpsMonitoringSections.Quality);
+        HostingSurface.BindSection<ModelQualityOptions>(services, null, ModelQualityOptions.SectionName);
         if (configure is not null)
         {
             services.Configure(configure);

@@ -3,6 +3,9 @@ namespace AiOps.Release.Backup;
 /// <summary>Options of the model backup job registered by <c>services.AddAiOpsModelBackup(…)</c>.</summary>
 public sealed class ModelBackupOptions
 {
+    /// <summary>The configuration section bound by <c>AddAiOpsModelBackup</c>: <c>AiOps:Release:Backup</c>.</summary>
+    public const string SectionName = "AiOps:Release:Backup";
+
     /// <summary>The folder backups are copied to, as <c>&lt;name&gt;_backup_&lt;yyyyMMdd&gt;.&lt;ext&gt;</c>. Required; created when missing.</summary>
     public string BackupDirectory { get; set; } = string.Empty;
 

@@ -1,5 +1,4 @@
 using AiOps.Hosting;
-using AiOps.Release;
 using AiOps.Release.Backup;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -38,7 +37,7 @@ public static class ModelBackupServiceCollectionExtensions
     public static IServiceCollection AddAiOpsModelBackup(this IServiceCollection services, Action<ModelBackupOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        HostingSurface.BindSection<ModelBackupOptions>(services, null, AiOpsReleaseSections.Backup);
+        HostingSurface.BindSection<ModelBackupOptions>(services, null, ModelBackupOptions.SectionName);
         var options = services.AddOptions<ModelBackupOptions>().ValidateOnStart();
         if (configure is not null)
         {

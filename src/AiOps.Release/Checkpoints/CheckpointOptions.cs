@@ -55,6 +55,9 @@ public sealed class CheckpointRetentionOptions
 /// </summary>
 public sealed class CheckpointOptions
 {
+    /// <summary>The configuration section bound by <c>AddAiOpsCheckpoints</c>: <c>AiOps:Release:Checkpoints</c>.</summary>
+    public const string SectionName = "AiOps:Release:Checkpoints";
+
     /// <summary>The folder holding the checkpoints (local disk or an NFS mount). Required; created when missing.</summary>
     public string Directory { get; set; } = string.Empty;
 

@@ -1,6 +1,5 @@
 using AiOps.Checkpoints;
 using AiOps.Hosting;
-using AiOps.Release;
 using AiOps.Release.Checkpoints;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -38,7 +37,7 @@ public static class CheckpointServiceCollectionExtensions
     public static IServiceCollection AddAiOpsCheckpoints(this IServiceCollection services, Action<CheckpointOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        HostingSurface.BindSection<CheckpointOptions>(services, null, AiOpsReleaseSections.Checkpoints);
+        HostingSurface.BindSection<CheckpointOptions>(services, null, CheckpointOptions.SectionName);
         var options = services.AddOptions<CheckpointOptions>().ValidateOnStart();
         if (configure is not null)
         {

@@ -51,7 +51,7 @@ internal sealed partial class FileCheckpointStore : ICheckpointStore, IDisposabl
     public FileCheckpointStore(IOptions<CheckpointOptions> options, TimeProvider timeProvider, ILogger<FileCheckpointStore> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentException.ThrowIfNullOrWhiteSpace(options.Value.Directory, "CheckpointOptions.Directory");
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.Value.Directory, CheckpointOptions.SectionName + ":" + nameof(CheckpointOptions.Directory));
         _root = Path.GetFullPath(options.Value.Directory);
         _time = timeProvider;
         _logger = logger;

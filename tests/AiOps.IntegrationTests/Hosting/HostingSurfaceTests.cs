@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using AiOps.Checkpoints;
 using AiOps.Data;
 using AiOps.Inference;
 using AiOps.Monitoring;
@@ -11,7 +10,6 @@ using AiOps.Release;
 using AiOps.Release.Backup;
 using AiOps.Release.Checkpoints;
 using AiOps.Release.Rollout;
-using AiOps.TestModels;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

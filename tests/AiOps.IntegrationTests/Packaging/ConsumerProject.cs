@@ -108,7 +108,7 @@ internal static class ConsumerProject
 
                 o.RequireGpu = requireGpu;
             });
-        builder.Services.AddAiOpsMonitoring(o => o.Models.Add("classifier")).MonitorModelCatalog();
+        builder.Services.AddAiOpsMonitoring(o => o.Models.Add("classifier"));
         builder.Services.AddAiOpsRelease(o => o.StateDirectory = Path.Combine(work, "rollouts"))
             .AddModel("classifier", o => o.StableVersion = "1");
         builder.Services.AddAiOpsData(o =>

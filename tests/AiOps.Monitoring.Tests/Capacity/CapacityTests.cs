@@ -99,7 +99,7 @@ public sealed class CapacityTests
     {
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new HpaRecommender(new HpaOptions { MinReplicas = 5, MaxReplicas = 3 }, TimeProvider.System));
 
-        Assert.Contains("MaxReplicas", ex.Message);
+        Assert.StartsWith("HpaOptions.MaxReplicas is 3; expected at least HpaOptions.MinReplicas (5).", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -120,9 +120,11 @@ public sealed class DriftMonitorTests
         });
         using var provider = services.BuildServiceProvider();
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<DriftOptions>>().Value);
-        Assert.Contains("DriftOptions.Epsilon", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("DriftOptions.Psi", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("DriftOptions.WindowDuration", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(
+            ["AiOps:Monitoring:Drift:Epsilon is 0; expected a value strictly between 0 and 1 (default 1e-4).",
+             "AiOps:Monitoring:Drift:Psi:Severe is 0.2; expected a finite value of at least AiOps:Monitoring:Drift:Psi:Moderate (0.3).",
+             "AiOps:Monitoring:Drift:WindowDuration is 00:00:00; expected a positive duration (default 01:00:00)."],
+            ex.Failures);
     }
 
     [Fact]

@@ -1,9 +1,12 @@
 using AiOps.Drift;
+using AiOps.Monitoring.Drift;
 using AiOps.Monitoring.Gpu;
 using AiOps.Monitoring.Health;
 using AiOps.Monitoring.Observation;
+using AiOps.Monitoring.Quality;
 using AiOps.Monitoring.Runners;
 using AiOps.Monitoring.Tests.Support;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -99,11 +102,11 @@ public sealed class HealthAndOptionsTests
     }
 
     [Theory]
-    [InlineData("Models", "AiOpsMonitoringOptions.Models")]
-    [InlineData("SuccessRate", "Alerts.SuccessRateThreshold")]
-    [InlineData("Latency", "Alerts.LatencyP1Threshold")]
-    [InlineData("Gpu", "Alerts.GpuIdleThreshold")]
-    [InlineData("Buckets", "Prometheus.LatencyBuckets[14]")]
+    [InlineData("Models", "AiOps:Monitoring:Models:0 is 'Fraud!'; expected a model name of 1 to 64 characters of a-z, 0-9, '-', '_' or '.', starting with a letter or digit, without '..'.")]
+    [InlineData("SuccessRate", "AiOps:Monitoring:Alerts:SuccessRateThreshold is 1.5; expected a fraction between 0 and 1.")]
+    [InlineData("Latency", "AiOps:Monitoring:Alerts:LatencyP1Threshold is 00:00:00.1000000; expected more than AiOps:Monitoring:Alerts:LatencyP95Threshold (00:00:00.5000000).")]
+    [InlineData("Gpu", "AiOps:Monitoring:Alerts:GpuIdleThreshold is 0.9; expected less than AiOps:Monitoring:Alerts:GpuHotThreshold (0.85).")]
+    [InlineData("Buckets", "AiOps:Monitoring:Prometheus:LatencyBuckets:14 is 0.001; expected increasing positive finite bounds in seconds.")]
     public async Task StartAsync_BadOption_FailsNamingTheSetting(string what, string expected)
     {
         var builder = Host.CreateApplicationBuilder();
@@ -122,7 +125,42 @@ public sealed class HealthAndOptionsTests
 
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.Contains(expected, ex.Message);
+        Assert.Contains(expected, ex.Failures);
+    }
+
+    [Fact]
+    public void BadSettingsFromConfiguration_FailNamingTheKeyAndValue()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AiOps:Monitoring:Gpu:PollInterval"] = "00:00:00",
+            ["AiOps:Monitoring:Alerts:AccuracyBaselines:fraud"] = "1.2",
+            ["AiOps:Monitoring:Drift:MinimumSampleCount"] = "0",
+            ["AiOps:Monitoring:Drift:Psi:Severe"] = "0.05",
+            ["AiOps:Monitoring:Quality:MinimumLabels"] = "-3",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddAiOpsMonitoring();
+        services.AddAiOpsDrift();
+        services.AddAiOpsModelQuality();
+        services.Configure<AiOpsMonitoringOptions>(config.GetSection(AiOpsMonitoringOptions.SectionName));
+        services.Configure<DriftOptions>(config.GetSection(DriftOptions.SectionName));
+        services.Configure<ModelQualityOptions>(config.GetSection(ModelQualityOptions.SectionName));
+        using var provider = services.BuildServiceProvider();
+
+        var monitoring = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<AiOpsMonitoringOptions>>().Value);
+        var drift = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<DriftOptions>>().Value);
+        var quality = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<ModelQualityOptions>>().Value);
+
+        Assert.Equal(
+            ["AiOps:Monitoring:Gpu:PollInterval is 00:00:00; expected a positive duration.",
+             "AiOps:Monitoring:Alerts:AccuracyBaselines:fraud is 1.2; expected an accuracy between 0 and 1."],
+            monitoring.Failures);
+        Assert.Equal(
+            ["AiOps:Monitoring:Drift:Psi:Severe is 0.05; expected a finite value of at least AiOps:Monitoring:Drift:Psi:Moderate (0.1).",
+             "AiOps:Monitoring:Drift:MinimumSampleCount is 0; expected 1 or more (default 100)."],
+            drift.Failures);
+        Assert.Equal(["AiOps:Monitoring:Quality:MinimumLabels is -3; expected 1 or more (default 100)."], quality.Failures);
     }
 
     [Fact]

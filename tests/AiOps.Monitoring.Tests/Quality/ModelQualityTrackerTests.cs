@@ -182,8 +182,10 @@ public sealed class ModelQualityTrackerTests
         services.AddAiOpsModelQuality();
         using var provider = services.BuildServiceProvider();
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<ModelQualityOptions>>().Value);
-        Assert.Contains("AccuracyDropCritical", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("MaxPendingPredictions", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(
+            ["AiOps:Monitoring:Quality:MaxPendingPredictions is 0; expected 1 or more (default 100000).",
+             "AiOps:Monitoring:Quality:AccuracyDropCritical is 0.1; expected at least AiOps:Monitoring:Quality:AccuracyDropWarning (0.2) and at most 1 (default 0.1)."],
+            ex.Failures);
         Assert.Single(services, d => d.ServiceType == typeof(IInferenceObserver));
     }
 }

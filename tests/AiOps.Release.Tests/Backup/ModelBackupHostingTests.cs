@@ -125,12 +125,13 @@ public sealed class ModelBackupHostingTests : IDisposable
     }
 
     [Theory]
-    [InlineData("BackupDirectory")]
-    [InlineData("ModelFiles")]
-    [InlineData("KeepPerFile")]
-    [InlineData("LogRetentionDays")]
-    [InlineData("Interval")]
-    public async Task Start_BadOptions_FailsNamingTheSetting(string setting)
+    [InlineData("BackupDirectory", "AiOps:Release:Backup:BackupDirectory is empty; expected the folder backups are copied to.")]
+    [InlineData("ModelFiles",
+        "AiOps:Release:Backup:ModelFiles:1 is '/b/model.onnx'; expected a file name other than that of AiOps:Release:Backup:ModelFiles:0 ('/a/model.onnx'): their backups would overwrite each other.")]
+    [InlineData("KeepPerFile", "AiOps:Release:Backup:KeepPerFile is 0; expected 1 or more.")]
+    [InlineData("LogRetentionDays", "AiOps:Release:Backup:LogRetentionDays is 0; expected 1 day or more.")]
+    [InlineData("Interval", "AiOps:Release:Backup:Interval is 00:00:00; expected a positive interval (e.g. 1.00:00:00).")]
+    public async Task Start_BadOptions_FailsNamingTheSetting(string setting, string expected)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Services.AddAiOpsModelBackup(o =>
@@ -150,6 +151,6 @@ public sealed class ModelBackupHostingTests : IDisposable
 
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.Contains("ModelBackupOptions." + setting, ex.Message, StringComparison.Ordinal);
+        Assert.Equal([expected], ex.Failures);
     }
 }

@@ -36,14 +36,16 @@ public sealed class CheckpointHostingTests : IDisposable
     }
 
     [Theory]
-    [InlineData("Directory")]
-    [InlineData("MaxPendingSaves")]
-    [InlineData("SaveEveryNSteps")]
-    [InlineData("SaveEvery")]
-    [InlineData("Retention.BestMetric")]
-    [InlineData("Retention.KeepOnePer")]
-    [InlineData("Retention.KeepLatest")]
-    public async Task Start_BadOptions_FailsNamingTheSetting(string setting)
+    [InlineData("Directory", "AiOps:Release:Checkpoints:Directory is empty; expected the folder that holds the checkpoints (e.g. 'checkpoints').")]
+    [InlineData("MaxPendingSaves", "AiOps:Release:Checkpoints:MaxPendingSaves is 0; expected 1 to 64.")]
+    [InlineData("SaveEveryNSteps", "AiOps:Release:Checkpoints:SaveEveryNSteps is -5; expected 0 (off) or a positive number of steps.")]
+    [InlineData("SaveEvery", "AiOps:Release:Checkpoints:SaveEvery is -00:00:01; expected a positive interval, or leave it unset (off).")]
+    [InlineData("Retention.BestMetric",
+        "AiOps:Release:Checkpoints:Retention:BestMetric is empty; expected a metric name (e.g. 'val_loss') because AiOps:Release:Checkpoints:Retention:KeepBest is 2.")]
+    [InlineData("Retention.KeepOnePer",
+        "AiOps:Release:Checkpoints:Retention:KeepOnePer is 00:00:00; expected a positive period (e.g. 01:00:00 or 1.00:00:00), or leave it unset (off).")]
+    [InlineData("Retention.KeepLatest", "AiOps:Release:Checkpoints:Retention:KeepLatest is -1; expected 0 (off) or more.")]
+    public async Task Start_BadOptions_FailsNamingTheSetting(string setting, string expected)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Services.AddAiOpsCheckpoints(o =>
@@ -60,6 +62,6 @@ public sealed class CheckpointHostingTests : IDisposable
 
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.Contains("CheckpointOptions." + setting, ex.Message, StringComparison.Ordinal);
+        Assert.Equal([expected], ex.Failures);
     }
 }

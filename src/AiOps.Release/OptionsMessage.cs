@@ -1,0 +1,28 @@
+using System.Globalization;
+
+namespace AiOps.Release;
+
+/// <summary>
+/// The one start-up validation message style of AiOps: <c>AiOps:Release:EvaluationInterval is 00:00:00; expected a positive interval (e.g. 00:01:00).</c>
+/// (the configuration key, the value, what is expected). Values are written culture-invariantly.
+/// </summary>
+internal static class OptionsMessage
+{
+    /// <summary>What a model version must look like (<see cref="ModelVersion.IsValid"/>).</summary>
+    public const string Version = "a version of 1 to 32 letters, digits, '.', '-' or '_', not starting with '.' and without '..' (e.g. '2.1')";
+
+    /// <summary>Formats <c>{key} is {value}; expected {expected}.</c>.</summary>
+    public static string Invalid(string key, object? value, string expected) =>
+        string.Create(CultureInfo.InvariantCulture, $"{key} is {Show(value)}; expected {expected}.");
+
+    /// <summary>A value as it appears in a message: strings quoted, empty strings as <c>empty</c>, numbers invariant.</summary>
+    public static string Show(object? value) => value switch
+    {
+        null => "null",
+        string s when string.IsNullOrWhiteSpace(s) => "empty",
+        string s => $"'{s}'",
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "null",
+    };
+}
