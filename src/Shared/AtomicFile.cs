@@ -9,7 +9,7 @@ namespace AiOps.Data.Internal;
 #elif AIOPS_SHARED_INFERENCE
 namespace AiOps.Inference.Internal;
 #else
-namespace AiOps.Shared;
+namespace AiOps.Internal;
 #endif
 
 /// <summary>

@@ -9,7 +9,7 @@ namespace AiOps.Data.Internal;
 #elif AIOPS_SHARED_INFERENCE
 namespace AiOps.Inference.Internal;
 #else
-namespace AiOps.Shared;
+namespace AiOps.Internal;
 #endif
 
 /// <summary>
@@ -99,7 +99,7 @@ internal sealed partial class PeriodicJob : System.IDisposable, System.IAsyncDis
         }
     }
 
-    /// <summary>Starts the schedule now; a second call changes nothing.</summary>
+    /// <summary>Starts the schedule now; a call while the job runs changes nothing, a call after it stopped starts it again.</summary>
     /// <param name="stoppingToken">Stops the job when cancelled (e.g. the host's stopping token).</param>
     /// <exception cref="System.ObjectDisposedException">The job was disposed.</exception>
     public void Start(System.Threading.CancellationToken stoppingToken = default)
@@ -107,7 +107,7 @@ internal sealed partial class PeriodicJob : System.IDisposable, System.IAsyncDis
         lock (_gate)
         {
             System.ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_loop is not null)
+            if (_loop is { IsCompleted: false })
             {
                 return;
             }
