@@ -114,9 +114,7 @@ public static class InferenceHostApp
 
     private static string WriteAtomically(ClassifierModel model, string path)
     {
-        var temp = path + ".tmp";
-        model.WriteTo(temp);
-        File.Move(temp, path, overwrite: true);
+        AiOps.Internal.AtomicFile.WriteAllBytes(path, model.ToOnnx());
         return path;
     }
 

@@ -1,6 +1,7 @@
 using AiOps.Monitoring.Alerts;
 using AiOps.Monitoring.Export;
 using AiOps.Monitoring.Gpu;
+using AiOps.Monitoring.Internal;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,7 +12,8 @@ namespace AiOps.Monitoring;
 /// <summary>
 /// Starts the Prometheus bridge (and the standalone metric server when configured), polls GPUs every
 /// <see cref="GpuTelemetryOptions.PollInterval"/> and evaluates the alert rules every
-/// <see cref="AlertRuleOptions.EvaluationInterval"/>, on the registered <see cref="TimeProvider"/>.
+/// <see cref="AlertRuleOptions.EvaluationInterval"/>, on the registered <see cref="TimeProvider"/>: each runs at start and
+/// then once per interval, never two runs of one at once; a failure is logged and the next interval retries.
 /// </summary>
 internal sealed partial class MonitoringHostedService(
     AiOpsPrometheusExporter exporter,
@@ -19,11 +21,12 @@ internal sealed partial class MonitoringHostedService(
     IAlertEvaluator evaluator,
     TimeProvider time,
     IOptions<AiOpsMonitoringOptions> options,
-    ILogger<MonitoringHostedService> logger) : BackgroundService
+    ILogger<MonitoringHostedService> logger) : IHostedService, IDisposable
 {
+    private readonly List<PeriodicJob> _jobs = [];
     private MetricServer? _server;
 
-    public override Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         var prometheus = options.Value.Prometheus;
         if (prometheus.MetricServerPort is { } port)
@@ -33,12 +36,26 @@ internal sealed partial class MonitoringHostedService(
             LogServerStarted(logger, prometheus.MetricServerHostname, port, prometheus.MetricServerPath);
         }
 
-        return base.StartAsync(cancellationToken);
+        if (_jobs.Count == 0)
+        {
+            _jobs.Add(new PeriodicJob("alert evaluation", options.Value.Alerts.EvaluationInterval, runAtStart: true, async ct => await evaluator.EvaluateAsync(ct).ConfigureAwait(false), time, logger));
+            if (options.Value.Gpu.Enabled)
+            {
+                _jobs.Add(new PeriodicJob("GPU poll", options.Value.Gpu.PollInterval, runAtStart: true, async ct => await gpu.PollAsync(ct).ConfigureAwait(false), time, logger));
+            }
+        }
+
+        foreach (var job in _jobs)
+        {
+            job.Start(CancellationToken.None); // the start token only bounds start-up; StopAsync stops the jobs
+        }
+
+        return Task.CompletedTask;
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(_jobs.Select(j => j.StopAsync(cancellationToken))).ConfigureAwait(false);
         if (_server is not null)
         {
             await _server.StopAsync().ConfigureAwait(false);
@@ -47,48 +64,16 @@ internal sealed partial class MonitoringHostedService(
         }
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    public void Dispose()
     {
-        var tasks = new List<Task> { RunEvery(options.Value.Alerts.EvaluationInterval, evaluator.EvaluateAsync, "alert evaluation", stoppingToken) };
-        if (options.Value.Gpu.Enabled)
+        foreach (var job in _jobs)
         {
-            tasks.Add(RunEvery(options.Value.Gpu.PollInterval, async ct => await gpu.PollAsync(ct).ConfigureAwait(false), "GPU poll", stoppingToken));
+            job.Dispose();
         }
 
-        return Task.WhenAll(tasks);
-    }
-
-    private async Task RunEvery<T>(TimeSpan interval, Func<CancellationToken, ValueTask<T>> work, string what, CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await work(stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                LogLoopFailed(logger, what, ex);
-            }
-
-            try
-            {
-                await Task.Delay(interval, time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+        _server?.Dispose();
     }
 
     [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "Prometheus metric server listening on {Host}:{Port}/{Path}")]
     private static partial void LogServerStarted(ILogger logger, string host, int port, string path);
-
-    [LoggerMessage(EventId = 41, Level = LogLevel.Error, Message = "AiOps monitoring {What} failed; retrying at the next interval")]
-    private static partial void LogLoopFailed(ILogger logger, string what, Exception exception);
 }

@@ -2,6 +2,7 @@ using AiOps.Data;
 using AiOps.Data.Gates;
 using AiOps.Data.Quality;
 using AiOps.Monitoring.Drift;
+using AiOps.Internal;
 using Microsoft.Extensions.Options;
 
 namespace AiOps.Samples.OpsWorker.Jobs;
@@ -16,7 +17,8 @@ namespace AiOps.Samples.OpsWorker.Jobs;
 public sealed record GateFileResult(string File, bool Admitted, string? AdmittedPath, string QuarantinePath, long RowsRead, long RowsQuarantined);
 
 /// <summary>
-/// The scheduled data-quality gate: every <see cref="OpsWorkerOptions.GateInterval"/> each CSV in the incoming folder
+/// The scheduled data-quality gate: at start and then every <see cref="OpsWorkerOptions.GateInterval"/> (never two cycles
+/// at once; a failed cycle is logged and the next tick runs again) each CSV in the incoming folder
 /// goes through the AiOps.Data gate. An admitted file is published to the admitted folder (its failing rows to the
 /// quarantine folder) and its original moved to the processed folder; a rejected file is moved whole into the
 /// quarantine folder next to its failing rows. The numeric columns of admitted files feed the drift monitor.
@@ -28,10 +30,11 @@ public sealed partial class CsvGateJob(
     IOptions<AiOpsDataOptions> dataOptions,
     IHostEnvironment environment,
     TimeProvider time,
-    ILogger<CsvGateJob> logger) : BackgroundService
+    ILogger<CsvGateJob> logger) : IHostedService, IDisposable
 {
     private readonly OpsWorkerOptions _options = options.Value;
     private RuleSet? _rules;
+    private PeriodicJob? _job;
 
     /// <summary>The model version drift is tracked under.</summary>
     public ModelKey DriftKey => new(_options.DriftModel, "1");
@@ -105,22 +108,18 @@ public sealed partial class CsvGateJob(
     }
 
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(_options.GateInterval, time);
-        do
-        {
-            try
-            {
-                await RunCycleAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
-            {
-                LogCycleFailed(logger, ex);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        _job ??= new PeriodicJob("CSV gate cycle", _options.GateInterval, runAtStart: true, RunCycleAsync, time, logger);
+        _job.Start(CancellationToken.None);
+        return Task.CompletedTask;
     }
+
+    /// <inheritdoc />
+    public Task StopAsync(CancellationToken cancellationToken) => _job?.StopAsync(cancellationToken) ?? Task.CompletedTask;
+
+    /// <inheritdoc />
+    public void Dispose() => _job?.Dispose();
 
     /// <summary>The built-in rules for files of <c>id,age,amount,…</c>.</summary>
     internal static RuleSet DefaultRules(string name) =>
@@ -207,7 +206,4 @@ public sealed partial class CsvGateJob(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Drift {Key} {Feature}: {Statistic} = {Value:F4} ({Severity}).")]
     private static partial void LogDrift(ILogger logger, ModelKey key, string feature, string statistic, double value, AiOps.Drift.DriftSeverity severity);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "The gate cycle failed; it runs again at the next tick.")]
-    private static partial void LogCycleFailed(ILogger logger, Exception exception);
 }

@@ -1,5 +1,6 @@
 using AiOps.Monitoring.Alerts;
 using AiOps.Monitoring.Gpu;
+using AiOps.Internal;
 using Microsoft.Extensions.Options;
 
 namespace AiOps.Samples.OpsWorker.Jobs;
@@ -26,7 +27,7 @@ public sealed record OpsStatus(bool HasGpu, string? Reason, IReadOnlyList<(int I
 
 /// <summary>
 /// Reports GPU use against the field's cost thresholds (idle below 30 %, hot above 85 %) and the alerts firing, every
-/// <see cref="OpsWorkerOptions.StatusInterval"/>. GPU telemetry and alert evaluation themselves run in AiOps.Monitoring;
+/// <see cref="OpsWorkerOptions.StatusInterval"/> (from start; a failed report is logged and the next one runs). GPU telemetry and alert evaluation themselves run in AiOps.Monitoring;
 /// on a machine without a GPU the report says so once, with the reason, and carries on.
 /// </summary>
 public sealed partial class OpsStatusJob(
@@ -34,7 +35,7 @@ public sealed partial class OpsStatusJob(
     IAlertEvaluator alerts,
     IOptions<OpsWorkerOptions> options,
     TimeProvider time,
-    ILogger<OpsStatusJob> logger) : BackgroundService
+    ILogger<OpsStatusJob> logger) : IHostedService, IDisposable
 {
     /// <summary>Below this average utilisation a GPU is idle.</summary>
     public const double IdleBelow = 0.30;
@@ -43,6 +44,7 @@ public sealed partial class OpsStatusJob(
     public const double HotAbove = 0.85;
 
     private bool _reportedNoGpu;
+    private PeriodicJob? _job;
 
     /// <summary>Polls the GPU now and classifies each device over the last status period.</summary>
     /// <param name="cancellationToken">Cancels the poll.</param>
@@ -89,15 +91,18 @@ public sealed partial class OpsStatusJob(
     }
 
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(options.Value.StatusInterval, time);
-        do
-        {
-            await RunCycleAsync(stoppingToken).ConfigureAwait(false);
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        _job ??= new PeriodicJob("ops status report", options.Value.StatusInterval, runAtStart: true, RunCycleAsync, time, logger);
+        _job.Start(CancellationToken.None);
+        return Task.CompletedTask;
     }
+
+    /// <inheritdoc />
+    public Task StopAsync(CancellationToken cancellationToken) => _job?.StopAsync(cancellationToken) ?? Task.CompletedTask;
+
+    /// <inheritdoc />
+    public void Dispose() => _job?.Dispose();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "No GPU to watch (source {Source}): {Reason}. GPU cost alerts are off on this machine.")]
     private static partial void LogNoGpu(ILogger logger, string source, string reason);

@@ -6,6 +6,7 @@ namespace AiOps;
 /// <c>_</c> and <c>.</c>, starting with a letter or digit, at most 64 characters. This keeps it usable as a file name,
 /// a Prometheus label value and a URL segment without escaping, and rules out path traversal.
 /// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(ModelIdJsonConverter))]
 public readonly record struct ModelId : IComparable<ModelId>
 {
     /// <summary>The longest model name accepted.</summary>

@@ -7,6 +7,7 @@ namespace AiOps;
 /// (<c>2.10</c> is newer than <c>2.9</c>); a suffix after <c>-</c> sorts before the same version without one.
 /// Allowed characters: ASCII letters, digits, <c>.</c>, <c>-</c> and <c>_</c>; at most 32 characters.
 /// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(ModelVersionJsonConverter))]
 public readonly record struct ModelVersion : IComparable<ModelVersion>
 {
     /// <summary>The longest version string accepted.</summary>

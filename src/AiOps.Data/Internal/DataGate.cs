@@ -52,48 +52,32 @@ internal sealed class DataGate(DataValidator validator, IPiiMasker masker, IOpti
             throw new ArgumentException($"IngestOptions.OutputPath and QuarantinePath must differ; both are '{output}'.", nameof(ingest));
         }
 
-        string? admittedTemp = null;
-        string? quarantineTemp = null;
-        try
+        // Both files are written atomically: a failed or cancelled run leaves the previous ones as they were and no
+        // temporary file behind; a rejected file's admitted output is discarded (disposed without a commit).
+        using var admittedWriter = AtomicFile.Create(output);
+        using var quarantineWriter = AtomicFile.Create(quarantine);
+        ValidationReport report;
+        long passed, quarantined;
+        using (var sink = new GateSink(admittedWriter.Stream, quarantineWriter.Stream, masker, ingest.MaskColumns))
         {
-            ValidationReport report;
-            long passed, quarantined;
-            using (var admittedStream = CsvText.CreateTemp(output, out admittedTemp))
-            using (var quarantineStream = CsvText.CreateTemp(quarantine, out quarantineTemp))
-            {
-                using var sink = new GateSink(admittedStream, quarantineStream, masker, ingest.MaskColumns);
-                report = validator.Validate(source, rules, sink, cancellationToken);
-                sink.Flush();
-                admittedStream.Flush(flushToDisk: true);
-                quarantineStream.Flush(flushToDisk: true);
-                passed = sink.Passed;
-                quarantined = sink.Quarantined;
-            }
-
-            CsvText.Publish(quarantineTemp, quarantine);
-            quarantineTemp = null;
-            string? admittedPath = null;
-            if (report.Passed)
-            {
-                CsvText.Publish(admittedTemp, output);
-                admittedPath = output;
-            }
-            else
-            {
-                CsvText.TryDelete(admittedTemp);
-            }
-
-            admittedTemp = null;
-            metrics.GateRun(report.Passed);
-            metrics.Rows(report.Passed ? "admitted" : "rejected", passed);
-            metrics.Rows("quarantined", quarantined);
-            return new IngestResult(report, report.Passed, admittedPath, quarantine, report.RowsChecked, passed, quarantined);
+            report = validator.Validate(source, rules, sink, cancellationToken);
+            sink.Flush();
+            passed = sink.Passed;
+            quarantined = sink.Quarantined;
         }
-        finally
+
+        quarantineWriter.Commit();
+        string? admittedPath = null;
+        if (report.Passed)
         {
-            CsvText.TryDelete(admittedTemp);
-            CsvText.TryDelete(quarantineTemp);
+            admittedWriter.Commit();
+            admittedPath = output;
         }
+
+        metrics.GateRun(report.Passed);
+        metrics.Rows(report.Passed ? "admitted" : "rejected", passed);
+        metrics.Rows("quarantined", quarantined);
+        return new IngestResult(report, report.Passed, admittedPath, quarantine, report.RowsChecked, passed, quarantined);
     }
 
     private sealed class GateSink : IRowSink, IDisposable

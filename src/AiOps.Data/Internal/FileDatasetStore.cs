@@ -95,7 +95,7 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
             var manifestPath = Path.Combine(dir, "manifests", manifest.Version + ".json");
             if (!File.Exists(manifestPath))
             {
-                await WriteAtomicAsync(manifestPath, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(manifest with { Tags = [] }, Json)), cancellationToken).ConfigureAwait(false);
+                await AtomicFile.WriteAllBytesAsync(manifestPath, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(manifest with { Tags = [] }, Json)), cancellationToken).ConfigureAwait(false);
             }
 
             if (options?.Tag is { } tag)
@@ -120,35 +120,25 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
 
     private async Task<string> StoreObjectAsync(string file, CancellationToken cancellationToken)
     {
-        var objects = Path.Combine(Root, "objects");
-        Directory.CreateDirectory(objects);
-        var temp = Path.Combine(objects, $".{Guid.NewGuid():N}.tmp");
-        try
+        // The name is the content's hash, known only once it is written: the temporary file sits in objects/ and is
+        // renamed into objects/<aa>/<rest> (same file system), or discarded when that content is already stored.
+        var writer = AtomicFile.Create(Path.Combine(Root, "objects", "incoming"));
+        await using (writer.ConfigureAwait(false))
         {
             string hash;
             using (var source = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan))
-            using (var target = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous))
             {
-                hash = await ContentHasher.Sha256Async(source, target, cancellationToken).ConfigureAwait(false);
-                target.Flush(flushToDisk: true);
+                hash = await ContentHasher.Sha256Async(source, writer.Stream, cancellationToken).ConfigureAwait(false);
             }
 
             var final = ObjectPath(hash);
-            if (File.Exists(final))
-            {
-                File.Delete(temp); // same content already stored
-            }
-            else
+            if (!File.Exists(final))
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-                File.Move(temp, final, overwrite: true);
+                writer.CommitAs(final);
             }
 
             return hash;
-        }
-        finally
-        {
-            CsvText.TryDelete(File.Exists(temp) ? temp : null);
         }
     }
 
@@ -266,7 +256,7 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
             return;
         }
 
-        await WriteAtomicAsync(tagFile, Encoding.UTF8.GetBytes(version), cancellationToken).ConfigureAwait(false);
+        await AtomicFile.WriteAllBytesAsync(tagFile, Encoding.UTF8.GetBytes(version), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<string>> RestoreAsync(string dataset, string tagOrVersion, string targetDirectory, CancellationToken cancellationToken = default)
@@ -279,15 +269,13 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
         foreach (var file in version.Files)
         {
             var target = Path.Combine(Path.GetFullPath(targetDirectory), file.Name);
-            var stream = CsvText.CreateTemp(target, out var temp);
-            try
+            var writer = AtomicFile.Create(target);
+            await using (writer.ConfigureAwait(false))
             {
                 string hash;
-                await using (stream.ConfigureAwait(false))
+                using (var source = new FileStream(ObjectPath(file.Sha256), FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan))
                 {
-                    using var source = new FileStream(ObjectPath(file.Sha256), FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
-                    hash = await ContentHasher.Sha256Async(source, stream, cancellationToken).ConfigureAwait(false);
-                    stream.Flush(flushToDisk: true);
+                    hash = await ContentHasher.Sha256Async(source, writer.Stream, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (hash != file.Sha256)
@@ -295,12 +283,8 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
                     throw new InvalidDataException($"Stored object for '{file.Name}' of {dataset}@{version.Version} hashes to {hash}, expected {file.Sha256}: the store is corrupt.");
                 }
 
-                File.Move(temp, target, overwrite: true);
+                writer.Commit();
                 written.Add(target);
-            }
-            finally
-            {
-                CsvText.TryDelete(File.Exists(temp) ? temp : null);
             }
         }
 
@@ -312,24 +296,5 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
         var a = await GetAsync(dataset, fromVersion, cancellationToken).ConfigureAwait(false) ?? throw new KeyNotFoundException($"Dataset '{dataset}' has no version or tag '{fromVersion}'.");
         var b = await GetAsync(dataset, toVersion, cancellationToken).ConfigureAwait(false) ?? throw new KeyNotFoundException($"Dataset '{dataset}' has no version or tag '{toVersion}'.");
         return DatasetDiff.Compute(a, b);
-    }
-
-    internal static async Task WriteAtomicAsync(string path, byte[] content, CancellationToken cancellationToken)
-    {
-        var stream = CsvText.CreateTemp(path, out var temp);
-        try
-        {
-            await using (stream.ConfigureAwait(false))
-            {
-                await stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            CsvText.TryDelete(File.Exists(temp) ? temp : null);
-        }
     }
 }

@@ -35,7 +35,7 @@ internal sealed partial class FileMetricsRepository(IOptions<AiOpsDataOptions> o
                 runs.RemoveRange(0, runs.Count - keep);
             }
 
-            await FileDatasetStore.WriteAtomicAsync(path, JsonSerializer.SerializeToUtf8Bytes(runs, ValidationReport.Json), cancellationToken).ConfigureAwait(false);
+            await AtomicFile.WriteAllBytesAsync(path, JsonSerializer.SerializeToUtf8Bytes(runs, ValidationReport.Json), cancellationToken).ConfigureAwait(false);
         }
         finally
         {

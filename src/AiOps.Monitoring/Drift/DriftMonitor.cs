@@ -33,7 +33,7 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
     private readonly ConcurrentDictionary<ModelId, ReferenceProfile> _modelProfiles = new();
     private readonly ConcurrentDictionary<ModelKey, VersionState> _states = new();
     private readonly SemaphoreSlim _closing = new(1, 1);
-    private readonly PeriodicWindowCloser _closer;
+    private PeriodicJob? _closer;
 
     public DriftMonitor(IOptions<DriftOptions> options, TimeProvider time, IServiceProvider? services = null, ILogger<DriftMonitor>? logger = null, IMeterFactory? meterFactory = null)
     {
@@ -43,7 +43,6 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         _time = time;
         _services = services;
         _logger = logger ?? (ILogger)NullLogger.Instance;
-        _closer = new PeriodicWindowCloser(time, async () => await CloseWindowsAsync().ConfigureAwait(false), _logger, "drift windows");
         _calculator = new DriftCalculator(_options);
         _instruments = new DriftInstruments(meterFactory, this);
         foreach (var (key, profile) in _options.Profiles)
@@ -216,19 +215,18 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _closer.Start(_options.WindowDuration);
+        // Windows close one WindowDuration after start and every WindowDuration after that, never two closes at once.
+        // A close ignores the stop token: one that has begun finishes (StopAsync waits for it, bounded by the host).
+        _closer ??= new PeriodicJob("drift window close", _options.WindowDuration, runAtStart: false, _ => CloseWindowsAsync(CancellationToken.None).AsTask(), _time, _logger);
+        _closer.Start(CancellationToken.None);
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        _closer.Stop();
-        return Task.CompletedTask;
-    }
+    public Task StopAsync(CancellationToken cancellationToken) => _closer?.StopAsync(cancellationToken) ?? Task.CompletedTask;
 
     public void Dispose()
     {
-        _closer.Dispose();
+        _closer?.Dispose();
         _instruments.Dispose();
         _closing.Dispose();
     }

@@ -1,5 +1,6 @@
 using System.Collections.ObjectModel;
 using System.Globalization;
+using AiOps.Monitoring.Internal;
 
 namespace AiOps.Monitoring.Drift;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using AiOps.Monitoring.Alerts;
+using AiOps.Monitoring.Internal;
 using AiOps.Monitoring.Metrics;
 using Microsoft.Extensions.Options;
 
@@ -162,8 +163,8 @@ public sealed class PrometheusRulesGenerator
         Directory.CreateDirectory(directory);
         var rules = Path.Combine(directory, RulesFileName);
         var dashboard = Path.Combine(directory, DashboardFileName);
-        await WriteAtomicallyAsync(rules, GenerateRulesYaml(), cancellationToken).ConfigureAwait(false);
-        await WriteAtomicallyAsync(dashboard, GenerateDashboardJson(), cancellationToken).ConfigureAwait(false);
+        await AtomicFile.WriteAllTextAsync(rules, GenerateRulesYaml(), cancellationToken).ConfigureAwait(false);
+        await AtomicFile.WriteAllTextAsync(dashboard, GenerateDashboardJson(), cancellationToken).ConfigureAwait(false);
         return (rules, dashboard);
     }
 
@@ -274,27 +275,5 @@ public sealed class PrometheusRulesGenerator
         w.WriteEndObject();
         w.WriteEndArray();
         w.WriteEndObject();
-    }
-
-    private static async Task WriteAtomicallyAsync(string path, string content, CancellationToken cancellationToken)
-    {
-        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        try
-        {
-            var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous);
-            await using (stream.ConfigureAwait(false))
-            {
-                await stream.WriteAsync(Encoding.UTF8.GetBytes(content), cancellationToken).ConfigureAwait(false);
-                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
     }
 }

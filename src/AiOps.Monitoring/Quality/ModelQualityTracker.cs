@@ -32,7 +32,7 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
     private readonly Counter<long> _unmatched;
     private readonly Counter<long> _dropped;
     private DateTimeOffset _windowStart;
-    private readonly PeriodicWindowCloser _closer;
+    private PeriodicJob? _closer;
 
     public ModelQualityTracker(IOptions<ModelQualityOptions> options, TimeProvider time, IServiceProvider? services = null, ILogger<ModelQualityTracker>? logger = null, IMeterFactory? meterFactory = null)
     {
@@ -42,7 +42,6 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         _time = time;
         _services = services;
         _logger = logger ?? (ILogger)NullLogger.Instance;
-        _closer = new PeriodicWindowCloser(time, async () => await CloseWindowsAsync().ConfigureAwait(false), _logger, "quality windows");
         _windowStart = time.GetUtcNow();
         _ownsMeter = meterFactory is null;
         _meter = meterFactory?.Create(AiOpsMonitoringDiagnostics.MeterName) ?? new Meter(AiOpsMonitoringDiagnostics.MeterName);
@@ -266,19 +265,18 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _closer.Start(_options.WindowDuration);
+        // Windows close one WindowDuration after start and every WindowDuration after that, never two closes at once.
+        // A close ignores the stop token: one that has begun finishes (StopAsync waits for it, bounded by the host).
+        _closer ??= new PeriodicJob("quality window close", _options.WindowDuration, runAtStart: false, _ => CloseWindowsAsync(CancellationToken.None).AsTask(), _time, _logger);
+        _closer.Start(CancellationToken.None);
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        _closer.Stop();
-        return Task.CompletedTask;
-    }
+    public Task StopAsync(CancellationToken cancellationToken) => _closer?.StopAsync(cancellationToken) ?? Task.CompletedTask;
 
     public void Dispose()
     {
-        _closer.Dispose();
+        _closer?.Dispose();
         if (_ownsMeter)
         {
             _meter.Dispose();

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using AiOps.Drift;
 using AiOps.Monitoring.Drift;
+using AiOps.Monitoring.Internal;
 
 namespace AiOps.Monitoring.Reports;
 

@@ -1,69 +1,38 @@
+using AiOps.Release.Internal;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AiOps.Release.Backup;
 
-/// <summary>Runs <see cref="IModelBackup"/> at start (optionally) and then every <see cref="ModelBackupOptions.Interval"/> of <see cref="TimeProvider"/> time.</summary>
-internal sealed partial class ModelBackupHostedService(
+/// <summary>
+/// Runs <see cref="IModelBackup"/> at start (when <see cref="ModelBackupOptions.RunOnStart"/>) and then every
+/// <see cref="ModelBackupOptions.Interval"/> of <see cref="TimeProvider"/> time, counted from the host's start; never two
+/// runs at once, and a failed run is logged and retried at the next interval.
+/// </summary>
+internal sealed class ModelBackupHostedService(
     IModelBackup backup,
     IOptions<ModelBackupOptions> options,
     TimeProvider timeProvider,
-    ILogger<ModelBackupHostedService> logger) : BackgroundService
+    ILogger<ModelBackupHostedService> logger) : IHostedService, IDisposable
 {
-    private PeriodicTimer? _timer;
+    private PeriodicJob? _job;
 
-    public override Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        // Created before ExecuteAsync runs, so time that passes after the host has started is never missed.
-        _timer = new PeriodicTimer(options.Value.Interval, timeProvider);
-        return base.StartAsync(cancellationToken);
+        // Started with the host, so time that passes after the host has started is never missed.
+        _job ??= new PeriodicJob(
+            "model backup",
+            options.Value.Interval,
+            options.Value.RunOnStart,
+            async ct => await backup.RunOnceAsync(ct).ConfigureAwait(false),
+            timeProvider,
+            logger);
+        _job.Start(CancellationToken.None); // the start token only bounds start-up; StopAsync stops the job
+        return Task.CompletedTask;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            if (options.Value.RunOnStart)
-            {
-                await RunAsync(stoppingToken).ConfigureAwait(false);
-            }
+    public Task StopAsync(CancellationToken cancellationToken) => _job?.StopAsync(cancellationToken) ?? Task.CompletedTask;
 
-            while (await _timer!.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                await RunAsync(stoppingToken).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // The host is stopping.
-        }
-    }
-
-    public override void Dispose()
-    {
-        _timer?.Dispose();
-        base.Dispose();
-    }
-
-    private async Task RunAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            await backup.RunOnceAsync(stoppingToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            throw;
-        }
-#pragma warning disable CA1031 // A failed run must not stop the schedule; it is logged and counted, and the next one retries.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            LogRunFailed(logger, ex);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Model backup run failed; the next run retries.")]
-    private static partial void LogRunFailed(ILogger logger, Exception exception);
+    public void Dispose() => _job?.Dispose();
 }

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Security.Cryptography;
 using AiOps.Release.Checkpoints;
+using AiOps.Release.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -116,7 +117,6 @@ internal sealed partial class ModelBackupRunner : IModelBackup, IDisposable
         var fs = FileSystem;
         var source = Path.GetFullPath(model);
         var destination = Path.Combine(backupDir, BackupName(source, startedAt));
-        var temp = Path.Combine(backupDir, "." + Path.GetFileName(destination) + ".tmp-" + Guid.NewGuid().ToString("N"));
         var current = source;
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
@@ -133,52 +133,51 @@ internal sealed partial class ModelBackupRunner : IModelBackup, IDisposable
             var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 0, FileOptions.SequentialScan);
             await using (input.ConfigureAwait(false))
             {
-                current = temp;
-                var output = fs.CreateFile(temp, input.Length);
+                // The copy goes to a temporary file beside the backup, is flushed to disk and verified, then renamed into place.
+                current = destination;
+                var output = AtomicFile.Create(destination, fs, input.Length);
                 await using (output.ConfigureAwait(false))
                 {
-                    using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                    int read;
-                    while ((read = await input.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken).ConfigureAwait(false)) > 0)
+                    current = output.TempPath;
+                    using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
                     {
-                        hash.AppendData(buffer, 0, read);
-                        await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                        length += read;
+                        int read;
+                        while ((read = await input.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken).ConfigureAwait(false)) > 0)
+                        {
+                            hash.AppendData(buffer, 0, read);
+                            await output.Stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                            length += read;
+                        }
+
+                        output.Close();
+                        sourceHash = Convert.ToHexStringLower(hash.GetHashAndReset());
                     }
 
-                    fs.FlushToDisk(output);
-                    sourceHash = Convert.ToHexStringLower(hash.GetHashAndReset());
+                    // Verify what is on disk, not what we meant to write.
+                    var copy = new FileStream(output.TempPath, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.SequentialScan);
+                    string copyHash;
+                    await using (copy.ConfigureAwait(false))
+                    {
+                        copyHash = Convert.ToHexStringLower(await SHA256.HashDataAsync(copy, cancellationToken).ConfigureAwait(false));
+                    }
+
+                    if (!string.Equals(copyHash, sourceHash, StringComparison.Ordinal))
+                    {
+                        // Disposing the writer uncommitted removes the temporary copy.
+                        return new ModelBackupFileResult(
+                            source, null, null, length,
+                            $"The copy of '{source}' has SHA-256 {copyHash} but the source has {sourceHash}; the copy was discarded and '{destination}' was not written.");
+                    }
+
+                    current = destination;
+                    output.Commit();
                 }
             }
 
-            // Verify what is on disk, not what we meant to write.
-            var copy = new FileStream(temp, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.SequentialScan);
-            string copyHash;
-            await using (copy.ConfigureAwait(false))
-            {
-                copyHash = Convert.ToHexStringLower(await SHA256.HashDataAsync(copy, cancellationToken).ConfigureAwait(false));
-            }
-
-            if (!string.Equals(copyHash, sourceHash, StringComparison.Ordinal))
-            {
-                TryDelete(fs, temp);
-                return new ModelBackupFileResult(
-                    source, null, null, length,
-                    $"The copy of '{source}' has SHA-256 {copyHash} but the source has {sourceHash}; the copy was discarded and '{destination}' was not written.");
-            }
-
-            current = destination;
-            fs.MoveFile(temp, destination);
             return new ModelBackupFileResult(source, destination, sourceHash, length, null);
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException && IoErrors.Classify(ex) is { } failure)
         {
-            TryDelete(fs, temp);
-            throw;
-        }
-        catch (Exception ex) when (IoErrors.Classify(ex) is { } failure)
-        {
-            TryDelete(fs, temp);
             return new ModelBackupFileResult(source, null, null, 0, $"Backing up '{source}' failed at '{current}' because {IoErrors.Describe(failure, ex)}; earlier backups are intact.");
         }
         finally
@@ -211,7 +210,10 @@ internal sealed partial class ModelBackupRunner : IModelBackup, IDisposable
         return deleted;
     }
 
-    /// <summary>Removes temporary copies a crashed run left behind (<c>.&lt;name&gt;_backup_&lt;date&gt;&lt;ext&gt;.tmp-*</c>).</summary>
+    /// <summary>
+    /// Removes temporary copies a crashed run left behind: <c>.&lt;name&gt;_backup_&lt;date&gt;&lt;ext&gt;.&lt;guid&gt;.tmp</c> (the atomic
+    /// writer's) and <c>.&lt;name&gt;_backup_&lt;date&gt;&lt;ext&gt;.tmp-*</c> (left by earlier versions).
+    /// </summary>
     private void RemoveInterruptedCopies(string backupDir)
     {
         if (!Directory.Exists(backupDir))
@@ -219,9 +221,12 @@ internal sealed partial class ModelBackupRunner : IModelBackup, IDisposable
             return;
         }
 
-        foreach (var path in Directory.EnumerateFiles(backupDir, "." + "*" + BackupInfix + "*.tmp-*"))
+        foreach (var pattern in (string[])[".*" + BackupInfix + "*" + AtomicFile.TempSuffix, ".*" + BackupInfix + "*.tmp-*"])
         {
-            TryDelete(FileSystem, path);
+            foreach (var path in Directory.EnumerateFiles(backupDir, pattern))
+            {
+                TryDelete(FileSystem, path);
+            }
         }
     }
 

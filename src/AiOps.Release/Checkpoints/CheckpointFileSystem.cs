@@ -1,18 +1,20 @@
+using AiOps.Release.Internal;
+
 namespace AiOps.Release.Checkpoints;
 
 /// <summary>
-/// The few file-system operations checkpoint and backup writes go through. Tests derive from it to inject a full disk,
-/// a denied permission or a crash; production uses <see cref="Default"/>.
+/// The few file-system operations checkpoint and backup writes go through (the atomic file writer's, plus folders).
+/// Tests derive from it to inject a full disk, a denied permission or a crash; production uses <see cref="Default"/>.
 /// </summary>
-internal class CheckpointFileSystem
+internal class CheckpointFileSystem : AtomicFileSystem
 {
     /// <summary>The real file system.</summary>
-    public static CheckpointFileSystem Default { get; } = new();
+    public static new CheckpointFileSystem Default { get; } = new();
 
     private const int CorEIo = unchecked((int)0x80131620);
 
     /// <summary>Creates a new file for writing; <paramref name="length"/> is preallocated where the file system can.</summary>
-    public virtual Stream CreateFile(string path, long length)
+    public override Stream CreateFile(string path, long length)
     {
         try
         {
@@ -35,33 +37,11 @@ internal class CheckpointFileSystem
         PreallocationSize = preallocationSize,
     });
 
-    /// <summary>Forces written data to the storage device.</summary>
-    public virtual void FlushToDisk(Stream stream)
-    {
-        if (stream is FileStream file)
-        {
-            file.Flush(flushToDisk: true);
-        }
-        else
-        {
-            stream.Flush();
-        }
-    }
-
-    /// <summary>Creates a folder.</summary>
-    public virtual void CreateDirectory(string path) => Directory.CreateDirectory(path);
-
     /// <summary>Renames a folder (atomic on a local POSIX file system).</summary>
     public virtual void MoveDirectory(string source, string destination) => Directory.Move(source, destination);
 
-    /// <summary>Renames a file, replacing the destination (atomic on a local POSIX file system).</summary>
-    public virtual void MoveFile(string source, string destination) => File.Move(source, destination, overwrite: true);
-
     /// <summary>Deletes a folder and everything in it.</summary>
     public virtual void DeleteDirectory(string path) => Directory.Delete(path, recursive: true);
-
-    /// <summary>Deletes a file.</summary>
-    public virtual void DeleteFile(string path) => File.Delete(path);
 }
 
 /// <summary>Classifies I/O errors portably (errno on Unix, Win32 codes on Windows).</summary>

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using AiOps.Checkpoints;
+using AiOps.Release.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -133,12 +134,21 @@ internal sealed partial class FileCheckpointStore : ICheckpointStore, IDisposabl
             renamed = true;
             await StageAsync(CheckpointSaveStage.AfterRename, finalDir).ConfigureAwait(false);
 
-            // The marker is itself written under a temporary name and renamed, so it is either absent or whole.
-            var markerTemp = Path.Combine(finalDir, MarkerName + ".tmp");
-            current = markerTemp;
-            await WriteFileAsync(fs, markerTemp, Encoding.ASCII.GetBytes(manifestHash), CancellationToken.None).ConfigureAwait(false);
+            // The marker is itself written atomically (temporary name, flush, rename), so it is either absent or whole.
             current = Path.Combine(finalDir, MarkerName);
-            fs.MoveFile(markerTemp, current);
+            var marker = Encoding.ASCII.GetBytes(manifestHash);
+            var markerWriter = AtomicFile.Create(current, fs, marker.Length);
+            await using (markerWriter.ConfigureAwait(false))
+            {
+                current = markerWriter.TempPath;
+                markerWriter.Stream.Write(marker);
+                await StageAsync(CheckpointSaveStage.BeforeFlush, current).ConfigureAwait(false);
+                markerWriter.Close();
+                await StageAsync(CheckpointSaveStage.AfterFlush, current).ConfigureAwait(false);
+                current = markerWriter.TargetPath;
+                markerWriter.Commit();
+            }
+
             committed = true;
             await StageAsync(CheckpointSaveStage.Committed, finalDir).ConfigureAwait(false);
             return manifest.ToInfo();

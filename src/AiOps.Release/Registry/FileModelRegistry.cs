@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AiOps.Registry;
+using AiOps.Release.Internal;
 using AiOps.Release.State;
 
 namespace AiOps.Release.Registry;

@@ -1,56 +1,39 @@
+using AiOps.Release.Internal;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AiOps.Release.Rollout;
 
-/// <summary>Evaluates every configured model's rollout once per <see cref="AiOpsReleaseOptions.EvaluationInterval"/> (timer from <see cref="TimeProvider"/>).</summary>
+/// <summary>
+/// Evaluates every configured model's rollout once per <see cref="AiOpsReleaseOptions.EvaluationInterval"/> of
+/// <see cref="TimeProvider"/> time: the first evaluation one interval after the host starts, never two at once.
+/// </summary>
 internal sealed class RolloutControllerService(
     IRolloutManager manager,
     IEnumerable<ReleaseModelRegistration> models,
     IOptions<AiOpsReleaseOptions> options,
     TimeProvider time,
-    ILogger<RolloutControllerService> logger) : BackgroundService
+    ILogger<RolloutControllerService> logger) : IHostedService, IDisposable
 {
     private readonly ModelId[] _models = [.. models.Select(m => m.Model).Distinct()];
-    private PeriodicTimer? _timer;
+    private PeriodicJob? _job;
 
-    public override Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        // The timer starts with the host (not when ExecuteAsync gets a thread), so the first evaluation is one interval after start.
+        // The schedule starts with the host, so the first evaluation is one interval after start.
         if (options.Value.EnableController && _models.Length > 0)
         {
-            _timer = new PeriodicTimer(options.Value.EvaluationInterval, time);
+            _job ??= new PeriodicJob("rollout evaluation", options.Value.EvaluationInterval, runAtStart: false, EvaluateAllAsync, time, logger);
+            _job.Start(CancellationToken.None); // the start token only bounds start-up; StopAsync stops the job
         }
 
-        return base.StartAsync(cancellationToken);
+        return Task.CompletedTask;
     }
 
-    public override void Dispose()
-    {
-        _timer?.Dispose();
-        base.Dispose();
-    }
+    public Task StopAsync(CancellationToken cancellationToken) => _job?.StopAsync(cancellationToken) ?? Task.CompletedTask;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (_timer is not { } timer)
-        {
-            return;
-        }
-
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                await EvaluateAllAsync(stoppingToken).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Host shutting down.
-        }
-    }
+    public void Dispose() => _job?.Dispose();
 
     internal async Task EvaluateAllAsync(CancellationToken cancellationToken)
     {

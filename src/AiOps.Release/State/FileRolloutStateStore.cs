@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AiOps.Release.Internal;
 using AiOps.State;
 
 namespace AiOps.Release.State;

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using AiOps.Registry;
 using AiOps.Release.Canary;
+using AiOps.Release.Internal;
 using AiOps.State;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -22,9 +23,8 @@ internal sealed class RolloutStateMonitor : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Dictionary<ModelId, ModelRoute> _routes;
-    private readonly ITimer _timer;
+    private readonly PeriodicJob _poll;
     private int _disposed;
-    private int _polling;
 
     public RolloutStateMonitor(
         IRolloutStateStore store,
@@ -55,8 +55,10 @@ internal sealed class RolloutStateMonitor : IDisposable
 
         _store.Changed += OnChanged;
         metrics.SetWeightSource(Weights);
-        var interval = options.Value.RefreshInterval;
-        _timer = time.CreateTimer(static s => ((RolloutStateMonitor)s!).OnTimer(), this, interval, interval);
+        // First poll one interval after construction (the first request of a model reads the state itself); polls never
+        // overlap: while one is slow (an unreachable store) the ticks that fall due merge into one poll after it.
+        _poll = new PeriodicJob("rollout state poll", options.Value.RefreshInterval, runAtStart: false, RefreshAllAsync, time, logger);
+        _poll.Start();
     }
 
     public IReadOnlyCollection<ModelRoute> Routes => _routes.Values;
@@ -123,7 +125,7 @@ internal sealed class RolloutStateMonitor : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _store.Changed -= OnChanged;
-            _timer.Dispose();
+            _poll.Dispose();
         }
     }
 
@@ -183,27 +185,6 @@ internal sealed class RolloutStateMonitor : IDisposable
     }
 
     private void OnChanged(object? sender, ModelId model) => _ = RefreshAsync(model);
-
-    private void OnTimer()
-    {
-        // Polls never stack up: while one is running (a slow or unreachable store) later ticks are skipped.
-        if (Volatile.Read(ref _disposed) == 0 && Interlocked.CompareExchange(ref _polling, 1, 0) == 0)
-        {
-            _ = PollAsync();
-        }
-    }
-
-    private async Task PollAsync()
-    {
-        try
-        {
-            await RefreshAllAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            Volatile.Write(ref _polling, 0);
-        }
-    }
 }
 
 /// <summary>One model's router with what the monitor knows about its freshness.</summary>
