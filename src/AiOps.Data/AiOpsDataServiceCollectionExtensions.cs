@@ -1,6 +1,5 @@
 using System.Text;
 using AiOps.Data;
-using AiOps.Hosting;
 using AiOps.Data.Gates;
 using AiOps.Data.History;
 using AiOps.Data.Internal;

@@ -1,5 +1,5 @@
 using AiOps;
-using AiOps.Hosting;
+using AiOps.Inference.Internal;
 using AiOps.Inference;
 using AiOps.Inference.Hosting;
 using AiOps.Inference.Sessions;

@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using AiOps;
 using AiOps.Alerts;
-using AiOps.Hosting;
+using AiOps.Monitoring.Internal;
 using AiOps.Metrics;
 using AiOps.Monitoring;
 using AiOps.Monitoring.Alerts;

@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using AiOps;
 using AiOps.Alerts;
-using AiOps.Hosting;
+using AiOps.Release.Internal;
 using AiOps.Registry;
 using AiOps.Release;
 using AiOps.Release.Canary;

@@ -1,9 +1,16 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
-
-namespace AiOps.Hosting;
+// Linked into several assemblies (src/Shared/Shared.props): each copy lives in its assembly's own namespace.
+// Types are spelled in full (no using directives): the implicit usings differ between the projects that compile this.
+#if AIOPS_SHARED_RELEASE
+namespace AiOps.Release.Internal;
+#elif AIOPS_SHARED_MONITORING
+namespace AiOps.Monitoring.Internal;
+#elif AIOPS_SHARED_DATA
+namespace AiOps.Data.Internal;
+#elif AIOPS_SHARED_INFERENCE
+namespace AiOps.Inference.Internal;
+#else
+namespace AiOps.Internal;
+#endif
 
 /// <summary>
 /// The hosting surface every AiOps package shares (linked into each package, not public): binding an options type from
@@ -14,14 +21,14 @@ internal static class HostingSurface
 {
     /// <summary>
     /// Binds <typeparamref name="TOptions"/> (named <paramref name="name"/>, or the default options when
-    /// <see langword="null"/>) from <paramref name="sectionPath"/> of the host's <see cref="IConfiguration"/>, if one is
+    /// <see langword="null"/>) from <paramref name="sectionPath"/> of the host's <see cref="Microsoft.Extensions.Configuration.IConfiguration"/>, if one is
     /// registered. Configuration is applied where this is called in the options pipeline: call it before the code
     /// delegates, so settings made in code win over configuration. Registering the same binding twice binds once.
     /// </summary>
-    public static void BindSection<TOptions>(IServiceCollection services, string? name, string sectionPath)
+    public static void BindSection<TOptions>(Microsoft.Extensions.DependencyInjection.IServiceCollection services, string? name, string sectionPath)
         where TOptions : class
     {
-        var optionsName = name ?? Options.DefaultName;
+        var optionsName = name ?? Microsoft.Extensions.Options.Options.DefaultName;
         foreach (var d in services)
         {
             if (d.ServiceType == typeof(SectionBinding<TOptions>) && d.ImplementationInstance is SectionBinding<TOptions> b
@@ -31,24 +38,24 @@ internal static class HostingSurface
             }
         }
 
-        services.AddSingleton(new SectionBinding<TOptions>(optionsName, sectionPath));
-        services.AddSingleton<IConfigureOptions<TOptions>>(sp => new ConfiguredFrom<TOptions>(optionsName, sectionPath, sp.GetService<IConfiguration>()));
+        Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton(services, new SectionBinding<TOptions>(optionsName, sectionPath));
+        Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<Microsoft.Extensions.Options.IConfigureOptions<TOptions>>(services, sp => new ConfiguredFrom<TOptions>(optionsName, sectionPath, sp.GetService(typeof(Microsoft.Extensions.Configuration.IConfiguration)) as Microsoft.Extensions.Configuration.IConfiguration));
     }
 
     /// <summary>
     /// Makes <paramref name="path"/> absolute: rooted paths are kept, relative ones are taken against the host's
-    /// content root (<see cref="IHostEnvironment.ContentRootPath"/>) when a host is present, else against the process
+    /// content root (<see cref="Microsoft.Extensions.Hosting.IHostEnvironment.ContentRootPath"/>) when a host is present, else against the process
     /// working directory. Null or blank paths are returned as they are (validation reports them).
     /// </summary>
     public static string? ResolvePath(IServiceProvider services, string? path)
     {
-        if (string.IsNullOrWhiteSpace(path) || Path.IsPathRooted(path))
+        if (string.IsNullOrWhiteSpace(path) || System.IO.Path.IsPathRooted(path))
         {
             return path;
         }
 
-        var root = services.GetService<IHostEnvironment>()?.ContentRootPath;
-        return string.IsNullOrWhiteSpace(root) ? Path.GetFullPath(path) : Path.GetFullPath(path, root);
+        var root = (services.GetService(typeof(Microsoft.Extensions.Hosting.IHostEnvironment)) as Microsoft.Extensions.Hosting.IHostEnvironment)?.ContentRootPath;
+        return string.IsNullOrWhiteSpace(root) ? System.IO.Path.GetFullPath(path) : System.IO.Path.GetFullPath(path, root);
     }
 
     /// <summary>
@@ -56,7 +63,7 @@ internal static class HostingSurface
     /// relative paths through <see cref="ResolvePath"/>; <paramref name="resolve"/> is given the options and a function
     /// that resolves one path. Registered once per options type.
     /// </summary>
-    public static void ResolvePaths<TOptions>(IServiceCollection services, Action<TOptions, Func<string?, string?>> resolve)
+    public static void ResolvePaths<TOptions>(Microsoft.Extensions.DependencyInjection.IServiceCollection services, Action<TOptions, Func<string?, string?>> resolve)
         where TOptions : class
     {
         foreach (var d in services)
@@ -67,9 +74,9 @@ internal static class HostingSurface
             }
         }
 
-        services.AddSingleton<PathResolutionMarker<TOptions>>();
-        services.AddSingleton<IPostConfigureOptions<TOptions>>(sp =>
-            new PostConfigureOptions<TOptions>(null, o => resolve(o, p => ResolvePath(sp, p))));
+        Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<PathResolutionMarker<TOptions>>(services);
+        Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<Microsoft.Extensions.Options.IPostConfigureOptions<TOptions>>(services, sp =>
+            new Microsoft.Extensions.Options.PostConfigureOptions<TOptions>(null, o => resolve(o, p => ResolvePath(sp, p))));
     }
 
     /// <summary>Marks a registered binding so a second call does not bind twice.</summary>
@@ -81,22 +88,22 @@ internal static class HostingSurface
         public string SectionPath { get; } = sectionPath;
     }
 
-    private sealed class ConfiguredFrom<TOptions>(string optionsName, string sectionPath, IConfiguration? configuration) : IConfigureNamedOptions<TOptions>
+    private sealed class ConfiguredFrom<TOptions>(string optionsName, string sectionPath, Microsoft.Extensions.Configuration.IConfiguration? configuration) : Microsoft.Extensions.Options.IConfigureNamedOptions<TOptions>
         where TOptions : class
     {
-        public void Configure(TOptions options) => Configure(Options.DefaultName, options);
+        public void Configure(TOptions options) => Configure(Microsoft.Extensions.Options.Options.DefaultName, options);
 
         public void Configure(string? name, TOptions options)
         {
-            if (configuration is null || !string.Equals(name ?? Options.DefaultName, optionsName, StringComparison.Ordinal))
+            if (configuration is null || !string.Equals(name ?? Microsoft.Extensions.Options.Options.DefaultName, optionsName, System.StringComparison.Ordinal))
             {
                 return;
             }
 
             var section = configuration.GetSection(sectionPath);
-            if (section.Exists())
+            if (Microsoft.Extensions.Configuration.ConfigurationExtensions.Exists(section))
             {
-                section.Bind(options);
+                Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(section, options);
             }
         }
     }

@@ -1,5 +1,5 @@
 using AiOps;
-using AiOps.Hosting;
+using AiOps.Monitoring.Internal;
 using System.Diagnostics.Metrics;
 using AiOps.Monitoring.Drift;
 using AiOps.Monitoring.Observation;

@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using AiOps.Hosting;
+using AiOps.Monitoring.Internal;
 using AiOps.Monitoring.Observation;
 using AiOps.Monitoring.Quality;
 using Microsoft.Extensions.DependencyInjection.Extensions;

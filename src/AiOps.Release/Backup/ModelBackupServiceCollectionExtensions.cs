@@ -1,4 +1,4 @@
-using AiOps.Hosting;
+using AiOps.Release.Internal;
 using AiOps.Release.Backup;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;

@@ -1,5 +1,5 @@
 using AiOps.Checkpoints;
-using AiOps.Hosting;
+using AiOps.Release.Internal;
 using AiOps.Release.Checkpoints;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;

@@ -210,6 +210,7 @@ public sealed class HostingSurfaceTests : IDisposable
         {
             ["AiOps:Models:fraud:Path"] = "models/fraud-1.onnx",
             ["AiOps:Models:fraud:OptimizedModelFilePath"] = "cache/optimised/fraud-1.ort",
+            ["AiOps:Models:fraud:ExecutionProviders:0"] = "Cpu",
         });
         builder.Services.AddAiOpsInference().AddOnnxModel("fraud");
         builder.Services.AddAiOpsRelease(o => o.EnableController = false).AddModel("fraud", o => o.StableVersion = "1");
