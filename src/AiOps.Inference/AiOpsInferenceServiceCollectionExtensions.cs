@@ -153,10 +153,10 @@ public static class AiOpsInferenceServiceCollectionExtensions
 public static class AiOpsInferenceHealthChecksBuilderExtensions
 {
     /// <summary>The tag of the per-model readiness checks (Triton's "model ready").</summary>
-    public const string ReadyTag = "ready";
+    public const string ReadyTag = AiOpsHealthTags.Ready;
 
     /// <summary>The tag of the liveness check (Triton's "server live").</summary>
-    public const string LiveTag = "live";
+    public const string LiveTag = AiOpsHealthTags.Live;
 
     /// <summary>
     /// Adds one readiness check per loaded model version, named <c>aiops-model-&lt;model&gt;-&lt;version&gt;</c> and tagged

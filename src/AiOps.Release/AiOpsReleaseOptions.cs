@@ -3,6 +3,9 @@ namespace AiOps.Release;
 /// <summary>Settings shared by every model released through AiOps.Release.</summary>
 public sealed class AiOpsReleaseOptions
 {
+    /// <summary>Whether the package's own health check is registered (default <see langword="true"/>); set <see langword="false"/> to leave it out.</summary>
+    public bool EnableHealthCheck { get; set; } = true;
+
     /// <summary>The configuration section bound by <c>AddAiOpsRelease</c>: <c>AiOps:Release</c>.</summary>
     public const string SectionName = "AiOps:Release";
 

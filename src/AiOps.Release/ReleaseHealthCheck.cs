@@ -11,6 +11,9 @@ namespace AiOps.Release;
 /// </summary>
 internal sealed class ReleaseHealthCheck(RolloutStateMonitor monitor, IRolloutManager manager) : IHealthCheck
 {
+    /// <summary>The name the check is registered under.</summary>
+    public const string Name = "aiops-release";
+
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var data = new Dictionary<string, object>(StringComparer.Ordinal);

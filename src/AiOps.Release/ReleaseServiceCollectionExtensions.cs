@@ -22,7 +22,7 @@ public static class AiOpsReleaseServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the release services: the rollout manager and its background controller, the P1 alert handler, the shadow
-    /// dispatcher, the health check <c>aiops_release</c>, the <c>AiOps.Release</c> meter and (unless replaced) the file
+    /// dispatcher, the health check <c>aiops-release</c> (tags <c>aiops</c>, <c>release</c>, <c>ready</c>; off with <see cref="AiOpsReleaseOptions.EnableHealthCheck"/>), the <c>AiOps.Release</c> meter and (unless replaced) the file
     /// state store. The host must register an <see cref="IModelRunnerCatalog"/> (AiOps.Inference does) and, for the
     /// gates, an <c>IVersionMetricsSource</c> (AiOps.Monitoring does). Safe to call more than once.
     /// </summary>
@@ -68,7 +68,11 @@ public static class AiOpsReleaseServiceCollectionExtensions
         services.TryAddSingleton<IRolloutManager>(sp => sp.GetRequiredService<RolloutManager>());
         services.AddHostedService<RolloutControllerService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertHandler, ReleaseAlertHandler>());
-        services.AddHealthChecks().AddCheck<ReleaseHealthCheck>("aiops_release", tags: ["aiops", "release"]);
+        HostingSurface.AddHealthCheck<ReleaseHealthCheck, AiOpsReleaseOptions>(
+            services,
+            ReleaseHealthCheck.Name,
+            [AiOpsHealthTags.All, AiOpsHealthTags.Release, AiOpsHealthTags.Ready],
+            static o => o.EnableHealthCheck);
         return new AiOpsReleaseBuilder(services);
     }
 

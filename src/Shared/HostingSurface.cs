@@ -79,6 +79,35 @@ internal static class HostingSurface
             new Microsoft.Extensions.Options.PostConfigureOptions<TOptions>(null, o => resolve(o, p => ResolvePath(sp, p))));
     }
 
+#if AIOPS_SHARED_INFERENCE || AIOPS_SHARED_MONITORING || AIOPS_SHARED_DATA || AIOPS_SHARED_RELEASE
+    /// <summary>
+    /// Adds the health check <typeparamref name="TCheck"/> as <paramref name="name"/> with <paramref name="tags"/>, unless
+    /// <paramref name="enabled"/> says no for the options in force when health checks are first resolved (the opt-out
+    /// of a check a package adds by itself). Registered once per name.
+    /// </summary>
+    public static void AddHealthCheck<TCheck, TOptions>(Microsoft.Extensions.DependencyInjection.IServiceCollection services, string name, string[] tags, System.Func<TOptions, bool> enabled)
+        where TCheck : class, Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+        where TOptions : class
+    {
+        Microsoft.Extensions.DependencyInjection.HealthCheckServiceCollectionExtensions.AddHealthChecks(services);
+        Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<Microsoft.Extensions.Options.IConfigureOptions<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>>(services, sp =>
+            new Microsoft.Extensions.Options.ConfigureOptions<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>(o =>
+            {
+                var options = (Microsoft.Extensions.Options.IOptions<TOptions>)sp.GetService(typeof(Microsoft.Extensions.Options.IOptions<TOptions>))!;
+                if (!enabled(options.Value) || System.Linq.Enumerable.Any(o.Registrations, r => r.Name == name))
+                {
+                    return;
+                }
+
+                o.Registrations.Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
+                    name,
+                    s => Microsoft.Extensions.DependencyInjection.ActivatorUtilities.GetServiceOrCreateInstance<TCheck>(s),
+                    failureStatus: null,
+                    tags));
+            }));
+    }
+
+#endif
     /// <summary>Marks a registered binding so a second call does not bind twice.</summary>
     private sealed class SectionBinding<TOptions>(string name, string sectionPath)
         where TOptions : class

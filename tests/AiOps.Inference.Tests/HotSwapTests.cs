@@ -143,6 +143,42 @@ public sealed class HotSwapTests : IClassFixture<ModelFilesFixture>
         Assert.Equal(ModelReadiness.Ready, runner.Status.Readiness);
     }
 
+    [Theory]
+    [InlineData("wider input")]
+    [InlineData("renamed tensors")]
+    public async Task ReloadAsync_IncompatibleSignature_RefusedAndOldFileKeepsServing(string change)
+    {
+        var path = CopyOf(_files.ClassifierV1);
+        await using var runner = await _files.CreateAsync(path);
+        var sha = runner.Sha256;
+        var replacement = change == "wider input"
+            ? Kit.Classifier(2, inputSize: 5).ToOnnx()
+            : new OnnxModelBuilder("renamed")
+                .AddInput("x", OnnxDataType.Float, "batch", 4)
+                .AddOutput("y", OnnxDataType.Float, "batch", 4)
+                .AddNode("Identity", ["x"], ["y"])
+                .Build();
+        var other = _files.NewPath($"incompatible-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(other, replacement);
+        ReplaceAtomically(other, path);
+
+        var error = await Assert.ThrowsAsync<ModelSignatureMismatchException>(() => runner.ReloadAsync());
+
+        Assert.False(error.Compatibility.IsCompatible);
+        Assert.Contains(change == "wider input" ? "input 'features' dimension 1 is 4 today but 5 in the replacement" : "input 'features' (Float32[-1, 4]) is missing from the replacement", error.Message, StringComparison.Ordinal);
+        Assert.Equal(runner.Key, error.Key);
+        Assert.Equal(sha, runner.Sha256);
+        Assert.Equal(error.Message, runner.LastReloadFailure);
+        Assert.Equal(ModelReadiness.Degraded, runner.Status.Readiness);
+        var response = await runner.RunAsync(Requests.Features(Kit.Features(1)));
+        Requests.AssertClose(Kit.Classifier(1).Predict(Kit.Features(1)), response.Probabilities());
+
+        // Forced explicitly, the replacement is installed.
+        await runner.ReloadAsync(allowSignatureChange: true);
+        Assert.NotEqual(sha, runner.Sha256);
+        Assert.Null(runner.LastReloadFailure);
+    }
+
     [Fact]
     public async Task ReloadAsync_PinnedShaMismatch_RefusesAndKeepsServing()
     {

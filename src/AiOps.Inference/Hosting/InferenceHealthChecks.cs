@@ -22,12 +22,12 @@ internal sealed class InferenceHealthCheckRegistrar(IEnumerable<OnnxModelRegistr
                 continue;
             }
 
-            options.Registrations.Add(new HealthCheckRegistration(name, new ModelReadinessHealthCheck(runner), HealthStatus.Unhealthy, ["ready", "aiops", "model"]));
+            options.Registrations.Add(new HealthCheckRegistration(name, new ModelReadinessHealthCheck(runner), HealthStatus.Unhealthy, [AiOpsHealthTags.Ready, AiOpsHealthTags.All, AiOpsHealthTags.Inference, "model"]));
         }
 
         if (!options.Registrations.Any(r => r.Name == "aiops-inference"))
         {
-            options.Registrations.Add(new HealthCheckRegistration("aiops-inference", new InferenceLivenessHealthCheck(catalog), HealthStatus.Unhealthy, ["live", "aiops"]));
+            options.Registrations.Add(new HealthCheckRegistration("aiops-inference", new InferenceLivenessHealthCheck(catalog), HealthStatus.Unhealthy, [AiOpsHealthTags.Live, AiOpsHealthTags.All, AiOpsHealthTags.Inference]));
         }
     }
 }

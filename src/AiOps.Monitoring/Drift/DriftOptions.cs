@@ -86,6 +86,9 @@ public sealed class DriftThresholds
 /// </summary>
 public sealed class DriftOptions
 {
+    /// <summary>Whether the package's own health check is registered (default <see langword="true"/>); set <see langword="false"/> to leave it out.</summary>
+    public bool EnableHealthCheck { get; set; } = true;
+
     /// <summary>The configuration section bound by <c>AddAiOpsDrift</c>: <c>AiOps:Monitoring:Drift</c>.</summary>
     public const string SectionName = "AiOps:Monitoring:Drift";
 

@@ -49,7 +49,7 @@ public static class DriftServiceCollectionExtensions
     /// Adds the streaming drift monitor: <see cref="IDriftMonitor"/>, an <see cref="IInferenceObserver"/> (the monitored
     /// runner of <c>AddAiOpsMonitoring</c> feeds it; without it call <see cref="IDriftMonitor.Observe"/>), an
     /// <see cref="IVersionDriftProvider"/> for rollout gates, a hosted service closing windows on the
-    /// <see cref="TimeProvider"/>, the <c>aiops-drift-monitor</c> health check (Degraded at <see cref="DriftOptions.HealthDegradedSeverity"/>) and the <c>aiops.drift.*</c> instruments.
+    /// <see cref="TimeProvider"/>, the <c>aiops-drift-monitor</c> health check (tags <c>aiops</c>, <c>monitoring</c>, <c>drift</c>; Degraded at <see cref="DriftOptions.HealthDegradedSeverity"/>; off with <see cref="DriftOptions.EnableHealthCheck"/>) and the <c>aiops.drift.*</c> instruments.
     /// Works with or without <c>AddAiOpsMonitoring</c>; alerts go to every registered <c>IAlertPublisher</c> and results to
     /// every registered <see cref="AiOps.Drift.IDriftResultSink"/>. Safe to call twice. Model quality is added apart by
     /// <c>AddAiOpsModelQuality</c>.
@@ -86,7 +86,11 @@ public static class DriftServiceCollectionExtensions
         services.TryAddSingleton<IVersionDriftProvider>(sp => sp.GetRequiredService<DriftMonitor>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceObserver, DriftMonitor>(sp => sp.GetRequiredService<DriftMonitor>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DriftMonitor>(sp => sp.GetRequiredService<DriftMonitor>()));
-        services.AddHealthChecks().AddCheck<DriftHealthCheck>(DriftHealthCheck.Name, tags: ["aiops", "drift"]);
+        HostingSurface.AddHealthCheck<DriftHealthCheck, DriftOptions>(
+            services,
+            DriftHealthCheck.Name,
+            [AiOpsHealthTags.All, AiOpsHealthTags.Monitoring, "drift"],
+            static o => o.EnableHealthCheck);
         return builder;
     }
 }

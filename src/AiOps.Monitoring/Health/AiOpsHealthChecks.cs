@@ -1,3 +1,4 @@
+using AiOps;
 using AiOps.Monitoring.Health;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -18,10 +19,10 @@ public static class AiOpsMonitoringHealthChecksBuilderExtensions
     public static IHealthChecksBuilder AddAiOpsMonitoringHealthChecks(this IHealthChecksBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        AddOnce<ModelReadinessHealthCheck>(builder, "aiops-models", [AiOpsHealthTags.Ready]);
-        AddOnce<DriftHealthCheck>(builder, "aiops-drift", [AiOpsHealthTags.Ready]);
-        AddOnce<SloHealthCheck>(builder, "aiops-slo", [AiOpsHealthTags.Ready]);
-        AddOnce<GpuHealthCheck>(builder, "aiops-gpu", [AiOpsHealthTags.Live]);
+        AddOnce<ModelReadinessHealthCheck>(builder, "aiops-models", [AiOpsHealthTags.Ready, AiOpsHealthTags.All, AiOpsHealthTags.Monitoring]);
+        AddOnce<DriftHealthCheck>(builder, "aiops-drift", [AiOpsHealthTags.Ready, AiOpsHealthTags.All, AiOpsHealthTags.Monitoring]);
+        AddOnce<SloHealthCheck>(builder, "aiops-slo", [AiOpsHealthTags.Ready, AiOpsHealthTags.All, AiOpsHealthTags.Monitoring]);
+        AddOnce<GpuHealthCheck>(builder, "aiops-gpu", [AiOpsHealthTags.Live, AiOpsHealthTags.All, AiOpsHealthTags.Monitoring]);
         return builder;
     }
 

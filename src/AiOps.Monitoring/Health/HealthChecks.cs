@@ -7,16 +7,6 @@ using Microsoft.Extensions.Options;
 
 namespace AiOps.Monitoring.Health;
 
-/// <summary>The tags AiOps health checks carry, so hosts can split liveness from readiness.</summary>
-public static class AiOpsHealthTags
-{
-    /// <summary>Checks that decide whether the process should receive traffic.</summary>
-    public const string Ready = "ready";
-
-    /// <summary>Checks that decide whether the process is alive (never fail for a missing GPU or a bad model).</summary>
-    public const string Live = "live";
-}
-
 /// <summary>Readiness of every monitored runner.</summary>
 internal sealed class ModelReadinessHealthCheck(VersionMetricsStore store) : IHealthCheck
 {

@@ -3,6 +3,9 @@ namespace AiOps.Release.Backup;
 /// <summary>Options of the model backup job registered by <c>services.AddAiOpsModelBackup(…)</c>.</summary>
 public sealed class ModelBackupOptions
 {
+    /// <summary>Whether the package's own health check is registered (default <see langword="true"/>); set <see langword="false"/> to leave it out.</summary>
+    public bool EnableHealthCheck { get; set; } = true;
+
     /// <summary>The configuration section bound by <c>AddAiOpsModelBackup</c>: <c>AiOps:Release:Backup</c>.</summary>
     public const string SectionName = "AiOps:Release:Backup";
 

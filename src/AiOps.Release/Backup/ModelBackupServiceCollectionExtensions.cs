@@ -14,7 +14,7 @@ public static class ModelBackupServiceCollectionExtensions
 
     /// <summary>
     /// Registers <see cref="IModelBackup"/>, a hosted service that runs it on a schedule, and a health check named
-    /// <see cref="HealthCheckName"/> (tags <c>aiops</c>, <c>backup</c>); validates <see cref="ModelBackupOptions"/> at
+    /// <see cref="HealthCheckName"/> (tags <c>aiops</c>, <c>release</c>, <c>backup</c>; off with <see cref="ModelBackupOptions.EnableHealthCheck"/>); validates <see cref="ModelBackupOptions"/> at
     /// start-up. Safe to call twice.
     /// </summary>
     /// <example>
@@ -55,11 +55,12 @@ public static class ModelBackupServiceCollectionExtensions
         services.TryAddSingleton<ModelBackupState>();
         services.TryAddSingleton<IModelBackup, ModelBackupRunner>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ModelBackupHostedService>());
-        if (!services.Any(d => d.ServiceType == typeof(ModelBackupHealthCheck)))
-        {
-            services.AddSingleton<ModelBackupHealthCheck>();
-            services.AddHealthChecks().AddCheck<ModelBackupHealthCheck>(HealthCheckName, tags: ["aiops", "backup"]);
-        }
+        services.TryAddSingleton<ModelBackupHealthCheck>();
+        HostingSurface.AddHealthCheck<ModelBackupHealthCheck, ModelBackupOptions>(
+            services,
+            HealthCheckName,
+            [AiOps.AiOpsHealthTags.All, AiOps.AiOpsHealthTags.Release, "backup"],
+            static o => o.EnableHealthCheck);
 
         return services;
     }

@@ -116,7 +116,7 @@ public sealed class RedisRolloutTests
         Assert.Equal(before, (await b.Client.InferAsync(request)).Key.Version);
         var health = await b.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
         Assert.Equal(HealthStatus.Degraded, health.Status);
-        Assert.Contains("serving the last known weights", health.Entries["aiops_release"].Description, StringComparison.Ordinal);
+        Assert.Contains("serving the last known weights", health.Entries["aiops-release"].Description, StringComparison.Ordinal);
 
         // The controller still decides (the canary starts failing) and keeps the decision; its own routers follow it.
         metrics.SetFailures("2", 300);

@@ -1,7 +1,6 @@
 using AiOps.Drift;
 using AiOps.Monitoring.Drift;
 using AiOps.Monitoring.Gpu;
-using AiOps.Monitoring.Health;
 using AiOps.Monitoring.Observation;
 using AiOps.Monitoring.Quality;
 using AiOps.Monitoring.Runners;

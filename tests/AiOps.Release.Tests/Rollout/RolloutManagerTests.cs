@@ -308,7 +308,7 @@ public sealed class RolloutManagerTests : IDisposable
         Assert.Null(h.Monitor.Get(Fraud).Router.Table.Canary); // this replica already follows the rollback
         var health = await h.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
         Assert.Equal(HealthStatus.Degraded, health.Status);
-        Assert.Contains("unreachable", health.Entries["aiops_release"].Description, StringComparison.Ordinal);
+        Assert.Contains("unreachable", health.Entries["aiops-release"].Description, StringComparison.Ordinal);
 
         flaky.Down = false;
         h.Time.Advance(TimeSpan.FromMinutes(1));
