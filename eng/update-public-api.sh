@@ -8,6 +8,7 @@
 #
 #   eng/update-public-api.sh            # Unshipped.txt := the API that is not in Shipped.txt (+ *REMOVED* lines)
 #   eng/update-public-api.sh --ship     # the same, then moves it into Shipped.txt (do this when a version is released)
+#   eng/update-public-api.sh AiOps.Data # only the packages named (their references must have been built)
 #
 # How it works, per package (Abstractions first, so the others compile against it):
 #   1. PublicAPI.Unshipped.txt is reset to its header, "#nullable enable" (the analyzer then records nullable
@@ -22,10 +23,16 @@
 set -euo pipefail
 
 ship=false
-if [[ "${1:-}" == "--ship" ]]; then ship=true; elif [[ $# -gt 0 ]]; then echo "usage: $0 [--ship]" >&2; exit 2; fi
+if [[ "${1:-}" == "--ship" ]]; then ship=true; shift; fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages=(AiOps.Abstractions AiOps.Inference AiOps.Monitoring AiOps.Data AiOps.Release)
+if [[ $# -gt 0 ]]; then
+  for p in "$@"; do
+    [[ -f "$root/src/$p/$p.csproj" ]] || { echo "usage: $0 [--ship] [package...]; no src/$p/$p.csproj" >&2; exit 2; }
+  done
+  packages=("$@")
+fi
 header='#nullable enable'
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
