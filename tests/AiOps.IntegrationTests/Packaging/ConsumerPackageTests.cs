@@ -144,7 +144,10 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
     [Fact]
     public async Task ConsumerApp_GpuSwapFromTheReadme_GetsTheCudaBuildAndFallsBackToCpuWithTheReasonWhereNoGpu()
     {
-        // The swap of src/AiOps.Inference/README.md, verbatim: the GPU native package in, the CPU native package out.
+        // The swap of src/AiOps.Inference/README.md with its versions: the GPU native package in (the Linux one of the
+        // meta-package it names), the CPU native package out. The CPU version it pins is the packed dependency's.
+        var (gpuVersion, cpuVersion) = ReadmeSwapVersions();
+        Assert.Equal(OnnxRuntimeVersion(), cpuVersion);
         using var folders = new ConsumerFolders();
         var (app, work, packagesFolder) = (folders.App, folders.Work, folders.Packages);
         var env = PackedFeedFixture.ChildEnvironment(packagesFolder);
@@ -152,8 +155,8 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
             app,
             packagesFolder,
             env,
-            $"""<PackageReference Include="Microsoft.ML.OnnxRuntime.Gpu.Linux" Version="{GpuPackageVersion}" />""",
-            $"""<PackageReference Include="Microsoft.ML.OnnxRuntime" Version="{OnnxRuntimeVersion()}" ExcludeAssets="all" />""");
+            $"""<PackageReference Include="Microsoft.ML.OnnxRuntime.Gpu.Linux" Version="{gpuVersion}" />""",
+            $"""<PackageReference Include="Microsoft.ML.OnnxRuntime" Version="{cpuVersion}" ExcludeAssets="all" />""");
         Assert.True(File.Exists(Path.Combine(output, "Microsoft.ML.OnnxRuntime.dll")), "The managed ONNX Runtime API did not reach the consumer.");
         var native = NativeLibraries(output);
         Assert.True(native.Contains("libonnxruntime_providers_cuda.so"), "The CUDA provider library did not reach the consumer: " + string.Join(", ", native));
@@ -255,8 +258,21 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
         return Path.Combine(app, "bin", "Release", "net10.0");
     }
 
-    /// <summary>The GPU package version of the README's swap that this registry serves (the GPU build is published a patch behind here).</summary>
-    private const string GpuPackageVersion = "1.31.0";
+    /// <summary>The versions the GPU swap of src/AiOps.Inference/README.md pins for the GPU and the CPU package.</summary>
+    private static (string Gpu, string Cpu) ReadmeSwapVersions()
+    {
+        var readme = File.ReadAllText(Path.Combine(RepoPaths.Root, "src", "AiOps.Inference", "README.md"));
+        string VersionOf(string id)
+        {
+            var reference = $"<PackageReference Include=\"{id}\" Version=\"";
+            var at = readme.IndexOf(reference, StringComparison.Ordinal);
+            Assert.True(at >= 0, $"src/AiOps.Inference/README.md has no {reference}");
+            var start = at + reference.Length;
+            return readme[start..readme.IndexOf('"', start)];
+        }
+
+        return (VersionOf("Microsoft.ML.OnnxRuntime.Gpu"), VersionOf("Microsoft.ML.OnnxRuntime"));
+    }
 
     /// <summary>Whether an NVIDIA device and driver are present (the CUDA provider can then load).</summary>
     private static bool GpuIsUsable() =>
