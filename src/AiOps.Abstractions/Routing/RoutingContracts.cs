@@ -23,22 +23,3 @@ public enum RouteReason
 /// <param name="Version">The chosen version.</param>
 /// <param name="Reason">Why it was chosen.</param>
 public readonly record struct RoutingDecision(ModelVersion Version, RouteReason Reason);
-
-/// <summary>The traffic split of a model at one moment.</summary>
-/// <param name="Model">The model.</param>
-/// <param name="Stable">The stable version.</param>
-/// <param name="Canary">The candidate version, or <see langword="null"/> when no rollout is in progress.</param>
-/// <param name="CanaryWeightPercent">The share of traffic (0–100) for the candidate.</param>
-/// <param name="ShadowVersion">A version that receives a copy of every request for comparison, never answering; optional.</param>
-public sealed record TrafficSplit(ModelId Model, ModelVersion Stable, ModelVersion? Canary, double CanaryWeightPercent, ModelVersion? ShadowVersion = null)
-{
-    /// <summary>Validates the weight.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The weight is outside 0–100 or not a number.</exception>
-    public void Validate()
-    {
-        if (double.IsNaN(CanaryWeightPercent) || CanaryWeightPercent is < 0 or > 100)
-        {
-            throw new ArgumentOutOfRangeException(nameof(CanaryWeightPercent), CanaryWeightPercent, $"Canary weight of {Model} must be between 0 and 100.");
-        }
-    }
-}

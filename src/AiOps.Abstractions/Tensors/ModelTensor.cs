@@ -46,9 +46,6 @@ public abstract class ModelTensor
     /// <summary>The number of elements: the product of the dimensions (1 for a scalar).</summary>
     public long ElementCount { get; }
 
-    /// <summary>The shape array itself, for runtimes that take <c>long[]</c> without copying. Never mutated.</summary>
-    internal long[] ShapeArray => _shape;
-
     /// <summary>Formats the shape as <c>[2, 4]</c>.</summary>
     public string FormatShape() => FormatShape(_shape);
 

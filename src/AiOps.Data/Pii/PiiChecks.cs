@@ -1,7 +1,7 @@
 namespace AiOps.Data.Pii;
 
 /// <summary>The mainland-China resident identity number (GB 11643-1999): 17 digits and an ISO 7064 MOD 11-2 check character.</summary>
-public static class ChinaResidentId
+internal static class ChinaResidentId
 {
     private static readonly int[] Weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     private const string CheckCharacters = "10X98765432";
@@ -78,7 +78,7 @@ public static class ChinaResidentId
 }
 
 /// <summary>The Luhn (mod 10) check used by payment-card numbers.</summary>
-public static class Luhn
+internal static class Luhn
 {
     /// <summary>Whether the digits in <paramref name="number"/> pass the Luhn check. Spaces and dashes are ignored; any other non-digit fails.</summary>
     /// <param name="number">The candidate number.</param>

@@ -240,7 +240,7 @@ public interface IDatasetStore
 }
 
 /// <summary>SHA-256 of files, incremental over 1 MiB reads (runs at the speed of <c>sha256sum</c>).</summary>
-public static class ContentHasher
+internal static class ContentHasher
 {
     internal const int BufferSize = 1 << 20;
 

@@ -155,7 +155,7 @@ public sealed partial class OnnxModelRunner
                 inputs = new ModelTensor[session.Inputs.Length];
                 for (var i = 0; i < inputs.Length; i++)
                 {
-                    var shape = batch[0].Inputs[i].ShapeArray.AsSpan().ToArray();
+                    var shape = batch[0].Inputs[i].Shape.ToArray();
                     shape[0] = rows;
                     inputs[i] = session.Inputs[i].Ops.Stack(session.Inputs[i].Name, parts, i, shape);
                 }

@@ -73,12 +73,12 @@ internal sealed class ElementOps<T> : ElementOps
     public override TensorElementType ElementType => s_type;
 
     public override OrtValue CreateInput(ModelTensor tensor) =>
-        OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, ((ModelTensor<T>)tensor).Data, tensor.ShapeArray);
+        OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, ((ModelTensor<T>)tensor).Data, tensor.Shape.ToArray()); // ONNX Runtime copies the dimensions; the elements stay in the caller's memory
 
     public override ModelTensor AllocateOutput(string name, long[] shape, out OrtValue value)
     {
         var result = new ModelTensor<T>(name, new T[ElementCount(shape)], shape);
-        value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, result.Data, result.ShapeArray);
+        value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, result.Data, shape);
         return result;
     }
 
@@ -120,7 +120,7 @@ internal sealed class ElementOps<T> : ElementOps
     public override ModelTensor SliceRows(ModelTensor batch, long firstRow, long rows)
     {
         var typed = (ModelTensor<T>)batch;
-        var shape = typed.ShapeArray.AsSpan().ToArray();
+        var shape = typed.Shape.ToArray();
         var rowSize = shape[0] == 0 ? 0 : typed.ElementCount / shape[0];
         shape[0] = rows;
         return new ModelTensor<T>(batch.Name, typed.Data.Slice(checked((int)(firstRow * rowSize)), checked((int)(rows * rowSize))), shape);

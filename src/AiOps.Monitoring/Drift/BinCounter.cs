@@ -15,7 +15,7 @@ namespace AiOps.Monitoring.Drift;
 /// subtract of the all-ones mask), block by block so the block stays in L1; bin counts are then differences of those
 /// cumulative counts. Cost is linear in the number of edges and does not depend on the data.
 /// </remarks>
-public static class BinCounter
+internal static class BinCounter
 {
     private const int BlockSize = 2048;
 

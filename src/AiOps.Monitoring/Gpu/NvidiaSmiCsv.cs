@@ -8,7 +8,7 @@ namespace AiOps.Monitoring.Gpu;
 /// one line per device, utilisation in %, memory in MiB, temperature in °C, power in W; <c>[N/A]</c> and
 /// <c>[Not Supported]</c> (and any other non-number) give <see langword="null"/>.
 /// </summary>
-public static class NvidiaSmiCsv
+internal static class NvidiaSmiCsv
 {
     /// <summary>The query arguments this parser expects.</summary>
     public const string QueryArguments = "--query-gpu=index,name,utilization.gpu,memory.used,memory.total,temperature.gpu,power.draw --format=csv,noheader,nounits";

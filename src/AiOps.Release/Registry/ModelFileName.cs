@@ -11,7 +11,7 @@ namespace AiOps.Release.Registry;
 /// <param name="Model">The model name.</param>
 /// <param name="Version">The version.</param>
 /// <param name="Date">The build date.</param>
-public readonly record struct ModelFileName(ModelId Model, ModelVersion Version, DateOnly Date)
+internal readonly record struct ModelFileName(ModelId Model, ModelVersion Version, DateOnly Date)
 {
     private const string Prefix = "model_";
     private static readonly System.Buffers.SearchValues<char> s_extensionChars = System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789");

@@ -10,7 +10,7 @@ public static class ModelRegistryExtensions
     /// <param name="path">The file.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    public static async ValueTask<string> ComputeSha256Async(string path, CancellationToken cancellationToken = default)
+    internal static async ValueTask<string> ComputeSha256Async(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan);

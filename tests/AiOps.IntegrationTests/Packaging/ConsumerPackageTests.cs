@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.IO.Compression;
+using System.Text;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using AiOps.IntegrationTests.Infrastructure;
@@ -28,8 +29,11 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
     public void Pack_SrcProjects_YieldsExactlyFiveInstallablePackagesWithReadmeAndMetadata()
     {
         var packages = Directory.GetFiles(feed.Feed).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
-        var expected = ConsumerProject.Packages.Order(StringComparer.Ordinal).Select(id => $"{id}.{feed.Version}.nupkg").ToArray();
-        Assert.True(expected.SequenceEqual(packages), $"Expected exactly {string.Join(", ", expected)} in the feed; got {string.Join(", ", packages)}.");
+        var expected = ConsumerProject.Packages
+            .SelectMany(id => new[] { $"{id}.{feed.Version}.nupkg", $"{id}.{feed.Version}.snupkg" })
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+        Assert.True(expected.SequenceEqual(packages), $"Expected exactly {string.Join(", ", expected)} in the feed (five packages and their symbol packages); got {string.Join(", ", packages)}.");
         var warnings = feed.PackOutput.Split('\n').Where(l => WarningLine().IsMatch(l)).ToArray();
         Assert.True(warnings.Length == 0, "dotnet pack reported warnings:\n" + string.Join('\n', warnings));
 
@@ -66,6 +70,24 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
 
             Assert.Contains(zip.Entries, e => e.FullName == $"lib/net10.0/{id}.dll");
             Assert.Contains(zip.Entries, e => e.FullName == $"lib/net10.0/{id}.xml");
+            Assert.DoesNotContain(zip.Entries, e => e.FullName.EndsWith(".pdb", StringComparison.Ordinal));
+
+            // Deterministic and CI-built: no absolute path of the checkout (nor of the temp build folder) in the DLL;
+            // its debug directory names the PDB under SourceLink's /_/ root.
+            var dll = ReadEntry(zip, $"lib/net10.0/{id}.dll");
+            foreach (var path in new[] { RepoPaths.Root, feed.Root })
+            {
+                Assert.True(IndexOf(dll, Encoding.UTF8.GetBytes(path)) < 0, $"{id}.dll embeds the build path {path}.");
+            }
+
+            var pdbPath = PdbPathIn(dll, id + ".pdb");
+            Assert.True(pdbPath.StartsWith("/_", StringComparison.Ordinal), $"{id}.dll names its PDB as {pdbPath}; expected a path mapped to /_ (ContinuousIntegrationBuild off?).");
+
+            // The symbol package: the portable PDB of the same DLL, with the same metadata id.
+            using var symbols = ZipFile.OpenRead(Path.Combine(feed.Feed, $"{id}.{feed.Version}.snupkg"));
+            var pdb = ReadEntry(symbols, $"lib/net10.0/{id}.pdb");
+            Assert.True(pdb.AsSpan(0, 4).SequenceEqual("BSJB"u8), $"{id}.pdb in the .snupkg is not a portable PDB.");
+            Assert.True(IndexOf(pdb, Encoding.UTF8.GetBytes(RepoPaths.Root)) < 0, $"{id}.pdb embeds the build path {RepoPaths.Root}.");
 
             // Dependencies between AiOps packages point at the same pre-release version.
             var aiopsDependencies = metadata.Descendants(ns + "dependency").Where(d => ((string?)d.Attribute("id"))?.StartsWith("AiOps.", StringComparison.Ordinal) == true);
@@ -122,7 +144,10 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
     [Fact]
     public async Task ConsumerApp_GpuSwapFromTheReadme_GetsTheCudaBuildAndFallsBackToCpuWithTheReasonWhereNoGpu()
     {
-        // The swap of src/AiOps.Inference/README.md, verbatim: the GPU native package in, the CPU native package out.
+        // The swap of src/AiOps.Inference/README.md with its versions: the GPU native package in (the Linux one of the
+        // meta-package it names), the CPU native package out. The CPU version it pins is the packed dependency's.
+        var (gpuVersion, cpuVersion) = ReadmeSwapVersions();
+        Assert.Equal(OnnxRuntimeVersion(), cpuVersion);
         using var folders = new ConsumerFolders();
         var (app, work, packagesFolder) = (folders.App, folders.Work, folders.Packages);
         var env = PackedFeedFixture.ChildEnvironment(packagesFolder);
@@ -130,8 +155,8 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
             app,
             packagesFolder,
             env,
-            $"""<PackageReference Include="Microsoft.ML.OnnxRuntime.Gpu.Linux" Version="{GpuPackageVersion}" />""",
-            $"""<PackageReference Include="Microsoft.ML.OnnxRuntime" Version="{OnnxRuntimeVersion()}" ExcludeAssets="all" />""");
+            $"""<PackageReference Include="Microsoft.ML.OnnxRuntime.Gpu.Linux" Version="{gpuVersion}" />""",
+            $"""<PackageReference Include="Microsoft.ML.OnnxRuntime" Version="{cpuVersion}" ExcludeAssets="all" />""");
         Assert.True(File.Exists(Path.Combine(output, "Microsoft.ML.OnnxRuntime.dll")), "The managed ONNX Runtime API did not reach the consumer.");
         var native = NativeLibraries(output);
         Assert.True(native.Contains("libonnxruntime_providers_cuda.so"), "The CUDA provider library did not reach the consumer: " + string.Join(", ", native));
@@ -177,6 +202,27 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
         }
     }
 
+    private static byte[] ReadEntry(ZipArchive zip, string name)
+    {
+        var entry = zip.GetEntry(name);
+        Assert.True(entry is not null, $"{name} is not in the package.");
+        using var s = entry.Open();
+        using var copy = new MemoryStream();
+        s.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    private static int IndexOf(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle);
+
+    /// <summary>The PDB path of the DLL's CodeView debug entry: the NUL-terminated string that ends with <paramref name="pdbName"/>.</summary>
+    private static string PdbPathIn(byte[] dll, string pdbName)
+    {
+        var end = IndexOf(dll, Encoding.UTF8.GetBytes(pdbName + "\0"));
+        Assert.True(end >= 0, $"No debug entry naming {pdbName} in the DLL.");
+        var start = dll.AsSpan(0, end).LastIndexOf((byte)0) + 1;
+        return Encoding.UTF8.GetString(dll, start, end - start + pdbName.Length);
+    }
+
     /// <summary>The file names of the ONNX Runtime native libraries under the build output's <c>runtimes/</c>.</summary>
     private static string[] NativeLibraries(string output) =>
         Directory.Exists(Path.Combine(output, "runtimes"))
@@ -184,7 +230,7 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
             : [];
 
     /// <summary>A consumer's temp folders (outside the repository), deleted with the test.</summary>
-    private sealed class ConsumerFolders : IDisposable
+    internal sealed class ConsumerFolders : IDisposable
     {
         private readonly string _root = Path.Combine(Path.GetTempPath(), "aiops-consumer-" + Guid.NewGuid().ToString("N")[..12]);
 
@@ -212,8 +258,21 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
         return Path.Combine(app, "bin", "Release", "net10.0");
     }
 
-    /// <summary>The GPU package version of the README's swap that this registry serves (the GPU build is published a patch behind here).</summary>
-    private const string GpuPackageVersion = "1.31.0";
+    /// <summary>The versions the GPU swap of src/AiOps.Inference/README.md pins for the GPU and the CPU package.</summary>
+    private static (string Gpu, string Cpu) ReadmeSwapVersions()
+    {
+        var readme = File.ReadAllText(Path.Combine(RepoPaths.Root, "src", "AiOps.Inference", "README.md"));
+        string VersionOf(string id)
+        {
+            var reference = $"<PackageReference Include=\"{id}\" Version=\"";
+            var at = readme.IndexOf(reference, StringComparison.Ordinal);
+            Assert.True(at >= 0, $"src/AiOps.Inference/README.md has no {reference}");
+            var start = at + reference.Length;
+            return readme[start..readme.IndexOf('"', start)];
+        }
+
+        return (VersionOf("Microsoft.ML.OnnxRuntime.Gpu"), VersionOf("Microsoft.ML.OnnxRuntime"));
+    }
 
     /// <summary>Whether an NVIDIA device and driver are present (the CUDA provider can then load).</summary>
     private static bool GpuIsUsable() =>
@@ -259,7 +318,7 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
     }
 
     /// <summary>The machine's global packages folder (what the repository restored into), or null when it cannot be told.</summary>
-    private static async Task<string?> MachinePackagesFolderAsync()
+    internal static async Task<string?> MachinePackagesFolderAsync()
     {
         if (Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured)
         {

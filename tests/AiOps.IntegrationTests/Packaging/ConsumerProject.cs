@@ -49,6 +49,20 @@ internal static class ConsumerProject
             </Project>
             """);
 
+        WriteNuGetConfig(directory, feed, packagesFolder, machinePackagesFolder);
+        File.WriteAllText(Path.Combine(directory, "Program.cs"), ProgramSource);
+    }
+
+    /// <summary>
+    /// Writes the nuget.config of a consumer into <paramref name="directory"/> (it applies to every project below it).
+    /// </summary>
+    /// <param name="directory">A folder outside the repository.</param>
+    /// <param name="feed">The folder holding the freshly packed .nupkg files.</param>
+    /// <param name="packagesFolder">The global packages folder this restore extracts into.</param>
+    /// <param name="machinePackagesFolder">The machine's global packages folder, used read-only as a fallback.</param>
+    public static void WriteNuGetConfig(string directory, string feed, string packagesFolder, string? machinePackagesFolder)
+    {
+        Directory.CreateDirectory(directory);
         // Inherits the machine's and the user's package sources (the registry the repository restores from); adds the
         // local feed in front. The fallback folder makes a restore of already-cached dependencies work without a feed.
         var fallback = machinePackagesFolder is null
@@ -70,8 +84,6 @@ internal static class ConsumerProject
               </packageSources>
             </configuration>
             """);
-
-        File.WriteAllText(Path.Combine(directory, "Program.cs"), ProgramSource);
     }
 
     private static string Xml(string s) => SecurityElement.Escape(s);
