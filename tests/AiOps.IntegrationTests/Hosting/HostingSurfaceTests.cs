@@ -226,7 +226,7 @@ public sealed class HostingSurfaceTests : IDisposable
             Assert.True(File.Exists(Path.Combine(_root, "cache", "optimised", "fraud-1.ort")));
             var response = await host.Services.GetRequiredKeyedService<IModelClient>("fraud").InferAsync(Request(3));
             Assert.Equal(Fraud1, response.Key);
-            Assert.True(Directory.Exists(Path.Combine(_root, "aiops-state", "rollouts")));
+            Assert.Equal(Path.Combine(_root, "aiops-state", "rollouts"), host.Services.GetRequiredService<IOptions<AiOpsReleaseOptions>>().Value.StateDirectory);
         }
         finally
         {
@@ -290,6 +290,46 @@ public sealed class HostingSurfaceTests : IDisposable
         {
             await host.StopAsync();
         }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void HealthChecks_SelfRegistered_NamedAndTaggedAlikeAndCanBeTurnedOff(bool enabled)
+    {
+        var builder = NewBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AiOps:Release:EnableHealthCheck"] = enabled ? "true" : "false",
+            ["AiOps:Monitoring:Drift:EnableHealthCheck"] = enabled ? "true" : "false",
+            ["AiOps:Release:Backup:EnableHealthCheck"] = enabled ? "true" : "false",
+            ["AiOps:Release:Backup:BackupDirectory"] = "backups",
+        });
+        AddFraud(builder.Services);
+        builder.Services.AddAiOpsMonitoring(o => o.Gpu.Enabled = false);
+        builder.Services.AddAiOpsDrift();
+        builder.Services.AddAiOpsRelease().AddModel("fraud", o => o.StableVersion = "1");
+        builder.Services.AddAiOpsModelBackup();
+        builder.Services.AddHealthChecks().AddAiOpsInferenceHealthChecks().AddAiOpsMonitoringHealthChecks();
+        using var host = builder.Build();
+
+        var registrations = host.Services.GetRequiredService<IOptions<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>>().Value.Registrations;
+
+        foreach (var r in registrations)
+        {
+            Assert.StartsWith("aiops-", r.Name, StringComparison.Ordinal);
+            Assert.DoesNotContain('_', r.Name);
+            Assert.Contains(AiOpsHealthTags.All, r.Tags);
+            Assert.Contains(r.Tags, t => t is AiOpsHealthTags.Inference or AiOpsHealthTags.Monitoring or AiOpsHealthTags.Release or AiOpsHealthTags.Data);
+        }
+
+        var names = registrations.Select(r => r.Name).ToHashSet();
+        Assert.Contains("aiops-inference", names);
+        Assert.Contains("aiops-model-fraud-1", names);
+        Assert.Contains("aiops-models", names);
+        Assert.Equal(enabled, names.Contains("aiops-release"));
+        Assert.Equal(enabled, names.Contains("aiops-drift-monitor"));
+        Assert.Equal(enabled, names.Contains("aiops-model-backup"));
     }
 
     private static ModelRequest Request(ulong seed) =>

@@ -122,10 +122,13 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
         var nativeLibraries = NativeLibraries(output);
         Assert.True(nativeLibraries.Length > 0, $"No ONNX Runtime native library under {output}/runtimes: the native package did not flow through AiOps.Inference.");
 
+        // As under systemd or in a container with another WORKDIR: the process runs in "/", its content root is the app
+        // folder, and the model path it is given is relative: it must load from the content root.
+        Assert.Equal(work, Path.GetDirectoryName(modelPath));
         var run = await ProcessRunner.RunAsync(
             PackedFeedFixture.Dotnet,
-            [Path.Combine(output, ConsumerProject.ProjectName + ".dll"), modelPath, work, string.Join(",", features.Select(f => f.ToString("R", CultureInfo.InvariantCulture)))],
-            work,
+            [Path.Combine(output, ConsumerProject.ProjectName + ".dll"), Path.GetFileName(modelPath), work, string.Join(",", features.Select(f => f.ToString("R", CultureInfo.InvariantCulture)))],
+            "/",
             RunTimeout,
             env);
         Assert.True(run.ExitCode == 0, $"The consumer exited with {run.ExitCode}:\n{Tail(run.Output)}");
