@@ -55,8 +55,7 @@ public static class AiOpsInferenceDiagnostics
         activity.SetTag("aiops.outcome", outcome);
         if (error is not null)
         {
-            activity.SetStatus(ActivityStatusCode.Error, error.Message);
-            activity.AddException(error);
+            Internal.Tracing.Fail(activity, error);
         }
 
         activity.Stop();

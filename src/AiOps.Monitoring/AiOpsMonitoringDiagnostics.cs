@@ -18,16 +18,4 @@ public static class AiOpsMonitoringDiagnostics
     public const string DriftWindowsActivityName = "aiops.drift.close_windows";
 
     internal static readonly ActivitySource Source = new(ActivitySourceName, typeof(AiOpsMonitoringDiagnostics).Assembly.GetName().Version?.ToString());
-
-    /// <summary>Marks <paramref name="activity"/> failed with <paramref name="error"/>.</summary>
-    internal static void Fail(Activity? activity, Exception error)
-    {
-        if (activity is null)
-        {
-            return;
-        }
-
-        activity.SetStatus(ActivityStatusCode.Error, error.Message);
-        activity.AddException(error);
-    }
 }

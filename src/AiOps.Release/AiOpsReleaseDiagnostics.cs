@@ -27,16 +27,4 @@ public static class AiOpsReleaseDiagnostics
     public const string CheckpointSaveActivityName = "aiops.checkpoint.save";
 
     internal static readonly ActivitySource Source = new(ActivitySourceName, typeof(AiOpsReleaseDiagnostics).Assembly.GetName().Version?.ToString());
-
-    /// <summary>Marks <paramref name="activity"/> failed with <paramref name="error"/>.</summary>
-    internal static void Fail(Activity? activity, Exception error)
-    {
-        if (activity is null)
-        {
-            return;
-        }
-
-        activity.SetStatus(ActivityStatusCode.Error, error.Message);
-        activity.AddException(error);
-    }
 }

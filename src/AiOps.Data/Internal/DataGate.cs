@@ -37,7 +37,7 @@ internal sealed class DataGate(DataValidator validator, IPiiMasker masker, IOpti
         }
         catch (Exception e) when (activity is not null)
         {
-            AiOpsDataDiagnostics.Fail(activity, e);
+            Tracing.Fail(activity, e);
             throw;
         }
     }

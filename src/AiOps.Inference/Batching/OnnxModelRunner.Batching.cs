@@ -200,11 +200,7 @@ public sealed partial class OnnxModelRunner
         }
         catch (Exception e)
         {
-            if (batchActivity is not null)
-            {
-                batchActivity.SetStatus(ActivityStatusCode.Error, e.Message);
-                batchActivity.AddException(e);
-            }
+            Internal.Tracing.Fail(batchActivity, e);
 
             Log.BatchFailed(_logger, e, Key, batch.Count);
             foreach (var item in batch)

@@ -122,7 +122,7 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         }
         catch (Exception e) when (activity is not null)
         {
-            AiOpsMonitoringDiagnostics.Fail(activity, e);
+            Tracing.Fail(activity, e);
             throw;
         }
     }

@@ -1,3 +1,4 @@
+using AiOps.Release.Internal;
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using AiOps.Checkpoints;
@@ -259,7 +260,7 @@ internal sealed partial class CheckpointManager : ICheckpointManager, IAsyncDisp
         {
             _metrics.Saves.Add(1, CheckpointMetrics.Outcome("cancelled"));
             activity?.SetTag("aiops.outcome", "cancelled");
-            AiOpsReleaseDiagnostics.Fail(activity, ex);
+            Tracing.Fail(activity, ex);
             return (null, ex);
         }
 #pragma warning disable CA1031 // The worker must survive any failure of one save; the error goes to the caller's task.
@@ -270,7 +271,7 @@ internal sealed partial class CheckpointManager : ICheckpointManager, IAsyncDisp
             _metrics.SaveDuration.Record(_time.GetElapsedTime(started).TotalSeconds, CheckpointMetrics.Outcome("failure"));
             LogSaveFailed(_logger, content.Step, ex);
             activity?.SetTag("aiops.outcome", "failure");
-            AiOpsReleaseDiagnostics.Fail(activity, ex);
+            Tracing.Fail(activity, ex);
             return (null, ex);
         }
 

@@ -1,3 +1,4 @@
+using AiOps.Release.Internal;
 using Microsoft.Extensions.Options;
 
 namespace AiOps.Release.Checkpoints;

@@ -1,3 +1,4 @@
+using AiOps.Release.Internal;
 using System.Collections.Concurrent;
 using System.Globalization;
 using AiOps.Metrics;
@@ -72,7 +73,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         }
         catch (Exception e) when (activity is not null)
         {
-            AiOpsReleaseDiagnostics.Fail(activity, e);
+            Tracing.Fail(activity, e);
             throw;
         }
     }
@@ -99,7 +100,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         }
         catch (Exception e) when (activity is not null)
         {
-            AiOpsReleaseDiagnostics.Fail(activity, e);
+            Tracing.Fail(activity, e);
             throw;
         }
     }
@@ -115,7 +116,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         }
         catch (Exception e) when (activity is not null)
         {
-            AiOpsReleaseDiagnostics.Fail(activity, e);
+            Tracing.Fail(activity, e);
             throw;
         }
     }
