@@ -521,6 +521,11 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             outcome = Outcomes.Timeout;
             throw failure = new OperationCanceledException($"The call to {Key} timed out after {_options.CallTimeout} (CallTimeout).", e, token);
         }
+        catch (OnnxRuntimeException e)
+        {
+            // Validation passed, so the failure is inside the graph: callers get an AiOps error that names the version.
+            throw failure = ExecutionFailed(e, $"inputs {string.Join(", ", inputs.Select(i => $"{i.Name}{i.FormatShape()}"))}");
+        }
         catch (Exception e) when (activity is not null && failure is null)
         {
             failure = e;
@@ -542,7 +547,10 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
         }
     }
 
-    private RunOptions RentRunOptions() => _runOptionsPool.TryDequeue(out var runOptions) ? runOptions : new RunOptions();
+    private ModelExecutionException ExecutionFailed(OnnxRuntimeException e, string what) =>
+        new($"{Key} failed inside ONNX Runtime on {what} (the inputs matched the model's declared signature): {e.Message}", e) { Key = Key };
+
+        private RunOptions RentRunOptions() => _runOptionsPool.TryDequeue(out var runOptions) ? runOptions : new RunOptions();
 
     private void ReturnRunOptions(RunOptions runOptions)
     {

@@ -84,3 +84,46 @@ public sealed class InputValidationTests : IClassFixture<ModelFilesFixture>
         Assert.Contains("dimension 0 to be 2", error.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class ExecutionFailureTests : IClassFixture<ModelFilesFixture>
+{
+    private readonly ModelFiles _files;
+
+    public ExecutionFailureTests(ModelFilesFixture fixture) => _files = fixture.Files;
+
+    /// <summary>
+    /// A lookup table (Gather over an initializer) indexed by an int64 input: any index passes validation (it is a
+    /// well-formed int64[batch]), and only the graph finds one out of range. Batchable: input and output share "batch".
+    /// </summary>
+    private string Lookup()
+    {
+        var path = _files.NewPath($"lookup-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(path, new AiOps.TestModels.OnnxModelBuilder("lookup")
+            .AddInput("idx", AiOps.TestModels.OnnxDataType.Int64, "batch")
+            .AddOutput("y", AiOps.TestModels.OnnxDataType.Float, "batch", 3)
+            .AddInitializer("table", [1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f], 3, 3)
+            .AddNode("Gather", ["table", "idx"], ["y"])
+            .Build());
+        return path;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunAsync_FailsInsideTheGraph_ThrowsModelExecutionExceptionWithKeyAndKeepsServing(bool batching)
+    {
+        await using var runner = await _files.CreateAsync(Lookup(), ModelFiles.CpuOptions(o => o.Batching.Enabled = batching));
+        var bad = new ModelRequest(ModelTensor.Create("idx", new long[] { 0, 7 }.AsMemory(), 2));
+
+        var error = await Assert.ThrowsAsync<ModelExecutionException>(() => runner.RunAsync(bad).AsTask());
+
+        Assert.Equal(runner.Key, error.Key);
+        Assert.IsType<Microsoft.ML.OnnxRuntime.OnnxRuntimeException>(error.InnerException);
+        Assert.Contains(runner.Key.ToString(), error.Message, StringComparison.Ordinal);
+        Assert.Contains("failed inside ONNX Runtime on inputs idx[2]", error.Message, StringComparison.Ordinal);
+
+        // Not poisoned: good indices run right after.
+        var ok = await runner.RunAsync(new ModelRequest(ModelTensor.Create("idx", new long[] { 2, 0 }.AsMemory(), 2)));
+        Assert.Equal(new float[] { 7, 8, 9, 1, 2, 3 }, ok.Outputs[0].As<float>().Data.ToArray());
+    }
+}

@@ -57,6 +57,7 @@ public static class OipEndpoints
             ModelRejectedException => StatusCodes.Status429TooManyRequests,
             ModelNotReadyException or BrokenCircuitException => StatusCodes.Status503ServiceUnavailable,
             TimeoutRejectedException => StatusCodes.Status504GatewayTimeout,
+            ModelExecutionException => StatusCodes.Status500InternalServerError, // answered as JSON naming the version
             BadHttpRequestException bad => bad.StatusCode,
             _ => 0,
         };
@@ -287,6 +288,10 @@ public static class OipEndpoints
         catch (ModelNotFoundException e)
         {
             await WriteErrorAsync(context, StatusCodes.Status404NotFound, e.Message).ConfigureAwait(false);
+        }
+        catch (ModelSignatureMismatchException e)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status409Conflict, e.Message).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ModelLoadException or ExecutionProviderUnavailableException)
         {

@@ -74,6 +74,22 @@ public sealed class ModelLoadException : AiOpsException
     }
 }
 
+/// <summary>
+/// The inputs passed validation but the model failed while running on them (e.g. shapes that only disagree inside the
+/// graph, an operator the provider rejects at run time): the runtime's error wrapped with the model version (HTTP 500).
+/// Not transient for the same inputs; another version (the stable fallback) may accept them.
+/// </summary>
+public sealed class ModelExecutionException : AiOpsException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">Which version failed and the runtime's message.</param>
+    /// <param name="innerException">The runtime's error.</param>
+    public ModelExecutionException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}
+
 /// <summary>A required execution provider (e.g. CUDA when the GPU is mandatory) cannot be used.</summary>
 public sealed class ExecutionProviderUnavailableException : AiOpsException
 {

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Threading.Tasks.Sources;
 using AiOps.Inference.Diagnostics;
 using AiOps.Inference.Sessions;
+using Microsoft.ML.OnnxRuntime;
 
 namespace AiOps.Inference;
 
@@ -198,8 +199,11 @@ public sealed partial class OnnxModelRunner
                 row += item.Rows;
             }
         }
-        catch (Exception e)
+        catch (Exception caught)
         {
+            var e = caught is OnnxRuntimeException ort
+                ? ExecutionFailed(ort, batch.Count == 1 ? $"inputs {string.Join(", ", batch[0].Inputs.Select(i => $"{i.Name}{i.FormatShape()}"))}" : $"a batch of {batch.Count} calls ({rows} rows)")
+                : caught;
             Internal.Tracing.Fail(batchActivity, e);
 
             Log.BatchFailed(_logger, e, Key, batch.Count);
