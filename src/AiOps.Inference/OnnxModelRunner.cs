@@ -199,6 +199,12 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             }
 
             inputs = session.Bind(request, Key, _options.AllowNonFiniteInputs);
+            if (inputs.Length > 0 && inputs[0].Rank > 0 && inputs[0].Shape[0] > _options.MaxRowsPerCall)
+            {
+                throw new ModelInputException(
+                    inputs[0].Name,
+                    $"Input '{inputs[0].Name}' of {Key} has {inputs[0].Shape[0]} rows; expected at most {_options.MaxRowsPerCall} (MaxRowsPerCall): split the call.") { Key = Key };
+            }
         }
         catch (ModelInputException e)
         {

@@ -138,6 +138,13 @@ public class OnnxRunnerOptions
     /// </summary>
     public int MaxQueueLength { get; set; } = 1024;
 
+    /// <summary>
+    /// The most rows (first-dimension size) one call may carry; a larger call fails with
+    /// <see cref="ModelInputException"/> before any native work, so one request cannot take the process's memory
+    /// (a 16,384-row call of a mid-sized model went past 21 GB). Default 8192.
+    /// </summary>
+    public int MaxRowsPerCall { get; set; } = 8192;
+
     /// <summary>The longest a call may take, queueing included; <see langword="null"/> (the default) for no limit. A run in flight is terminated.</summary>
     public TimeSpan? CallTimeout { get; set; }
 
@@ -188,6 +195,7 @@ public class OnnxRunnerOptions
             MaxQueueDelay = source.Batching.MaxQueueDelay,
         };
         MaxQueueLength = source.MaxQueueLength;
+        MaxRowsPerCall = source.MaxRowsPerCall;
         CallTimeout = source.CallTimeout;
         WarmUpIterations = source.WarmUpIterations;
         ExpectedSha256 = source.ExpectedSha256;

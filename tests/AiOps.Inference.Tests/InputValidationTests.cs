@@ -127,3 +127,33 @@ public sealed class ExecutionFailureTests : IClassFixture<ModelFilesFixture>
         Assert.Equal(new float[] { 7, 8, 9, 1, 2, 3 }, ok.Outputs[0].As<float>().Data.ToArray());
     }
 }
+
+public sealed class RowLimitTests : IClassFixture<ModelFilesFixture>
+{
+    private readonly ModelFiles _files;
+
+    public RowLimitTests(ModelFilesFixture fixture) => _files = fixture.Files;
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunAsync_MoreRowsThanMaxRowsPerCall_RefusedBeforeRunningAndRunnerKeepsServing(bool batching)
+    {
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1, ModelFiles.CpuOptions(o =>
+        {
+            o.MaxRowsPerCall = 10;
+            o.Batching.Enabled = batching;
+        }));
+
+        var error = await Assert.ThrowsAsync<ModelInputException>(() => runner.RunAsync(Requests.Features(Kit.Features(11))).AsTask());
+
+        Assert.Equal("features", error.InputName);
+        Assert.Equal(runner.Key, error.Key);
+        Assert.Contains("has 11 rows; expected at most 10 (MaxRowsPerCall)", error.Message, StringComparison.Ordinal);
+        var ok = await runner.RunAsync(Requests.Features(Kit.Features(10)));
+        Requests.AssertClose(Kit.Classifier(1).Predict(Kit.Features(10)), ok.Probabilities());
+    }
+
+    [Fact]
+    public void Defaults_MaxRowsPerCall_IsBounded() => Assert.Equal(8192, new OnnxRunnerOptions().MaxRowsPerCall);
+}

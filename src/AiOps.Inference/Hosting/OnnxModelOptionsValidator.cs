@@ -134,6 +134,11 @@ internal sealed class OnnxModelOptionsValidator(IEnumerable<OnnxModelRegistratio
             }
         }
 
+        if (options.MaxRowsPerCall < 1)
+        {
+            errors.Add($"{prefix}MaxRowsPerCall is {options.MaxRowsPerCall}; expected 1 or more.");
+        }
+
         if (options.MaxQueueLength < 1)
         {
             errors.Add($"{prefix}MaxQueueLength is {options.MaxQueueLength}; expected 1 or more.");
