@@ -457,7 +457,8 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
         }
         else
         {
-            status = new ModelRunnerStatus(ModelReadiness.Ready, current.ExecutionProvider, null);
+            // Serving; a warm-up the graph refused is said, not held against the model (real inputs may be fine).
+            status = new ModelRunnerStatus(ModelReadiness.Ready, current.ExecutionProvider, current.WarmUpSkipped);
         }
 
         Volatile.Write(ref _status, status);

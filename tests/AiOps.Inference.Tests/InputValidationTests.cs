@@ -157,3 +157,36 @@ public sealed class RowLimitTests : IClassFixture<ModelFilesFixture>
     [Fact]
     public void Defaults_MaxRowsPerCall_IsBounded() => Assert.Equal(8192, new OnnxRunnerOptions().MaxRowsPerCall);
 }
+
+public sealed class WarmUpTests : IClassFixture<ModelFilesFixture>
+{
+    private readonly ModelFiles _files;
+
+    public WarmUpTests(ModelFilesFixture fixture) => _files = fixture.Files;
+
+    [Fact]
+    public async Task Load_GeneratedWarmUpRefusedByTheGraph_ServesAndReportsTheSkippedWarmUp()
+    {
+        // Range over int64 scalars (as exporters write sample-rate or length inputs): the generated warm-up feeds zeros,
+        // and a zero step is an error inside the graph; real inputs run.
+        var path = _files.NewPath($"range-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(path, new AiOps.TestModels.OnnxModelBuilder("range", opset: 13)
+            .AddInput("start", AiOps.TestModels.OnnxDataType.Int64)
+            .AddInput("limit", AiOps.TestModels.OnnxDataType.Int64)
+            .AddInput("delta", AiOps.TestModels.OnnxDataType.Int64)
+            .AddOutput("y", AiOps.TestModels.OnnxDataType.Int64, "n")
+            .AddNode("Range", ["start", "limit", "delta"], ["y"])
+            .Build());
+
+        await using var runner = await _files.CreateAsync(path);
+
+        Assert.Equal(ModelReadiness.Ready, runner.Status.Readiness);
+        Assert.StartsWith("Warm-up skipped: generated inputs", runner.Status.Reason, StringComparison.Ordinal);
+        var response = await runner.RunAsync(new ModelRequest([
+            ModelTensor.Create("start", new long[] { 0 }.AsMemory()),
+            ModelTensor.Create("limit", new long[] { 5 }.AsMemory()),
+            ModelTensor.Create("delta", new long[] { 2 }.AsMemory()),
+        ]));
+        Assert.Equal(new long[] { 0, 2, 4 }, response.Outputs[0].As<long>().Data.ToArray());
+    }
+}

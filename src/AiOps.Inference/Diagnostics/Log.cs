@@ -31,4 +31,7 @@ internal static partial class Log
 
     [LoggerMessage(9, LogLevel.Error, "Batch worker of {Key} failed a batch of {Count} calls.")]
     public static partial void BatchFailed(ILogger logger, Exception exception, ModelKey key, int count);
+
+    [LoggerMessage(10, LogLevel.Warning, "{Key}: {Reason} The model serves; give it inputs that fit its graph or set WarmUpIterations = 0.")]
+    public static partial void WarmUpSkipped(ILogger logger, Exception exception, ModelKey key, string reason);
 }

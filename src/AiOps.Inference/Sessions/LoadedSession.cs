@@ -148,6 +148,9 @@ internal sealed class LoadedSession : IDisposable
 
     public string? FallbackReason { get; }
 
+    /// <summary>Why the generated warm-up was cut short (the graph refused the generated inputs), or <see langword="null"/>.</summary>
+    public string? WarmUpSkipped { get; set; }
+
     public string Path { get; }
 
     public string Sha256 { get; }

@@ -73,7 +73,7 @@ internal static class SessionLoader
         try
         {
             loaded = Bind(key, path, sha256, session, provider, fallbackReason, timeProvider);
-            var runs = WarmUp(key, loaded, options, cancellationToken);
+            var runs = WarmUp(key, loaded, options, logger, cancellationToken);
             Log.Loaded(logger, key, path, sha256, provider, timeProvider.GetElapsedTime(started).TotalMilliseconds, runs);
             return loaded;
         }
@@ -309,7 +309,7 @@ internal static class SessionLoader
         return [.. result];
     }
 
-    private static int WarmUp(ModelKey key, LoadedSession session, OnnxRunnerOptions options, CancellationToken cancellationToken)
+    private static int WarmUp(ModelKey key, LoadedSession session, OnnxRunnerOptions options, ILogger logger, CancellationToken cancellationToken)
     {
         if (options.WarmUpIterations <= 0)
         {
@@ -337,7 +337,12 @@ internal static class SessionLoader
                 }
                 catch (OnnxRuntimeException e)
                 {
-                    throw new ModelLoadException($"Warm-up of {key} with generated inputs ({session.DescribeInputs()}, {r} row(s)) failed: {e.Message}", e) { Key = key };
+                    // Generated inputs (zeros, free dimensions 1) say nothing about real traffic: a model whose graph
+                    // refuses them (a minimum length, a zero step) still serves; the skipped warm-up is reported.
+                    var reason = $"Warm-up skipped: generated inputs ({session.DescribeInputs()}, {r} row(s)) failed: {e.Message}";
+                    session.WarmUpSkipped = reason;
+                    Log.WarmUpSkipped(logger, e, key, reason);
+                    return runs;
                 }
 
                 runs++;
