@@ -421,7 +421,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             else if (!_warnedNotBatchable)
             {
                 _warnedNotBatchable = true;
-                Log.NotBatchable(_logger, Key, $"inputs {loaded.DescribeInputs()} do not all start with the same named dynamic dimension as the outputs");
+                Log.NotBatchable(_logger, Key, $"inputs {loaded.DescribeInputs()} and outputs {loaded.DescribeOutputs()} do not all start with the same named dynamic dimension; if the first dimension is the batch under different names (tf2onnx's unk__N), set Batching.AssumeFirstDimensionIsBatch");
             }
         }
 

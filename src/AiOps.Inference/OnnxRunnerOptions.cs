@@ -83,6 +83,14 @@ public sealed class OnnxBatchingOptions
     /// <see cref="TimeSpan.Zero"/> runs whatever is queued at once.
     /// </summary>
     public TimeSpan MaxQueueDelay { get; set; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>
+    /// Treat the dynamic first dimension of every input and output as the batch, whatever its symbol. Exporters such as
+    /// tf2onnx name the batch of each tensor differently (<c>unk__314</c> on the input, <c>unk__315</c> on the output),
+    /// which otherwise makes the model unbatchable; with this set, the first dimensions of all inputs must also agree in
+    /// every call. Default <see langword="false"/> (the batch is recognised only by a shared symbol).
+    /// </summary>
+    public bool AssumeFirstDimensionIsBatch { get; set; }
 }
 
 /// <summary>
@@ -193,6 +201,7 @@ public class OnnxRunnerOptions
             Enabled = source.Batching.Enabled,
             MaxBatchSize = source.Batching.MaxBatchSize,
             MaxQueueDelay = source.Batching.MaxQueueDelay,
+            AssumeFirstDimensionIsBatch = source.Batching.AssumeFirstDimensionIsBatch,
         };
         MaxQueueLength = source.MaxQueueLength;
         MaxRowsPerCall = source.MaxRowsPerCall;

@@ -37,6 +37,46 @@ public sealed class BatchingTests : IClassFixture<ModelFilesFixture>
         }
     }
 
+    /// <summary>A tf2onnx-style export: each tensor's batch has its own symbol (unk__314 in, unk__315 out).</summary>
+    private string Tf2OnnxStyle()
+    {
+        var path = _files.NewPath($"tf2onnx-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(path, new AiOps.TestModels.OnnxModelBuilder("tf2onnx")
+            .AddInput("x", AiOps.TestModels.OnnxDataType.Float, "unk__314", 4)
+            .AddInput("w", AiOps.TestModels.OnnxDataType.Float, "unk__316", 4)
+            .AddOutput("y", AiOps.TestModels.OnnxDataType.Float, "unk__315", 4)
+            .AddNode("Mul", ["x", "w"], ["y"])
+            .Build());
+        return path;
+    }
+
+    private static ModelRequest XW(float[] x, float[] w) =>
+        new([ModelTensor.Create("x", x.AsMemory(), x.Length / 4, 4), ModelTensor.Create("w", w.AsMemory(), w.Length / 4, 4)]);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunAsync_BatchSymbolsDifferPerTensor_BatchedOnlyWhenDeclared(bool declared)
+    {
+        var time = Requests.FakeTime(); // never advanced: a partial batch could only run by deadline, so 2 full rows = one run
+        await using var runner = await _files.CreateAsync(Tf2OnnxStyle(), Batched(2, TimeSpan.FromSeconds(1), o => o.Batching.AssumeFirstDimensionIsBatch = declared), time);
+        using var batchSizes = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.batch_size");
+        float[] x1 = [1, 2, 3, 4], x2 = [5, 6, 7, 8], w = [2, 2, 2, 2];
+
+        var responses = await Task.WhenAll(runner.RunAsync(XW(x1, w)).AsTask(), runner.RunAsync(XW(x2, w)).AsTask());
+
+        Assert.Equal(declared, runner.IsBatching);
+        Assert.Equal(declared ? [2L] : [1L, 1L], batchSizes.GetMeasurementSnapshot().Select(m => m.Value).ToArray());
+        Assert.Equal(new float[] { 2, 4, 6, 8 }, responses[0].Outputs[0].As<float>().Data.ToArray());
+        Assert.Equal(new float[] { 10, 12, 14, 16 }, responses[1].Outputs[0].As<float>().Data.ToArray());
+        if (declared)
+        {
+            // The differing symbols no longer tie the inputs' rows: the declared batch does.
+            var error = await Assert.ThrowsAsync<ModelInputException>(() => runner.RunAsync(XW(x1, [.. w, .. w])).AsTask());
+            Assert.Contains("AssumeFirstDimensionIsBatch", error.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task RunAsync_PartialBatch_RunsWhenMaxQueueDelayElapses()
     {

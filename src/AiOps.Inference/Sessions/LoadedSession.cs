@@ -60,7 +60,8 @@ internal sealed class LoadedSession : IDisposable
         string? fallbackReason,
         string path,
         string sha256,
-        DateTimeOffset loadedAt)
+        DateTimeOffset loadedAt,
+        bool firstDimensionIsBatch = false)
     {
         Session = session;
         Inputs = inputs;
@@ -74,10 +75,13 @@ internal sealed class LoadedSession : IDisposable
         InputNames = Array.ConvertAll(inputs, i => i.Name);
         OutputNames = Array.ConvertAll(outputs, o => o.Name);
         // Calls can be stacked only when every input and output starts with the same named dynamic dimension (the batch).
+        // Declared (AssumeFirstDimensionIsBatch), any dynamic first dimension is the batch, whatever the exporter named it.
         var batchSymbol = inputs.Length > 0 && inputs[0].HasDynamicFirstDim ? inputs[0].Symbols[0] : null;
-        IsBatchable = !string.IsNullOrEmpty(batchSymbol)
-            && Array.TrueForAll(inputs, i => i.HasDynamicFirstDim && string.Equals(i.Symbols[0], batchSymbol, StringComparison.Ordinal))
-            && Array.TrueForAll(outputs, o => o.HasDynamicFirstDim && string.Equals(o.Symbols[0], batchSymbol, StringComparison.Ordinal));
+        IsBatchable = firstDimensionIsBatch
+            ? inputs.Length > 0 && Array.TrueForAll(inputs, i => i.HasDynamicFirstDim) && Array.TrueForAll(outputs, o => o.HasDynamicFirstDim)
+            : !string.IsNullOrEmpty(batchSymbol)
+                && Array.TrueForAll(inputs, i => i.HasDynamicFirstDim && string.Equals(i.Symbols[0], batchSymbol, StringComparison.Ordinal))
+                && Array.TrueForAll(outputs, o => o.HasDynamicFirstDim && string.Equals(o.Symbols[0], batchSymbol, StringComparison.Ordinal));
 
         // Where a symbolic dimension (e.g. "batch") occurs, remember its first occurrence so the sizes can be checked to agree.
         var firstBySymbol = new Dictionary<string, (int Input, int Dim)>(StringComparer.Ordinal);
@@ -99,6 +103,18 @@ internal sealed class LoadedSession : IDisposable
                 else
                 {
                     firstBySymbol[symbol] = (i, d);
+                }
+            }
+        }
+
+        if (firstDimensionIsBatch && IsBatchable)
+        {
+            // Stacking needs every input of a call to have the same rows, which the differing symbols no longer say.
+            for (var i = 1; i < inputs.Length; i++)
+            {
+                if (!checks.Exists(c => c.Item1 == i && c.Item2 == 0))
+                {
+                    checks.Add((i, 0, 0, 0, "batch (first dimension, AssumeFirstDimensionIsBatch)"));
                 }
             }
         }
@@ -318,6 +334,8 @@ internal sealed class LoadedSession : IDisposable
     }
 
     public string DescribeInputs() => string.Join(", ", Array.ConvertAll(Inputs, i => $"{i.Name}: {i.Describe()}"));
+
+    public string DescribeOutputs() => string.Join(", ", Array.ConvertAll(Outputs, o => $"{o.Name}: {o.Describe()}"));
 
     private static long[] ResolveShape((long Fixed, int Input, int Dim)[] dims, ModelTensor[] inputs)
     {

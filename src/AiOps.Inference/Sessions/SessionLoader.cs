@@ -72,7 +72,7 @@ internal static class SessionLoader
         LoadedSession? loaded = null;
         try
         {
-            loaded = Bind(key, path, sha256, session, provider, fallbackReason, timeProvider);
+            loaded = Bind(key, path, sha256, session, provider, fallbackReason, timeProvider, options.Batching.AssumeFirstDimensionIsBatch);
             var runs = WarmUp(key, loaded, options, logger, cancellationToken);
             Log.Loaded(logger, key, path, sha256, provider, timeProvider.GetElapsedTime(started).TotalMilliseconds, runs);
             return loaded;
@@ -259,7 +259,7 @@ internal static class SessionLoader
         sessionOptions.AppendExecutionProvider_CUDA(providerOptions);
     }
 
-    private static LoadedSession Bind(ModelKey key, string path, string sha256, InferenceSession session, string provider, string? fallbackReason, TimeProvider timeProvider)
+    private static LoadedSession Bind(ModelKey key, string path, string sha256, InferenceSession session, string provider, string? fallbackReason, TimeProvider timeProvider, bool firstDimensionIsBatch)
     {
         var inputs = Bindings(key, session.InputMetadata, "Input");
         var outputs = Bindings(key, session.OutputMetadata, "Output");
@@ -278,7 +278,7 @@ internal static class SessionLoader
         }
 
         var metadata = new ModelMetadata(Array.ConvertAll(inputs, Spec), Array.ConvertAll(outputs, Spec)) { Properties = properties };
-        return new LoadedSession(session, inputs, outputs, metadata, provider, fallbackReason, path, sha256, timeProvider.GetUtcNow());
+        return new LoadedSession(session, inputs, outputs, metadata, provider, fallbackReason, path, sha256, timeProvider.GetUtcNow(), firstDimensionIsBatch);
     }
 
     private static TensorSpec Spec(TensorBinding b) => new(b.Name, b.ElementType, b.Dims) { SymbolicDimensions = b.Symbols };
