@@ -49,10 +49,10 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
                 $"at least one statistic here or in {Section}{nameof(DriftOptions.CategoricalStatistics)} (both are None)"));
         }
 
-        if (options.HealthDegradedSeverity == AiOps.Drift.DriftSeverity.Stable)
+        if (options.HealthDegradedSeverity is not (AiOps.Drift.DriftSeverity.Moderate or AiOps.Drift.DriftSeverity.Severe))
         {
             errors.Add(OptionsMessage.Invalid(Section + nameof(DriftOptions.HealthDegradedSeverity), options.HealthDegradedSeverity,
-                "Moderate or Severe (Stable would always report Degraded)"));
+                "Moderate or Severe (Stable would always report Degraded; insufficient data always reports Degraded)"));
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
