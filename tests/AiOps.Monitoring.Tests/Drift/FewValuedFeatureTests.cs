@@ -79,3 +79,58 @@ public sealed class FewValuedFeatureTests
         Assert.Equal(BinningMethod.Quantile, ReferenceProfileBuilder.Numeric("f", Flag(100, 10), new ReferenceProfileOptions { PerValueThreshold = 0 }).Binning);
     }
 }
+
+/// <summary>Issue 16, item 4: infinities and values near the double range in Wasserstein.</summary>
+public sealed class InfiniteAndHugeValueTests
+{
+    private static double[] Normal(int n, double mean, int seed)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, n).Select(_ => mean + (Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()))).ToArray();
+    }
+
+    [Fact]
+    public void Wasserstein_PlusInfinityInCurrentOnly_IsInfinite_AndSevere()
+    {
+        var reference = Normal(1000, 0, 1);
+        var current = Normal(1000, 0, 2);
+        for (var i = 0; i < 100; i++)
+        {
+            current[i] = double.PositiveInfinity;
+        }
+
+        var r = reference.Order().ToArray();
+        var c = current.Order().ToArray();
+        Assert.Equal(double.PositiveInfinity, DriftStatistics.WassersteinSorted(r, c));
+        var row = new DriftCalculator().CompareSamples("x", reference, current).Single(f => f.Statistic == DriftStatisticNames.Wasserstein);
+        Assert.Equal(double.PositiveInfinity, row.Value);
+        Assert.Equal(DriftSeverity.Severe, row.Severity);
+    }
+
+    [Fact]
+    public void Wasserstein_SameShareOfInfinities_CancelsAndFiniteValuesDecide()
+    {
+        // Both samples: 1 of 4 values is +inf; the finite parts {0,1,2} vs {1,2,3}: W = 3/4 · 1 (each step of 1/4 over length 1, three steps).
+        double[] r = [0, 1, 2, double.PositiveInfinity];
+        double[] c = [1, 2, 3, double.PositiveInfinity];
+        Assert.Equal(0.75, DriftStatistics.WassersteinSorted(r, c), 12);
+        double[] lowR = [double.NegativeInfinity, 0, 1, 2];
+        double[] lowC = [double.NegativeInfinity, 1, 2, 3];
+        Assert.Equal(0.75, DriftStatistics.WassersteinSorted(lowR, lowC), 12);
+    }
+
+    [Fact]
+    public void NormalizedWasserstein_ValuesNear1e306_DoesNotOverflow()
+    {
+        // Scaling both samples by 1e306 must not change W / sd (it used to overflow the variance to +inf and give 0).
+        var reference = Normal(2000, 0, 3);
+        var current = Normal(2000, 1, 4);
+        var expected = DriftStatistics.NormalizedWassersteinSorted(reference.Order().ToArray(), current.Order().ToArray());
+        var huge = DriftStatistics.NormalizedWassersteinSorted(reference.Select(v => v * 1e306).Order().ToArray(), current.Select(v => v * 1e306).Order().ToArray());
+        Assert.InRange(expected, 0.8, 1.2);
+        Assert.Equal(expected, huge, 1e-9 * expected);
+        var row = new DriftCalculator().CompareSamples("x", reference.Select(v => v * 1e306).ToArray(), current.Select(v => v * 1e306).ToArray())
+            .Single(f => f.Statistic == DriftStatisticNames.Wasserstein);
+        Assert.Equal(DriftSeverity.Severe, row.Severity);
+    }
+}
