@@ -33,6 +33,11 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
             errors.Add(OptionsMessage.Invalid(Section + nameof(DriftOptions.WindowSize), options.WindowSize, "0 (time windows only) or a positive row count"));
         }
 
+        if (!(options.SignificanceLevel > 0 && options.SignificanceLevel <= 1))
+        {
+            errors.Add(OptionsMessage.Invalid(Section + nameof(DriftOptions.SignificanceLevel), options.SignificanceLevel, "a value in (0, 1] (default 0.01; 1 turns the test off)"));
+        }
+
         if (options.MinimumSampleCount < 1)
         {
             errors.Add(OptionsMessage.Invalid(Section + nameof(DriftOptions.MinimumSampleCount), options.MinimumSampleCount, "1 or more (default 100)"));

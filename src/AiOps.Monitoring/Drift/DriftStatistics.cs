@@ -140,6 +140,39 @@ public static class DriftStatistics
     }
 
     /// <summary>
+    /// The p-value of the two-sample chi-square test of homogeneity of two binned samples (the 2 × k contingency table
+    /// of the bins that are not empty on both sides, df = k − 1): how likely bins this different are when both samples
+    /// come from one distribution. Both sample sizes count, unlike <see cref="ChiSquare"/> which takes the reference as exact.
+    /// </summary>
+    /// <param name="referenceCounts">Reference counts per bin.</param>
+    /// <param name="currentCounts">Current counts per bin.</param>
+    /// <exception cref="ArgumentException">The spans differ in length, a count is negative, or a side has no values.</exception>
+    public static double HomogeneityPValue(ReadOnlySpan<long> referenceCounts, ReadOnlySpan<long> currentCounts)
+    {
+        var (refTotal, curTotal) = Totals(referenceCounts, currentCounts);
+        var total = refTotal + curTotal;
+        var chi = 0.0;
+        var bins = 0;
+        for (var i = 0; i < referenceCounts.Length; i++)
+        {
+            double column = referenceCounts[i] + currentCounts[i];
+            if (column == 0)
+            {
+                continue;
+            }
+
+            bins++;
+            var expectedRef = refTotal * column / total;
+            var expectedCur = curTotal * column / total;
+            chi += ((referenceCounts[i] - expectedRef) * (referenceCounts[i] - expectedRef) / expectedRef)
+                + ((currentCounts[i] - expectedCur) * (currentCounts[i] - expectedCur) / expectedCur);
+        }
+
+        var df = bins - 1;
+        return df <= 0 ? 1.0 : SpecialFunctions.GammaUpperRegularized(df / 2.0, chi / 2.0);
+    }
+
+    /// <summary>
     /// Binned Kolmogorov–Smirnov: the largest gap between the cumulative reference and current proportions at the bin
     /// edges. Values inside a bin are not seen, so this is a lower bound of the exact statistic
     /// (<see cref="KolmogorovSmirnov"/>), exact when every distinct value has its own bin (categorical codes).
