@@ -58,6 +58,7 @@ internal sealed class AiOpsMonitoringOptionsValidator : IValidateOptions<AiOpsMo
 
         Positive(errors, Prometheus + "MaxValuesPerLabel", p.MaxValuesPerLabel);
         Positive(errors, Prometheus + "MaxVersionsPerModel", p.MaxVersionsPerModel);
+        Positive(errors, Prometheus + "MaxFeaturesPerModel", p.MaxFeaturesPerModel);
         if (string.IsNullOrWhiteSpace(p.MetricServerHostname))
         {
             errors.Add(OptionsMessage.Invalid(Prometheus + "MetricServerHostname", p.MetricServerHostname, "a host name or '+'"));

@@ -1,8 +1,16 @@
 namespace AiOps.Drift;
 
 /// <summary>How far production data has moved from the reference. PSI defaults: &lt; 0.1 stable, 0.1–0.2 moderate, &gt; 0.2 severe.</summary>
+/// <remarks>
+/// <see cref="InsufficientData"/> sorts below <see cref="Stable"/> so that "the worst severity" of a set of results is
+/// a real verdict whenever one exists; code that treats a severity as "no drift" must test for it explicitly (unknown is
+/// never good: it is neither stable nor a reason to resolve an alert).
+/// </remarks>
 public enum DriftSeverity
 {
+    /// <summary>Not enough data to judge: a window with no evaluable feature (all values missing, or fewer than the minimum sample count).</summary>
+    InsufficientData = -1,
+
     /// <summary>No meaningful shift.</summary>
     Stable = 0,
 
@@ -37,8 +45,8 @@ public sealed record DriftResult(ModelKey Key, DateTimeOffset WindowStart, DateT
     /// <summary>The share of features whose severity is <see cref="DriftSeverity.Severe"/> (0 when there are none).</summary>
     public double DriftShare => Features.Count == 0 ? 0 : Features.Count(f => f.Severity == DriftSeverity.Severe) / (double)Features.Count;
 
-    /// <summary>The worst severity over all features.</summary>
-    public DriftSeverity Severity => Features.Count == 0 ? DriftSeverity.Stable : Features.Max(f => f.Severity);
+    /// <summary>The worst severity over all features; <see cref="DriftSeverity.InsufficientData"/> when there are none (nothing could be judged).</summary>
+    public DriftSeverity Severity => Features.Count == 0 ? DriftSeverity.InsufficientData : Features.Max(f => f.Severity);
 }
 
 /// <summary>Receives drift results as windows close (the health check, the rollout gates, the report writer).</summary>

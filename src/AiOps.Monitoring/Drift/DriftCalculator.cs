@@ -52,30 +52,33 @@ public sealed class DriftCalculator
         ReadOnlySpan<long> reference = feature.CountArray;
         var counts = current.Counts;
         var rows = new List<FeatureDrift>(4);
+
+        // One significance test for every binned statistic: is the difference of the bins more than sampling noise?
+        var binnedP = DriftStatistics.HomogeneityPValue(reference, counts);
         if (kinds.HasFlag(DriftStatisticKinds.Psi))
         {
-            rows.Add(Row(feature.Name, DriftStatisticNames.Psi, DriftStatistics.Psi(reference, counts, _options.Epsilon), current.Count));
+            rows.Add(Row(feature.Name, DriftStatisticNames.Psi, DriftStatistics.Psi(reference, counts, _options.Epsilon), current.Count, binnedP));
         }
 
         if (kinds.HasFlag(DriftStatisticKinds.KolmogorovSmirnov))
         {
             var ks = DriftStatistics.KolmogorovSmirnovBinned(reference, counts);
-            rows.Add(Row(feature.Name, DriftStatisticNames.KolmogorovSmirnov, ks.Statistic, current.Count) with { PValue = ks.PValue });
+            rows.Add(Row(feature.Name, DriftStatisticNames.KolmogorovSmirnov, ks.Statistic, current.Count, ks.PValue) with { PValue = ks.PValue });
         }
 
         if (kinds.HasFlag(DriftStatisticKinds.JensenShannon))
         {
-            rows.Add(Row(feature.Name, DriftStatisticNames.JensenShannon, DriftStatistics.JensenShannonDistance(reference, counts), current.Count));
+            rows.Add(Row(feature.Name, DriftStatisticNames.JensenShannon, DriftStatistics.JensenShannonDistance(reference, counts), current.Count, binnedP));
         }
 
         if (kinds.HasFlag(DriftStatisticKinds.Hellinger))
         {
-            rows.Add(Row(feature.Name, DriftStatisticNames.Hellinger, DriftStatistics.Hellinger(reference, counts), current.Count));
+            rows.Add(Row(feature.Name, DriftStatisticNames.Hellinger, DriftStatistics.Hellinger(reference, counts), current.Count, binnedP));
         }
 
         if (kinds.HasFlag(DriftStatisticKinds.ChiSquare))
         {
-            rows.Add(ChiSquareRow(feature.Name, DriftStatistics.ChiSquare(reference, counts, _options.Epsilon), current.Count));
+            rows.Add(ChiSquareRow(feature.Name, DriftStatistics.ChiSquare(reference, counts, _options.Epsilon), current.Count, binnedP));
         }
 
         return rows;
@@ -84,6 +87,8 @@ public sealed class DriftCalculator
     /// <summary>
     /// Compares raw numeric samples (offline, e.g. a day's data against the training set): bins come from the reference
     /// (<paramref name="binning"/>), KS and Wasserstein are exact. Each sample is copied without NaN and sorted once.
+    /// When either sample has fewer than <see cref="DriftOptions.MinimumSampleCount"/> values, every row is graded
+    /// <see cref="DriftSeverity.InsufficientData"/> (the values are still reported).
     /// </summary>
     /// <param name="feature">The feature name.</param>
     /// <param name="reference">The reference values.</param>
@@ -109,6 +114,7 @@ public sealed class DriftCalculator
         ArgumentException.ThrowIfNullOrWhiteSpace(feature);
         var kinds = _options.NumericStatistics;
         var rows = new List<FeatureDrift>(5);
+        KolmogorovSmirnovResult? exactKs = null;
         var binned = kinds & (DriftStatisticKinds.Psi | DriftStatisticKinds.JensenShannon | DriftStatisticKinds.Hellinger | DriftStatisticKinds.ChiSquare);
         if (binned != DriftStatisticKinds.None)
         {
@@ -122,20 +128,34 @@ public sealed class DriftCalculator
         if (kinds.HasFlag(DriftStatisticKinds.KolmogorovSmirnov))
         {
             var ks = DriftStatistics.KolmogorovSmirnovSorted(sortedReference, sortedCurrent);
-            rows.Add(Row(feature, DriftStatisticNames.KolmogorovSmirnov, ks.Statistic, sortedCurrent.Length) with { PValue = ks.PValue });
+            exactKs = ks;
+            rows.Add(Row(feature, DriftStatisticNames.KolmogorovSmirnov, ks.Statistic, sortedCurrent.Length, ks.PValue) with { PValue = ks.PValue });
         }
 
         if (kinds.HasFlag(DriftStatisticKinds.Wasserstein))
         {
-            rows.Add(Row(feature, DriftStatisticNames.Wasserstein, DriftStatistics.NormalizedWassersteinSorted(sortedReference, sortedCurrent), sortedCurrent.Length));
+            var p = (exactKs ?? DriftStatistics.KolmogorovSmirnovSorted(sortedReference, sortedCurrent)).PValue;
+            rows.Add(Row(feature, DriftStatisticNames.Wasserstein, DriftStatistics.NormalizedWassersteinSorted(sortedReference, sortedCurrent), sortedCurrent.Length, p));
+        }
+
+        // Too few values on either side to judge: the statistics are reported, the verdict is "insufficient data".
+        var minimum = Math.Max(1, _options.MinimumSampleCount);
+        if (sortedReference.Length < minimum || sortedCurrent.Length < minimum)
+        {
+            return rows.Select(r => r with { Severity = DriftSeverity.InsufficientData }).ToList();
         }
 
         return rows;
     }
 
+    /// <summary>An effect size above a threshold counts only when its test says it is more than noise.</summary>
+    private DriftSeverity Gate(DriftSeverity severity, double pValue) =>
+        severity > DriftSeverity.Stable && _options.SignificanceLevel < 1 && !(pValue < _options.SignificanceLevel) ? DriftSeverity.Stable : severity;
+
     private DriftOptions CopyWith(DriftStatisticKinds numeric) => new()
     {
         Epsilon = _options.Epsilon,
+        SignificanceLevel = _options.SignificanceLevel,
         NumericStatistics = numeric,
         Psi = _options.Psi,
         JensenShannon = _options.JensenShannon,
@@ -143,11 +163,11 @@ public sealed class DriftCalculator
         ChiSquare = _options.ChiSquare,
     };
 
-    private FeatureDrift Row(string feature, string statistic, double value, long count) =>
-        new(feature, statistic, value, _options.ThresholdsFor(statistic).Classify(value)) { SampleCount = count };
+    private FeatureDrift Row(string feature, string statistic, double value, long count, double significance) =>
+        new(feature, statistic, value, Gate(_options.ThresholdsFor(statistic).Classify(value), significance)) { SampleCount = count };
 
-    private FeatureDrift ChiSquareRow(string feature, ChiSquareResult chi, long count) =>
-        new(feature, DriftStatisticNames.ChiSquare, chi.Statistic, _options.ChiSquare.Classify(chi.EffectSize))
+    private FeatureDrift ChiSquareRow(string feature, ChiSquareResult chi, long count, double significance) =>
+        new(feature, DriftStatisticNames.ChiSquare, chi.Statistic, Gate(_options.ChiSquare.Classify(chi.EffectSize), significance))
         {
             PValue = chi.PValue,
             SampleCount = count,

@@ -59,10 +59,8 @@ internal sealed class DriftInstruments : IDisposable
             var counts = histogram.Counts;
             for (var b = 0; b < counts.Length; b++)
             {
-                if (counts[b] != 0)
-                {
-                    _binValues.Add(counts[b], model, version, feature, new KeyValuePair<string, object?>("bin", BinLabel(b)));
-                }
+                // Every bin is created, empty ones at 0, so PSI computed from these series in PromQL sees every bin.
+                _binValues.Add(counts[b], model, version, feature, new KeyValuePair<string, object?>("bin", BinLabel(b)));
             }
 
             if (histogram.NaNCount != 0)

@@ -179,6 +179,7 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
 
     public DriftSeverity? GetWorstSeverity(ModelKey key, DateTimeOffset since)
     {
+        // InsufficientData sorts below Stable, so it is the answer only when no window in range could be judged.
         DriftSeverity? worst = null;
         foreach (var w in GetWindows(key))
         {
@@ -298,7 +299,13 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
 
     private async Task PublishAlertsAsync(ModelKey key, VersionState state, DriftResult result, CancellationToken cancellationToken)
     {
-        var psi = result.Features.Where(f => f.Statistic == DriftStatisticNames.Psi).ToList();
+        var psi = result.Features.Where(f => f.Statistic == DriftStatisticNames.Psi && f.Severity != DriftSeverity.InsufficientData).ToList();
+        if (psi.Count == 0)
+        {
+            // Nothing could be judged (no data, too little, only missing values): the live alert, if any, stays as it is.
+            return;
+        }
+
         var worst = psi.Count == 0 ? null : psi.MaxBy(f => f.Value);
         var severity = worst?.Severity ?? DriftSeverity.Stable;
         var rule = severity switch

@@ -127,8 +127,19 @@ public sealed class DriftOptions
     /// <summary>Closes a version's window early once it holds this many rows (default 0: time windows only).</summary>
     public long WindowSize { get; set; }
 
-    /// <summary>A feature with fewer non-missing values than this in a window is not evaluated (default 100). A window with no rows produces no result.</summary>
+    /// <summary>A feature with fewer non-missing values than this in a window is not evaluated (default 100), and
+    /// <see cref="DriftCalculator.CompareSamples"/> grades samples smaller than this <see cref="AiOps.Drift.DriftSeverity.InsufficientData"/>.
+    /// A window with no rows produces no result.</summary>
     public long MinimumSampleCount { get; set; } = 100;
+
+    /// <summary>
+    /// A statistic whose effect size crosses its moderate threshold is flagged only when its test is significant at this
+    /// level (default 0.01; 1 turns the test off): the two-sample chi-square test of the bins for PSI, Jensen–Shannon,
+    /// Hellinger and chi-square, the KS p-value for KS and Wasserstein. Small windows then do not flag sampling noise
+    /// (100 rows against 10 bins give PSI ≈ 0.09 with no drift at all), while on large windows the effect size still decides.
+    /// Must be in (0, 1].
+    /// </summary>
+    public double SignificanceLevel { get; set; } = 0.01;
 
     /// <summary>The closed windows kept per version for <see cref="Observation.IVersionDriftProvider"/> and the report (default 48).</summary>
     public int RetainedWindows { get; set; } = 48;

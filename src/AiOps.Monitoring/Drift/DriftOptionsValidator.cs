@@ -33,6 +33,11 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
             errors.Add(OptionsMessage.Invalid(Section + nameof(DriftOptions.WindowSize), options.WindowSize, "0 (time windows only) or a positive row count"));
         }
 
+        if (!(options.SignificanceLevel > 0 && options.SignificanceLevel <= 1))
+        {
+            errors.Add(OptionsMessage.Invalid(Section + nameof(DriftOptions.SignificanceLevel), options.SignificanceLevel, "a value in (0, 1] (default 0.01; 1 turns the test off)"));
+        }
+
         if (options.MinimumSampleCount < 1)
         {
             errors.Add(OptionsMessage.Invalid(Section + nameof(DriftOptions.MinimumSampleCount), options.MinimumSampleCount, "1 or more (default 100)"));
@@ -49,10 +54,10 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
                 $"at least one statistic here or in {Section}{nameof(DriftOptions.CategoricalStatistics)} (both are None)"));
         }
 
-        if (options.HealthDegradedSeverity == AiOps.Drift.DriftSeverity.Stable)
+        if (options.HealthDegradedSeverity is not (AiOps.Drift.DriftSeverity.Moderate or AiOps.Drift.DriftSeverity.Severe))
         {
             errors.Add(OptionsMessage.Invalid(Section + nameof(DriftOptions.HealthDegradedSeverity), options.HealthDegradedSeverity,
-                "Moderate or Severe (Stable would always report Degraded)"));
+                "Moderate or Severe (Stable would always report Degraded; insufficient data always reports Degraded)"));
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

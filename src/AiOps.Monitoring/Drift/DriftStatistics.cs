@@ -140,6 +140,39 @@ public static class DriftStatistics
     }
 
     /// <summary>
+    /// The p-value of the two-sample chi-square test of homogeneity of two binned samples (the 2 × k contingency table
+    /// of the bins that are not empty on both sides, df = k − 1): how likely bins this different are when both samples
+    /// come from one distribution. Both sample sizes count, unlike <see cref="ChiSquare"/> which takes the reference as exact.
+    /// </summary>
+    /// <param name="referenceCounts">Reference counts per bin.</param>
+    /// <param name="currentCounts">Current counts per bin.</param>
+    /// <exception cref="ArgumentException">The spans differ in length, a count is negative, or a side has no values.</exception>
+    public static double HomogeneityPValue(ReadOnlySpan<long> referenceCounts, ReadOnlySpan<long> currentCounts)
+    {
+        var (refTotal, curTotal) = Totals(referenceCounts, currentCounts);
+        var total = refTotal + curTotal;
+        var chi = 0.0;
+        var bins = 0;
+        for (var i = 0; i < referenceCounts.Length; i++)
+        {
+            double column = referenceCounts[i] + currentCounts[i];
+            if (column == 0)
+            {
+                continue;
+            }
+
+            bins++;
+            var expectedRef = refTotal * column / total;
+            var expectedCur = curTotal * column / total;
+            chi += ((referenceCounts[i] - expectedRef) * (referenceCounts[i] - expectedRef) / expectedRef)
+                + ((currentCounts[i] - expectedCur) * (currentCounts[i] - expectedCur) / expectedCur);
+        }
+
+        var df = bins - 1;
+        return df <= 0 ? 1.0 : SpecialFunctions.GammaUpperRegularized(df / 2.0, chi / 2.0);
+    }
+
+    /// <summary>
     /// Binned Kolmogorov–Smirnov: the largest gap between the cumulative reference and current proportions at the bin
     /// edges. Values inside a bin are not seen, so this is a lower bound of the exact statistic
     /// (<see cref="KolmogorovSmirnov"/>), exact when every distinct value has its own bin (categorical codes).
@@ -261,59 +294,33 @@ public static class DriftStatistics
 
     /// <summary>
     /// Wasserstein-1 (earth mover's) distance ∫ |F_ref(x) − F_cur(x)| dx over samples sorted ascending without NaN,
-    /// in the units of the values (SciPy's <c>wasserstein_distance</c>).
+    /// in the units of the values (SciPy's <c>wasserstein_distance</c>). Infinite values are mass at ±∞: when the two
+    /// samples hold different shares of +∞ (or of −∞) the distance is +∞; equal shares cancel and the finite values
+    /// decide. Computed on values scaled by their largest magnitude, so values near the double range do not overflow.
     /// </summary>
     /// <param name="sortedReference">The reference values, ascending.</param>
     /// <param name="sortedCurrent">The current values, ascending.</param>
     /// <exception cref="ArgumentException">A sample is empty.</exception>
     public static double WassersteinSorted(ReadOnlySpan<double> sortedReference, ReadOnlySpan<double> sortedCurrent)
     {
-        RequireValues(sortedReference.Length, nameof(sortedReference));
-        RequireValues(sortedCurrent.Length, nameof(sortedCurrent));
-        double n = sortedReference.Length, m = sortedCurrent.Length;
-        int i = 0, j = 0;
-        var total = 0.0;
-        var x = Math.Min(sortedReference[0], sortedCurrent[0]);
-        while (i < sortedReference.Length || j < sortedCurrent.Length)
-        {
-            // Step past every value equal to x; F and G are then constant until the next value.
-            while (i < sortedReference.Length && sortedReference[i] <= x)
-            {
-                i++;
-            }
-
-            while (j < sortedCurrent.Length && sortedCurrent[j] <= x)
-            {
-                j++;
-            }
-
-            var next = Math.Min(
-                i < sortedReference.Length ? sortedReference[i] : double.PositiveInfinity,
-                j < sortedCurrent.Length ? sortedCurrent[j] : double.PositiveInfinity);
-            if (double.IsPositiveInfinity(next))
-            {
-                break;
-            }
-
-            total += Math.Abs((i / n) - (j / m)) * (next - x);
-            x = next;
-        }
-
-        return total;
+        var scale = FiniteScale(sortedReference, sortedCurrent);
+        return ScaledWasserstein(sortedReference, sortedCurrent, scale) * scale;
     }
 
     /// <summary>
-    /// Wasserstein-1 distance divided by the population standard deviation of the reference, so it reads in
-    /// "reference standard deviations" whatever the feature's unit. A constant reference gives 0 when the current
-    /// sample equals it and +∞ otherwise.
+    /// Wasserstein-1 distance divided by the population standard deviation of the reference's finite values, so it
+    /// reads in "reference standard deviations" whatever the feature's unit. A constant reference gives 0 when the
+    /// current sample equals it and +∞ otherwise; a different share of infinite values gives +∞.
     /// </summary>
     /// <param name="sortedReference">The reference values, ascending.</param>
     /// <param name="sortedCurrent">The current values, ascending.</param>
     /// <exception cref="ArgumentException">A sample is empty.</exception>
     public static double NormalizedWassersteinSorted(ReadOnlySpan<double> sortedReference, ReadOnlySpan<double> sortedCurrent)
     {
-        var w = WassersteinSorted(sortedReference, sortedCurrent);
-        var sd = PopulationStandardDeviation(sortedReference);
+        // Both on the same scale, so W / sd is formed from two numbers that are neither overflowed nor underflowed.
+        var scale = FiniteScale(sortedReference, sortedCurrent);
+        var w = ScaledWasserstein(sortedReference, sortedCurrent, scale);
+        var sd = ScaledStandardDeviation(sortedReference, scale);
         if (sd == 0)
         {
             return w == 0 ? 0 : double.PositiveInfinity;
@@ -322,29 +329,144 @@ public static class DriftStatistics
         return w / sd;
     }
 
-    /// <summary>Population standard deviation (ddof = 0), two-pass for accuracy.</summary>
+    /// <summary>Population standard deviation (ddof = 0) of the finite values, two-pass on values scaled by their largest magnitude (no overflow).</summary>
     /// <param name="values">The values; NaN is not expected.</param>
     internal static double PopulationStandardDeviation(ReadOnlySpan<double> values)
     {
-        if (values.Length == 0)
+        var scale = FiniteScale(values, []);
+        return ScaledStandardDeviation(values, scale) * scale;
+    }
+
+    /// <summary>The largest finite magnitude of either sample (1 when there is none or it is 0).</summary>
+    private static double FiniteScale(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        var max = 0.0;
+        foreach (var v in a)
+        {
+            if (double.IsFinite(v))
+            {
+                max = Math.Max(max, Math.Abs(v));
+            }
+        }
+
+        foreach (var v in b)
+        {
+            if (double.IsFinite(v))
+            {
+                max = Math.Max(max, Math.Abs(v));
+            }
+        }
+
+        return max > 0 ? max : 1;
+    }
+
+    private static double ScaledStandardDeviation(ReadOnlySpan<double> values, double scale)
+    {
+        var n = 0;
+        var mean = 0.0;
+        foreach (var v in values)
+        {
+            if (double.IsFinite(v))
+            {
+                mean += v / scale;
+                n++;
+            }
+        }
+
+        if (n == 0)
         {
             return 0;
         }
 
-        var mean = 0.0;
-        foreach (var v in values)
-        {
-            mean += v;
-        }
-
-        mean /= values.Length;
+        mean /= n;
         var ss = 0.0;
         foreach (var v in values)
         {
-            ss += (v - mean) * (v - mean);
+            if (double.IsFinite(v))
+            {
+                var d = (v / scale) - mean;
+                ss += d * d;
+            }
         }
 
-        return Math.Sqrt(ss / values.Length);
+        return Math.Sqrt(ss / n);
+    }
+
+    private static double ScaledWasserstein(ReadOnlySpan<double> sortedReference, ReadOnlySpan<double> sortedCurrent, double scale)
+    {
+        RequireValues(sortedReference.Length, nameof(sortedReference));
+        RequireValues(sortedCurrent.Length, nameof(sortedCurrent));
+        double n = sortedReference.Length, m = sortedCurrent.Length;
+        var refLow = CountLeading(sortedReference, double.NegativeInfinity);
+        var curLow = CountLeading(sortedCurrent, double.NegativeInfinity);
+        var refHigh = CountTrailing(sortedReference, double.PositiveInfinity);
+        var curHigh = CountTrailing(sortedCurrent, double.PositiveInfinity);
+
+        // Mass at an infinity that the other sample does not match has to travel an infinite distance.
+        if (refLow / n != curLow / m || refHigh / n != curHigh / m)
+        {
+            return double.PositiveInfinity;
+        }
+
+        // The matched infinite mass cancels; what is left are the finite values, with the CDFs offset by the −∞ share.
+        var refFinite = sortedReference[refLow..^refHigh];
+        var curFinite = sortedCurrent[curLow..^curHigh];
+        if (refFinite.Length == 0 || curFinite.Length == 0)
+        {
+            return 0;
+        }
+
+        int i = 0, j = 0;
+        var total = 0.0;
+        var x = Math.Min(refFinite[0], curFinite[0]) / scale;
+        while (i < refFinite.Length || j < curFinite.Length)
+        {
+            // Step past every value equal to x; F and G are then constant until the next value.
+            while (i < refFinite.Length && refFinite[i] / scale <= x)
+            {
+                i++;
+            }
+
+            while (j < curFinite.Length && curFinite[j] / scale <= x)
+            {
+                j++;
+            }
+
+            if (i >= refFinite.Length && j >= curFinite.Length)
+            {
+                break;
+            }
+
+            var next = Math.Min(
+                i < refFinite.Length ? refFinite[i] / scale : double.PositiveInfinity,
+                j < curFinite.Length ? curFinite[j] / scale : double.PositiveInfinity);
+            total += Math.Abs(((refLow + i) / n) - ((curLow + j) / m)) * (next - x);
+            x = next;
+        }
+
+        return total;
+    }
+
+    private static int CountLeading(ReadOnlySpan<double> sorted, double value)
+    {
+        var k = 0;
+        while (k < sorted.Length && sorted[k] == value)
+        {
+            k++;
+        }
+
+        return k;
+    }
+
+    private static int CountTrailing(ReadOnlySpan<double> sorted, double value)
+    {
+        var k = 0;
+        while (k < sorted.Length && sorted[sorted.Length - 1 - k] == value)
+        {
+            k++;
+        }
+
+        return k;
     }
 
     /// <summary>Copies <paramref name="values"/> without NaN and sorts the copy once.</summary>

@@ -22,6 +22,14 @@ public enum BinningMethod
 
     /// <summary>Edges equally spaced between the reference minimum and maximum.</summary>
     EqualWidth,
+
+    /// <summary>
+    /// One bin per distinct reference value v (the bin [v, next double after v), which holds v alone), with the bins
+    /// between and outside them holding values the reference never had ("other"; 0 in the reference). Chosen
+    /// automatically for a feature with at most <see cref="ReferenceProfileOptions.PerValueThreshold"/> distinct
+    /// reference values (flags, codes, constants), whose quantile edges would collapse.
+    /// </summary>
+    PerValue,
 }
 
 /// <summary>
@@ -127,6 +135,11 @@ public sealed record FeatureProfile
         if (Kind == FeatureKind.Categorical)
         {
             return bin < _categories.Length ? _categories[bin] : "(unseen)";
+        }
+
+        if (bin > 0 && bin < _edges.Length && _edges[bin] == Math.BitIncrement(_edges[bin - 1]))
+        {
+            return _edges[bin - 1].ToString("G6", CultureInfo.InvariantCulture);
         }
 
         var lo = bin == 0 ? "-inf" : _edges[bin - 1].ToString("G4", CultureInfo.InvariantCulture);
@@ -321,6 +334,13 @@ public sealed class ReferenceProfileOptions
 
     /// <summary>How edges are chosen (default <see cref="BinningMethod.Quantile"/>).</summary>
     public BinningMethod Binning { get; set; } = BinningMethod.Quantile;
+
+    /// <summary>
+    /// A numeric feature with at most this many distinct reference values gets <see cref="BinningMethod.PerValue"/> bins
+    /// whatever <see cref="Binning"/> says (default 20, as Evidently; 0 turns it off). Quantile edges of a 0/1 flag or a
+    /// constant collapse into bins that cannot see the feature change.
+    /// </summary>
+    public int PerValueThreshold { get; set; } = 20;
 }
 
 /// <summary>Builds reference profiles from training data.</summary>
@@ -350,11 +370,23 @@ public static class ReferenceProfileBuilder
             throw new ArgumentException($"Feature '{name}' has an infinite reference value; expected finite values (NaN is allowed and counted as missing).", nameof(values));
         }
 
+        if (options.PerValueThreshold < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.PerValueThreshold, $"ReferenceProfileOptions.PerValueThreshold is {options.PerValueThreshold}; expected 0 (off) or more.");
+        }
+
+        var binning = options.Binning;
         var edges = new List<double>(options.BinCount - 1);
-        for (var i = 1; i < options.BinCount; i++)
+        if (binning == BinningMethod.PerValue || CountDistinct(sorted, options.PerValueThreshold + 1) <= options.PerValueThreshold)
+        {
+            binning = BinningMethod.PerValue;
+            PerValueEdges(sorted, edges);
+        }
+
+        for (var i = 1; binning != BinningMethod.PerValue && i < options.BinCount; i++)
         {
             var q = (double)i / options.BinCount;
-            var e = options.Binning == BinningMethod.Quantile
+            var e = binning == BinningMethod.Quantile
                 ? Quantile(sorted, q)
                 : sorted[0] + ((sorted[^1] - sorted[0]) * q);
             if (edges.Count == 0 || e > edges[^1])
@@ -372,7 +404,7 @@ public static class ReferenceProfileBuilder
         BinCounter.Count(sorted, edges.ToArray(), counts);
         return FeatureProfile.CreateNumeric(name, edges, counts) with
         {
-            Binning = options.Binning,
+            Binning = binning,
             MissingCount = values.Length - sorted.Length,
             Mean = Mean(sorted),
             StandardDeviation = DriftStatistics.PopulationStandardDeviation(sorted),
@@ -457,6 +489,45 @@ public static class ReferenceProfileBuilder
         var lo = (int)Math.Floor(h);
         var hi = Math.Min(lo + 1, sorted.Length - 1);
         return sorted[lo] + ((h - lo) * (sorted[hi] - sorted[lo]));
+    }
+
+    /// <summary>The number of distinct values of a sorted span, counting stops at <paramref name="stopAt"/>.</summary>
+    private static int CountDistinct(ReadOnlySpan<double> sorted, int stopAt)
+    {
+        var distinct = 1;
+        for (var i = 1; i < sorted.Length && distinct < stopAt; i++)
+        {
+            if (sorted[i] != sorted[i - 1])
+            {
+                distinct++;
+            }
+        }
+
+        return distinct;
+    }
+
+    /// <summary>Edges v, next(v) for each distinct value v: bin [v, next(v)) holds v alone, the bins between hold "other" values.</summary>
+    private static void PerValueEdges(ReadOnlySpan<double> sorted, List<double> edges)
+    {
+        for (var i = 0; i < sorted.Length; i++)
+        {
+            if (i > 0 && sorted[i] == sorted[i - 1])
+            {
+                continue;
+            }
+
+            var v = sorted[i];
+            if (edges.Count == 0 || v > edges[^1])
+            {
+                edges.Add(v);
+            }
+
+            var next = Math.BitIncrement(v);
+            if (double.IsFinite(next))
+            {
+                edges.Add(next);
+            }
+        }
     }
 
     private static double Mean(ReadOnlySpan<double> values)

@@ -32,7 +32,7 @@ internal static class ReferenceProfileJson
                 w.WriteNumber("column", f.Column);
                 if (f.Kind == FeatureKind.Numeric)
                 {
-                    w.WriteString("binning", f.Binning == BinningMethod.Quantile ? "quantile" : "equal_width");
+                    w.WriteString("binning", f.Binning switch { BinningMethod.EqualWidth => "equal_width", BinningMethod.PerValue => "per_value", _ => "quantile" });
                     w.WriteStartArray("edges");
                     foreach (var e in f.EdgeArray)
                     {
@@ -135,7 +135,8 @@ internal static class ReferenceProfileJson
                     {
                         "quantile" => BinningMethod.Quantile,
                         "equal_width" => BinningMethod.EqualWidth,
-                        _ => throw new FormatException($"{where}.binning is '{binning}'; expected 'quantile' or 'equal_width'."),
+                        "per_value" => BinningMethod.PerValue,
+                        _ => throw new FormatException($"{where}.binning is '{binning}'; expected 'quantile', 'equal_width' or 'per_value'."),
                     },
                     Mean = Optional(f, "mean"),
                     StandardDeviation = Optional(f, "stdDev"),

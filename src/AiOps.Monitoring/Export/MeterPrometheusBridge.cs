@@ -15,6 +15,9 @@ namespace AiOps.Monitoring.Export;
 /// </summary>
 internal sealed partial class MeterPrometheusBridge : IDisposable
 {
+    /// <summary>The least number of <c>bin</c> label values per metric: a per-value profile of 20 values has 41 bins.</summary>
+    private const int MinBinLabels = 64;
+
     private readonly MeterListener _listener = new();
     private readonly CollectorRegistry _registry;
     private readonly MetricLabelPolicy _labels;
@@ -202,6 +205,8 @@ internal sealed partial class MeterPrometheusBridge : IDisposable
             string? model = null;
             object? rawVersion = null;
             var versionIndex = -1;
+            object? rawFeature = null;
+            var featureIndex = -1;
             foreach (var tag in tags)
             {
                 var index = Array.IndexOf(state.TagKeys, tag.Key);
@@ -220,6 +225,10 @@ internal sealed partial class MeterPrometheusBridge : IDisposable
                         rawVersion = tag.Value;
                         versionIndex = index;
                         break;
+                    case LabelRole.Feature:
+                        rawFeature = tag.Value;
+                        featureIndex = index;
+                        break;
                     default:
                         key[index] = state.Bounded[index]!.Map(tag.Value);
                         break;
@@ -229,6 +238,12 @@ internal sealed partial class MeterPrometheusBridge : IDisposable
             if (versionIndex >= 0)
             {
                 key[versionIndex] = model is null ? MetricLabelPolicy.Other : bridge._labels.MapVersion(model, rawVersion);
+            }
+
+            if (featureIndex >= 0)
+            {
+                // Each model has its own feature budget: 40 features of one model never crowd out another's.
+                key[featureIndex] = state.Features!.Map(model, rawFeature);
             }
 
             var child = _children.TryGetValue(key, out var existing)
@@ -292,10 +307,14 @@ internal sealed partial class MeterPrometheusBridge : IDisposable
                     {
                         "model" => LabelRole.Model,
                         "version" => LabelRole.Version,
+                        "feature" => LabelRole.Feature,
                         _ => LabelRole.Other,
                     };
-                    bounded[n] = roles[n] == LabelRole.Other ? new BoundedLabelValues(bridge._labels.MaxValuesPerLabel) : null;
+                    bounded[n] = roles[n] != LabelRole.Other ? null
+                        : new BoundedLabelValues(tagKeys[n] == "bin" ? Math.Max(bridge._labels.MaxValuesPerLabel, MinBinLabels) : bridge._labels.MaxValuesPerLabel);
                 }
+
+                var features = roles.Contains(LabelRole.Feature) ? new PerModelLabelValues(bridge._labels.MaxFeaturesPerModel) : null;
 
                 var name = PrometheusName(instrument.Name, instrument.Unit, kind, out var scale);
                 var labelNames = Array.ConvertAll(tagKeys, LabelName);
@@ -316,7 +335,7 @@ internal sealed partial class MeterPrometheusBridge : IDisposable
                     LogExportFailed(bridge._logger, instrument.Name, instrument.Meter.Name, name, ex.Message);
                 }
 
-                _state = new State(tagKeys, roles, bounded, collector, scale);
+                _state = new State(tagKeys, roles, bounded, collector, scale) { Features = features };
                 return _state;
             }
         }
@@ -341,13 +360,17 @@ internal sealed partial class MeterPrometheusBridge : IDisposable
         }
     }
 
-    private sealed record State(string[] TagKeys, LabelRole[] Roles, BoundedLabelValues?[] Bounded, ICollectorAdapter? Collector, double Scale);
+    private sealed record State(string[] TagKeys, LabelRole[] Roles, BoundedLabelValues?[] Bounded, ICollectorAdapter? Collector, double Scale)
+    {
+        public PerModelLabelValues? Features { get; init; }
+    }
 
     private enum LabelRole
     {
         Other,
         Model,
         Version,
+        Feature,
     }
 
     private interface ICollectorAdapter

@@ -30,6 +30,13 @@ public sealed class PrometheusExportOptions
     /// </summary>
     public int MaxValuesPerLabel { get; set; } = 32;
 
+    /// <summary>
+    /// Distinct values of the <c>feature</c> label per model (each model has its own budget, so one model's features
+    /// do not use up another's) before further ones are exported as <c>other</c>. Default 256. The <c>bin</c> label of
+    /// the drift bin counters is bounded by the profiles' bin counts and takes at least 64 values.
+    /// </summary>
+    public int MaxFeaturesPerModel { get; set; } = 256;
+
     /// <summary>Distinct versions of one registered model exported as labels before further ones become <c>other</c>. Default 16.</summary>
     public int MaxVersionsPerModel { get; set; } = 16;
 }

@@ -56,11 +56,17 @@ internal sealed class DriftHealthCheck(VersionMetricsStore store, TimeProvider t
         var since = time.GetUtcNow() - options.Value.Alerts.DriftWindow;
         var data = new Dictionary<string, object>();
         var worst = DriftSeverity.Stable;
+        var unknown = new List<string>();
         foreach (var key in store.Keys)
         {
             if (drift.GetWorstSeverity(key, since) is { } severity)
             {
                 data[key.ToString()] = severity.ToString();
+                if (severity == DriftSeverity.InsufficientData)
+                {
+                    unknown.Add(key.ToString());
+                }
+
                 worst = severity > worst ? severity : worst;
             }
         }
@@ -69,9 +75,11 @@ internal sealed class DriftHealthCheck(VersionMetricsStore store, TimeProvider t
         {
             DriftSeverity.Severe => HealthStatus.Unhealthy,
             DriftSeverity.Moderate => HealthStatus.Degraded,
+            _ when unknown.Count > 0 => HealthStatus.Degraded,
             _ => HealthStatus.Healthy,
         };
-        return Task.FromResult(new HealthCheckResult(status, $"Worst input drift: {worst}.", data: data));
+        var description = unknown.Count == 0 ? $"Worst input drift: {worst}." : $"Worst input drift: {worst}; insufficient data for {string.Join(", ", unknown)}.";
+        return Task.FromResult(new HealthCheckResult(status, description, data: data));
     }
 }
 

@@ -27,6 +27,7 @@ internal sealed class MetricLabelPolicy
         ArgumentNullException.ThrowIfNull(options);
         _maxVersions = options.Value.Prometheus.MaxVersionsPerModel;
         MaxValuesPerLabel = options.Value.Prometheus.MaxValuesPerLabel;
+        MaxFeaturesPerModel = options.Value.Prometheus.MaxFeaturesPerModel;
         foreach (var model in options.Value.Models)
         {
             RegisterModel(model);
@@ -35,6 +36,9 @@ internal sealed class MetricLabelPolicy
 
     /// <summary>Distinct values a generic label may take per metric.</summary>
     public int MaxValuesPerLabel { get; }
+
+    /// <summary>Distinct <c>feature</c> values per model and metric.</summary>
+    public int MaxFeaturesPerModel { get; }
 
     /// <summary>The registered model names.</summary>
     public IReadOnlyCollection<string> Models => (IReadOnlyCollection<string>)_models.Keys;
@@ -115,6 +119,15 @@ internal sealed class MetricLabelPolicy
 
         public ConcurrentDictionary<string, string> Versions { get; } = new(StringComparer.Ordinal);
     }
+}
+
+/// <summary>Bounds the values of one label of one metric separately for each (mapped) model.</summary>
+internal sealed class PerModelLabelValues(int maxValuesPerModel)
+{
+    private readonly ConcurrentDictionary<string, BoundedLabelValues> _models = new(StringComparer.Ordinal);
+
+    public string Map(string? mappedModel, object? value) =>
+        _models.GetOrAdd(mappedModel ?? string.Empty, static (_, max) => new BoundedLabelValues(max), maxValuesPerModel).Map(value);
 }
 
 /// <summary>Bounds the values of one generic label of one metric.</summary>

@@ -1,3 +1,4 @@
+using AiOps.Drift;
 using System.Collections.Concurrent;
 using AiOps.Metrics;
 using AiOps.Monitoring.Observation;
@@ -73,7 +74,8 @@ internal sealed class VersionMetricsStore : IVersionMetricsSource
         return snapshot with
         {
             Accuracy = _accuracy?.GetAccuracy(key, since),
-            Drift = _drift?.GetWorstSeverity(key, since),
+            // A range with no judgeable window is "drift unknown" (null) to the gates, never a pass as stable.
+            Drift = _drift?.GetWorstSeverity(key, since) is { } drift && drift != DriftSeverity.InsufficientData ? drift : null,
         };
     }
 }

@@ -57,7 +57,7 @@ public sealed class DriftReportWriter
           .Append("body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#212121}")
           .Append("table{border-collapse:collapse;margin:12px 0}th,td{border:1px solid #ddd;padding:4px 10px;text-align:right}")
           .Append("th{background:#f5f5f5}td.name{text-align:left}.sev{color:#fff;font-weight:600;border-radius:3px;padding:1px 6px}")
-          .Append(".stable{background:").Append(StableColor).Append("}.moderate{background:").Append(ModerateColor).Append(";color:#212121}.severe{background:").Append(SevereColor).Append('}')
+          .Append(".stable{background:").Append(StableColor).Append("}.moderate{background:").Append(ModerateColor).Append(";color:#212121}.severe{background:").Append(SevereColor).Append("}.unknown{background:#757575}")
           .Append("section{margin:18px 0}svg text{font-size:11px;fill:#424242}\n</style>\n</head>\n<body>\n");
         sb.Append("<h1>").Append(Encode(title)).Append("</h1>\n");
         var severities = result.FeatureSeverities();
@@ -164,7 +164,9 @@ public sealed class DriftReportWriter
         {
             DriftSeverity.Severe => "severe",
             DriftSeverity.Moderate => "moderate",
-            _ => "stable",
+            DriftSeverity.InsufficientData => "unknown",
+            DriftSeverity.Stable => "stable",
+            _ => "unknown",
         };
         return $"<span class=\"sev {css}\">{css}</span>";
     }

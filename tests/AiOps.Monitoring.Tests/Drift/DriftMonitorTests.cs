@@ -203,6 +203,61 @@ public sealed class DriftMonitorTests
         Assert.Equal(2, monitor.GetWindows(s_key).Count);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task CloseWindows_SevereThenNoUsableData_IsInsufficientData_KeepsAlertFiring_AndIsNotHealthy(bool allNaN)
+    {
+        // Issue 16: an all-NaN window, or one below MinimumSampleCount, used to read Stable and resolve the severe alert.
+        var (provider, time, alerts, _) = Build();
+        await using var __ = provider;
+        var monitor = provider.GetRequiredService<IDriftMonitor>();
+        var health = provider.GetRequiredService<HealthCheckService>();
+        for (var i = 0; i < 5; i++)
+        {
+            monitor.Observe(s_key, Request(100, 0.5f, i));
+        }
+
+        await monitor.CloseWindowsAsync();
+        time.Advance(TimeSpan.FromHours(1));
+        if (allNaN)
+        {
+            var data = Enumerable.Repeat(float.NaN, 400).ToArray();
+            monitor.Observe(s_key, new ModelRequest(ModelTensor.Create("features", data.AsMemory(), 200, 2)));
+        }
+        else
+        {
+            monitor.Observe(s_key, Request(20, 0f, 99)); // 20 rows < MinimumSampleCount 100
+        }
+
+        var result = Assert.Single(await monitor.CloseWindowsAsync());
+
+        Assert.Empty(result.Features);
+        Assert.Equal(DriftSeverity.InsufficientData, result.Severity);
+        Assert.Equal(["drift_psi_severe:Firing"], alerts.Alerts.Select(a => $"{a.Rule}:{a.State}"));
+        var entry = (await health.CheckHealthAsync()).Entries["aiops-drift-monitor"];
+        Assert.Equal(HealthStatus.Degraded, entry.Status);
+        Assert.Contains("insufficient data", entry.Description, StringComparison.Ordinal);
+
+        // Only the insufficient window in range: unknown, not stable; with the severe one too: severe.
+        var drift = provider.GetRequiredService<IVersionDriftProvider>();
+        Assert.Equal(DriftSeverity.InsufficientData, drift.GetWorstSeverity(s_key, time.GetUtcNow().AddMinutes(-1)));
+        Assert.Equal(DriftSeverity.Severe, drift.GetWorstSeverity(s_key, time.GetUtcNow().AddHours(-2)));
+
+        var html = new AiOps.Monitoring.Reports.DriftReportWriter().Render(result, null);
+        Assert.Contains("sev unknown", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("sev stable", html, StringComparison.Ordinal);
+
+        // Data comes back and is stable: now the alert resolves.
+        for (var i = 0; i < 5; i++)
+        {
+            monitor.Observe(s_key, Request(100, 0f, 200 + i));
+        }
+
+        await monitor.CloseWindowsAsync();
+        Assert.Equal(["drift_psi_severe:Firing", "drift_psi_severe:Resolved"], alerts.Alerts.Select(a => $"{a.Rule}:{a.State}"));
+    }
+
     [Fact]
     public async Task CloseWindows_ModerateThenSevere_ResolvesModerateAsEscalatedAndFiresSevere()
     {

@@ -9,7 +9,7 @@ public sealed class ReferenceProfileTests
     {
         // np.quantile([1..10], [.25, .5, .75]) = [3.25, 5.5, 7.75] (h = 9q; x[floor h] + frac·(next - x[floor h])).
         var values = Enumerable.Range(1, 10).Select(i => (double)i).Reverse().ToArray();
-        var f = ReferenceProfileBuilder.Numeric("x", values, new ReferenceProfileOptions { BinCount = 4 });
+        var f = ReferenceProfileBuilder.Numeric("x", values, new ReferenceProfileOptions { BinCount = 4, PerValueThreshold = 0 });
         Assert.Equal([3.25, 5.5, 7.75], f.Edges);
         Assert.Equal([3L, 2L, 2L, 3L], f.Counts); // 1-3 | 4-5 | 6-7 | 8-10
         Assert.Equal(BinningMethod.Quantile, f.Binning);
@@ -32,18 +32,20 @@ public sealed class ReferenceProfileTests
     public void Numeric_EqualWidth_SplitsRangeEvenly()
     {
         var values = Enumerable.Range(0, 11).Select(i => (double)i).ToArray();
-        var f = ReferenceProfileBuilder.Numeric("x", values, new ReferenceProfileOptions { BinCount = 5, Binning = BinningMethod.EqualWidth });
+        var f = ReferenceProfileBuilder.Numeric("x", values, new ReferenceProfileOptions { BinCount = 5, Binning = BinningMethod.EqualWidth, PerValueThreshold = 0 });
         Assert.Equal([2.0, 4.0, 6.0, 8.0], f.Edges);
         Assert.Equal([2L, 2L, 2L, 2L, 3L], f.Counts);
     }
 
     [Fact]
-    public void Numeric_ConstantFeature_CollapsesToTwoBinsAndSameConstantHasNoDrift()
+    public void Numeric_ConstantFeature_GetsItsOwnValueBinAndSameConstantHasNoDrift()
     {
+        // Issue 16: the old quantile profile [3] put 3 and every larger value in one bin, so 3 -> 4 was invisible.
         var f = ReferenceProfileBuilder.Numeric("c", Enumerable.Repeat(3.0, 500).ToArray());
-        Assert.Equal(2, f.BinCount);
-        Assert.Equal([3.0], f.Edges);
-        Assert.Equal([0L, 500L], f.Counts);
+        Assert.Equal(3, f.BinCount);
+        Assert.Equal(BinningMethod.PerValue, f.Binning);
+        Assert.Equal([3.0, Math.BitIncrement(3.0)], f.Edges);
+        Assert.Equal([0L, 500L, 0L], f.Counts);
 
         var same = new FeatureHistogram(f);
         same.Add(Enumerable.Repeat(3.0, 200).ToArray());
@@ -114,7 +116,7 @@ public sealed class ReferenceProfileTests
     public void FromMatrix_ReadsEachColumnAsFeature()
     {
         float[] matrix = [1, 10, 2, 20, 3, 30, 4, 40];
-        var p = ReferenceProfileBuilder.FromMatrix(matrix, 2, null, "features", new ReferenceProfileOptions { BinCount = 2 });
+        var p = ReferenceProfileBuilder.FromMatrix(matrix, 2, null, "features", new ReferenceProfileOptions { BinCount = 2, PerValueThreshold = 0 });
         Assert.Equal(["features_0", "features_1"], p.Features.Select(f => f.Name));
         Assert.Equal(1, p.Features[1].Column);
         Assert.Equal("features", p.Features[1].Input);

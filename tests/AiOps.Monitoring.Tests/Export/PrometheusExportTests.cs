@@ -85,6 +85,60 @@ public sealed class PrometheusExportTests
     }
 
     [Fact]
+    public async Task ScrapeAsync_FortyFeaturesOfOneModel_EachGetsItsOwnSeries_AndZeroBinsAreExported()
+    {
+        // Issue 16: the feature label shared the global cap of 32 values, so 8 of 40 features became feature="other".
+        using var h = new MonitoringHarness(o => o.Models.Add("fraud"));
+        var exporter = h.Get<AiOpsPrometheusExporter>();
+        using var meter = h.Get<IMeterFactory>().Create(AiOpsMonitoringDiagnostics.MeterName);
+        var psi = meter.CreateGauge<double>("aiops.drift.psi");
+        var bins = meter.CreateCounter<long>("aiops.drift.bin.values");
+        for (var f = 0; f < 40; f++)
+        {
+            var feature = new KeyValuePair<string, object?>("feature", $"f{f}");
+            psi.Record(f / 100.0, new("model", "fraud"), new("version", "1"), feature);
+            for (var b = 0; b < 10; b++)
+            {
+                bins.Add(b == 3 ? 0 : 5, new("model", "fraud"), new("version", "1"), feature, new("bin", b.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+        }
+
+        var text = await exporter.ScrapeAsync();
+        Assert.DoesNotContain("feature=\"other\"", text);
+        Assert.Equal(40, text.Split('\n').Count(l => l.StartsWith("aiops_drift_psi{", StringComparison.Ordinal)));
+        Assert.Contains("aiops_drift_psi{feature=\"f39\",model=\"fraud\",version=\"1\"} 0.39", text);
+        Assert.Contains("aiops_drift_bin_values_total{bin=\"3\",feature=\"f39\",model=\"fraud\",version=\"1\"} 0", text);
+        Assert.Equal(400, text.Split('\n').Count(l => l.StartsWith("aiops_drift_bin_values_total{", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task ScrapeAsync_FeatureBudget_IsPerModel_AndConfigurable()
+    {
+        using var h = new MonitoringHarness(o =>
+        {
+            o.Models.Add("fraud");
+            o.Models.Add("churn");
+            o.Prometheus.MaxFeaturesPerModel = 2;
+        });
+        var exporter = h.Get<AiOpsPrometheusExporter>();
+        using var meter = h.Get<IMeterFactory>().Create(AiOpsMonitoringDiagnostics.MeterName);
+        var psi = meter.CreateGauge<double>("aiops.drift.psi");
+        foreach (var model in new[] { "fraud", "churn" })
+        {
+            foreach (var feature in new[] { "a", "b", "c" })
+            {
+                psi.Record(0.5, new("model", model), new("version", "1"), new("feature", feature));
+            }
+        }
+
+        var text = await exporter.ScrapeAsync();
+        Assert.Contains("aiops_drift_psi{feature=\"b\",model=\"churn\",version=\"1\"} 0.5", text);
+        Assert.Contains("aiops_drift_psi{feature=\"b\",model=\"fraud\",version=\"1\"} 0.5", text);
+        Assert.Contains("aiops_drift_psi{feature=\"other\",model=\"fraud\",version=\"1\"} 0.5", text);
+        Assert.DoesNotContain("feature=\"c\"", text);
+    }
+
+    [Fact]
     public async Task ScrapeAsync_MeterNotExported_IsIgnored()
     {
         using var h = new MonitoringHarness();

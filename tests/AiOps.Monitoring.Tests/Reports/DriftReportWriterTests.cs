@@ -63,7 +63,9 @@ public sealed class DriftReportWriterTests
         var empty = new DriftResult(new ModelKey("fraud", "2"), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, []);
         var html = new DriftReportWriter().Render(empty, null);
         Assert.Contains("No feature had enough values", html, StringComparison.Ordinal);
-        Assert.Contains("class=\"sev stable\"", html, StringComparison.Ordinal);
+        // Issue 16: nothing evaluated is unknown, never a green "stable" badge.
+        Assert.Contains("class=\"sev unknown\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("class=\"sev stable\"", html, StringComparison.Ordinal);
     }
 
     [Fact]
