@@ -11,6 +11,8 @@ internal sealed partial class PiiMasker : IPiiMasker
 
     public PiiMasker(byte[]? hashKey) => _hashKey = hashKey is { Length: > 0 } ? hashKey : null;
 
+    internal bool HasHashKey => _hashKey is not null;
+
     // Priority order: a resident ID beats a card number of the same digits, a mobile number beats a card number.
     private static readonly (PiiKind Kind, Func<Regex> Regex)[] Recognizers =
     [
@@ -74,6 +76,69 @@ internal sealed partial class PiiMasker : IPiiMasker
 
         sb.Append(text, pos, text.Length - pos);
         return new PiiMaskResult(sb.ToString(), findings);
+    }
+
+    /// <summary>Masks a value of a declared PII column WHOLE, whatever it holds: detection only chooses the shape. A recognised value
+    /// keeps its kind's shape (<c>138****1234</c>); every character outside a valid finding becomes <c>*</c>, so an unrecognised value
+    /// (a name, a bad-checksum ID) is fully starred. Redact gives the empty string, Replace the kind's placeholder (<c>&lt;PII&gt;</c> when
+    /// the value is not one recognised item), Hash the HMAC of the normalised item (or of the trimmed value when not one item).</summary>
+    /// <param name="value">The raw value.</param>
+    /// <param name="op">The column's operator.</param>
+    /// <returns>A text that holds no part of the raw value except what the kind's mask shape keeps.</returns>
+    /// <exception cref="InvalidOperationException">The operator is Hash and no key is configured (the message holds no value).</exception>
+    internal string MaskWhole(string value, PiiOperator op)
+    {
+        if (value.Length == 0 || op == PiiOperator.Redact)
+        {
+            return string.Empty;
+        }
+
+        if (op == PiiOperator.Hash && _hashKey is null)
+        {
+            throw new InvalidOperationException("A column is declared with the Hash PII operator but no key is configured: set AiOpsDataOptions.PiiHashKey (at least 16 characters).");
+        }
+
+        var findings = Find(value, PiiMaskingPolicy.Default);
+        var single = SingleItem(value, findings);
+        switch (op)
+        {
+            case PiiOperator.Replace:
+                return single is { } one ? DefaultPlaceholder(one.Kind) : WholePlaceholder;
+            case PiiOperator.Hash:
+                return single is { } h ? HashValue(Normalize(h.Kind, value.AsSpan(h.Start, h.Length))) : HashValue(value.Trim());
+        }
+
+        var sb = new StringBuilder(value.Length);
+        var pos = 0;
+        foreach (var f in findings)
+        {
+            if (!f.Masked)
+            {
+                continue;
+            }
+
+            sb.Append('*', f.Start - pos);
+            MaskValue(sb, f.Kind, value.AsSpan(f.Start, f.Length));
+            pos = f.Start + f.Length;
+        }
+
+        sb.Append('*', value.Length - pos);
+        return sb.ToString();
+    }
+
+    /// <summary>The placeholder of a declared column's value that is not one recognised item.</summary>
+    internal const string WholePlaceholder = "<PII>";
+
+    /// <summary>The one valid finding that covers the value but for surrounding white space, if any.</summary>
+    private static PiiFinding? SingleItem(string value, List<PiiFinding> findings)
+    {
+        if (findings.Count != 1 || !findings[0].Masked)
+        {
+            return null;
+        }
+
+        var f = findings[0];
+        return value.AsSpan(0, f.Start).IsWhiteSpace() && value.AsSpan(f.Start + f.Length).IsWhiteSpace() ? f : null;
     }
 
     private static List<PiiFinding> Find(string text, PiiMaskingPolicy policy)
