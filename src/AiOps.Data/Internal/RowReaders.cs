@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Sylvan.Data.Csv;
 
 namespace AiOps.Data.Internal;
@@ -17,8 +16,11 @@ internal interface IRowReader : IDisposable
 
     int RowFieldCount { get; }
 
-    /// <summary>Whether the record held bytes that are not valid UTF-8.</summary>
-    bool InvalidEncoding { get; }
+    /// <summary>Why the record is malformed beyond its field count (bytes that are not valid UTF-8, broken quoting), or null.</summary>
+    string? Malformed { get; }
+
+    /// <summary>Blank lines skipped so far (not rows: neither admitted nor quarantined).</summary>
+    long BlankLines { get; }
 
     bool Read();
 
@@ -66,12 +68,14 @@ internal sealed class CsvRowReader : IRowReader
 {
     private readonly CsvDataReader _csv;
     private readonly string _name;
+    private readonly TolerantCsvText _text;
     private long _nextLine = 2;
 
     public CsvRowReader(Stream stream, string name, char delimiter, int bufferSize)
     {
         _name = name;
-        var text = new StreamReader(stream, new UTF8Encoding(false, false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: false);
+        var decoded = new StreamReader(stream, MarkingUtf8.Create(), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: false);
+        var text = _text = new TolerantCsvText(decoded, delimiter);
         try
         {
             _csv = CsvDataReader.Create(text, new CsvDataReaderOptions
@@ -107,41 +111,60 @@ internal sealed class CsvRowReader : IRowReader
 
     public int RowFieldCount => _csv.RowFieldCount;
 
-    public bool InvalidEncoding { get; private set; }
+    public string? Malformed { get; private set; }
+
+    public long BlankLines { get; private set; }
 
     public bool Read()
     {
-        bool more;
-        try
+        while (true)
         {
-            more = _csv.Read();
-        }
-        catch (CsvFormatException e)
-        {
-            throw new Quality.MalformedCsvException(_name, _nextLine,
-                $"{e.Message} Expected RFC 4180 quoting: a quoted field must end with a quote followed by the delimiter or a line end, and a quote inside it doubled.", e);
-        }
+            bool more;
+            try
+            {
+                more = _csv.Read();
+            }
+            catch (CsvFormatException e)
+            {
+                // Broken quoting is repaired record by record before the parser sees it; this is what remains (e.g. a record over the buffer limit).
+                throw new Quality.MalformedCsvException(_name, _nextLine, e.Message, e);
+            }
 
-        if (!more)
-        {
-            return false;
-        }
+            if (!more)
+            {
+                return false;
+            }
 
-        Row++;
-        Line = _nextLine;
-        var raw = _csv.GetRawRecordSpan();
-        if (raw.IndexOfAny('\n', '\uFFFD') < 0)
-        {
-            // The common record: one line, valid UTF-8 — one vectorised scan instead of two.
-            _nextLine++;
-            InvalidEncoding = false;
+            var line = _nextLine;
+            var raw = _csv.GetRawRecordSpan();
+            if (raw.IndexOfAny('\n', MarkingUtf8.Marker) < 0)
+            {
+                // The common record: one line, valid UTF-8 — one vectorised scan instead of two.
+                _nextLine++;
+                Malformed = null;
+            }
+            else
+            {
+                var newLines = raw.Count('\n');
+                _nextLine += newLines == 0 ? 1 : newLines;
+                Malformed = raw.Contains(MarkingUtf8.Marker) ? "invalid UTF-8 byte sequence" : null;
+            }
+
+            if (raw.IndexOfAnyExcept('\r', '\n') < 0)
+            {
+                BlankLines++; // a blank line is no row: not admitted, not quarantined
+                continue;
+            }
+
+            if (_text.AnyMalformed && _text.MalformedReason(line) is { } quoting)
+            {
+                Malformed = quoting;
+            }
+
+            Row++;
+            Line = line;
             return true;
         }
-
-        var newLines = raw.Count('\n');
-        _nextLine += newLines == 0 ? 1 : newLines;
-        InvalidEncoding = raw.Contains('\uFFFD');
-        return true;
     }
 
     public ReadOnlySpan<char> GetField(int ordinal) => _csv.GetFieldSpan(ordinal);
@@ -169,7 +192,9 @@ internal sealed class RecordRowReader : IRowReader
 
     public int RowFieldCount => _count;
 
-    public bool InvalidEncoding => false;
+    public string? Malformed => null;
+
+    public long BlankLines => 0;
 
     public bool Read()
     {

@@ -106,14 +106,12 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
             }
 
             var fieldCount = reader.RowFieldCount;
-            if (fieldCount != n || reader.InvalidEncoding)
+            if (fieldCount != n || reader.Malformed is not null)
             {
                 // Structural failures are never evaluated (their fields are misaligned or garbled): they go to quarantine with their line.
                 malformed++;
                 failedRows++;
-                var reason = fieldCount != n
-                    ? (fieldCount <= 1 && reader.GetField(0).IsEmpty ? $"blank line; expected {n} fields" : $"expected {n} fields, found {fieldCount}")
-                    : "invalid UTF-8 byte sequence";
+                var reason = reader.Malformed ?? $"expected {n} fields, found {fieldCount}";
                 if (malformedSamples.Count < sampleSize)
                 {
                     malformedSamples.Add(new FailingRow(reader.Line, reader.Row, null, null, reason));
@@ -145,7 +143,7 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
         var results = new List<RuleResult>(rules.Rules.Count + 1);
         var wellFormed = rows == 0 ? 1 : (rows - malformed) / (double)rows;
         results.Add(new RuleResult("well_formed", "well_formed", null, RuleScope.Row, ValidationSeverity.Error, wellFormed >= rules.DefaultMostly,
-            $"every row to have {n} fields and valid UTF-8")
+            $"every row to have {n} fields, valid UTF-8 and RFC 4180 quoting")
         {
             Observed = wellFormed,
             Mostly = rules.DefaultMostly,
@@ -184,6 +182,7 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
         return new ValidationReport(source.Name, ok, rows, failedRows, results, statistics)
         {
             MalformedRows = malformed,
+            BlankLines = reader.BlankLines,
             StartedAt = started,
             CompletedAt = time.GetUtcNow(),
         };
@@ -343,7 +342,7 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
-            if (reader.RowFieldCount != n || reader.InvalidEncoding)
+            if (reader.RowFieldCount != n || reader.Malformed is not null)
             {
                 continue; // malformed rows are judged (and quarantined) in the main pass
             }

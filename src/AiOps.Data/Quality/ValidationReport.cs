@@ -103,8 +103,11 @@ public sealed record ValidationReport(string Dataset, bool Passed, long RowsChec
         NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    /// <summary>Rows that were ragged or held invalid UTF-8 (included in <see cref="RowsFailed"/>).</summary>
+    /// <summary>Rows that were ragged, held invalid UTF-8 or had broken quoting (included in <see cref="RowsFailed"/>).</summary>
     public long MalformedRows { get; init; }
+
+    /// <summary>Blank lines skipped: they are not rows (not in <see cref="RowsChecked"/>, neither admitted nor quarantined).</summary>
+    public long BlankLines { get; init; }
 
     /// <summary>When validation started.</summary>
     public DateTimeOffset StartedAt { get; init; }
