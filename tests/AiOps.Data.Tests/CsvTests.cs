@@ -78,6 +78,27 @@ public sealed class CsvTests : IDisposable
     }
 
     [Fact]
+    public void StrayQuote_InAStream_AndLateInALargeFile_QuarantinesOnlyThatRecord()
+    {
+        var sb = new StringBuilder("id,note,age\n");
+        for (var i = 1; i <= 20_000; i++)
+        {
+            sb.Append(i).Append(i == 15_000 ? ",\"a,b\"c" : ",\"x, \"\"y\"\"\nz\"").Append(',').Append(i % 90).Append('\n');
+        }
+
+        var csv = sb.ToString();
+        var fromFile = Run(csv, RuleSet.Create("d").Build());
+        var fromStream = Validate.Run(DataSource.FromCsv(new MemoryStream(Encoding.UTF8.GetBytes(csv)), "s"), RuleSet.Create("d").Build());
+        foreach (var report in new[] { fromFile, fromStream })
+        {
+            Assert.Equal(20_000, report.RowsChecked);
+            Assert.Equal(1, report.MalformedRows);
+            Assert.Equal(1 + (14_999 * 2) + 1, Assert.Single(report.Rule("well_formed").FailingRows).Line);
+            Assert.Equal(19_999, report.Columns.Single(c => c.Name == "age").Count);
+        }
+    }
+
+    [Fact]
     public void QuoteInsideAnUnquotedField_IsALiteralCharacter()
     {
         var report = Run("id,note\n1,a\"b\n2,5\" tall\n", RuleSet.Empty("d"));

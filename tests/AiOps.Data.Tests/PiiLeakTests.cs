@@ -84,6 +84,8 @@ public sealed partial class PiiLeakTests : IDisposable
         // A ragged row whose PII sits in the wrong positions, and a row whose phone column holds free text around a number.
         sb.Append("999,").Append(people[0].Name).Append(',').Append(people[1].Phone).Append(',').Append(people[2].Id).Append('\n');
         sb.Append("1000,").Append(people[3].Name).Append(",call ").Append(people[3].PhoneDigits).Append(" after 6,").Append(people[3].Id).Append(',').Append(people[3].Email).Append(",33,Chengdu\n");
+        // A record with broken quoting around a name (quarantined as malformed, every field masked).
+        sb.Append("1001,\"").Append(people[4].Name).Append("\"x,").Append(people[4].PhoneDigits).Append(',').Append(people[4].Id).Append(',').Append(people[4].Email).Append(",40,Chengdu\n");
         var input = _h.WriteFile("people.csv", sb.ToString());
 
         var rules = RuleSet.Create("people").Key("name").DefaultMostly(0.5)
@@ -106,6 +108,7 @@ public sealed partial class PiiLeakTests : IDisposable
 
         Assert.True(result.Admitted);
         Assert.True(result.RowsQuarantined >= 9, $"expected quarantined rows, got {result.RowsQuarantined}");
+        Assert.Equal(2, result.Report.MalformedRows); // the ragged row and the broken-quote row
         Assert.All(new[] { "phone.regex", "resident_id.length", "name.regex", "email.regex" }, r => Assert.NotEmpty(result.Report.Rule(r).FailingRows));
 
         var version = await _h.Get<IDatasetStore>().SnapshotAsync("people", result.AdmittedPath!, new SnapshotOptions { Tag = "v1", Report = result.Report, PiiColumns = { "name", "phone", "resident_id", "email" } });

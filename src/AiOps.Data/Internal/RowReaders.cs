@@ -64,36 +64,26 @@ internal sealed class RowContext
     public int TryOrdinal(string column) => _ordinals.TryGetValue(column, out var i) ? i : -1;
 }
 
+/// <summary>Reads CSV with Sylvan. A file (which can be opened again) is read at full speed as it is; on the first record whose
+/// quoting is broken the reader reopens it through <see cref="TolerantCsvText"/>, skips the records already delivered and goes on,
+/// so that record is quarantined and nothing else changes. A stream (read once) is read through <see cref="TolerantCsvText"/> from the start.</summary>
 internal sealed class CsvRowReader : IRowReader
 {
-    private readonly CsvDataReader _csv;
     private readonly string _name;
-    private readonly TolerantCsvText _text;
+    private readonly char _delimiter;
+    private readonly int _bufferSize;
+    private readonly Func<Stream>? _reopen;
+    private CsvDataReader _csv;
+    private TolerantCsvText? _text;
     private long _nextLine = 2;
 
-    public CsvRowReader(Stream stream, string name, char delimiter, int bufferSize)
+    public CsvRowReader(Stream stream, string name, char delimiter, int bufferSize, Func<Stream>? reopen = null)
     {
         _name = name;
-        var decoded = new StreamReader(stream, MarkingUtf8.Create(), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: false);
-        var text = _text = new TolerantCsvText(decoded, delimiter);
-        try
-        {
-            _csv = CsvDataReader.Create(text, new CsvDataReaderOptions
-            {
-                HasHeaders = true,
-                Delimiter = delimiter,
-                Comment = '\0', // a line starting with '#' is data, never a silently skipped comment
-                BufferSize = bufferSize,
-                MaxBufferSize = Math.Max(bufferSize, 1 << 24),
-                OwnsReader = true,
-            });
-        }
-        catch (CsvFormatException e)
-        {
-            text.Dispose();
-            throw new Quality.MalformedCsvException(name, 1, "the header row could not be parsed: " + e.Message, e);
-        }
-
+        _delimiter = delimiter;
+        _bufferSize = bufferSize;
+        _reopen = reopen;
+        _csv = Open(stream, tolerant: reopen is null);
         var columns = new string[_csv.FieldCount];
         for (var i = 0; i < columns.Length; i++)
         {
@@ -101,6 +91,33 @@ internal sealed class CsvRowReader : IRowReader
         }
 
         Columns = columns;
+    }
+
+    private CsvDataReader Open(Stream stream, bool tolerant)
+    {
+        TextReader text = new StreamReader(stream, MarkingUtf8.Create(), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: false);
+        if (tolerant)
+        {
+            text = _text = new TolerantCsvText(text, _delimiter);
+        }
+
+        try
+        {
+            return CsvDataReader.Create(text, new CsvDataReaderOptions
+            {
+                HasHeaders = true,
+                Delimiter = _delimiter,
+                Comment = '\0', // a line starting with '#' is data, never a silently skipped comment
+                BufferSize = _bufferSize,
+                MaxBufferSize = Math.Max(_bufferSize, 1 << 24),
+                OwnsReader = true,
+            });
+        }
+        catch (CsvFormatException e)
+        {
+            text.Dispose();
+            throw new Quality.MalformedCsvException(_name, 1, "the header row could not be parsed: " + e.Message, e);
+        }
     }
 
     public IReadOnlyList<string> Columns { get; }
@@ -117,6 +134,31 @@ internal sealed class CsvRowReader : IRowReader
 
     public bool Read()
     {
+        try
+        {
+            return ReadCore();
+        }
+        catch (CsvFormatException e) when (_text is null && _reopen is not null)
+        {
+            // Broken quoting in a file read at full speed: read it again through the tolerant reader, skip what was delivered.
+            var delivered = Row;
+            _csv.Dispose();
+            _csv = Open(_reopen(), tolerant: true);
+            (Row, BlankLines, _nextLine) = (0, 0, 2);
+            while (Row < delivered)
+            {
+                if (!ReadCore())
+                {
+                    throw new Quality.MalformedCsvException(_name, _nextLine, "the file changed while it was read: " + e.Message, e);
+                }
+            }
+
+            return ReadCore();
+        }
+    }
+
+    private bool ReadCore()
+    {
         while (true)
         {
             bool more;
@@ -124,7 +166,7 @@ internal sealed class CsvRowReader : IRowReader
             {
                 more = _csv.Read();
             }
-            catch (CsvFormatException e)
+            catch (CsvFormatException e) when (_text is not null)
             {
                 // Broken quoting is repaired record by record before the parser sees it; this is what remains (e.g. a record over the buffer limit).
                 throw new Quality.MalformedCsvException(_name, _nextLine, e.Message, e);
@@ -156,7 +198,7 @@ internal sealed class CsvRowReader : IRowReader
                 continue;
             }
 
-            if (_text.AnyMalformed && _text.MalformedReason(line) is { } quoting)
+            if (_text is { AnyMalformed: true } t && t.MalformedReason(line) is { } quoting)
             {
                 Malformed = quoting;
             }
