@@ -310,3 +310,32 @@ public sealed class GateSemanticsTests : IDisposable
         Assert.False(double.IsFinite(runs[1].Metrics["x.stddev"]));
     }
 }
+
+/// <summary>Statistics of undeclared numeric columns that hold identifiers are withheld; others are kept.</summary>
+public sealed class StatisticsPiiTests : IDisposable
+{
+    private readonly DataHarness _h = new();
+
+    public void Dispose() => _h.Dispose();
+
+    [Fact]
+    public void UndeclaredIdColumns_MinMaxWithheld_EvenWhenOnlyENotationWouldShowThem_TimestampsKept()
+    {
+        var id1 = PiiLeakTests.Id18("11010519491231002");
+        var csv = $"rid,card,phone,ts,amount\n{id1},4111111111111111,13812345678,1700000000000,12.5\n{PiiLeakTests.Id18("11010519800101123")},5500005555555559,13912345678,1700000000999,99\n";
+        var report = Validate.Run(DataSource.FromCsv(_h.WriteFile("s.csv", csv)), RuleSet.Empty("s"));
+        foreach (var name in new[] { "card", "phone" })
+        {
+            var c = report.Columns.Single(x => x.Name == name);
+            Assert.Null(c.Min);
+            Assert.Null(c.Max);
+        }
+
+        Assert.Equal(1700000000000, report.Columns.Single(x => x.Name == "ts").Min);
+        Assert.Equal(99, report.Columns.Single(x => x.Name == "amount").Max);
+        var json = report.ToJson();
+        Assert.DoesNotContain("E+", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("4111111111111111", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("13812345678", json, StringComparison.Ordinal);
+    }
+}

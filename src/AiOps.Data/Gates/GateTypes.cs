@@ -24,7 +24,8 @@ public sealed class IngestOptions
     public IDictionary<string, PiiOperator> MaskColumns { get; } = new Dictionary<string, PiiOperator>(StringComparer.Ordinal);
 }
 
-/// <summary>The outcome of one gate run. Nothing is lost: <c>RowsRead == RowsPassed + RowsQuarantined</c>.</summary>
+/// <summary>The outcome of one gate run. Nothing is lost: <c>RowsRead == RowsPassed + RowsQuarantined</c> (blank lines are not rows;
+/// see <see cref="ValidationReport.BlankLines"/>).</summary>
 /// <param name="Report">The validation report.</param>
 /// <param name="Admitted">Whether the gate passed and the admitted file was published.</param>
 /// <param name="AdmittedPath">The admitted CSV (header and every passing row, masked), or <see langword="null"/> when the gate failed.</param>
