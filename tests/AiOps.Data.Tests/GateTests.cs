@@ -107,15 +107,19 @@ public sealed class GateTests : IDisposable
     }
 
     [Fact]
-    public async Task IngestAsync_MalformedQuoting_PublishesNothing()
+    public async Task IngestAsync_StrayQuote_QuarantinesThatRecordWithItsLine_AdmitsTheRest()
     {
         var output = Path.Combine(_h.Root, "adm", "x.csv");
         var quarantine = Path.Combine(_h.Root, "adm", "x.q.csv");
         var options = new IngestOptions { OutputPath = output, QuarantinePath = quarantine };
-        var e = await Assert.ThrowsAsync<MalformedCsvException>(() =>
-            _h.Get<IDataGate>().IngestAsync(DataSource.FromCsv(_h.WriteFile("x.csv", "id,age,phone\n1,2,\"3\"4\n")), Rules(), options));
-        Assert.Equal(2, e.Line);
-        Assert.Empty(Directory.GetFiles(Path.Combine(_h.Root, "adm")));
+        var csv = Csv(100, i => i == 7 ? "7,2,\"3\"4" : $"{i},30,13812341234");
+        var result = await _h.Get<IDataGate>().IngestAsync(DataSource.FromCsv(_h.WriteFile("x.csv", csv)), Rules(), options);
+        Assert.True(result.Admitted);
+        Assert.Equal((100L, 99L, 1L), (result.RowsRead, result.RowsPassed, result.RowsQuarantined));
+        Assert.Equal(99, DataLines(output).Length);
+        var q = Assert.Single(DataLines(quarantine));
+        Assert.StartsWith("8,7,well_formed,", q, StringComparison.Ordinal);
+        Assert.Contains("quote", q, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -14,12 +14,18 @@ public sealed class IngestOptions
     /// columns are <c>_line</c>, <c>_row</c>, <c>_rules</c> and <c>_reasons</c>, then the row's fields as read.</summary>
     public string? QuarantinePath { get; set; }
 
-    /// <summary>Columns whose values are PII-masked in the admitted and quarantine files, with the operator for each
-    /// (<c>["phone"] = PiiOperator.Mask</c>). Rules see the raw values; no file the gate writes holds them.</summary>
+    /// <summary>Declared PII columns and the operator for each (<c>["phone"] = PiiOperator.Mask</c>). Each value is masked WHOLE,
+    /// whatever it holds: detection only decides the shape (a recognised mobile keeps <c>138****5678</c>, an ID <c>110105********002X</c>);
+    /// every character outside a recognised item becomes <c>*</c>, so a name or a bad-checksum ID is fully starred. Redact writes an
+    /// empty field, Replace the kind's placeholder (<c>&lt;PII&gt;</c> when not one recognised item), Hash the keyed hash of the value.
+    /// Rules see the raw values; no file the gate writes (admitted, quarantine), no report sample and no statistic holds them: the
+    /// report withholds these columns' min, max, mean and deviation. A malformed row cannot be aligned with the columns, so all its
+    /// fields are masked whole.</summary>
     public IDictionary<string, PiiOperator> MaskColumns { get; } = new Dictionary<string, PiiOperator>(StringComparer.Ordinal);
 }
 
-/// <summary>The outcome of one gate run. Nothing is lost: <c>RowsRead == RowsPassed + RowsQuarantined</c>.</summary>
+/// <summary>The outcome of one gate run. Nothing is lost: <c>RowsRead == RowsPassed + RowsQuarantined</c> (blank lines are not rows;
+/// see <see cref="ValidationReport.BlankLines"/>).</summary>
 /// <param name="Report">The validation report.</param>
 /// <param name="Admitted">Whether the gate passed and the admitted file was published.</param>
 /// <param name="AdmittedPath">The admitted CSV (header and every passing row, masked), or <see langword="null"/> when the gate failed.</param>
@@ -59,7 +65,8 @@ public interface IDataGate
     /// <param name="options">Paths and masking; <see langword="null"/> for the defaults.</param>
     /// <param name="cancellationToken">Stops the run; nothing is published.</param>
     /// <returns>The outcome.</returns>
-    /// <exception cref="MalformedCsvException">The CSV's quoting is broken; nothing is published.</exception>
+    /// <exception cref="MalformedCsvException">The CSV cannot be parsed at all; nothing is published. A record with broken quoting does
+    /// not throw: it is quarantined with its line.</exception>
     Task<IngestResult> IngestAsync(DataSource source, RuleSet rules, IngestOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Runs the gate with a rule set configured in <see cref="AiOpsDataOptions.RuleSets"/>.</summary>

@@ -58,9 +58,16 @@ internal sealed class DataGate(DataValidator validator, IPiiMasker masker, IOpti
         using var quarantineWriter = AtomicFile.Create(quarantine);
         ValidationReport report;
         long passed, quarantined;
-        using (var sink = new GateSink(admittedWriter.Stream, quarantineWriter.Stream, masker, ingest.MaskColumns))
+        var declared = new Dictionary<string, PiiOperator>(ingest.MaskColumns, StringComparer.Ordinal);
+        var whole = masker as PiiMasker ?? new PiiMasker(o.PiiHashKey is null ? null : Encoding.UTF8.GetBytes(o.PiiHashKey));
+        if (declared.ContainsValue(PiiOperator.Hash) && !whole.HasHashKey)
         {
-            report = validator.Validate(source, rules, sink, cancellationToken);
+            throw new InvalidOperationException("IngestOptions.MaskColumns uses the Hash PII operator but no key is configured: set AiOpsDataOptions.PiiHashKey (at least 16 characters).");
+        }
+
+        using (var sink = new GateSink(admittedWriter.Stream, quarantineWriter.Stream, whole, declared))
+        {
+            report = validator.Validate(source, rules, sink, cancellationToken, declared);
             sink.Flush();
             passed = sink.Passed;
             quarantined = sink.Quarantined;
@@ -85,12 +92,12 @@ internal sealed class DataGate(DataValidator validator, IPiiMasker masker, IOpti
         private const char Delimiter = ',';
         private readonly StreamWriter _admitted;
         private readonly StreamWriter _quarantine;
-        private readonly IPiiMasker _masker;
+        private readonly PiiMasker _masker;
         private readonly IDictionary<string, PiiOperator> _maskColumns;
         private readonly StringBuilder _text = new();
-        private PiiMaskingPolicy?[] _policies = [];
+        private PiiOperator?[] _policies = [];
 
-        public GateSink(Stream admitted, Stream quarantine, IPiiMasker masker, IDictionary<string, PiiOperator> maskColumns)
+        public GateSink(Stream admitted, Stream quarantine, PiiMasker masker, IDictionary<string, PiiOperator> maskColumns)
         {
             var utf8 = new UTF8Encoding(false);
             _admitted = new StreamWriter(admitted, utf8, 1 << 16, leaveOpen: true) { NewLine = "\n" };
@@ -105,7 +112,7 @@ internal sealed class DataGate(DataValidator validator, IPiiMasker masker, IOpti
 
         public void Begin(IReadOnlyList<string> columns)
         {
-            _policies = new PiiMaskingPolicy?[columns.Count];
+            _policies = new PiiOperator?[columns.Count];
             foreach (var (column, op) in _maskColumns)
             {
                 var i = -1;
@@ -119,7 +126,7 @@ internal sealed class DataGate(DataValidator validator, IPiiMasker masker, IOpti
                     throw new ArgumentException($"IngestOptions.MaskColumns names column '{column}', which the data does not have; it has: {string.Join(", ", columns)}.");
                 }
 
-                _policies[i] = PiiMaskingPolicy.For(op);
+                _policies[i] = op;
             }
 
             WriteHeader(_admitted, columns);
@@ -175,11 +182,21 @@ internal sealed class DataGate(DataValidator validator, IPiiMasker masker, IOpti
                 CsvText.WriteField(w, _text.ToString(), Delimiter);
             }
 
-            // A malformed row keeps every field it had, so nothing is lost; masking applies by position.
+            // A malformed row keeps every field it had, so nothing is lost. Its fields cannot be aligned with the columns, so when
+            // any column is declared PII, every field of it is masked whole (a declared column's operator at its position, Mask elsewhere).
+            var maskAll = malformedReason is not null && _maskColumns.Count > 0;
             for (var i = 0; i < reader.RowFieldCount; i++)
             {
                 w.Write(Delimiter);
-                WriteValue(w, reader.GetField(i), i);
+                if (maskAll)
+                {
+                    var op = i < _policies.Length && _policies[i] is { } declared ? declared : PiiOperator.Mask;
+                    CsvText.WriteField(w, _masker.MaskWhole(reader.GetField(i).ToString(), op), Delimiter);
+                }
+                else
+                {
+                    WriteValue(w, reader.GetField(i), i);
+                }
             }
 
             w.WriteLine();
@@ -200,9 +217,10 @@ internal sealed class DataGate(DataValidator validator, IPiiMasker masker, IOpti
 
         private void WriteValue(StreamWriter w, ReadOnlySpan<char> value, int ordinal)
         {
-            if (ordinal < _policies.Length && _policies[ordinal] is { } policy && !value.IsEmpty)
+            if (ordinal < _policies.Length && _policies[ordinal] is { } op && !value.IsEmpty)
             {
-                CsvText.WriteField(w, _masker.Mask(value.ToString(), policy).Text, Delimiter);
+                // A declared column is masked whole, whatever it holds; detection only chooses the shape.
+                CsvText.WriteField(w, _masker.MaskWhole(value.ToString(), op), Delimiter);
             }
             else
             {

@@ -28,10 +28,10 @@ internal sealed class DataValidator(IPiiMasker masker, IOptions<AiOpsDataOptions
         return Task.Run(() => Validate(source, rules, null, cancellationToken), cancellationToken);
     }
 
-    internal ValidationReport Validate(DataSource source, RuleSet rules, IRowSink? sink, CancellationToken cancellationToken)
+    internal ValidationReport Validate(DataSource source, RuleSet rules, IRowSink? sink, CancellationToken cancellationToken, IReadOnlyDictionary<string, PiiOperator>? declaredPii = null)
     {
         var start = time.GetTimestamp();
-        var report = CreateEngine().Run(source, rules, sink, cancellationToken);
+        var report = CreateEngine().Run(source, rules, sink, cancellationToken, declaredPii);
         metrics.Validated(time.GetElapsedTime(start), report.Passed);
         return report;
     }

@@ -60,6 +60,9 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
             CheckName(t, "tag");
         }
 
+        IReadOnlyDictionary<string, Pii.PiiOperator>? pii = options is { PiiColumns.Count: > 0 }
+            ? options.PiiColumns.ToDictionary(c => c, _ => Pii.PiiOperator.Mask, StringComparer.Ordinal)
+            : null;
         var entries = new List<DatasetFile>();
         var csvStats = new List<ValidationReport>();
         foreach (var file in files)
@@ -69,7 +72,7 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
             if (file.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
             {
                 // Profile the stored content itself, so schema and statistics describe exactly what the version holds.
-                var profile = await Task.Run(() => validator.Validate(DataSource.FromCsv(file), RuleSet.Empty(dataset), null, cancellationToken), cancellationToken).ConfigureAwait(false);
+                var profile = await Task.Run(() => validator.Validate(DataSource.FromCsv(file), RuleSet.Empty(dataset), null, cancellationToken, pii), cancellationToken).ConfigureAwait(false);
                 csvStats.Add(profile);
                 rows = profile.RowsChecked;
             }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Sylvan.Data.Csv;
 
 namespace AiOps.Data.Internal;
@@ -17,8 +16,11 @@ internal interface IRowReader : IDisposable
 
     int RowFieldCount { get; }
 
-    /// <summary>Whether the record held bytes that are not valid UTF-8.</summary>
-    bool InvalidEncoding { get; }
+    /// <summary>Why the record is malformed beyond its field count (bytes that are not valid UTF-8, broken quoting), or null.</summary>
+    string? Malformed { get; }
+
+    /// <summary>Blank lines skipped so far (not rows: neither admitted nor quarantined).</summary>
+    long BlankLines { get; }
 
     bool Read();
 
@@ -62,34 +64,26 @@ internal sealed class RowContext
     public int TryOrdinal(string column) => _ordinals.TryGetValue(column, out var i) ? i : -1;
 }
 
+/// <summary>Reads CSV with Sylvan. A file (which can be opened again) is read at full speed as it is; on the first record whose
+/// quoting is broken the reader reopens it through <see cref="TolerantCsvText"/>, skips the records already delivered and goes on,
+/// so that record is quarantined and nothing else changes. A stream (read once) is read through <see cref="TolerantCsvText"/> from the start.</summary>
 internal sealed class CsvRowReader : IRowReader
 {
-    private readonly CsvDataReader _csv;
     private readonly string _name;
+    private readonly char _delimiter;
+    private readonly int _bufferSize;
+    private readonly Func<Stream>? _reopen;
+    private CsvDataReader _csv;
+    private TolerantCsvText? _text;
     private long _nextLine = 2;
 
-    public CsvRowReader(Stream stream, string name, char delimiter, int bufferSize)
+    public CsvRowReader(Stream stream, string name, char delimiter, int bufferSize, Func<Stream>? reopen = null)
     {
         _name = name;
-        var text = new StreamReader(stream, new UTF8Encoding(false, false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: false);
-        try
-        {
-            _csv = CsvDataReader.Create(text, new CsvDataReaderOptions
-            {
-                HasHeaders = true,
-                Delimiter = delimiter,
-                Comment = '\0', // a line starting with '#' is data, never a silently skipped comment
-                BufferSize = bufferSize,
-                MaxBufferSize = Math.Max(bufferSize, 1 << 24),
-                OwnsReader = true,
-            });
-        }
-        catch (CsvFormatException e)
-        {
-            text.Dispose();
-            throw new Quality.MalformedCsvException(name, 1, "the header row could not be parsed: " + e.Message, e);
-        }
-
+        _delimiter = delimiter;
+        _bufferSize = bufferSize;
+        _reopen = reopen;
+        _csv = Open(stream, tolerant: reopen is null);
         var columns = new string[_csv.FieldCount];
         for (var i = 0; i < columns.Length; i++)
         {
@@ -97,6 +91,33 @@ internal sealed class CsvRowReader : IRowReader
         }
 
         Columns = columns;
+    }
+
+    private CsvDataReader Open(Stream stream, bool tolerant)
+    {
+        TextReader text = new StreamReader(stream, MarkingUtf8.Create(), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: false);
+        if (tolerant)
+        {
+            text = _text = new TolerantCsvText(text, _delimiter);
+        }
+
+        try
+        {
+            return CsvDataReader.Create(text, new CsvDataReaderOptions
+            {
+                HasHeaders = true,
+                Delimiter = _delimiter,
+                Comment = '\0', // a line starting with '#' is data, never a silently skipped comment
+                BufferSize = _bufferSize,
+                MaxBufferSize = Math.Max(_bufferSize, 1 << 24),
+                OwnsReader = true,
+            });
+        }
+        catch (CsvFormatException e)
+        {
+            text.Dispose();
+            throw new Quality.MalformedCsvException(_name, 1, "the header row could not be parsed: " + e.Message, e);
+        }
     }
 
     public IReadOnlyList<string> Columns { get; }
@@ -107,41 +128,85 @@ internal sealed class CsvRowReader : IRowReader
 
     public int RowFieldCount => _csv.RowFieldCount;
 
-    public bool InvalidEncoding { get; private set; }
+    public string? Malformed { get; private set; }
+
+    public long BlankLines { get; private set; }
 
     public bool Read()
     {
-        bool more;
         try
         {
-            more = _csv.Read();
+            return ReadCore();
         }
-        catch (CsvFormatException e)
+        catch (CsvFormatException e) when (_text is null && _reopen is not null)
         {
-            throw new Quality.MalformedCsvException(_name, _nextLine,
-                $"{e.Message} Expected RFC 4180 quoting: a quoted field must end with a quote followed by the delimiter or a line end, and a quote inside it doubled.", e);
-        }
+            // Broken quoting in a file read at full speed: read it again through the tolerant reader, skip what was delivered.
+            var delivered = Row;
+            _csv.Dispose();
+            _csv = Open(_reopen(), tolerant: true);
+            (Row, BlankLines, _nextLine) = (0, 0, 2);
+            while (Row < delivered)
+            {
+                if (!ReadCore())
+                {
+                    throw new Quality.MalformedCsvException(_name, _nextLine, "the file changed while it was read: " + e.Message, e);
+                }
+            }
 
-        if (!more)
-        {
-            return false;
+            return ReadCore();
         }
+    }
 
-        Row++;
-        Line = _nextLine;
-        var raw = _csv.GetRawRecordSpan();
-        if (raw.IndexOfAny('\n', '\uFFFD') < 0)
+    private bool ReadCore()
+    {
+        while (true)
         {
-            // The common record: one line, valid UTF-8 — one vectorised scan instead of two.
-            _nextLine++;
-            InvalidEncoding = false;
+            bool more;
+            try
+            {
+                more = _csv.Read();
+            }
+            catch (CsvFormatException e) when (_text is not null)
+            {
+                // Broken quoting is repaired record by record before the parser sees it; this is what remains (e.g. a record over the buffer limit).
+                throw new Quality.MalformedCsvException(_name, _nextLine, e.Message, e);
+            }
+
+            if (!more)
+            {
+                return false;
+            }
+
+            var line = _nextLine;
+            var raw = _csv.GetRawRecordSpan();
+            if (raw.IndexOfAny('\n', MarkingUtf8.Marker) < 0)
+            {
+                // The common record: one line, valid UTF-8 — one vectorised scan instead of two.
+                _nextLine++;
+                Malformed = null;
+            }
+            else
+            {
+                var newLines = raw.Count('\n');
+                _nextLine += newLines == 0 ? 1 : newLines;
+                Malformed = raw.Contains(MarkingUtf8.Marker) ? "invalid UTF-8 byte sequence" : null;
+            }
+
+            if (raw.IndexOfAnyExcept('\r', '\n') < 0)
+            {
+                BlankLines++; // a blank line is no row: not admitted, not quarantined
+                continue;
+            }
+
+            if (_text is { AnyMalformed: true } t && t.MalformedReason(line) is { } quoting)
+            {
+                Malformed = quoting;
+            }
+
+            Row++;
+            Line = line;
             return true;
         }
-
-        var newLines = raw.Count('\n');
-        _nextLine += newLines == 0 ? 1 : newLines;
-        InvalidEncoding = raw.Contains('\uFFFD');
-        return true;
     }
 
     public ReadOnlySpan<char> GetField(int ordinal) => _csv.GetFieldSpan(ordinal);
@@ -169,7 +234,9 @@ internal sealed class RecordRowReader : IRowReader
 
     public int RowFieldCount => _count;
 
-    public bool InvalidEncoding => false;
+    public string? Malformed => null;
+
+    public long BlankLines => 0;
 
     public bool Read()
     {

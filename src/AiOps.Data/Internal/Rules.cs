@@ -14,6 +14,7 @@ internal sealed class BindContext
 
 internal sealed class DatasetFacts
 {
+    /// <summary>The rows admitted: read, not malformed, passing every Error row rule.</summary>
     public required long Rows { get; init; }
 
     public required IReadOnlyDictionary<string, ColumnStatistics> Columns { get; init; }
@@ -435,7 +436,7 @@ internal sealed class ColumnExistsRule(string column, ValidationSeverity severit
 
 internal sealed class RowCountRule(long? min, long? max, ValidationSeverity severity) : DatasetRule("row_count", null, severity)
 {
-    public override string Expectation => "a row count " + Fmt.Range(min, max);
+    public override string Expectation => "an admitted row count " + Fmt.Range(min, max);
 
     internal override (bool, double?, string?) Evaluate(DatasetFacts facts) => (Fmt.In(facts.Rows, min, max), facts.Rows, null);
 }

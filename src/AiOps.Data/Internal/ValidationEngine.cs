@@ -21,8 +21,16 @@ internal interface IRowSink
 internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimeProvider time)
 {
     private const int MaxSampleValueLength = 64;
+    private PiiOperator?[]? _declared;
+    private PiiMasker? _fallback;
 
-    public ValidationReport Run(DataSource source, RuleSet rules, IRowSink? sink, CancellationToken cancellationToken)
+    /// <param name="source">The data.</param>
+    /// <param name="rules">The rules.</param>
+    /// <param name="sink">Receives every row with its verdict, or null.</param>
+    /// <param name="cancellationToken">Stops the pass.</param>
+    /// <param name="declaredPii">Declared PII columns and their operators: their sample values are masked whole and their numeric
+    /// statistics withheld, so no report carries a raw value of them.</param>
+    public ValidationReport Run(DataSource source, RuleSet rules, IRowSink? sink, CancellationToken cancellationToken, IReadOnlyDictionary<string, PiiOperator>? declaredPii = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(rules);
@@ -42,6 +50,19 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
         var columns = reader.Columns;
         var n = columns.Count;
         var row = new RowContext(reader);
+        _declared = null;
+        if (declaredPii is { Count: > 0 })
+        {
+            _declared = new PiiOperator?[n];
+            for (var i = 0; i < n; i++)
+            {
+                if (declaredPii.TryGetValue(columns[i], out var op))
+                {
+                    _declared[i] = op;
+                }
+            }
+        }
+
         var accumulators = new ColumnAccumulator[n];
         for (var i = 0; i < n; i++)
         {
@@ -85,14 +106,12 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
             }
 
             var fieldCount = reader.RowFieldCount;
-            if (fieldCount != n || reader.InvalidEncoding)
+            if (fieldCount != n || reader.Malformed is not null)
             {
                 // Structural failures are never evaluated (their fields are misaligned or garbled): they go to quarantine with their line.
                 malformed++;
                 failedRows++;
-                var reason = fieldCount != n
-                    ? (fieldCount <= 1 && reader.GetField(0).IsEmpty ? $"blank line; expected {n} fields" : $"expected {n} fields, found {fieldCount}")
-                    : "invalid UTF-8 byte sequence";
+                var reason = reader.Malformed ?? $"expected {n} fields, found {fieldCount}";
                 if (malformedSamples.Count < sampleSize)
                 {
                     malformedSamples.Add(new FailingRow(reader.Line, reader.Row, null, null, reason));
@@ -117,14 +136,14 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
         var byName = new Dictionary<string, ColumnStatistics>(StringComparer.Ordinal);
         for (var i = 0; i < n; i++)
         {
-            statistics[i] = WithholdPii(accumulators[i].ToStatistics(columns[i]));
+            statistics[i] = WithholdPii(accumulators[i].ToStatistics(columns[i]), _declared?[i] is not null);
             byName.TryAdd(columns[i], statistics[i]);
         }
 
         var results = new List<RuleResult>(rules.Rules.Count + 1);
         var wellFormed = rows == 0 ? 1 : (rows - malformed) / (double)rows;
         results.Add(new RuleResult("well_formed", "well_formed", null, RuleScope.Row, ValidationSeverity.Error, wellFormed >= rules.DefaultMostly,
-            $"every row to have {n} fields and valid UTF-8")
+            $"every row to have {n} fields, valid UTF-8 and RFC 4180 quoting")
         {
             Observed = wellFormed,
             Mostly = rules.DefaultMostly,
@@ -133,7 +152,8 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
             FailingRows = malformedSamples,
         });
 
-        var facts = new DatasetFacts { Rows = rows, Columns = byName };
+        // Dataset rules judge what would be admitted: row_count counts rows that passed, not rows read.
+        var facts = new DatasetFacts { Rows = rows - failedRows, Columns = byName };
         foreach (var rule in rules.Rules)
         {
             if (rule is DatasetRule dr)
@@ -162,6 +182,7 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
         return new ValidationReport(source.Name, ok, rows, failedRows, results, statistics)
         {
             MalformedRows = malformed,
+            BlankLines = reader.BlankLines,
             StartedAt = started,
             CompletedAt = time.GetUtcNow(),
         };
@@ -228,8 +249,8 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
                 check.Samples.Add(new FailingRow(
                     reader.Line,
                     reader.Row,
-                    keyOrdinal >= 0 ? SafeValue(reader.GetField(keyOrdinal)) : null,
-                    o >= 0 ? SafeValue(reader.GetField(o)) : null,
+                    keyOrdinal >= 0 ? SafeValue(reader.GetField(keyOrdinal), keyOrdinal) : null,
+                    o >= 0 ? SafeValue(reader.GetField(o), o) : null,
                     check.Reason(row)));
             }
         }
@@ -240,20 +261,56 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
     private static RuleResult Result(DataRule rule, bool passed) =>
         new(rule.Name, rule.Kind, rule.Column, rule.Scope, rule.Severity, passed, rule.Expectation) { Mostly = rule.Mostly };
 
-    /// <summary>Min, max (and the mean of few rows) can be one person's value: when any looks like personal data (an ID or phone column
-    /// read as numbers) they are withheld; such a column's numeric statistics mean nothing anyway.</summary>
-    private ColumnStatistics WithholdPii(ColumnStatistics s)
+    /// <summary>Min, max (and the mean of few rows) can be one person's value. A declared PII column's numeric statistics (min, max,
+    /// mean, deviation) are always withheld. Otherwise they are withheld when one looks like personal data: an integral value of
+    /// 15 to 20 digits (resident IDs, card numbers: a double cannot even hold them exactly) or one of 7 to 14 digits that the
+    /// recognisers match when written out in full (never in E-notation, which would hide it from them).</summary>
+    internal ColumnStatistics WithholdPii(ColumnStatistics s, bool declared)
     {
-        bool Looks(double? v) => v is { } x && Math.Abs(x) >= 1e6 && masker.Scan(x.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).Count > 0;
+        if (declared)
+        {
+            return s with { Min = null, Max = null, Mean = null, StdDev = null };
+        }
+
+        bool Looks(double? v)
+        {
+            if (v is not { } x || !double.IsFinite(x))
+            {
+                return false;
+            }
+
+            var a = Math.Abs(x);
+            if (a < 1e6)
+            {
+                return false;
+            }
+
+            if (a >= 1e14 && a < 1e20 && Math.Floor(a) == a)
+            {
+                return true;
+            }
+
+            return a < 1e14 && masker.Scan(x.ToString("0.##########", System.Globalization.CultureInfo.InvariantCulture)).Count > 0;
+        }
+
         return Looks(s.Min) || Looks(s.Max) || Looks(s.Mean) ? s with { Min = null, Max = null, Mean = null } : s;
     }
 
-    /// <summary>A sample value as it may appear in a report or a log: PII-masked and truncated.</summary>
-    private string SafeValue(ReadOnlySpan<char> value)
+    /// <summary>A sample value as it may appear in a report or a log: masked whole for a declared PII column, otherwise PII-masked by
+    /// detection; then truncated.</summary>
+    private string SafeValue(ReadOnlySpan<char> value, int ordinal)
     {
+        if (_declared?[ordinal] is { } op)
+        {
+            var whole = Whole.MaskWhole(value.ToString(), op);
+            return whole.Length > MaxSampleValueLength ? whole[..MaxSampleValueLength] + "…" : whole;
+        }
+
         var text = value.Length > MaxSampleValueLength ? value[..MaxSampleValueLength].ToString() + "…" : value.ToString();
         return masker.Mask(text).Text;
     }
+
+    private PiiMasker Whole => masker as PiiMasker ?? (_fallback ??= new PiiMasker(null));
 
     private static Dictionary<string, PrePassColumn> PrePass(DataSource source, RuleSet rules, CancellationToken cancellationToken)
     {
@@ -285,7 +342,7 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
-            if (reader.RowFieldCount != n || reader.InvalidEncoding)
+            if (reader.RowFieldCount != n || reader.Malformed is not null)
             {
                 continue; // malformed rows are judged (and quarantined) in the main pass
             }

@@ -40,6 +40,23 @@ internal static class ChinaResidentId
     /// <summary>Why <paramref name="id"/> is not a valid resident ID, or <see langword="null"/> when it is.</summary>
     internal static string? Validate(ReadOnlySpan<char> id)
     {
+        if (id.Length == 15)
+        {
+            // First generation (1984–1999): 6 region digits, yymmdd of a 19xx birth date, 3 sequence digits; no check character.
+            foreach (var c in id)
+            {
+                if (!char.IsAsciiDigit(c))
+                {
+                    return "expected 15 digits";
+                }
+            }
+
+            var y = 1900 + Digits(id.Slice(6, 2));
+            var mo = Digits(id.Slice(8, 2));
+            var d = Digits(id.Slice(10, 2));
+            return mo is < 1 or > 12 || d < 1 || d > DateTime.DaysInMonth(y, mo) ? "invalid birth date" : null;
+        }
+
         if (id.Length != 18)
         {
             return "expected 18 characters";
@@ -115,5 +132,41 @@ internal static class Luhn
         }
 
         return count >= 2 && sum % 10 == 0;
+    }
+}
+
+/// <summary>Payment-card issuer prefixes (IIN ranges) and the lengths each issues, so a Luhn-valid number of another shape (a
+/// 13-digit millisecond timestamp, an 18-digit trace id) is not taken for a card.</summary>
+internal static class CardIssuer
+{
+    /// <summary>Whether the digits of <paramref name="number"/> (spaces and dashes ignored) start with a known issuer prefix and have a length that issuer uses.</summary>
+    /// <param name="number">The candidate number.</param>
+    /// <returns><see langword="true"/> for Visa, Mastercard, American Express, UnionPay, Discover, JCB and Diners Club shapes.</returns>
+    public static bool IsKnown(ReadOnlySpan<char> number)
+    {
+        Span<char> d = stackalloc char[number.Length];
+        var n = 0;
+        foreach (var c in number)
+        {
+            if (char.IsAsciiDigit(c))
+            {
+                d[n++] = c;
+            }
+        }
+
+        if (n < 13 || n > 19)
+        {
+            return false;
+        }
+
+        var p2 = ((d[0] - '0') * 10) + (d[1] - '0');
+        var p3 = (p2 * 10) + (d[2] - '0');
+        var p4 = (p3 * 10) + (d[3] - '0');
+        return d[0] == '4' ? n is 13 or 16 or 19 // Visa
+            : p2 is >= 51 and <= 55 || p4 is >= 2221 and <= 2720 ? n == 16 // Mastercard
+            : p2 is 34 or 37 ? n == 15 // American Express
+            : p2 == 62 || p4 == 6011 || p2 == 65 || p3 is >= 644 and <= 649 ? n >= 16 // UnionPay, Discover
+            : p4 is >= 3528 and <= 3589 ? n >= 16 // JCB
+            : (p2 is 36 or 38 or 39 || p3 is >= 300 and <= 305) && n >= 14; // Diners Club
     }
 }

@@ -11,6 +11,8 @@ internal sealed partial class PiiMasker : IPiiMasker
 
     public PiiMasker(byte[]? hashKey) => _hashKey = hashKey is { Length: > 0 } ? hashKey : null;
 
+    internal bool HasHashKey => _hashKey is not null;
+
     // Priority order: a resident ID beats a card number of the same digits, a mobile number beats a card number.
     private static readonly (PiiKind Kind, Func<Regex> Regex)[] Recognizers =
     [
@@ -21,13 +23,16 @@ internal sealed partial class PiiMasker : IPiiMasker
         (PiiKind.BankCard, BankCardRegex),
     ];
 
-    [GeneratedRegex(@"(?<![0-9A-Za-z])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}[01][0-9][0-3][0-9][0-9]{3}[0-9Xx](?![0-9A-Za-z])", RegexOptions.CultureInvariant)]
+    // 18 characters (GB 11643-1999) or the first generation's 15 digits (6 region, yymmdd, 3 sequence; no check character).
+    [GeneratedRegex(@"(?<![0-9A-Za-z])(?:[1-9][0-9]{5}(?:18|19|20)[0-9]{2}[01][0-9][0-3][0-9][0-9]{3}[0-9Xx]|[1-9][0-9]{5}[0-9]{2}[01][0-9][0-3][0-9][0-9]{3})(?![0-9A-Za-z])", RegexOptions.CultureInvariant)]
     private static partial Regex ResidentIdRegex();
 
-    [GeneratedRegex(@"(?<![0-9+])(?:(?:\+|00)86[ -]?)?1[3-9][0-9]{9}(?![0-9])", RegexOptions.CultureInvariant)]
+    // 11 digits 1[3-9]…, solid or grouped 3-4-4 by spaces or dashes, optionally after +86, 0086 or 86 (with or without a separator).
+    [GeneratedRegex(@"(?<![0-9+])(?:(?:\+|00)?86[ -]?)?1[3-9][0-9](?:[0-9]{8}|([ -])[0-9]{4}\1[0-9]{4})(?![0-9])", RegexOptions.CultureInvariant)]
     private static partial Regex MobileRegex();
 
-    [GeneratedRegex(@"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![A-Za-z0-9-])", RegexOptions.CultureInvariant)]
+    // Unicode local parts and domains (RFC 6531 / IDN): letters, marks and digits of any script.
+    [GeneratedRegex(@"(?<![\p{L}\p{M}\p{N}._%+-])[\p{L}\p{M}\p{N}._%+-]+@[\p{L}\p{M}\p{N}-]+(?:\.[\p{L}\p{M}\p{N}-]+)*\.[\p{L}\p{M}]{2,}(?![\p{L}\p{M}\p{N}-])", RegexOptions.CultureInvariant)]
     private static partial Regex EmailRegex();
 
     [GeneratedRegex(@"(?<![0-9.])(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?!\.?[0-9])", RegexOptions.CultureInvariant)]
@@ -76,6 +81,69 @@ internal sealed partial class PiiMasker : IPiiMasker
         return new PiiMaskResult(sb.ToString(), findings);
     }
 
+    /// <summary>Masks a value of a declared PII column WHOLE, whatever it holds: detection only chooses the shape. A recognised value
+    /// keeps its kind's shape (<c>138****1234</c>); every character outside a valid finding becomes <c>*</c>, so an unrecognised value
+    /// (a name, a bad-checksum ID) is fully starred. Redact gives the empty string, Replace the kind's placeholder (<c>&lt;PII&gt;</c> when
+    /// the value is not one recognised item), Hash the HMAC of the normalised item (or of the trimmed value when not one item).</summary>
+    /// <param name="value">The raw value.</param>
+    /// <param name="op">The column's operator.</param>
+    /// <returns>A text that holds no part of the raw value except what the kind's mask shape keeps.</returns>
+    /// <exception cref="InvalidOperationException">The operator is Hash and no key is configured (the message holds no value).</exception>
+    internal string MaskWhole(string value, PiiOperator op)
+    {
+        if (value.Length == 0 || op == PiiOperator.Redact)
+        {
+            return string.Empty;
+        }
+
+        if (op == PiiOperator.Hash && _hashKey is null)
+        {
+            throw new InvalidOperationException("A column is declared with the Hash PII operator but no key is configured: set AiOpsDataOptions.PiiHashKey (at least 16 characters).");
+        }
+
+        var findings = Find(value, PiiMaskingPolicy.Default);
+        var single = SingleItem(value, findings);
+        switch (op)
+        {
+            case PiiOperator.Replace:
+                return single is { } one ? DefaultPlaceholder(one.Kind) : WholePlaceholder;
+            case PiiOperator.Hash:
+                return single is { } h ? HashValue(Normalize(h.Kind, value.AsSpan(h.Start, h.Length))) : HashValue(value.Trim());
+        }
+
+        var sb = new StringBuilder(value.Length);
+        var pos = 0;
+        foreach (var f in findings)
+        {
+            if (!f.Masked)
+            {
+                continue;
+            }
+
+            sb.Append('*', f.Start - pos);
+            MaskValue(sb, f.Kind, value.AsSpan(f.Start, f.Length));
+            pos = f.Start + f.Length;
+        }
+
+        sb.Append('*', value.Length - pos);
+        return sb.ToString();
+    }
+
+    /// <summary>The placeholder of a declared column's value that is not one recognised item.</summary>
+    internal const string WholePlaceholder = "<PII>";
+
+    /// <summary>The one valid finding that covers the value but for surrounding white space, if any.</summary>
+    private static PiiFinding? SingleItem(string value, List<PiiFinding> findings)
+    {
+        if (findings.Count != 1 || !findings[0].Masked)
+        {
+            return null;
+        }
+
+        var f = findings[0];
+        return value.AsSpan(0, f.Start).IsWhiteSpace() && value.AsSpan(f.Start + f.Length).IsWhiteSpace() ? f : null;
+    }
+
     private static List<PiiFinding> Find(string text, PiiMaskingPolicy policy)
     {
         var found = new List<PiiFinding>();
@@ -103,11 +171,16 @@ internal sealed partial class PiiMasker : IPiiMasker
                 {
                     case PiiKind.ChinaResidentId:
                         var problem = ChinaResidentId.Validate(value);
-                        // An invalid ID is reported and its span reserved, so no other recogniser masks it as something else.
+                        if (problem is not null && value.Length == 15)
+                        {
+                            break; // 15 digits with no valid birth date: not an ID, left to the other recognisers
+                        }
+
+                        // An invalid 18-character ID is reported and its span reserved, so no other recogniser masks it as something else.
                         found.Add(new PiiFinding(kind, m.Index, m.Length, problem is null, problem));
                         break;
                     case PiiKind.BankCard:
-                        if (Luhn.IsValid(value))
+                        if (Luhn.IsValid(value) && CardIssuer.IsKnown(value))
                         {
                             found.Add(new PiiFinding(kind, m.Index, m.Length, true));
                         }
@@ -169,9 +242,13 @@ internal sealed partial class PiiMasker : IPiiMasker
         switch (kind)
         {
             case PiiKind.ChinaMobile:
-                // Keep the +86 / 0086 prefix as written; the 11-digit number becomes 138****1234.
-                var number = value[^11..];
-                sb.Append(value[..^11]).Append(number[..3]).Append("****").Append(number[^4..]);
+                // Keep the +86 / 0086 / 86 prefix as written; the 11-digit number, however grouped, becomes 138****1234.
+                var start = NationalStart(value);
+                var number = Digits(value[start..]);
+                sb.Append(value[..start]).Append(number.AsSpan(0, 3)).Append("****").Append(number.AsSpan(7, 4));
+                break;
+            case PiiKind.ChinaResidentId when value.Length == 15:
+                sb.Append(value[..6]).Append('*', 6).Append(value[^3..]);
                 break;
             case PiiKind.ChinaResidentId:
                 sb.Append(value[..6]).Append('*', 8).Append(value[^4..]);
@@ -204,12 +281,42 @@ internal sealed partial class PiiMasker : IPiiMasker
     /// <summary>The canonical form hashed, so the same person hashes alike however the value was written.</summary>
     private static string Normalize(PiiKind kind, ReadOnlySpan<char> value) => kind switch
     {
-        PiiKind.ChinaMobile => value[^11..].ToString(),
+        PiiKind.ChinaMobile => Digits(value[NationalStart(value)..]),
         PiiKind.ChinaResidentId => value.ToString().ToUpperInvariant(),
         PiiKind.Email => value.ToString().ToLowerInvariant(),
         PiiKind.BankCard => string.Concat(value.ToString().Where(char.IsAsciiDigit)),
         _ => value.ToString(),
     };
+
+    /// <summary>Where the 11-digit national number starts in a recognised mobile: after the 11th digit counted from the end.</summary>
+    private static int NationalStart(ReadOnlySpan<char> value)
+    {
+        var digits = 0;
+        for (var i = value.Length - 1; i >= 0; i--)
+        {
+            if (char.IsAsciiDigit(value[i]) && ++digits == 11)
+            {
+                return i;
+            }
+        }
+
+        return 0;
+    }
+
+    private static string Digits(ReadOnlySpan<char> value)
+    {
+        Span<char> buffer = stackalloc char[value.Length];
+        var n = 0;
+        foreach (var c in value)
+        {
+            if (char.IsAsciiDigit(c))
+            {
+                buffer[n++] = c;
+            }
+        }
+
+        return buffer[..n].ToString();
+    }
 
     private string HashValue(string normalized)
     {

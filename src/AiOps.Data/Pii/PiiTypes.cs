@@ -3,16 +3,21 @@ namespace AiOps.Data.Pii;
 /// <summary>The kinds of personal data the masker recognises.</summary>
 public enum PiiKind
 {
-    /// <summary>A mainland-China mobile number: <c>1[3-9]</c> and nine more digits, optionally prefixed by <c>+86</c> or <c>0086</c>.</summary>
+    /// <summary>A mainland-China mobile number: <c>1[3-9]</c> and nine more digits, solid or grouped 3-4-4 by spaces or dashes
+    /// (<c>138 1234 5678</c>, <c>138-1234-5678</c>), optionally prefixed by <c>+86</c>, <c>0086</c> or <c>86</c> (<c>+86 138 1234 5678</c>,
+    /// <c>8613812345678</c>); masked to <c>138****5678</c> with the prefix kept as written.</summary>
     ChinaMobile = 0,
 
-    /// <summary>A mainland-China resident identity number: 18 characters whose last is an ISO 7064 MOD 11-2 check character.</summary>
+    /// <summary>A mainland-China resident identity number: 18 characters whose last is an ISO 7064 MOD 11-2 check character (an invalid
+    /// one is reported as rejected), or the first generation's 15 digits (6 region digits, a valid yymmdd birth date, 3 sequence digits).</summary>
     ChinaResidentId,
 
-    /// <summary>An e-mail address.</summary>
+    /// <summary>An e-mail address, including internationalised ones (letters of any script in the local part and the domain).</summary>
     Email,
 
-    /// <summary>A payment-card number of 13 to 19 digits (spaces or dashes allowed) that passes the Luhn check.</summary>
+    /// <summary>A payment-card number of 13 to 19 digits (spaces or dashes allowed) that passes the Luhn check and starts with a known
+    /// issuer prefix at a length that issuer uses (Visa, Mastercard, American Express, UnionPay, Discover, JCB, Diners Club): millisecond
+    /// timestamps and trace ids are not cards.</summary>
     BankCard,
 
     /// <summary>An IPv4 address.</summary>

@@ -85,12 +85,14 @@ public abstract class DataSource
 
     private sealed class CsvFileSource(string path, CsvSourceOptions options) : DataSource(Path.GetFileNameWithoutExtension(path), options.NullValues)
     {
+        private FileStream OpenFile() => new(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
+
         internal override IRowReader Open()
         {
-            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
+            var stream = OpenFile();
             try
             {
-                return new CsvRowReader(stream, Path.GetFileName(path), options.Delimiter, options.BufferSize);
+                return new CsvRowReader(stream, Path.GetFileName(path), options.Delimiter, options.BufferSize, OpenFile);
             }
             catch
             {

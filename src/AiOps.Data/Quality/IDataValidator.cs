@@ -15,7 +15,8 @@ public interface IDataValidator
     /// <param name="rules">The rules.</param>
     /// <param name="cancellationToken">Stops the pass.</param>
     /// <returns>The report.</returns>
-    /// <exception cref="MalformedCsvException">The CSV's quoting is broken; the message gives the line.</exception>
+    /// <exception cref="MalformedCsvException">The CSV cannot be parsed at all (e.g. a record over the parser's buffer limit); the message
+    /// gives the line. A record with broken quoting does not throw: it is reported as malformed (rule <c>well_formed</c>) with its line.</exception>
     Task<ValidationReport> ValidateAsync(DataSource source, RuleSet rules, CancellationToken cancellationToken = default);
 
     /// <summary>Validates <paramref name="source"/> against the rule set named <paramref name="ruleSetName"/> in <see cref="AiOpsDataOptions.RuleSets"/>.</summary>

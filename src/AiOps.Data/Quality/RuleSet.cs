@@ -282,7 +282,8 @@ public sealed class RuleSetBuilder
         return this;
     }
 
-    /// <summary>Expects the number of rows read to lie in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    /// <summary>Expects the number of ADMITTED rows (rows read less the rows that failed an Error rule or were malformed, i.e. what a
+    /// gate would publish) to lie in [<paramref name="min"/>, <paramref name="max"/>]: 1000 rows with 15 quarantined fail <c>min: 1000</c>.</summary>
     /// <param name="min">The least rows, or <see langword="null"/>.</param>
     /// <param name="max">The most rows, or <see langword="null"/>.</param>
     /// <param name="severity">What a failure means.</param>

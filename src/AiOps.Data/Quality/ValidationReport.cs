@@ -98,10 +98,16 @@ public sealed record ValidationReport(string Dataset, bool Passed, long RowsChec
         WriteIndented = true,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+
+        // A statistic that overflowed (std of 1e200 values) is written as the string "Infinity", "-Infinity" or "NaN" and read back.
+        NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    /// <summary>Rows that were ragged or held invalid UTF-8 (included in <see cref="RowsFailed"/>).</summary>
+    /// <summary>Rows that were ragged, held invalid UTF-8 or had broken quoting (included in <see cref="RowsFailed"/>).</summary>
     public long MalformedRows { get; init; }
+
+    /// <summary>Blank lines skipped: they are not rows (not in <see cref="RowsChecked"/>, neither admitted nor quarantined).</summary>
+    public long BlankLines { get; init; }
 
     /// <summary>When validation started.</summary>
     public DateTimeOffset StartedAt { get; init; }
@@ -113,7 +119,9 @@ public sealed record ValidationReport(string Dataset, bool Passed, long RowsChec
     /// <returns>The summary.</returns>
     public ValidationSummary ToSummary() => new(Dataset, Passed, RowsChecked, RowsFailed, Rules.Count, Rules.Count(r => !r.Passed));
 
-    /// <summary>The report as indented JSON (camelCase, enums as snake_case strings).</summary>
+    /// <summary>The report as indented JSON (camelCase, enums as snake_case strings). A non-finite statistic (the deviation of values
+    /// near 1e200 overflows) is written as the JSON string <c>"Infinity"</c>, <c>"-Infinity"</c> or <c>"NaN"</c>, never as an error; the
+    /// same holds for snapshot manifests and the metrics history, and <see cref="FromJson"/> reads them back.</summary>
     /// <returns>The JSON text.</returns>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

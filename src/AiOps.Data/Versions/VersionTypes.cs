@@ -62,6 +62,11 @@ public sealed class SnapshotOptions
 
     /// <summary>A free description.</summary>
     public string? Description { get; set; }
+
+    /// <summary>Declared PII columns (e.g. the keys of <c>IngestOptions.MaskColumns</c>): their numeric statistics (min, max, mean,
+    /// deviation) are withheld from the manifest, whatever the stored file holds. Columns of the kept <see cref="Report"/> that the
+    /// gate masked are withheld there already.</summary>
+    public ISet<string> PiiColumns { get; } = new HashSet<string>(StringComparer.Ordinal);
 }
 
 /// <summary>A column whose inferred type changed.</summary>
