@@ -37,6 +37,7 @@ internal sealed class RedisRolloutStateStore : IRolloutStateStore, IAsyncDisposa
     private readonly RedisChannel _channel;
     private readonly SemaphoreSlim _connectGate = new(1, 1);
     private ConnectionMultiplexer? _connection;
+    private int _subscribed;
 
     public RedisRolloutStateStore(string connectionString, ILogger<RedisRolloutStateStore> logger, string keyPrefix = "aiops:release:")
     {
@@ -114,6 +115,7 @@ internal sealed class RedisRolloutStateStore : IRolloutStateStore, IAsyncDisposa
     {
         if (_connection is { } existing)
         {
+            await EnsureSubscribedAsync(existing).ConfigureAwait(false);
             return existing.GetDatabase();
         }
 
@@ -122,16 +124,38 @@ internal sealed class RedisRolloutStateStore : IRolloutStateStore, IAsyncDisposa
         {
             if (_connection is null)
             {
-                var connection = await ConnectionMultiplexer.ConnectAsync(_configuration).ConfigureAwait(false);
-                await connection.GetSubscriber().SubscribeAsync(_channel, OnMessage).ConfigureAwait(false);
-                _connection = connection;
+                _connection = await ConnectionMultiplexer.ConnectAsync(_configuration).ConfigureAwait(false);
             }
-
-            return _connection.GetDatabase();
         }
         finally
         {
             _connectGate.Release();
+        }
+
+        await EnsureSubscribedAsync(_connection).ConfigureAwait(false);
+        return _connection.GetDatabase();
+    }
+
+    /// <summary>
+    /// Subscribes to change notifications once. A connection still handshaking (or lost) refuses SUBSCRIBE: that is not
+    /// a failure of the read or write at hand (routers also poll), so it is logged and retried on the next call.
+    /// </summary>
+    private async ValueTask EnsureSubscribedAsync(ConnectionMultiplexer connection)
+    {
+        if (Volatile.Read(ref _subscribed) != 0 || Interlocked.CompareExchange(ref _subscribed, 2, 0) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await connection.GetSubscriber().SubscribeAsync(_channel, OnMessage).ConfigureAwait(false);
+            Volatile.Write(ref _subscribed, 1);
+        }
+        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
+        {
+            Volatile.Write(ref _subscribed, 0);
+            _logger.LogWarning(e, "Could not subscribe to rollout change notifications on {Channel} yet ({Message}); polling covers changes meanwhile and the subscription is retried.", _channel, e.Message);
         }
     }
 
