@@ -344,7 +344,7 @@ public sealed class PrometheusRulesGenerator
         yield return new("GC collections per second", "short",
             [new($"sum by (instance, gc_heap_generation) (rate(dotnet_gc_collections_total[{w}]))", "{{instance}} {{gc_heap_generation}}")], [], []);
         yield return new("Thread pool (threads; queue dashed)", "short",
-            [new("dotnet_thread_pool_thread_count", "{{instance}} threads"), new("dotnet_thread_pool_queue_length", "{{instance}} queued")], [], [dashed]);
+            [new("dotnet_thread_pool_thread_count_total", "{{instance}} threads"), new("dotnet_thread_pool_queue_length_total", "{{instance}} queued")], [], [dashed]);
     }
 
     /// <summary>Writes <see cref="RulesFileName"/> and <see cref="DashboardFileName"/> into <paramref name="directory"/> atomically (temp file, flush, rename).</summary>
