@@ -58,7 +58,8 @@ public static class AiOpsMonitoringServiceCollectionExtensions
             sp.GetService<IMeterFactory>()));
         services.TryAddSingleton(sp => new PrometheusRulesGenerator(
             sp.GetRequiredService<IOptions<AiOpsMonitoringOptions>>(),
-            sp.GetRequiredService<MetricLabelPolicy>()));
+            sp.GetRequiredService<MetricLabelPolicy>(),
+            sp.GetService<IOptions<AiOps.Monitoring.Drift.DriftOptions>>()));
         services.TryAddSingleton<MonitoringMetrics>();
         services.TryAddSingleton<VersionMetricsStore>();
         services.TryAddSingleton<IVersionMetricsSource>(sp => sp.GetRequiredService<VersionMetricsStore>());

@@ -25,10 +25,10 @@ public sealed class AlertRuleOptions
     public const string AccuracyChanged = "accuracy_changed";
 
     /// <summary>Rule name: input drift severe (PSI &gt; 0.2 by default).</summary>
-    public const string DriftSevere = "drift_severe";
+    public const string DriftSevere = "drift_psi_severe";
 
     /// <summary>Rule name: input drift moderate (PSI 0.1–0.2 by default).</summary>
-    public const string DriftModerate = "drift_moderate";
+    public const string DriftModerate = "drift_psi_moderate";
 
     /// <summary>Rule name: GPU busy above <see cref="GpuHotThreshold"/> on average over <see cref="GpuWindow"/>.</summary>
     public const string GpuHot = "gpu_busy_hot";

@@ -19,6 +19,9 @@ public sealed class AiOpsPrometheusExporter : IDisposable
     /// <summary>The content type of the text exposition format.</summary>
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
+    /// <summary>The content type of the OpenMetrics text format (with exemplars: the trace and span ids of a sampled call).</summary>
+    public const string OpenMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
     private readonly MeterPrometheusBridge _bridge;
 
     internal AiOpsPrometheusExporter(IOptions<AiOpsMonitoringOptions> options, MetricLabelPolicy labels, ILogger<AiOpsPrometheusExporter> logger, IMeterFactory? meterFactory = null)
@@ -40,6 +43,20 @@ public sealed class AiOpsPrometheusExporter : IDisposable
     /// <param name="cancellationToken">Cancels the write.</param>
     public Task WriteAsync(Stream destination, CancellationToken cancellationToken = default) =>
         Registry.CollectAndExportAsTextAsync(destination, cancellationToken);
+
+    /// <summary>
+    /// Writes the current metrics in the OpenMetrics text format, which carries exemplars: histogram buckets and counters
+    /// recorded inside an <see cref="System.Diagnostics.Activity"/> point at its <c>trace_id</c> and <c>span_id</c>.
+    /// </summary>
+    /// <param name="destination">The stream to write to (e.g. the HTTP response body).</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    public Task WriteOpenMetricsAsync(Stream destination, CancellationToken cancellationToken = default) =>
+        Registry.CollectAndExportAsTextAsync(destination, ExpositionFormat.OpenMetricsText, cancellationToken);
+
+    /// <summary>Whether an <c>Accept</c> header asks for OpenMetrics (as Prometheus does when exemplar storage is on).</summary>
+    /// <param name="accept">The header's value; <see langword="null"/> when absent.</param>
+    public static bool AcceptsOpenMetrics(string? accept) =>
+        accept is not null && accept.Contains("application/openmetrics-text", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Returns the current metrics in the Prometheus text format.</summary>
     /// <param name="cancellationToken">Cancels the scrape.</param>

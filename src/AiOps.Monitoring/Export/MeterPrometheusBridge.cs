@@ -42,6 +42,16 @@ internal sealed partial class MeterPrometheusBridge : IDisposable
         _labels = labels;
         _logger = logger;
         _meters = new HashSet<string>(options.Meters, StringComparer.Ordinal);
+        if (options.ExportHttpMetrics)
+        {
+            _meters.Add(HttpMeterName);
+        }
+
+        if (options.ExportRuntimeMetrics)
+        {
+            _meters.Add(RuntimeMeterName);
+        }
+
         _defaultBuckets = [.. latencyBuckets];
         _listener.InstrumentPublished = OnInstrumentPublished;
         _listener.SetMeasurementEventCallback<double>(static (i, v, t, s) => ((InstrumentExport)s!).Record(v, t));
@@ -112,7 +122,13 @@ internal sealed partial class MeterPrometheusBridge : IDisposable
         return null;
     }
 
-    /// <summary>Translates an instrument name and unit to a Prometheus metric name.</summary>
+    /// <summary>
+    /// Translates an instrument name and unit to a Prometheus metric name: the unit becomes a suffix (<c>s</c>, <c>ms</c>,
+    /// <c>us</c>, <c>ns</c>, <c>min</c>, <c>h</c> and <c>d</c> become <c>_seconds</c> with the value scaled; <c>By</c>
+    /// <c>_bytes</c>; <c>%</c> <c>_percent</c>; <c>1</c> on a gauge <c>_ratio</c>) unless the name already has the unit
+    /// as one of its words (<c>aiops.checkpoint.bytes_written</c> in bytes is <c>aiops_checkpoint_bytes_written_total</c>,
+    /// not <c>..._bytes_written_bytes_total</c>); counters end in <c>_total</c>.
+    /// </summary>
     internal static string PrometheusName(string name, string? unit, ExportKind kind, out double scale)
     {
         scale = 1;
@@ -122,23 +138,25 @@ internal sealed partial class MeterPrometheusBridge : IDisposable
             sb.Append(char.IsAsciiLetterOrDigit(c) || c == '_' || c == ':' ? char.ToLowerInvariant(c) : '_');
         }
 
-        string? suffix = unit switch
+        (string? suffix, scale) = unit switch
         {
-            "s" => "seconds",
-            "ms" => "seconds",
-            "By" => "bytes",
-            "W" => "watts",
-            "Cel" => "celsius",
-            "1" when kind is ExportKind.Gauge or ExportKind.UpDownCounter => "ratio",
-            _ => null,
+            "s" => ("seconds", 1d),
+            "ms" => ("seconds", 1e-3),
+            "us" => ("seconds", 1e-6),
+            "ns" => ("seconds", 1e-9),
+            "min" => ("seconds", 60d),
+            "h" => ("seconds", 3_600d),
+            "d" => ("seconds", 86_400d),
+            "By" => ("bytes", 1d),
+            "W" => ("watts", 1d),
+            "Cel" => ("celsius", 1d),
+            "%" => ("percent", 1d),
+            "1" when kind is ExportKind.Gauge or ExportKind.UpDownCounter => ("ratio", 1d),
+            _ => ((string?)null, 1d),
         };
-        if (unit == "ms")
-        {
-            scale = 0.001;
-        }
 
         var result = sb.ToString();
-        if (suffix is not null && !result.EndsWith("_" + suffix, StringComparison.Ordinal))
+        if (suffix is not null && !result.Split('_').Contains(suffix, StringComparer.Ordinal))
         {
             result += "_" + suffix;
         }
@@ -150,6 +168,24 @@ internal sealed partial class MeterPrometheusBridge : IDisposable
 
         return result;
     }
+
+    /// <summary>
+    /// The tag keys of well-known instruments whose first measurement may lack some or carry rare ones (an unmatched
+    /// route has no <c>http.route</c> but <c>aspnetcore.request.is_unhandled</c>, a success no <c>error.type</c>): their
+    /// labels are exactly these, fixed up front; a missing tag is exported empty, another one is not exported.
+    /// </summary>
+    internal static string[]? KnownTagKeys(Instrument instrument) => (instrument.Meter.Name, instrument.Name) switch
+    {
+        (HttpMeterName, "http.server.request.duration") =>
+            ["error.type", "http.request.method", "http.response.status_code", "http.route", "network.protocol.version", "url.scheme"],
+        _ => null,
+    };
+
+    /// <summary>The ASP.NET Core hosting meter (<c>http.server.request.duration</c>, active requests).</summary>
+    internal const string HttpMeterName = "Microsoft.AspNetCore.Hosting";
+
+    /// <summary>The .NET runtime meter (.NET 9+: CPU, memory, GC, thread pool, JIT, exceptions).</summary>
+    internal const string RuntimeMeterName = "System.Runtime";
 
     internal static string LabelName(string tagKey)
     {
@@ -283,10 +319,11 @@ internal sealed partial class MeterPrometheusBridge : IDisposable
                     return _state;
                 }
 
-                var keys = new List<string>();
+                var known = KnownTagKeys(instrument);
+                var keys = new List<string>(known ?? []);
                 foreach (var tag in tags)
                 {
-                    if (!keys.Contains(tag.Key))
+                    if (known is null && !keys.Contains(tag.Key))
                     {
                         keys.Add(tag.Key);
                     }
@@ -311,7 +348,9 @@ internal sealed partial class MeterPrometheusBridge : IDisposable
                         _ => LabelRole.Other,
                     };
                     bounded[n] = roles[n] != LabelRole.Other ? null
-                        : new BoundedLabelValues(tagKeys[n] == "bin" ? Math.Max(bridge._labels.MaxValuesPerLabel, MinBinLabels) : bridge._labels.MaxValuesPerLabel);
+                        : new BoundedLabelValues(
+                            tagKeys[n] == "bin" ? Math.Max(bridge._labels.MaxValuesPerLabel, MinBinLabels) : bridge._labels.MaxValuesPerLabel,
+                            routeTemplates: tagKeys[n] == "http.route");
                 }
 
                 var features = roles.Contains(LabelRole.Feature) ? new PerModelLabelValues(bridge._labels.MaxFeaturesPerModel) : null;
@@ -350,13 +389,16 @@ internal sealed partial class MeterPrometheusBridge : IDisposable
                 Histogram<int> i => i.Advice?.HistogramBucketBoundaries?.Select(x => (double)x).ToArray(),
                 _ => null,
             };
-            if (advised is { Length: > 0 })
+            // Durations of meters outside AiOps (the HTTP server advises 5 ms up) get the latency buckets, so
+            // sub-millisecond requests are resolved the same way as the model calls.
+            var isDuration = instrument.Unit is "s" or "ms";
+            if (advised is { Length: > 0 } && !(isDuration && !instrument.Meter.Name.StartsWith("AiOps.", StringComparison.Ordinal)))
             {
                 return advised;
             }
 
             // Durations get the latency buckets; counts such as batch sizes get powers of two.
-            return instrument.Unit is "s" or "ms" ? defaults : [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+            return isDuration ? defaults : [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
         }
     }
 

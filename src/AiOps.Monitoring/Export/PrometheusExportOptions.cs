@@ -19,10 +19,26 @@ public sealed class PrometheusExportOptions
     public string MetricServerPath { get; set; } = "metrics/";
 
     /// <summary>
-    /// Bucket bounds (seconds) of every exported duration histogram that gives no advice of its own. Default: 1 ms to
-    /// 10 s, suited to model latency (Triton-like ranges; a P1 threshold of 3 s falls between buckets).
+    /// Bucket bounds (seconds) of the monitored runners' latency histogram, of every exported AiOps duration histogram
+    /// that gives no advice of its own, and of the HTTP server's. Default: 100 µs to 10 s, so sub-millisecond models get
+    /// measured quantiles rather than ones interpolated inside a 0-1 ms bucket (the 500 ms alert threshold and the 3 s
+    /// P1 threshold are bucket bounds).
     /// </summary>
-    public IList<double> LatencyBuckets { get; } = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 3, 5, 10];
+    public IList<double> LatencyBuckets { get; } = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 3, 5, 10];
+
+    /// <summary>
+    /// Whether the ASP.NET Core server's <c>http.server.request.duration</c> (meter <c>Microsoft.AspNetCore.Hosting</c>)
+    /// is exported, as <c>http_server_request_duration_seconds</c> with the latency buckets: the time clients wait,
+    /// including what the model metrics cannot see (queueing in Kestrel, parsing, serialising). Default
+    /// <see langword="true"/>.
+    /// </summary>
+    public bool ExportHttpMetrics { get; set; } = true;
+
+    /// <summary>
+    /// Whether the .NET runtime's metrics (meter <c>System.Runtime</c>: process CPU time and memory, GC collections and
+    /// heap, thread pool threads and queue, exceptions, as <c>dotnet_*</c>) are exported. Default <see langword="true"/>.
+    /// </summary>
+    public bool ExportRuntimeMetrics { get; set; } = true;
 
     /// <summary>
     /// Distinct values one label other than <c>model</c> and <c>version</c> may take per metric before further values

@@ -93,6 +93,28 @@ internal sealed class MetricLabelPolicy
         return versions.GetOrAdd(version, version);
     }
 
+    /// <summary>
+    /// Whether a value is an ASP.NET Core route template (<c>/v2/models/{model_name}/infer</c>): the label-safe
+    /// characters plus <c>/ { } * ? =</c>. Templates are bounded by the application's routes, not by its callers.
+    /// </summary>
+    public static bool IsRouteTemplateSafe(string value)
+    {
+        if (value.Length is 0 or > MaxValueLength)
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('_' or '.' or ':' or '-' or '/' or '{' or '}' or '*' or '?' or '='))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Whether a value is short and identifier-like (letters, digits, <c>_ . : -</c>).</summary>
     public static bool IsLabelSafe(string value)
     {
@@ -131,7 +153,7 @@ internal sealed class PerModelLabelValues(int maxValuesPerModel)
 }
 
 /// <summary>Bounds the values of one generic label of one metric.</summary>
-internal sealed class BoundedLabelValues(int maxValues)
+internal sealed class BoundedLabelValues(int maxValues, bool routeTemplates = false)
 {
     private readonly ConcurrentDictionary<string, string> _values = new(StringComparer.Ordinal);
 
@@ -158,7 +180,7 @@ internal sealed class BoundedLabelValues(int maxValues)
             return string.Empty;
         }
 
-        if (_values.Count >= maxValues || !MetricLabelPolicy.IsLabelSafe(text))
+        if (_values.Count >= maxValues || !(routeTemplates ? MetricLabelPolicy.IsRouteTemplateSafe(text) : MetricLabelPolicy.IsLabelSafe(text)))
         {
             return MetricLabelPolicy.Other;
         }

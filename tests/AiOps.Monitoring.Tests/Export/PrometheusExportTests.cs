@@ -156,6 +156,11 @@ public sealed class PrometheusExportTests
     [InlineData("aiops.gpu.memory.used", "By", "Gauge", "aiops_gpu_memory_used_bytes")]
     [InlineData("aiops.gpu.utilization", "1", "Gauge", "aiops_gpu_utilization_ratio")]
     [InlineData("aiops.data.rows_total", null, "Counter", "aiops_data_rows_total")]
+    [InlineData("aiops.checkpoint.bytes_written", "By", "Counter", "aiops_checkpoint_bytes_written_total")]
+    [InlineData("aiops.backup.bytes", "By", "Counter", "aiops_backup_bytes_total")]
+    [InlineData("aiops.release.canary_weight", "%", "Gauge", "aiops_release_canary_weight_percent")]
+    [InlineData("dotnet.process.cpu.time", "s", "ObservableCounter", "dotnet_process_cpu_time_seconds_total")]
+    [InlineData("http.server.request.duration", "s", "Histogram", "http_server_request_duration_seconds")]
     public void PrometheusName_InstrumentNameAndUnit_FollowsConventions(string name, string? unit, string kind, string expected)
     {
         var exportKind = Enum.Parse<MeterPrometheusBridge.ExportKind>(kind);
@@ -216,6 +221,122 @@ public sealed class PrometheusExportTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
             Assert.Contains("aiops_model_requests_total{model=\"fraud\",version=\"1\",outcome=\"unavailable\"} 1", text);
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData("ms", 250, "0.25")]
+    [InlineData("us", 250, "0.00025")]
+    [InlineData("min", 2, "120")]
+    public void PrometheusName_TimeUnits_BecomeSecondsWithTheirScale(string unit, double value, string seconds)
+    {
+        Assert.Equal("x_duration_seconds", MeterPrometheusBridge.PrometheusName("x.duration", unit, MeterPrometheusBridge.ExportKind.Gauge, out var scale));
+        Assert.Equal(seconds, (value * scale).ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task ScrapeAsync_RunnerLatency_HasBucketsFrom100Microseconds()
+    {
+        using var h = new MonitoringHarness();
+        var runner = new FakeRunner(new ModelKey("fraud", "1"), h.Time).WithMonitoring(h.Provider);
+        await runner.RunAsync(FakeRunner.Request());
+
+        var text = await h.Get<AiOpsPrometheusExporter>().ScrapeAsync();
+
+        Assert.Contains("aiops_model_request_duration_seconds_bucket{model=\"fraud\",version=\"1\",outcome=\"ok\",le=\"0.0001\"}", text);
+        Assert.Contains("le=\"0.00025\"", text);
+    }
+
+    [Fact]
+    public async Task ScrapeAsync_RuntimeMetrics_ExportedByDefault_AndCanBeTurnedOff()
+    {
+        using var on = new MonitoringHarness();
+        using var off = new MonitoringHarness(o => o.Prometheus.ExportRuntimeMetrics = false);
+        GC.Collect();
+
+        var text = await on.Get<AiOpsPrometheusExporter>().ScrapeAsync();
+        var offText = await off.Get<AiOpsPrometheusExporter>().ScrapeAsync();
+
+        Assert.Contains("dotnet_process_cpu_time_seconds_total{cpu_mode=\"user\"}", text);
+        Assert.Contains("dotnet_process_memory_working_set_bytes ", text);
+        Assert.Contains("dotnet_gc_collections_total{gc_heap_generation=\"gen2\"}", text);
+        Assert.Contains("dotnet_thread_pool_thread_count_total ", text);
+        Assert.Contains("dotnet_thread_pool_queue_length_total ", text);
+        Assert.DoesNotContain("dotnet_", offText);
+    }
+
+    [Fact]
+    public async Task MapAiOpsMetrics_HttpServerDuration_ExportedWithRouteAndSubMillisecondBuckets()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddAiOpsMonitoring(o => o.Gpu.Enabled = false);
+        await using var app = builder.Build();
+        app.MapAiOpsMetrics();
+        app.MapGet("/ping", () => "pong");
+        await app.StartAsync();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+            using (var missing = await http.GetAsync(new Uri("/nowhere", UriKind.Relative)))
+            {
+                Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+            }
+
+            Assert.Equal("pong", await http.GetStringAsync(new Uri("/ping", UriKind.Relative)));
+
+            // The server records a request's duration once it has ended, which may be just after the client got the answer.
+            var text = string.Empty;
+            for (var attempt = 0; attempt < 200 && !text.Contains("http_route=\"/ping\"", StringComparison.Ordinal); attempt++)
+            {
+                await Task.Delay(attempt == 0 ? 0 : 50);
+                text = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+            }
+
+            // The first request had no route: the labels are fixed up front, so the routed one still has its route.
+            Assert.Contains("http_server_request_duration_seconds_bucket{error_type=\"\",http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/ping\",network_protocol_version=\"1.1\",url_scheme=\"http\",le=\"0.0001\"}", text);
+            Assert.Contains("http_response_status_code=\"404\"", text);
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task MapAiOpsMetrics_OpenMetricsAccepted_ServesExemplarsWithTheCallsTraceId()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddAiOpsMonitoring(o => o.Gpu.Enabled = false);
+        await using var app = builder.Build();
+        app.MapAiOpsMetrics();
+        await app.StartAsync();
+        try
+        {
+            var runner = new FakeRunner(new ModelKey("fraud", "1"), new Microsoft.Extensions.Time.Testing.FakeTimeProvider()).WithMonitoring(app.Services);
+            string traceId;
+            using (var activity = new System.Diagnostics.Activity("exemplar-test").SetIdFormat(System.Diagnostics.ActivityIdFormat.W3C).Start())
+            {
+                traceId = activity.TraceId.ToHexString();
+                await runner.RunAsync(FakeRunner.Request());
+            }
+
+            using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/metrics", UriKind.Relative));
+            request.Headers.Accept.ParseAdd("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5");
+            using var response = await http.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            var plain = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+            Assert.Equal("application/openmetrics-text", response.Content.Headers.ContentType?.MediaType);
+            Assert.Contains($"trace_id=\"{traceId}\"", text);
+            Assert.EndsWith("# EOF\n", text);
+            Assert.DoesNotContain("trace_id", plain);
         }
         finally
         {

@@ -1,29 +1,64 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using AiOps.Monitoring.Alerts;
+using AiOps.Monitoring.Drift;
 using AiOps.Monitoring.Export;
 using AiOps.Monitoring.Tests.Support;
 
 namespace AiOps.Monitoring.Tests.Export;
 
-public sealed class PrometheusRulesGeneratorTests : IDisposable
+public sealed partial class PrometheusRulesGeneratorTests : IDisposable
 {
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("aiops-rules-");
 
     public void Dispose() => _dir.Delete(recursive: true);
 
+    /// <summary>The in-process rules: the rule-name constants of <see cref="AlertRuleOptions"/> the evaluator raises.</summary>
+    private static SortedSet<string> InProcessRules() =>
+        new(typeof(AlertRuleOptions).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(f => f.IsLiteral && f.FieldType == typeof(string))
+            .Select(f => (string)f.GetRawConstantValue()!), StringComparer.Ordinal);
+
+    [Fact]
+    public void GenerateRulesYaml_EveryInProcessRule_HasAnAlertWithTheSameName()
+    {
+        var yaml = new PrometheusRulesGenerator(["fraud"]).GenerateRulesYaml();
+
+        var generated = new SortedSet<string>(AiOpsRuleLabel().Matches(yaml).Select(m => m.Groups[1].Value), StringComparer.Ordinal);
+
+        Assert.Equal(InProcessRules(), generated);
+    }
+
+    [Fact]
+    public void DriftRuleNames_AreTheSameInTheEvaluatorTheMonitorAndTheRules()
+    {
+        Assert.Equal(DriftMonitor.SevereRule, AlertRuleOptions.DriftSevere);
+        Assert.Equal(DriftMonitor.ModerateRule, AlertRuleOptions.DriftModerate);
+    }
+
     [Fact]
     public void GenerateRulesYaml_RegisteredModelsAndThresholds_AppearInExpressions()
     {
         var rules = new AlertRuleOptions { LatencyP95Threshold = TimeSpan.FromMilliseconds(300), LatencyFor = TimeSpan.FromMinutes(10) };
-        var generator = new PrometheusRulesGenerator(["fraud", "churn.v2"], rules);
+        rules.AccuracyBaselines["fraud"] = 0.93;
+        var generator = new PrometheusRulesGenerator(["fraud", "churn.v2"], rules, new DriftOptions { Psi = new DriftThresholds(0.15, 0.3) });
 
         var yaml = generator.GenerateRulesYaml();
 
         Assert.Contains("model=~\"churn\\\\.v2|fraud\"", yaml);
-        Assert.Contains("aiops:model_request_duration_seconds:p95_5m > 0.3 and", yaml);
+        Assert.Contains("aiops:request_duration_seconds:p95_5m > 0.3 and", yaml);
+        Assert.Contains("aiops_inference_request_duration_seconds_bucket", yaml);
+        Assert.Contains("or on (model) histogram_quantile(0.95, sum by (model, le) (rate(aiops_model_request_duration_seconds_bucket", yaml);
         Assert.Contains("for: 10m", yaml);
         Assert.Contains("priority: P1", yaml);
+        Assert.Contains("priority: P2", yaml);
+        Assert.Contains("aiops:drift_psi:worst_1h > 0.3'", yaml);
+        Assert.Contains("aiops:drift_psi:worst_1h >= 0.15 <= 0.3'", yaml);
+        Assert.Contains("expr: 'vector(0.93)'", yaml);
+        Assert.Contains("model: 'fraud'", yaml);
     }
 
     [Fact]
@@ -43,22 +78,6 @@ public sealed class PrometheusRulesGeneratorTests : IDisposable
         Assert.Equal(expected, PrometheusRulesGenerator.PromDuration(TimeSpan.FromSeconds(seconds)));
 
     [Fact]
-    public void GenerateDashboardJson_Models_ValidGrafanaJsonWithPanels()
-    {
-        var json = new PrometheusRulesGenerator(["fraud", "churn"]).GenerateDashboardJson();
-
-        using var doc = JsonDocument.Parse(json);
-        var root = doc.RootElement;
-        Assert.Equal("aiops-models", root.GetProperty("uid").GetString());
-        Assert.Equal("churn,fraud", root.GetProperty("templating").GetProperty("list")[0].GetProperty("query").GetString());
-        var panels = root.GetProperty("panels").EnumerateArray().ToList();
-        Assert.Equal(6, panels.Count);
-        var latency = panels.Single(p => p.GetProperty("title").GetString() == "p95 latency");
-        Assert.Equal("s", latency.GetProperty("fieldConfig").GetProperty("defaults").GetProperty("unit").GetString());
-        Assert.Contains("aiops:model_request_duration_seconds:p95_5m", latency.GetProperty("targets")[0].GetProperty("expr").GetString());
-    }
-
-    [Fact]
     public async Task WriteAsync_Directory_WritesBothFilesWithoutTempLeftovers()
     {
         var (rules, dashboard) = await new PrometheusRulesGenerator(["fraud"]).WriteAsync(_dir.FullName);
@@ -71,76 +90,370 @@ public sealed class PrometheusRulesGeneratorTests : IDisposable
     [PromtoolFact]
     public async Task GeneratedRules_PromtoolCheckRules_Succeeds()
     {
-        var (rules, _) = await new PrometheusRulesGenerator(["fraud", "churn"]).WriteAsync(_dir.FullName);
+        var options = new AlertRuleOptions();
+        options.AccuracyBaselines["fraud"] = 0.9;
+        var generator = new PrometheusRulesGenerator(["fraud", "churn"], options);
+        var (rules, _) = await generator.WriteAsync(_dir.FullName);
 
         var (code, output) = await RunPromtool("check", "rules", rules);
 
         Assert.True(code == 0, output);
-        Assert.Contains("SUCCESS: 12 rules found", output);
+        var expected = generator.RecordingRules().Count() + generator.AlertingRules().Count();
+        Assert.Contains($"SUCCESS: {expected} rules found", output);
     }
 
+    /// <summary>
+    /// Synthetic series at the field's thresholds: each alert fires just above its threshold and not just below
+    /// (p95 500 ms end to end and through the runner fallback, success 99.9 %, PSI 0.1-0.2 / 0.2, GPU 85 % / 30 %,
+    /// accuracy change 5-10 % P2 / 10 % P1).
+    /// </summary>
     [PromtoolFact]
-    public async Task GeneratedRules_PromtoolTestRulesWithFixtureSeries_AlertsFireAsExpected()
+    public async Task GeneratedRules_PromtoolTestRulesAtTheFieldsThresholds_FireAboveAndNotBelow()
     {
-        await new PrometheusRulesGenerator(["fraud"]).WriteAsync(_dir.FullName);
+        var options = new AlertRuleOptions();
+        options.AccuracyBaselines["fraud"] = 0.90;
+        await new PrometheusRulesGenerator(["fraud"], options).WriteAsync(_dir.FullName);
         var test = Path.Combine(_dir.FullName, "aiops-rules.test.yml");
-        await File.WriteAllTextAsync(test, """
-            rule_files:
-              - aiops-rules.yml
-            evaluation_interval: 1m
-            tests:
-              - interval: 1m
-                input_series:
-                  - series: 'aiops_model_request_duration_seconds_bucket{model="fraud",version="2",outcome="ok",le="0.5"}'
-                    values: '0+0x40'
-                  - series: 'aiops_model_request_duration_seconds_bucket{model="fraud",version="2",outcome="ok",le="1"}'
-                    values: '0+100x40'
-                  - series: 'aiops_model_request_duration_seconds_bucket{model="fraud",version="2",outcome="ok",le="+Inf"}'
-                    values: '0+100x40'
-                  - series: 'aiops_model_requests_total{model="fraud",version="2",outcome="ok"}'
-                    values: '0+100x40'
-                  - series: 'aiops_model_requests_total{model="fraud",version="2",outcome="error"}'
-                    values: '0+1x40'
-                  - series: 'aiops_model_requests_total{model="churn",version="1",outcome="unavailable"}'
-                    values: '0+5x40'
-                  - series: 'aiops_gpu_utilization_ratio{device="0"}'
-                    values: '0.95x40'
-                  - series: 'aiops_gpu_memory_used_bytes{device="0"}'
-                    values: '40x40'
-                  - series: 'aiops_gpu_memory_total_bytes{device="0"}'
-                    values: '80x40'
-                alert_rule_test:
-                  - eval_time: 20m
-                    alertname: AiOpsLatencyP95High
-                    exp_alerts:
-                      - exp_labels: {severity: warning, aiops_rule: latency_p95_high, priority: P3, model: fraud, version: "2"}
-                        exp_annotations: {summary: "p95 latency of fraud:2 above 500 ms"}
-                  - eval_time: 20m
-                    alertname: AiOpsLatencyP95Critical
-                    exp_alerts: []
-                  - eval_time: 20m
-                    alertname: AiOpsSuccessRateLow
-                    exp_alerts:
-                      - exp_labels: {severity: critical, aiops_rule: success_rate_low, priority: P3, model: fraud, version: "2"}
-                        exp_annotations: {summary: "success rate of fraud:2 below 99.9%"}
-                  - eval_time: 20m
-                    alertname: AiOpsModelUnavailable
-                    exp_alerts: []
-                  - eval_time: 20m
-                    alertname: AiOpsGpuHot
-                    exp_alerts:
-                      - exp_labels: {severity: warning, aiops_rule: gpu_busy_hot, priority: P3, device: "0"}
-                        exp_annotations: {summary: "GPU 0 busy above 85% on average over 10m"}
-                  - eval_time: 20m
-                    alertname: AiOpsGpuMemoryHigh
-                    exp_alerts: []
-            """);
+        await File.WriteAllTextAsync(test, ThresholdTests);
 
         var (code, output) = await RunPromtool("test", "rules", test);
 
         Assert.True(code == 0, output);
         Assert.Contains("SUCCESS", output);
     }
+
+    /// <summary>The fleet-wide PSI recorded from two replicas' bin counters equals the in-process PSI of the summed counts.</summary>
+    [PromtoolFact]
+    public async Task FleetPsiRecordingRule_TwoReplicasBinCounters_EqualsInProcessPsiOfTheSum()
+    {
+        await new PrometheusRulesGenerator(["fraud"]).WriteAsync(_dir.FullName);
+        long[] reference = [25, 25, 25, 25];
+        long[] replicaA = [4, 3, 2, 0];
+        long[] replicaB = [3, 3, 1, 0];
+        var sum = replicaA.Zip(replicaB, (a, b) => a + b).ToArray();
+        var psi = DriftStatistics.Psi(reference, sum);
+        var expected = Math.Round(psi * 1e6);
+        var series = new List<string>();
+        for (var b = 0; b < reference.Length; b++)
+        {
+            series.Add(string.Create(CultureInfo.InvariantCulture, $"      - series: 'aiops_drift_reference_proportion{{instance=\"a\",model=\"fraud\",version=\"2\",feature=\"amount\",bin=\"{b}\"}}'\n        values: '{reference[b] / 100.0:0.##}x120'"));
+            series.Add(string.Create(CultureInfo.InvariantCulture, $"      - series: 'aiops_drift_reference_proportion{{instance=\"b\",model=\"fraud\",version=\"2\",feature=\"amount\",bin=\"{b}\"}}'\n        values: '{reference[b] / 100.0:0.##}x120'"));
+            series.Add(string.Create(CultureInfo.InvariantCulture, $"      - series: 'aiops_drift_bin_values_total{{instance=\"a\",model=\"fraud\",version=\"2\",feature=\"amount\",bin=\"{b}\"}}'\n        values: '0+{replicaA[b]}x120'"));
+            series.Add(string.Create(CultureInfo.InvariantCulture, $"      - series: 'aiops_drift_bin_values_total{{instance=\"b\",model=\"fraud\",version=\"2\",feature=\"amount\",bin=\"{b}\"}}'\n        values: '0+{replicaB[b]}x120'"));
+        }
+
+        var test = Path.Combine(_dir.FullName, "aiops-psi.test.yml");
+        await File.WriteAllTextAsync(test, string.Create(CultureInfo.InvariantCulture, $$"""
+            rule_files:
+              - aiops-rules.yml
+            evaluation_interval: 1m
+            tests:
+              - interval: 1m
+                input_series:
+            {{string.Join('\n', series)}}
+                promql_expr_test:
+                  - expr: round(aiops:drift_psi:fleet_1h * 1e6)
+                    eval_time: 90m
+                    exp_samples:
+                      - labels: '{model="fraud",version="2",feature="amount"}'
+                        value: {{expected}}
+                alert_rule_test:
+                  - eval_time: 90m
+                    alertname: {{(psi > 0.2 ? "AiOpsDriftSevere" : "AiOpsDriftModerate")}}
+                    exp_alerts:
+                      - exp_labels: {severity: {{(psi > 0.2 ? "critical" : "warning")}}, aiops_rule: {{(psi > 0.2 ? AlertRuleOptions.DriftSevere : AlertRuleOptions.DriftModerate)}}, priority: P3, model: fraud, version: "2"}
+                        exp_annotations: {summary: "input drift of fraud:2 is {{(psi > 0.2 ? "severe (PSI above 0.2)" : "moderate (PSI 0.1-0.2)")}}"}
+            """));
+
+        var (code, output) = await RunPromtool("test", "rules", test);
+
+        Assert.True(psi > 0.1, $"the fixture should drift (PSI {psi})");
+        Assert.True(code == 0, output);
+    }
+
+    [Fact]
+    public void GenerateDashboardJson_ImportsAsIs_DatasourceInputAndVariableEveryPanelUses()
+    {
+        using var doc = JsonDocument.Parse(new PrometheusRulesGenerator(["fraud", "churn"]).GenerateDashboardJson());
+        var root = doc.RootElement;
+
+        var input = Assert.Single(root.GetProperty("__inputs").EnumerateArray());
+        Assert.Equal("DS_PROMETHEUS", input.GetProperty("name").GetString());
+        Assert.Equal("datasource", input.GetProperty("type").GetString());
+        Assert.Equal("prometheus", input.GetProperty("pluginId").GetString());
+        var variables = root.GetProperty("templating").GetProperty("list").EnumerateArray().ToDictionary(v => v.GetProperty("name").GetString()!);
+        Assert.Equal("datasource", variables["datasource"].GetProperty("type").GetString());
+        Assert.Equal("${DS_PROMETHEUS}", variables["datasource"].GetProperty("current").GetProperty("value").GetString());
+        Assert.Equal("label_values(aiops_model_requests_total{model=~\"churn|fraud\"}, model)", variables["model"].GetProperty("query").GetProperty("query").GetString());
+        Assert.StartsWith("label_values(", variables["version"].GetProperty("definition").GetString(), StringComparison.Ordinal);
+        Assert.Equal("${datasource}", variables["model"].GetProperty("datasource").GetProperty("uid").GetString());
+
+        // ${DS_PROMETHEUS} appears only where the import replaces it: the variable's default. Panels use the variable.
+        var panels = root.GetProperty("panels").EnumerateArray().ToList();
+        Assert.All(panels, p =>
+        {
+            Assert.Equal("${datasource}", p.GetProperty("datasource").GetProperty("uid").GetString());
+            Assert.Equal(JsonValueKind.Array, p.GetProperty("fieldConfig").GetProperty("overrides").ValueKind);
+            Assert.All(p.GetProperty("targets").EnumerateArray(), t => Assert.Equal("${datasource}", t.GetProperty("datasource").GetProperty("uid").GetString()));
+        });
+        Assert.Equal(panels.Count, panels.Select(p => p.GetProperty("id").GetInt32()).Distinct().Count());
+        Assert.Contains(panels, p => p.GetProperty("fieldConfig").GetProperty("overrides").GetArrayLength() > 0);
+        Assert.DoesNotContain("${DS_PROMETHEUS}", string.Join(' ', panels.Select(p => p.GetRawText())), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GenerateDashboardJson_EveryAlertRule_HasAPanelOnItsSignal()
+    {
+        var generator = new PrometheusRulesGenerator(["fraud"]);
+        using var doc = JsonDocument.Parse(generator.GenerateDashboardJson());
+        var exprs = doc.RootElement.GetProperty("panels").EnumerateArray()
+            .SelectMany(p => p.GetProperty("targets").EnumerateArray())
+            .Select(t => t.GetProperty("expr").GetString()!)
+            .ToList();
+
+        var alerts = AlertExpr().Matches(generator.GenerateRulesYaml()).Select(m => (Alert: m.Groups[1].Value, Expr: m.Groups[2].Value)).ToList();
+
+        Assert.Equal(generator.AlertingRules().Count(), alerts.Count);
+        Assert.All(alerts, a =>
+        {
+            var signal = Signal().Match(a.Expr).Value;
+            Assert.True(exprs.Any(e => Signal().Matches(e).Any(s => s.Value == signal)), $"{a.Alert}: no panel queries {signal}");
+        });
+    }
+
+    [Theory]
+    [InlineData("p95 latency (end to end; runner dashed)", "aiops:request_duration_seconds:p95_5m")]
+    [InlineData("Success ratio", "aiops:model_success:ratio_rate_5m")]
+    [InlineData("Input drift: PSI per feature (fleet dashed; worst bold)", "aiops_drift_psi")]
+    [InlineData("Queue time p95 (batched models)", "aiops_inference_queue_time_seconds_bucket")]
+    [InlineData("Batch size (mean rows per run)", "aiops_inference_batch_size_sum")]
+    [InlineData("Errors per second by outcome", "outcome!=\"ok\"")]
+    [InlineData("GPU busy (average dashed)", "aiops:gpu_utilization:avg_10m")]
+    [InlineData("Accuracy change from baseline", "aiops:quality_accuracy:change_1h")]
+    [InlineData("HTTP request p95 latency by route", "http_server_request_duration_seconds_bucket")]
+    [InlineData("Process CPU (cores)", "dotnet_process_cpu_time_seconds_total")]
+    [InlineData("GC collections per second", "dotnet_gc_collections_total")]
+    [InlineData("Thread pool (threads; queue dashed)", "dotnet_thread_pool_queue_length")]
+    public void GenerateDashboardJson_Panel_QueriesItsSignal(string title, string signal)
+    {
+        using var doc = JsonDocument.Parse(new PrometheusRulesGenerator(["fraud"]).GenerateDashboardJson());
+
+        var panel = doc.RootElement.GetProperty("panels").EnumerateArray().Single(p => p.GetProperty("title").GetString() == title);
+
+        Assert.Contains(panel.GetProperty("targets").EnumerateArray(), t => t.GetProperty("expr").GetString()!.Contains(signal, StringComparison.Ordinal));
+    }
+
+    [PromtoolFact]
+    public async Task GenerateDashboardJson_EveryPanelQuery_ParsesAsPromQl()
+    {
+        var generator = new PrometheusRulesGenerator(["fraud"]);
+        using var doc = JsonDocument.Parse(generator.GenerateDashboardJson());
+        var exprs = doc.RootElement.GetProperty("panels").EnumerateArray()
+            .SelectMany(p => p.GetProperty("targets").EnumerateArray())
+            .Select(t => t.GetProperty("expr").GetString()!.Replace("$model", ".*", StringComparison.Ordinal).Replace("$version", ".*", StringComparison.Ordinal));
+
+        // promtool parses every expression of a rule file: one recording rule per panel query.
+        var file = Path.Combine(_dir.FullName, "panels.yml");
+        await File.WriteAllTextAsync(file, "groups:\n  - name: panels\n    rules:\n" + string.Concat(exprs.Select((e, i) =>
+            $"      - record: panel:query_{i}\n        expr: '{e.Replace("'", "''", StringComparison.Ordinal)}'\n")));
+
+        var (code, output) = await RunPromtool("check", "rules", file);
+
+        Assert.True(code == 0, output);
+    }
+
+    private const string ThresholdTests = """
+        rule_files:
+          - aiops-rules.yml
+        evaluation_interval: 1m
+        tests:
+          # p95 end to end just above 500 ms (0.55 s) fires the warning, not the 3 s P1.
+          - interval: 1m
+            input_series:
+              - series: 'aiops_inference_request_duration_seconds_bucket{model="fraud",protocol="rest",outcome="ok",le="0.4"}'
+                values: '0+0x40'
+              - series: 'aiops_inference_request_duration_seconds_bucket{model="fraud",protocol="rest",outcome="ok",le="0.5"}'
+                values: '0+90x40'
+              - series: 'aiops_inference_request_duration_seconds_bucket{model="fraud",protocol="rest",outcome="ok",le="0.6"}'
+                values: '0+100x40'
+              - series: 'aiops_inference_request_duration_seconds_bucket{model="fraud",protocol="rest",outcome="ok",le="+Inf"}'
+                values: '0+100x40'
+              - series: 'aiops_model_request_duration_seconds_bucket{model="fraud",version="2",outcome="ok",le="0.001"}'
+                values: '0+100x40'
+              - series: 'aiops_model_request_duration_seconds_bucket{model="fraud",version="2",outcome="ok",le="+Inf"}'
+                values: '0+100x40'
+              - series: 'aiops_model_requests_total{model="fraud",version="2",outcome="ok"}'
+                values: '0+100x40'
+            alert_rule_test:
+              - eval_time: 20m
+                alertname: AiOpsLatencyP95High
+                exp_alerts:
+                  - exp_labels: {severity: warning, aiops_rule: latency_p95_high, priority: P3, model: fraud}
+                    exp_annotations: {summary: "p95 latency of fraud above 500 ms"}
+              - eval_time: 20m
+                alertname: AiOpsLatencyP95Critical
+                exp_alerts: []
+          # p95 end to end just below 500 ms (0.499 s): nothing, although the runner alone is fast too.
+          - interval: 1m
+            input_series:
+              - series: 'aiops_inference_request_duration_seconds_bucket{model="fraud",protocol="rest",outcome="ok",le="0.4"}'
+                values: '0+0x40'
+              - series: 'aiops_inference_request_duration_seconds_bucket{model="fraud",protocol="rest",outcome="ok",le="0.5"}'
+                values: '0+96x40'
+              - series: 'aiops_inference_request_duration_seconds_bucket{model="fraud",protocol="rest",outcome="ok",le="0.6"}'
+                values: '0+100x40'
+              - series: 'aiops_inference_request_duration_seconds_bucket{model="fraud",protocol="rest",outcome="ok",le="+Inf"}'
+                values: '0+100x40'
+              - series: 'aiops_model_requests_total{model="fraud",version="2",outcome="ok"}'
+                values: '0+100x40'
+            alert_rule_test:
+              - eval_time: 20m
+                alertname: AiOpsLatencyP95High
+                exp_alerts: []
+          # Without the end-to-end histogram, the runner histogram is the fallback: 0.55 s fires, 3.5 s fires P1 too.
+          - interval: 1m
+            input_series:
+              - series: 'aiops_model_request_duration_seconds_bucket{model="fraud",version="2",outcome="ok",le="0.5"}'
+                values: '0+90x40'
+              - series: 'aiops_model_request_duration_seconds_bucket{model="fraud",version="2",outcome="ok",le="0.6"}'
+                values: '0+100x40'
+              - series: 'aiops_model_request_duration_seconds_bucket{model="fraud",version="2",outcome="ok",le="+Inf"}'
+                values: '0+100x40'
+              - series: 'aiops_model_request_duration_seconds_bucket{model="churn",version="1",outcome="ok",le="3"}'
+                values: '0+0x40'
+              - series: 'aiops_model_request_duration_seconds_bucket{model="churn",version="1",outcome="ok",le="5"}'
+                values: '0+100x40'
+              - series: 'aiops_model_request_duration_seconds_bucket{model="churn",version="1",outcome="ok",le="+Inf"}'
+                values: '0+100x40'
+              - series: 'aiops_model_requests_total{model="fraud",version="2",outcome="ok"}'
+                values: '0+100x40'
+              - series: 'aiops_model_requests_total{model="churn",version="1",outcome="ok"}'
+                values: '0+100x40'
+            alert_rule_test:
+              - eval_time: 20m
+                alertname: AiOpsLatencyP95Critical
+                exp_alerts: []
+          # Too few calls (under 20 in 5 min) is never judged on latency.
+          - interval: 1m
+            input_series:
+              - series: 'aiops_inference_request_duration_seconds_bucket{model="fraud",protocol="rest",outcome="ok",le="5"}'
+                values: '0+1x40'
+              - series: 'aiops_inference_request_duration_seconds_bucket{model="fraud",protocol="rest",outcome="ok",le="+Inf"}'
+                values: '0+1x40'
+              - series: 'aiops_model_requests_total{model="fraud",version="2",outcome="ok"}'
+                values: '0+1x40'
+            alert_rule_test:
+              - eval_time: 20m
+                alertname: AiOpsLatencyP95High
+                exp_alerts: []
+          # Success 99.8 % fires; 99.95 % does not.
+          - interval: 1m
+            input_series:
+              - series: 'aiops_model_requests_total{model="fraud",version="2",outcome="ok"}'
+                values: '0+998x40'
+              - series: 'aiops_model_requests_total{model="fraud",version="2",outcome="error"}'
+                values: '0+2x40'
+              - series: 'aiops_model_requests_total{model="fraud",version="3",outcome="ok"}'
+                values: '0+9995x40'
+              - series: 'aiops_model_requests_total{model="fraud",version="3",outcome="error"}'
+                values: '0+5x40'
+            alert_rule_test:
+              - eval_time: 20m
+                alertname: AiOpsSuccessRateLow
+                exp_alerts:
+                  - exp_labels: {severity: critical, aiops_rule: success_rate_low, priority: P3, model: fraud, version: "2"}
+                    exp_annotations: {summary: "success rate of fraud:2 below 99.9%"}
+          # PSI 0.25 severe (not moderate), 0.15 moderate (not severe), 0.05 neither.
+          - interval: 1m
+            input_series:
+              - series: 'aiops_drift_psi{model="fraud",version="1",feature="amount"}'
+                values: '0.25x40'
+              - series: 'aiops_drift_psi{model="fraud",version="2",feature="amount"}'
+                values: '0.15x40'
+              - series: 'aiops_drift_psi{model="fraud",version="3",feature="amount"}'
+                values: '0.05x40'
+            alert_rule_test:
+              - eval_time: 10m
+                alertname: AiOpsDriftSevere
+                exp_alerts:
+                  - exp_labels: {severity: critical, aiops_rule: drift_psi_severe, priority: P3, model: fraud, version: "1"}
+                    exp_annotations: {summary: "input drift of fraud:1 is severe (PSI above 0.2)"}
+              - eval_time: 10m
+                alertname: AiOpsDriftModerate
+                exp_alerts:
+                  - exp_labels: {severity: warning, aiops_rule: drift_psi_moderate, priority: P3, model: fraud, version: "2"}
+                    exp_annotations: {summary: "input drift of fraud:2 is moderate (PSI 0.1-0.2)"}
+          # GPU 90 % hot, 80 % neither, 25 % idle (after an hour), 35 % not idle.
+          - interval: 1m
+            input_series:
+              - series: 'aiops_gpu_utilization_ratio{device="0"}'
+                values: '0.9x100'
+              - series: 'aiops_gpu_utilization_ratio{device="1"}'
+                values: '0.8x100'
+              - series: 'aiops_gpu_utilization_ratio{device="2"}'
+                values: '0.25x100'
+              - series: 'aiops_gpu_utilization_ratio{device="3"}'
+                values: '0.35x100'
+            alert_rule_test:
+              - eval_time: 90m
+                alertname: AiOpsGpuHot
+                exp_alerts:
+                  - exp_labels: {severity: warning, aiops_rule: gpu_busy_hot, priority: P3, device: "0"}
+                    exp_annotations: {summary: "GPU 0 busy above 85% on average over 10m"}
+              - eval_time: 90m
+                alertname: AiOpsGpuIdle
+                exp_alerts:
+                  - exp_labels: {severity: info, aiops_rule: gpu_idle, device: "2"}
+                    exp_annotations: {summary: "GPU 2 busy below 30% on average over 10m (cost)"}
+          # Accuracy against a 0.90 baseline: 0.83 (7 points) P2 only, 0.78 (12 points) P1 only, 0.87 (3 points) neither.
+          - interval: 1m
+            input_series:
+              - series: 'aiops_quality_accuracy{model="fraud",version="1"}'
+                values: '0.83x60'
+              - series: 'aiops_quality_accuracy{model="fraud",version="2"}'
+                values: '0.78x60'
+              - series: 'aiops_quality_accuracy{model="fraud",version="3"}'
+                values: '0.87x60'
+            alert_rule_test:
+              - eval_time: 30m
+                alertname: AiOpsAccuracyChanged
+                exp_alerts:
+                  - exp_labels: {severity: warning, aiops_rule: accuracy_changed, priority: P2, model: fraud, version: "1"}
+                    exp_annotations: {summary: "accuracy of fraud:1 moved more than 5 points from its baseline"}
+              - eval_time: 30m
+                alertname: AiOpsAccuracyChangedCritical
+                exp_alerts:
+                  - exp_labels: {severity: critical, aiops_rule: accuracy_changed, priority: P1, model: fraud, version: "2"}
+                    exp_annotations: {summary: "accuracy of fraud:2 moved 10 points or more from its baseline: roll back first"}
+          # Unavailable only while nothing succeeds; GPU memory above 90 %.
+          - interval: 1m
+            input_series:
+              - series: 'aiops_model_requests_total{model="fraud",version="2",outcome="unavailable"}'
+                values: '0+5x40'
+              - series: 'aiops_model_requests_total{model="fraud",version="3",outcome="unavailable"}'
+                values: '0+5x40'
+              - series: 'aiops_model_requests_total{model="fraud",version="3",outcome="ok"}'
+                values: '0+5x40'
+              - series: 'aiops_gpu_memory_used_bytes{device="0"}'
+                values: '95x40'
+              - series: 'aiops_gpu_memory_total_bytes{device="0"}'
+                values: '100x40'
+              - series: 'aiops_gpu_memory_used_bytes{device="1"}'
+                values: '85x40'
+              - series: 'aiops_gpu_memory_total_bytes{device="1"}'
+                values: '100x40'
+            alert_rule_test:
+              - eval_time: 20m
+                alertname: AiOpsModelUnavailable
+                exp_alerts:
+                  - exp_labels: {severity: critical, aiops_rule: model_unavailable, priority: P1, model: fraud, version: "2"}
+                    exp_annotations: {summary: "fraud:2 is unavailable: roll back first"}
+              - eval_time: 20m
+                alertname: AiOpsGpuMemoryHigh
+                exp_alerts:
+                  - exp_labels: {severity: warning, aiops_rule: gpu_memory_high, priority: P3, device: "0"}
+                    exp_annotations: {summary: "GPU 0 memory above 90% used"}
+        """;
 
     private static async Task<(int Code, string Output)> RunPromtool(params string[] args)
     {
@@ -156,4 +469,13 @@ public sealed class PrometheusRulesGeneratorTests : IDisposable
         await process.WaitForExitAsync();
         return (process.ExitCode, await stdout + await stderr);
     }
+
+    [GeneratedRegex(@"aiops_rule: (\S+)")]
+    private static partial Regex AiOpsRuleLabel();
+
+    [GeneratedRegex(@"- alert: (\S+)\n        expr: '([^\n]*)'")]
+    private static partial Regex AlertExpr();
+
+    [GeneratedRegex(@"aiops[:_][a-z0-9_:]*")]
+    private static partial Regex Signal();
 }

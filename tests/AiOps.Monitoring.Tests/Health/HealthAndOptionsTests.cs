@@ -105,7 +105,7 @@ public sealed class HealthAndOptionsTests
     [InlineData("SuccessRate", "AiOps:Monitoring:Alerts:SuccessRateThreshold is 1.5; expected a fraction between 0 and 1.")]
     [InlineData("Latency", "AiOps:Monitoring:Alerts:LatencyP1Threshold is 00:00:00.1000000; expected more than AiOps:Monitoring:Alerts:LatencyP95Threshold (00:00:00.5000000).")]
     [InlineData("Gpu", "AiOps:Monitoring:Alerts:GpuIdleThreshold is 0.9; expected less than AiOps:Monitoring:Alerts:GpuHotThreshold (0.85).")]
-    [InlineData("Buckets", "AiOps:Monitoring:Prometheus:LatencyBuckets:14 is 0.001; expected increasing positive finite bounds in seconds.")]
+    [InlineData("Buckets", "AiOps:Monitoring:Prometheus:LatencyBuckets:17 is 0.001; expected increasing positive finite bounds in seconds.")]
     public async Task StartAsync_BadOption_FailsNamingTheSetting(string what, string expected)
     {
         var builder = Host.CreateApplicationBuilder();
