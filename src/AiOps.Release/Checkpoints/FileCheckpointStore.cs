@@ -248,13 +248,16 @@ internal sealed partial class FileCheckpointStore : ICheckpointStore, IDisposabl
         return ValueTask.FromResult<IReadOnlyList<CheckpointInfo>>(result);
     }
 
-    /// <summary>Orders checkpoints oldest first: by commit time, then step, then id.</summary>
+    /// <summary>
+    /// Orders checkpoints oldest first by training step, then commit time, then id. The wall clock is never the primary
+    /// order: after it steps back, a later step still sorts after an earlier one.
+    /// </summary>
     internal static int CompareByAge(CheckpointInfo a, CheckpointInfo b)
     {
-        var c = a.CreatedAt.CompareTo(b.CreatedAt);
+        var c = a.Step.CompareTo(b.Step);
         if (c == 0)
         {
-            c = a.Step.CompareTo(b.Step);
+            c = a.CreatedAt.CompareTo(b.CreatedAt);
         }
 
         return c != 0 ? c : string.CompareOrdinal(a.Id, b.Id);
