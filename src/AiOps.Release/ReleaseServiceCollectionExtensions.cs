@@ -143,7 +143,12 @@ public static class AiOpsReleaseServiceCollectionExtensions
         return builder;
     }
 
-    /// <summary>Keeps the model registry (versions, hashes, aliases) in files under <paramref name="directory"/>. A relative path is taken against the host's content root.</summary>
+    /// <summary>
+    /// Keeps the model registry (versions, hashes, aliases) in files under <paramref name="directory"/>. A relative path is
+    /// taken against the host's content root. Adds the health check <c>aiops-release-registry</c> (tags <c>aiops</c>,
+    /// <c>release</c>, <c>ready</c>, <c>registry</c>; off with <see cref="AiOpsReleaseOptions.EnableHealthCheck"/>): Degraded
+    /// while a registry file cannot be used, naming it.
+    /// </summary>
     /// <param name="builder">The builder.</param>
     /// <param name="directory">The folder.</param>
     /// <returns>The builder.</returns>
@@ -151,7 +156,13 @@ public static class AiOpsReleaseServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        builder.Services.Replace(ServiceDescriptor.Singleton<IModelRegistry>(sp => new FileModelRegistry(HostingSurface.ResolvePath(sp, directory)!)));
+        builder.Services.Replace(ServiceDescriptor.Singleton<IModelRegistry>(sp =>
+            new FileModelRegistry(HostingSurface.ResolvePath(sp, directory)!, sp.GetService<ILogger<FileModelRegistry>>())));
+        HostingSurface.AddHealthCheck<ModelRegistryHealthCheck, AiOpsReleaseOptions>(
+            builder.Services,
+            ModelRegistryHealthCheck.Name,
+            [AiOps.AiOpsHealthTags.All, AiOps.AiOpsHealthTags.Release, AiOps.AiOpsHealthTags.Ready, "registry"],
+            static o => o.EnableHealthCheck);
         return builder;
     }
 
