@@ -151,13 +151,17 @@ public static class AiOpsReleaseServiceCollectionExtensions
     /// </summary>
     /// <param name="builder">The builder.</param>
     /// <param name="directory">The folder.</param>
+    /// <param name="ownerOnlyPermissions">
+    /// On Unix, write the registry's files owner-only (0600) in owner-only folders (0700, those it creates). Default
+    /// <see langword="true"/>; <see langword="false"/> keeps the process's umask.
+    /// </param>
     /// <returns>The builder.</returns>
-    public static AiOpsReleaseBuilder UseFileRegistry(this AiOpsReleaseBuilder builder, string directory)
+    public static AiOpsReleaseBuilder UseFileRegistry(this AiOpsReleaseBuilder builder, string directory, bool ownerOnlyPermissions = true)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         builder.Services.Replace(ServiceDescriptor.Singleton<IModelRegistry>(sp =>
-            new FileModelRegistry(HostingSurface.ResolvePath(sp, directory)!, sp.GetService<ILogger<FileModelRegistry>>())));
+            new FileModelRegistry(HostingSurface.ResolvePath(sp, directory)!, sp.GetService<ILogger<FileModelRegistry>>(), ownerOnlyPermissions)));
         HostingSurface.AddHealthCheck<ModelRegistryHealthCheck, AiOpsReleaseOptions>(
             builder.Services,
             ModelRegistryHealthCheck.Name,

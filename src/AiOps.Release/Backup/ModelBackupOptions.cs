@@ -15,6 +15,12 @@ public sealed class ModelBackupOptions
     /// </summary>
     public string BackupDirectory { get; set; } = string.Empty;
 
+    /// <summary>
+    /// On Unix, write backups owner-only (0600), and the backup folder, when this job creates it, owner-only (0700).
+    /// Default <see langword="true"/>; <see langword="false"/> keeps the process's umask.
+    /// </summary>
+    public bool OwnerOnlyPermissions { get; set; } = true;
+
     /// <summary>The model files to back up (their file names must differ).</summary>
     public IList<string> ModelFiles { get; } = [];
 

@@ -137,7 +137,7 @@ internal sealed partial class ModelBackupRunner : IModelBackup, IDisposable
             }
 
             current = backupDir;
-            fs.CreateDirectory(backupDir);
+            fs.CreateDirectory(backupDir, _options.OwnerOnlyPermissions ? AtomicFile.OwnerOnlyDirectory : null);
             string? instability = null;
             for (var attempt = 1; attempt <= MaxAttempts; attempt++)
             {
@@ -183,7 +183,7 @@ internal sealed partial class ModelBackupRunner : IModelBackup, IDisposable
         await using (input.ConfigureAwait(false))
         {
             // The copy goes to a temporary file beside the backup, is flushed to disk and verified, then renamed into place.
-            var output = AtomicFile.Create(destination, fs, input.Length);
+            var output = AtomicFile.Create(destination, fs, input.Length, _options.OwnerOnlyPermissions ? AtomicFile.OwnerOnlyFile : null);
             await using (output.ConfigureAwait(false))
             {
                 at(output.TempPath);

@@ -63,6 +63,12 @@ public sealed class CheckpointOptions
     /// <summary>The folder holding the checkpoints (local disk or an NFS mount). Required; created when missing.</summary>
     public string Directory { get; set; } = string.Empty;
 
+    /// <summary>
+    /// On Unix, write checkpoint files owner-only (0600) in owner-only folders (0700, for the folders the store creates).
+    /// Default <see langword="true"/>; <see langword="false"/> keeps the process's umask (e.g. for a group-readable share).
+    /// </summary>
+    public bool OwnerOnlyPermissions { get; set; } = true;
+
     /// <summary>Make <see cref="ICheckpointManager.ShouldSave"/> true every N training steps; 0 (the default) turns this off.</summary>
     public int SaveEveryNSteps { get; set; }
 

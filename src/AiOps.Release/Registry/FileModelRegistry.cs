@@ -21,12 +21,18 @@ internal sealed partial class FileModelRegistry : IModelRegistry
     private static readonly System.Buffers.SearchValues<char> s_lowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
     private readonly string _root;
     private readonly ILogger _logger;
+    private readonly UnixFileMode? _fileMode;
 
-    public FileModelRegistry(string root, ILogger<FileModelRegistry>? logger = null)
+    /// <summary>Creates the registry.</summary>
+    /// <param name="root">Its folder.</param>
+    /// <param name="logger">Where skipped files are reported.</param>
+    /// <param name="ownerOnlyPermissions">On Unix, write its files 0600 in 0700 folders (those it creates); otherwise the umask's.</param>
+    public FileModelRegistry(string root, ILogger<FileModelRegistry>? logger = null, bool ownerOnlyPermissions = true)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
         _root = Path.GetFullPath(root);
         _logger = logger ?? (ILogger)NullLogger.Instance;
+        _fileMode = ownerOnlyPermissions ? AtomicFile.OwnerOnlyFile : null;
     }
 
     public string Root => _root;
@@ -35,6 +41,7 @@ internal sealed partial class FileModelRegistry : IModelRegistry
     {
         ArgumentNullException.ThrowIfNull(info);
         Validate(info);
+        PrepareModelDir(info.Key.Model);
         var fileLock = await FileLock.AcquireAsync(LockPath(info.Key.Model), cancellationToken).ConfigureAwait(false);
         await using (fileLock.ConfigureAwait(false))
         {
@@ -45,7 +52,7 @@ internal sealed partial class FileModelRegistry : IModelRegistry
                     $"Model version {info.Key} is already registered; versions are immutable, register a new version instead.");
             }
 
-            await AtomicFile.WriteAllBytesAsync(path, JsonSerializer.SerializeToUtf8Bytes(info, ReleaseJson.Options), cancellationToken).ConfigureAwait(false);
+            await AtomicFile.WriteAllBytesAsync(path, JsonSerializer.SerializeToUtf8Bytes(info, ReleaseJson.Options), _fileMode, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -85,6 +92,7 @@ internal sealed partial class FileModelRegistry : IModelRegistry
     public async ValueTask SetAliasAsync(ModelId model, string aliasName, ModelVersion version, CancellationToken cancellationToken = default)
     {
         ValidateAlias(aliasName);
+        PrepareModelDir(model);
         var fileLock = await FileLock.AcquireAsync(LockPath(model), cancellationToken).ConfigureAwait(false);
         await using (fileLock.ConfigureAwait(false))
         {
@@ -252,6 +260,10 @@ internal sealed partial class FileModelRegistry : IModelRegistry
 
     private string ModelDir(ModelId model) => Path.Combine(_root, model.Value);
 
+    /// <summary>Creates the model's folders before the lock file does, so they get the registry's permissions.</summary>
+    private void PrepareModelDir(ModelId model) =>
+        AtomicFileSystem.Default.CreateDirectory(Path.Combine(ModelDir(model), "versions"), _fileMode is { } m ? AtomicFile.DirectoryModeFor(m) : null);
+
     private string VersionPath(ModelKey key) => Path.Combine(ModelDir(key.Model), "versions", key.Version.Value + ".json");
 
     private string LockPath(ModelId model) => Path.Combine(ModelDir(model), ".lock");
@@ -298,5 +310,5 @@ internal sealed partial class FileModelRegistry : IModelRegistry
     private static partial void LogSkipped(ILogger logger, string path, string reason);
 
     private Task WriteAliasesAsync(ModelId model, SortedDictionary<string, string> aliases, CancellationToken cancellationToken) =>
-        AtomicFile.WriteAllBytesAsync(AliasesPath(model), JsonSerializer.SerializeToUtf8Bytes(aliases, ReleaseJson.Options), cancellationToken);
+        AtomicFile.WriteAllBytesAsync(AliasesPath(model), JsonSerializer.SerializeToUtf8Bytes(aliases, ReleaseJson.Options), _fileMode, cancellationToken);
 }
