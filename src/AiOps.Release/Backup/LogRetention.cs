@@ -15,9 +15,12 @@ namespace AiOps.Release.Backup;
 /// </summary>
 internal static partial class LogRetention
 {
-    /// <summary>Deletes old logs; <paramref name="beforeStep"/> (tests) runs before a folder is entered and before each delete, with the path concerned.</summary>
+    /// <summary>
+    /// Deletes old logs; <paramref name="beforeStep"/> (tests) runs before a folder is entered and before each delete,
+    /// with the path concerned; <paramref name="portableOnly"/> (tests) takes the path-based fallback of other platforms.
+    /// </summary>
     public static List<string> DeleteOldLogs(
-        IEnumerable<string> folders, DateTimeOffset cutoff, CheckpointFileSystem fileSystem, ILogger logger, Action<string>? beforeStep = null)
+        IEnumerable<string> folders, DateTimeOffset cutoff, CheckpointFileSystem fileSystem, ILogger logger, Action<string>? beforeStep = null, bool portableOnly = false)
     {
         var deleted = new List<string>();
         foreach (var folder in folders)
@@ -29,7 +32,7 @@ internal static partial class LogRetention
                 continue;
             }
 
-            if (Posix.Flags is { } flags)
+            if (!portableOnly && Posix.Flags is { } flags)
             {
                 // The root itself is what the operator configured (it may be a link); nothing below it is followed.
                 var fd = Posix.Open(root, flags.Directory);

@@ -58,6 +58,31 @@ public sealed class LogRetentionTests : IDisposable
     }
 
     [Fact]
+    public void DeleteOldLogs_PortableFallback_SubFolderSwappedBeforeDelete_NothingOutsideDeleted()
+    {
+        var logs = _folder.Sub("logs");
+        var outside = _folder.Sub("outside");
+        var outsideLog = Write(Path.Combine(outside, "a.log"), 100);
+        Write(Path.Combine(logs, "svc", "a.log"), 100);
+        var kept = Write(Path.Combine(logs, "b.log"), 100);
+        var swapped = false;
+
+        var deleted = LogRetention.DeleteOldLogs([logs], Now.AddDays(-7), CheckpointFileSystem.Default, NullLogger.Instance, path =>
+        {
+            if (!swapped && path.EndsWith(Path.Combine("svc", "a.log"), StringComparison.Ordinal))
+            {
+                swapped = true;
+                Directory.Move(Path.Combine(logs, "svc"), Path.Combine(logs, "svc.old"));
+                Directory.CreateSymbolicLink(Path.Combine(logs, "svc"), outside);
+            }
+        }, portableOnly: true);
+
+        Assert.True(swapped);
+        Assert.True(File.Exists(outsideLog));
+        Assert.Equal([kept], deleted);
+    }
+
+    [Fact]
     public void DeleteOldLogs_MissingFolder_SkipsIt()
     {
         var deleted = LogRetention.DeleteOldLogs([_folder.Sub("nope")], Now, CheckpointFileSystem.Default, NullLogger.Instance);
