@@ -143,15 +143,30 @@ public static class AiOpsReleaseServiceCollectionExtensions
         return builder;
     }
 
-    /// <summary>Keeps the model registry (versions, hashes, aliases) in files under <paramref name="directory"/>. A relative path is taken against the host's content root.</summary>
+    /// <summary>
+    /// Keeps the model registry (versions, hashes, aliases) in files under <paramref name="directory"/>. A relative path is
+    /// taken against the host's content root. Adds the health check <c>aiops-release-registry</c> (tags <c>aiops</c>,
+    /// <c>release</c>, <c>ready</c>, <c>registry</c>; off with <see cref="AiOpsReleaseOptions.EnableHealthCheck"/>): Degraded
+    /// while a registry file cannot be used, naming it.
+    /// </summary>
     /// <param name="builder">The builder.</param>
     /// <param name="directory">The folder.</param>
+    /// <param name="ownerOnlyPermissions">
+    /// On Unix, write the registry's files owner-only (0600) in owner-only folders (0700, those it creates). Default
+    /// <see langword="true"/>; <see langword="false"/> keeps the process's umask.
+    /// </param>
     /// <returns>The builder.</returns>
-    public static AiOpsReleaseBuilder UseFileRegistry(this AiOpsReleaseBuilder builder, string directory)
+    public static AiOpsReleaseBuilder UseFileRegistry(this AiOpsReleaseBuilder builder, string directory, bool ownerOnlyPermissions = true)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        builder.Services.Replace(ServiceDescriptor.Singleton<IModelRegistry>(sp => new FileModelRegistry(HostingSurface.ResolvePath(sp, directory)!)));
+        builder.Services.Replace(ServiceDescriptor.Singleton<IModelRegistry>(sp =>
+            new FileModelRegistry(HostingSurface.ResolvePath(sp, directory)!, sp.GetService<ILogger<FileModelRegistry>>(), ownerOnlyPermissions)));
+        HostingSurface.AddHealthCheck<ModelRegistryHealthCheck, AiOpsReleaseOptions>(
+            builder.Services,
+            ModelRegistryHealthCheck.Name,
+            [AiOps.AiOpsHealthTags.All, AiOps.AiOpsHealthTags.Release, AiOps.AiOpsHealthTags.Ready, "registry"],
+            static o => o.EnableHealthCheck);
         return builder;
     }
 

@@ -25,21 +25,52 @@ internal static class AtomicFile
 
     private static readonly System.Text.UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
 
+    /// <summary>Owner-only file permissions (0600).</summary>
+    public const System.IO.UnixFileMode OwnerOnlyFile = System.IO.UnixFileMode.UserRead | System.IO.UnixFileMode.UserWrite;
+
+    /// <summary>Owner-only folder permissions (0700).</summary>
+    public const System.IO.UnixFileMode OwnerOnlyDirectory = OwnerOnlyFile | System.IO.UnixFileMode.UserExecute;
+
     /// <summary>Starts a write of <paramref name="path"/> (creating its folder); write to <see cref="AtomicFileWriter.Stream"/>, then <see cref="AtomicFileWriter.Commit"/>.</summary>
     /// <param name="path">The file to replace.</param>
     /// <param name="fileSystem">The file operations to go through (tests inject failures); <see cref="AtomicFileSystem.Default"/> when null.</param>
     /// <param name="expectedLength">The length the content will have, preallocated where the file system can; 0 when unknown.</param>
+    /// <param name="unixFileMode">
+    /// On Unix, the permissions of the new file (set before any content is written; folders this call creates get the
+    /// same plus the execute bit of each read bit, e.g. 0600 files in 0700 folders); <see langword="null"/> (the default)
+    /// keeps the process's umask. Ignored on Windows.
+    /// </param>
     /// <returns>The writer; disposing it without a commit removes the temporary file.</returns>
-    public static AtomicFileWriter Create(string path, AtomicFileSystem? fileSystem = null, long expectedLength = 0)
+    public static AtomicFileWriter Create(string path, AtomicFileSystem? fileSystem = null, long expectedLength = 0, System.IO.UnixFileMode? unixFileMode = null)
     {
         System.ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var fs = fileSystem ?? AtomicFileSystem.Default;
         var full = System.IO.Path.GetFullPath(path);
         var directory = System.IO.Path.GetDirectoryName(full)!;
-        fs.CreateDirectory(directory);
+        fs.CreateDirectory(directory, unixFileMode is { } m ? DirectoryModeFor(m) : null);
         var temp = TempPathFor(full);
-        return new AtomicFileWriter(full, temp, fs, fs.CreateFile(temp, expectedLength));
+        var stream = fs.CreateFile(temp, expectedLength);
+        try
+        {
+            AtomicFileSystem.SetMode(temp, unixFileMode);
+        }
+        catch
+        {
+            stream.Dispose();
+            fs.DeleteFile(temp);
+            throw;
+        }
+
+        return new AtomicFileWriter(full, temp, fs, stream);
     }
+
+    /// <summary>The folder permissions matching file permissions: each read bit gains its execute bit (0600 gives 0700, 0640 gives 0750).</summary>
+    /// <param name="fileMode">The file permissions.</param>
+    public static System.IO.UnixFileMode DirectoryModeFor(System.IO.UnixFileMode fileMode) =>
+        fileMode
+        | ((fileMode & System.IO.UnixFileMode.UserRead) != 0 ? System.IO.UnixFileMode.UserExecute : 0)
+        | ((fileMode & System.IO.UnixFileMode.GroupRead) != 0 ? System.IO.UnixFileMode.GroupExecute : 0)
+        | ((fileMode & System.IO.UnixFileMode.OtherRead) != 0 ? System.IO.UnixFileMode.OtherExecute : 0);
 
     /// <summary>A new unique temporary path beside <paramref name="path"/>.</summary>
     /// <param name="path">The target file.</param>
@@ -55,9 +86,18 @@ internal static class AtomicFile
     /// <param name="path">The file to replace.</param>
     /// <param name="content">The new content.</param>
     /// <param name="cancellationToken">Cancels the write; the target is then unchanged.</param>
-    public static async System.Threading.Tasks.Task WriteAllBytesAsync(string path, System.ReadOnlyMemory<byte> content, System.Threading.CancellationToken cancellationToken = default)
+    public static System.Threading.Tasks.Task WriteAllBytesAsync(string path, System.ReadOnlyMemory<byte> content, System.Threading.CancellationToken cancellationToken = default) =>
+        WriteAllBytesAsync(path, content, null, cancellationToken);
+
+    /// <summary>Replaces <paramref name="path"/> with <paramref name="content"/>, flushed to disk, with the given Unix permissions.</summary>
+    /// <param name="path">The file to replace.</param>
+    /// <param name="content">The new content.</param>
+    /// <param name="unixFileMode">On Unix, the new file's permissions (see <see cref="Create"/>); <see langword="null"/> keeps the umask.</param>
+    /// <param name="cancellationToken">Cancels the write; the target is then unchanged.</param>
+    public static async System.Threading.Tasks.Task WriteAllBytesAsync(
+        string path, System.ReadOnlyMemory<byte> content, System.IO.UnixFileMode? unixFileMode, System.Threading.CancellationToken cancellationToken = default)
     {
-        var writer = Create(path, expectedLength: content.Length);
+        var writer = Create(path, expectedLength: content.Length, unixFileMode: unixFileMode);
         await using (writer.ConfigureAwait(false))
         {
             await writer.Stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
@@ -255,6 +295,44 @@ internal class AtomicFileSystem
     /// <summary>Creates a folder (and its parents).</summary>
     /// <param name="path">The folder.</param>
     public virtual void CreateDirectory(string path) => System.IO.Directory.CreateDirectory(path);
+
+    /// <summary>
+    /// Creates a folder (and its parents) through <see cref="CreateDirectory(string)"/>; on Unix each folder this call
+    /// created gets <paramref name="unixMode"/> (folders that existed are left as they are). Ignored on Windows or when null.
+    /// </summary>
+    /// <param name="path">The folder.</param>
+    /// <param name="unixMode">The permissions of created folders, or <see langword="null"/> for the umask's.</param>
+    public void CreateDirectory(string path, System.IO.UnixFileMode? unixMode)
+    {
+        if (unixMode is null || System.OperatingSystem.IsWindows())
+        {
+            CreateDirectory(path);
+            return;
+        }
+
+        var missing = new System.Collections.Generic.List<string>();
+        for (var p = System.IO.Path.GetFullPath(path); !string.IsNullOrEmpty(p) && !System.IO.Directory.Exists(p); p = System.IO.Path.GetDirectoryName(p))
+        {
+            missing.Add(p);
+        }
+
+        CreateDirectory(path);
+        for (var i = missing.Count - 1; i >= 0; i--)
+        {
+            SetMode(missing[i], unixMode);
+        }
+    }
+
+    /// <summary>Sets the Unix permissions of a file or folder; nothing on Windows or when <paramref name="unixMode"/> is null.</summary>
+    /// <param name="path">The file or folder.</param>
+    /// <param name="unixMode">The permissions.</param>
+    public static void SetMode(string path, System.IO.UnixFileMode? unixMode)
+    {
+        if (unixMode is { } mode && !System.OperatingSystem.IsWindows())
+        {
+            System.IO.File.SetUnixFileMode(path, mode);
+        }
+    }
 
     /// <summary>Renames a file, replacing the destination (atomic on a local POSIX file system and on NTFS).</summary>
     /// <param name="source">The file to rename.</param>

@@ -9,8 +9,17 @@ public sealed class ModelBackupOptions
     /// <summary>The configuration section bound by <c>AddAiOpsModelBackup</c>: <c>AiOps:Release:Backup</c>.</summary>
     public const string SectionName = "AiOps:Release:Backup";
 
-    /// <summary>The folder backups are copied to, as <c>&lt;name&gt;_backup_&lt;yyyyMMdd&gt;.&lt;ext&gt;</c>. Required; created when missing.</summary>
+    /// <summary>
+    /// The folder backups are copied to, as <c>&lt;name&gt;_backup_&lt;yyyyMMdd&gt;.&lt;ext&gt;</c> (a later run of the same day as
+    /// <c>&lt;name&gt;_backup_&lt;yyyyMMdd&gt;.1.&lt;ext&gt;</c>, <c>.2</c>, …: an earlier backup is never replaced). Required; created when missing.
+    /// </summary>
     public string BackupDirectory { get; set; } = string.Empty;
+
+    /// <summary>
+    /// On Unix, write backups owner-only (0600), and the backup folder, when this job creates it, owner-only (0700).
+    /// Default <see langword="true"/>; <see langword="false"/> keeps the process's umask.
+    /// </summary>
+    public bool OwnerOnlyPermissions { get; set; } = true;
 
     /// <summary>The model files to back up (their file names must differ).</summary>
     public IList<string> ModelFiles { get; } = [];
@@ -21,7 +30,7 @@ public sealed class ModelBackupOptions
     /// <summary>Whether the job also runs once when the host starts. Default <see langword="true"/>.</summary>
     public bool RunOnStart { get; set; } = true;
 
-    /// <summary>How many backups to keep per model file, newest first. Default 7.</summary>
+    /// <summary>How many days of backups to keep per model file (every run of those days), newest first. Default 7.</summary>
     public int KeepPerFile { get; set; } = 7;
 
     /// <summary>Folders whose <c>*.log</c> files (in sub-folders too, never through links) are deleted once old.</summary>

@@ -108,15 +108,25 @@ internal sealed partial class ModelBackupRunner : IModelBackup, IDisposable
         }
     }
 
-    /// <summary>The backup file name of <paramref name="source"/> on <paramref name="date"/>: <c>model.onnx</c> becomes <c>model_backup_20240801.onnx</c>.</summary>
-    internal static string BackupName(string source, DateTimeOffset date) =>
-        Path.GetFileNameWithoutExtension(source) + BackupInfix + date.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + Path.GetExtension(source);
+    /// <summary>How many times a copy is attempted when the source changes while it is copied.</summary>
+    internal const int MaxAttempts = 3;
+
+    /// <summary>
+    /// The backup file name of <paramref name="source"/> on <paramref name="date"/>: <c>model.onnx</c> becomes
+    /// <c>model_backup_20240801.onnx</c>, and the <paramref name="sequence"/>-th later run of that day
+    /// <c>model_backup_20240801.1.onnx</c>, <c>.2</c>, ….
+    /// </summary>
+    internal static string BackupName(string source, DateTimeOffset date, int sequence = 0) =>
+        Path.GetFileNameWithoutExtension(source) + BackupInfix + date.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture)
+        + (sequence > 0 ? "." + sequence.ToString(CultureInfo.InvariantCulture) : string.Empty) + Path.GetExtension(source);
+
+    /// <summary>Test seam: called after the first chunk of each copy attempt is written (with the source path and the attempt, from 1), so a test can rewrite the source mid-copy.</summary>
+    internal Func<string, int, ValueTask>? CopyHook { get; set; }
 
     private async ValueTask<ModelBackupFileResult> BackupFileAsync(string model, string backupDir, DateTimeOffset startedAt, CancellationToken cancellationToken)
     {
         var fs = FileSystem;
         var source = Path.GetFullPath(model);
-        var destination = Path.Combine(backupDir, BackupName(source, startedAt));
         var current = source;
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
@@ -127,54 +137,27 @@ internal sealed partial class ModelBackupRunner : IModelBackup, IDisposable
             }
 
             current = backupDir;
-            fs.CreateDirectory(backupDir);
-            string sourceHash;
-            long length = 0;
-            var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 0, FileOptions.SequentialScan);
-            await using (input.ConfigureAwait(false))
+            fs.CreateDirectory(backupDir, _options.OwnerOnlyPermissions ? AtomicFile.OwnerOnlyDirectory : null);
+            string? instability = null;
+            for (var attempt = 1; attempt <= MaxAttempts; attempt++)
             {
-                // The copy goes to a temporary file beside the backup, is flushed to disk and verified, then renamed into place.
+                // A later run of the same day gets the next free suffix: an earlier good backup is never replaced.
+                var destination = FreeDestination(backupDir, source, startedAt);
                 current = destination;
-                var output = AtomicFile.Create(destination, fs, input.Length);
-                await using (output.ConfigureAwait(false))
+                var outcome = await CopyOnceAsync(fs, source, destination, attempt, buffer, p => current = p, cancellationToken).ConfigureAwait(false);
+                if (outcome.Result is { } done)
                 {
-                    current = output.TempPath;
-                    using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
-                    {
-                        int read;
-                        while ((read = await input.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken).ConfigureAwait(false)) > 0)
-                        {
-                            hash.AppendData(buffer, 0, read);
-                            await output.Stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                            length += read;
-                        }
-
-                        output.Close();
-                        sourceHash = Convert.ToHexStringLower(hash.GetHashAndReset());
-                    }
-
-                    // Verify what is on disk, not what we meant to write.
-                    var copy = new FileStream(output.TempPath, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.SequentialScan);
-                    string copyHash;
-                    await using (copy.ConfigureAwait(false))
-                    {
-                        copyHash = Convert.ToHexStringLower(await SHA256.HashDataAsync(copy, cancellationToken).ConfigureAwait(false));
-                    }
-
-                    if (!string.Equals(copyHash, sourceHash, StringComparison.Ordinal))
-                    {
-                        // Disposing the writer uncommitted removes the temporary copy.
-                        return new ModelBackupFileResult(
-                            source, null, null, length,
-                            $"The copy of '{source}' has SHA-256 {copyHash} but the source has {sourceHash}; the copy was discarded and '{destination}' was not written.");
-                    }
-
-                    current = destination;
-                    output.Commit();
+                    return done;
                 }
+
+                instability = outcome.Instability;
+                LogSourceChanged(_logger, source, attempt, instability!);
             }
 
-            return new ModelBackupFileResult(source, destination, sourceHash, length, null);
+            return new ModelBackupFileResult(
+                source, null, null, 0,
+                $"The model file '{source}' changed while it was copied in each of {MaxAttempts} attempts (last: {instability}); " +
+                "no backup was written for it in this run (a torn copy is never kept) and earlier backups are intact.");
         }
         catch (Exception ex) when (ex is not OperationCanceledException && IoErrors.Classify(ex) is { } failure)
         {
@@ -186,18 +169,127 @@ internal sealed partial class ModelBackupRunner : IModelBackup, IDisposable
         }
     }
 
-    /// <summary>Keeps the newest <see cref="ModelBackupOptions.KeepPerFile"/> backups of one model file.</summary>
+    /// <summary>
+    /// One copy attempt: copy while hashing, verify the copy on disk, then re-read the source and check that its size,
+    /// modification time and hash did not change across the copy. Returns the result, or why the source was unstable.
+    /// </summary>
+    private async ValueTask<(ModelBackupFileResult? Result, string? Instability)> CopyOnceAsync(
+        CheckpointFileSystem fs, string source, string destination, int attempt, byte[] buffer, Action<string> at, CancellationToken cancellationToken)
+    {
+        var before = Stamp(source);
+        string readHash;
+        long length = 0;
+        var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 0, FileOptions.SequentialScan);
+        await using (input.ConfigureAwait(false))
+        {
+            // The copy goes to a temporary file beside the backup, is flushed to disk and verified, then renamed into place.
+            var output = AtomicFile.Create(destination, fs, input.Length, _options.OwnerOnlyPermissions ? AtomicFile.OwnerOnlyFile : null);
+            await using (output.ConfigureAwait(false))
+            {
+                at(output.TempPath);
+                using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+                {
+                    int read;
+                    var first = true;
+                    while ((read = await input.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken).ConfigureAwait(false)) > 0)
+                    {
+                        hash.AppendData(buffer, 0, read);
+                        await output.Stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                        length += read;
+                        if (first && CopyHook is { } hook)
+                        {
+                            first = false;
+                            await hook(source, attempt).ConfigureAwait(false);
+                        }
+                    }
+
+                    output.Close();
+                    readHash = Convert.ToHexStringLower(hash.GetHashAndReset());
+                }
+
+                // Verify what is on disk, not what we meant to write.
+                var copyHash = await HashFileAsync(output.TempPath, cancellationToken).ConfigureAwait(false);
+                if (!string.Equals(copyHash, readHash, StringComparison.Ordinal))
+                {
+                    // Disposing the writer uncommitted removes the temporary copy.
+                    return (new ModelBackupFileResult(
+                        source, null, null, length,
+                        $"The copy of '{source}' has SHA-256 {copyHash} but the bytes read have {readHash}; the copy was discarded and '{destination}' was not written."), null);
+                }
+
+                // Verify against the source as it is now: a file rewritten or truncated during the copy gives a torn copy
+                // whose hash matches the bytes read, but not the source.
+                at(source);
+                var after = Stamp(source);
+                string? instability = null;
+                if (after.Length != before.Length || after.Length != length)
+                {
+                    instability = $"{before.Length} bytes before the copy, {length} copied, {after.Length} after";
+                }
+                else if (after.LastWrite != before.LastWrite)
+                {
+                    instability = $"last written {before.LastWrite:O} before the copy and {after.LastWrite:O} after";
+                }
+                else
+                {
+                    var sourceHash = await HashFileAsync(source, cancellationToken).ConfigureAwait(false);
+                    if (!string.Equals(sourceHash, readHash, StringComparison.Ordinal))
+                    {
+                        instability = $"the copy has SHA-256 {readHash} but the source now has {sourceHash}";
+                    }
+                }
+
+                if (instability is not null)
+                {
+                    return (null, instability);
+                }
+
+                at(destination);
+                output.Commit();
+                return (new ModelBackupFileResult(source, destination, readHash, length, null), null);
+            }
+        }
+    }
+
+    private static (long Length, DateTime LastWrite) Stamp(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists ? (info.Length, info.LastWriteTimeUtc) : (-1, DateTime.MinValue);
+    }
+
+    private static async ValueTask<string> HashFileAsync(string path, CancellationToken cancellationToken)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 0, FileOptions.SequentialScan);
+        await using (stream.ConfigureAwait(false))
+        {
+            return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+        }
+    }
+
+    private static string FreeDestination(string backupDir, string source, DateTimeOffset startedAt)
+    {
+        for (var sequence = 0; ; sequence++)
+        {
+            var candidate = Path.Combine(backupDir, BackupName(source, startedAt, sequence));
+            if (!Path.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+    }
+
+    /// <summary>Keeps the backups of one model file of the newest <see cref="ModelBackupOptions.KeepPerFile"/> days (every run of those days).</summary>
     private List<string> PruneBackups(string backupDir, string source)
     {
         var prefix = Path.GetFileNameWithoutExtension(source) + BackupInfix;
         var extension = Path.GetExtension(source);
-        var backups = Directory.EnumerateFiles(backupDir)
+        var dated = Directory.EnumerateFiles(backupDir)
             .Select(path => (Path: path, Date: DateOf(Path.GetFileName(path), prefix, extension)))
             .Where(b => b.Date is not null)
-            .OrderByDescending(b => b.Date, StringComparer.Ordinal)
-            .Skip(_options.KeepPerFile)
-            .Select(b => b.Path)
             .ToList();
+        var keptDays = dated.Select(b => b.Date!).Distinct(StringComparer.Ordinal).OrderDescending(StringComparer.Ordinal)
+            .Take(_options.KeepPerFile).ToHashSet(StringComparer.Ordinal);
+        var backups = dated.Where(b => !keptDays.Contains(b.Date!)).Select(b => b.Path).Order(StringComparer.Ordinal).ToList();
         var deleted = new List<string>();
         foreach (var path in backups)
         {
@@ -230,9 +322,10 @@ internal sealed partial class ModelBackupRunner : IModelBackup, IDisposable
         }
     }
 
+    /// <summary>The <c>yyyyMMdd</c> of a backup name <c>{prefix}yyyyMMdd[.N]{extension}</c>, or <see langword="null"/> when it is not one.</summary>
     private static string? DateOf(string name, string prefix, string extension)
     {
-        if (name.Length != prefix.Length + 8 + extension.Length
+        if (name.Length < prefix.Length + 8 + extension.Length
             || !name.StartsWith(prefix, StringComparison.Ordinal)
             || !name.EndsWith(extension, StringComparison.Ordinal))
         {
@@ -240,7 +333,13 @@ internal sealed partial class ModelBackupRunner : IModelBackup, IDisposable
         }
 
         var date = name.Substring(prefix.Length, 8);
-        return date.All(char.IsAsciiDigit) ? date : null;
+        var rest = name.AsSpan(prefix.Length + 8, name.Length - prefix.Length - 8 - extension.Length);
+        if (!date.All(char.IsAsciiDigit))
+        {
+            return null;
+        }
+
+        return rest.IsEmpty || (rest.Length >= 2 && rest[0] == '.' && rest[1] != '0' && !rest[1..].ContainsAnyExceptInRange('0', '9')) ? date : null;
     }
 
     private bool TryDelete(CheckpointFileSystem fs, string path)
@@ -266,6 +365,9 @@ internal sealed partial class ModelBackupRunner : IModelBackup, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model backup run: {Outcome}; {Succeeded}/{Total} files backed up, {DeletedBackups} old backups and {DeletedLogs} old logs deleted.")]
     private static partial void LogRun(ILogger logger, string outcome, int succeeded, int total, int deletedBackups, int deletedLogs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model file '{Source}' changed while it was copied (attempt {Attempt}): {Change}; the copy was discarded.")]
+    private static partial void LogSourceChanged(ILogger logger, string source, int attempt, string change);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete '{Path}'.")]
     private static partial void LogDeleteFailed(ILogger logger, string path, Exception exception);

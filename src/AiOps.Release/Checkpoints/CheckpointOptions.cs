@@ -22,7 +22,8 @@ public enum MetricGoal
 
 /// <summary>
 /// Which committed checkpoints to keep after each save. The policies combine as a union: a checkpoint is kept when any
-/// enabled policy keeps it. The newest checkpoint is always kept. When <see cref="KeepLatest"/>, <see cref="KeepBest"/>
+/// enabled policy keeps it. "Newest" means the highest training step (then the later commit): the wall clock never
+/// orders checkpoints, so a clock stepped back cannot make retention delete newer steps. The newest checkpoint is always kept. When <see cref="KeepLatest"/>, <see cref="KeepBest"/>
 /// and <see cref="KeepOnePer"/> are all off, nothing is ever deleted. Deletion happens only after the new checkpoint is
 /// committed.
 /// </summary>
@@ -41,8 +42,9 @@ public sealed class CheckpointRetentionOptions
     public MetricGoal BestGoal { get; set; } = MetricGoal.Minimize;
 
     /// <summary>
-    /// Keep the newest checkpoint of each period of this length (e.g. one hour or one day, in UTC, aligned to the Unix
-    /// epoch); <see langword="null"/> (the default) turns this policy off.
+    /// Keep the newest checkpoint (highest step) of each period of this length (e.g. one hour or one day, in UTC, aligned
+    /// to the Unix epoch), the period taken from its commit time: the only policy that reads the wall clock;
+    /// <see langword="null"/> (the default) turns this policy off.
     /// </summary>
     public TimeSpan? KeepOnePer { get; set; }
 
@@ -60,6 +62,12 @@ public sealed class CheckpointOptions
 
     /// <summary>The folder holding the checkpoints (local disk or an NFS mount). Required; created when missing.</summary>
     public string Directory { get; set; } = string.Empty;
+
+    /// <summary>
+    /// On Unix, write checkpoint files owner-only (0600) in owner-only folders (0700, for the folders the store creates).
+    /// Default <see langword="true"/>; <see langword="false"/> keeps the process's umask (e.g. for a group-readable share).
+    /// </summary>
+    public bool OwnerOnlyPermissions { get; set; } = true;
 
     /// <summary>Make <see cref="ICheckpointManager.ShouldSave"/> true every N training steps; 0 (the default) turns this off.</summary>
     public int SaveEveryNSteps { get; set; }

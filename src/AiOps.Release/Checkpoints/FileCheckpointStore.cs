@@ -44,6 +44,8 @@ internal sealed partial class FileCheckpointStore : ICheckpointStore, IDisposabl
     private const int ParallelHashThreshold = 4 << 20;
 
     private readonly string _root;
+    private readonly UnixFileMode? _fileMode;
+    private readonly UnixFileMode? _directoryMode;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -54,6 +56,8 @@ internal sealed partial class FileCheckpointStore : ICheckpointStore, IDisposabl
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.Value.Directory, CheckpointOptions.SectionName + ":" + nameof(CheckpointOptions.Directory));
         _root = Path.GetFullPath(options.Value.Directory);
+        _fileMode = options.Value.OwnerOnlyPermissions ? AtomicFile.OwnerOnlyFile : null;
+        _directoryMode = options.Value.OwnerOnlyPermissions ? AtomicFile.OwnerOnlyDirectory : null;
         _time = timeProvider;
         _logger = logger;
     }
@@ -99,14 +103,14 @@ internal sealed partial class FileCheckpointStore : ICheckpointStore, IDisposabl
         var committed = false;
         try
         {
-            fs.CreateDirectory(_root);
+            fs.CreateDirectory(_root, _directoryMode);
             RemoveLeftovers();
             var createdAt = _time.GetUtcNow();
             var id = NewId(content.Step, createdAt);
             tempDir = Path.Combine(_root, TempPrefix + id + "-" + Guid.NewGuid().ToString("N"));
             finalDir = Path.Combine(_root, id);
             current = tempDir;
-            fs.CreateDirectory(tempDir);
+            fs.CreateDirectory(tempDir, _directoryMode);
 
             var manifest = new CheckpointManifest
             {
@@ -137,7 +141,7 @@ internal sealed partial class FileCheckpointStore : ICheckpointStore, IDisposabl
             // The marker is itself written atomically (temporary name, flush, rename), so it is either absent or whole.
             current = Path.Combine(finalDir, MarkerName);
             var marker = Encoding.ASCII.GetBytes(manifestHash);
-            var markerWriter = AtomicFile.Create(current, fs, marker.Length);
+            var markerWriter = AtomicFile.Create(current, fs, marker.Length, _fileMode);
             await using (markerWriter.ConfigureAwait(false))
             {
                 current = markerWriter.TempPath;
@@ -190,6 +194,7 @@ internal sealed partial class FileCheckpointStore : ICheckpointStore, IDisposabl
             var stream = fs.CreateFile(path, data.Length);
             await using (stream.ConfigureAwait(false))
             {
+                AtomicFileSystem.SetMode(path, _fileMode); // before any content is written
                 for (var offset = 0; offset < data.Length; offset += WriteChunk)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -248,13 +253,16 @@ internal sealed partial class FileCheckpointStore : ICheckpointStore, IDisposabl
         return ValueTask.FromResult<IReadOnlyList<CheckpointInfo>>(result);
     }
 
-    /// <summary>Orders checkpoints oldest first: by commit time, then step, then id.</summary>
+    /// <summary>
+    /// Orders checkpoints oldest first by training step, then commit time, then id. The wall clock is never the primary
+    /// order: after it steps back, a later step still sorts after an earlier one.
+    /// </summary>
     internal static int CompareByAge(CheckpointInfo a, CheckpointInfo b)
     {
-        var c = a.CreatedAt.CompareTo(b.CreatedAt);
+        var c = a.Step.CompareTo(b.Step);
         if (c == 0)
         {
-            c = a.Step.CompareTo(b.Step);
+            c = a.CreatedAt.CompareTo(b.CreatedAt);
         }
 
         return c != 0 ? c : string.CompareOrdinal(a.Id, b.Id);

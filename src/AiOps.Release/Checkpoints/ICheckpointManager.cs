@@ -62,7 +62,8 @@ public interface ICheckpointManager
     ValueTask FlushAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Finds the newest committed checkpoint whose files all match their SHA-256, after waiting for pending saves.
+    /// Finds the newest committed checkpoint (highest step, whatever the wall clock said when it was saved) whose files
+    /// all match their SHA-256, after waiting for pending saves.
     /// Corrupt or partial checkpoints are skipped with a warning naming them and listed in
     /// <see cref="RestoredCheckpoint.Skipped"/>.
     /// </summary>
