@@ -4,7 +4,8 @@ namespace AiOps.Monitoring.Drift;
 
 /// <summary>The result of a two-sample Kolmogorov–Smirnov test.</summary>
 /// <param name="Statistic">D = sup |F_ref(x) − F_cur(x)|, between 0 and 1.</param>
-/// <param name="PValue">The asymptotic p-value (see <see cref="DriftStatistics.KolmogorovSmirnovPValue"/>).</param>
+/// <param name="PValue">P(D ≥ Statistic) under the null hypothesis, exact for samples of up to 10,000 values (see
+/// <see cref="DriftStatistics.KolmogorovSmirnovPValue(double, long, long, KolmogorovSmirnovMethod)"/>).</param>
 public readonly record struct KolmogorovSmirnovResult(double Statistic, double PValue);
 
 /// <summary>The result of a chi-square goodness-of-fit test of current counts against reference proportions.</summary>
@@ -197,7 +198,7 @@ public static class DriftStatistics
 
     /// <summary>
     /// Two-sample Kolmogorov–Smirnov over raw values. Copies both samples without their NaNs and sorts each copy once;
-    /// use <see cref="KolmogorovSmirnovSorted"/> when the samples are already sorted.
+    /// use <see cref="KolmogorovSmirnovSorted(ReadOnlySpan{double}, ReadOnlySpan{double})"/> when the samples are already sorted.
     /// </summary>
     /// <param name="reference">The reference values.</param>
     /// <param name="current">The current values.</param>
@@ -216,7 +217,15 @@ public static class DriftStatistics
     /// <param name="sortedReference">The reference values, ascending.</param>
     /// <param name="sortedCurrent">The current values, ascending.</param>
     /// <exception cref="ArgumentException">A sample is empty.</exception>
-    public static KolmogorovSmirnovResult KolmogorovSmirnovSorted(ReadOnlySpan<double> sortedReference, ReadOnlySpan<double> sortedCurrent)
+    public static KolmogorovSmirnovResult KolmogorovSmirnovSorted(ReadOnlySpan<double> sortedReference, ReadOnlySpan<double> sortedCurrent) =>
+        KolmogorovSmirnovSorted(sortedReference, sortedCurrent, KolmogorovSmirnovMethod.Auto);
+
+    /// <summary>As <see cref="KolmogorovSmirnovSorted(ReadOnlySpan{double}, ReadOnlySpan{double})"/>, with the p-value computed by <paramref name="method"/>.</summary>
+    /// <param name="sortedReference">The reference values, ascending.</param>
+    /// <param name="sortedCurrent">The current values, ascending.</param>
+    /// <param name="method">Exact, asymptotic, or chosen by sample size as SciPy does.</param>
+    /// <exception cref="ArgumentException">A sample is empty.</exception>
+    public static KolmogorovSmirnovResult KolmogorovSmirnovSorted(ReadOnlySpan<double> sortedReference, ReadOnlySpan<double> sortedCurrent, KolmogorovSmirnovMethod method)
     {
         RequireValues(sortedReference.Length, nameof(sortedReference));
         RequireValues(sortedCurrent.Length, nameof(sortedCurrent));
@@ -239,25 +248,44 @@ public static class DriftStatistics
             d = Math.Max(d, Math.Abs((i / n) - (j / m)));
         }
 
-        return new KolmogorovSmirnovResult(d, KolmogorovSmirnovPValue(d, sortedReference.Length, sortedCurrent.Length));
+        return new KolmogorovSmirnovResult(d, KolmogorovSmirnovPValue(d, sortedReference.Length, sortedCurrent.Length, method));
     }
 
     /// <summary>
-    /// The asymptotic two-sample KS p-value: Q_KS(λ) with λ = (√nₑ + 0.12 + 0.11/√nₑ)·D and nₑ = n·m/(n + m)
-    /// (Stephens 1970, as in Numerical Recipes §14.3), where Q_KS(λ) = 2 Σ_{k≥1} (−1)^{k−1} e^{−2k²λ²}.
+    /// The two-sample KS p-value P(D ≥ <paramref name="statistic"/>) chosen as SciPy's <c>ks_2samp(method='auto')</c>
+    /// does: exact when both samples hold at most 10,000 values, asymptotic beyond.
     /// </summary>
     /// <param name="statistic">The KS statistic D.</param>
     /// <param name="referenceCount">n.</param>
     /// <param name="currentCount">m.</param>
-    public static double KolmogorovSmirnovPValue(double statistic, long referenceCount, long currentCount)
+    public static double KolmogorovSmirnovPValue(double statistic, long referenceCount, long currentCount) =>
+        KolmogorovSmirnovPValue(statistic, referenceCount, currentCount, KolmogorovSmirnovMethod.Auto);
+
+    /// <summary>
+    /// The two-sample KS p-value P(D ≥ <paramref name="statistic"/>) for samples of sizes n and m, as SciPy's
+    /// <c>ks_2samp</c> computes it (two-sided). Exact: the share of lattice paths that leave the band |i/n − j/m| &lt; D
+    /// (Hodges 1958; for n = m the closed alternating sum), D rounded to a multiple of 1/lcm(n, m) as SciPy does.
+    /// Asymptotic: the one-sample Kolmogorov distribution at nₑ = round(n·m/(n + m)) (SciPy's <c>kstwo.sf</c>), a
+    /// finite-sample correction of the limit Q_KS(√nₑ·D). 1 when either count is zero or less.
+    /// </summary>
+    /// <param name="statistic">The KS statistic D.</param>
+    /// <param name="referenceCount">n.</param>
+    /// <param name="currentCount">m.</param>
+    /// <param name="method">Exact, asymptotic, or chosen by sample size.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="method"/> is not a defined value.</exception>
+    public static double KolmogorovSmirnovPValue(double statistic, long referenceCount, long currentCount, KolmogorovSmirnovMethod method)
     {
+        if (!Enum.IsDefined(method))
+        {
+            throw new ArgumentOutOfRangeException(nameof(method), method, "Expected KolmogorovSmirnovMethod Auto, Exact or Asymptotic.");
+        }
+
         if (referenceCount <= 0 || currentCount <= 0)
         {
             return 1;
         }
 
-        var en = Math.Sqrt((double)referenceCount * currentCount / (referenceCount + currentCount));
-        return KolmogorovSurvival((en + 0.12 + (0.11 / en)) * statistic);
+        return KolmogorovDistribution.TwoSampleSurvival(statistic, referenceCount, currentCount, method);
     }
 
     /// <summary>The survival function of the Kolmogorov distribution, Q_KS(λ) = 2 Σ_{k≥1} (−1)^{k−1} e^{−2k²λ²}; 1 for λ ≤ 0.</summary>

@@ -113,8 +113,8 @@ public sealed class DriftStatisticsTests
         var r = DriftStatistics.KolmogorovSmirnov([5, 1, 3, 2, 4], [8, 3, 4, 5, 6, 7]);
         Assert.Equal(0.5, r.Statistic, 1e-12);
 
-        // en = sqrt(30/11); lambda = (en + 0.12 + 0.11/en)·0.5 = 0.91903; Q_KS(lambda) = 0.367001 (series summed by hand to 200 terms).
-        Assert.Equal(0.367001, r.PValue, 1e-5);
+        // Exact (SciPy ks_2samp(..., method='exact')): 5/14 of the C(11, 5) paths leave the band |i/5 - j/6| < 0.5.
+        Assert.Equal(5.0 / 14, r.PValue, 1e-12);
     }
 
     [Fact]
