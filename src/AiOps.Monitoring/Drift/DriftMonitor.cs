@@ -17,10 +17,10 @@ namespace AiOps.Monitoring.Drift;
 /// <summary>The streaming drift monitor (see <see cref="IDriftMonitor"/>).</summary>
 internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersionDriftProvider, IHostedService, IDisposable
 {
-    /// <summary>The rule raised when a window's worst PSI is severe.</summary>
+    /// <summary>The rule raised when a window's worst feature is severe by PSI or by its type's test (KS, chi-square); the name is kept from when only PSI counted.</summary>
     public const string SevereRule = "drift_psi_severe";
 
-    /// <summary>The rule raised when a window's worst PSI is moderate.</summary>
+    /// <summary>The rule raised when a window's worst feature is moderate by PSI or by its type's test (KS, chi-square).</summary>
     public const string ModerateRule = "drift_psi_moderate";
 
     private readonly DriftOptions _options;
@@ -297,17 +297,51 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         }
     }
 
+    /// <summary>
+    /// The statistics that decide a feature's alert: PSI (the field's 0.1 / 0.2) and the test that fits the feature's
+    /// type, KS for numeric features and chi-square for categorical ones; the row of the worse severity (PSI on a tie).
+    /// </summary>
+    internal static List<FeatureDrift> DecidingRows(DriftResult result, ReferenceProfile profile)
+    {
+        var deciding = new List<FeatureDrift>();
+        foreach (var feature in result.Features.GroupBy(f => f.Feature, StringComparer.Ordinal))
+        {
+            var kind = profile.Find(feature.Key)?.Kind ?? FeatureKind.Numeric;
+            var test = kind == FeatureKind.Numeric ? DriftStatisticNames.KolmogorovSmirnov : DriftStatisticNames.ChiSquare;
+            FeatureDrift? worst = null;
+            foreach (var row in feature)
+            {
+                if (row.Severity == DriftSeverity.InsufficientData || (row.Statistic != DriftStatisticNames.Psi && row.Statistic != test))
+                {
+                    continue;
+                }
+
+                if (worst is null || row.Severity > worst.Severity || (row.Severity == worst.Severity && row.Statistic == DriftStatisticNames.Psi))
+                {
+                    worst = row;
+                }
+            }
+
+            if (worst is not null)
+            {
+                deciding.Add(worst);
+            }
+        }
+
+        return deciding;
+    }
+
     private async Task PublishAlertsAsync(ModelKey key, VersionState state, DriftResult result, CancellationToken cancellationToken)
     {
-        var psi = result.Features.Where(f => f.Statistic == DriftStatisticNames.Psi && f.Severity != DriftSeverity.InsufficientData).ToList();
-        if (psi.Count == 0)
+        var deciding = DecidingRows(result, state.Profile);
+        if (deciding.Count == 0)
         {
             // Nothing could be judged (no data, too little, only missing values): the live alert, if any, stays as it is.
             return;
         }
 
-        var worst = psi.Count == 0 ? null : psi.MaxBy(f => f.Value);
-        var severity = worst?.Severity ?? DriftSeverity.Stable;
+        var worst = deciding.OrderByDescending(f => f.Severity).ThenBy(f => f.Statistic == DriftStatisticNames.Psi ? 0 : 1).ThenByDescending(f => f.Value).First();
+        var severity = worst.Severity;
         var rule = severity switch
         {
             DriftSeverity.Severe => SevereRule,
@@ -328,25 +362,27 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         }
 
         var events = new List<AlertEvent>(2);
+        var worstText = Describe(worst);
         if (previous is not null)
         {
             events.Add(new AlertEvent(previous, AlertState.Resolved, previous == SevereRule ? AlertSeverity.Critical : AlertSeverity.Warning, result.WindowEnd,
                 severity > (previous == SevereRule ? DriftSeverity.Severe : DriftSeverity.Moderate)
-                    ? $"Drift of {key} escalated to {severity.ToString().ToLowerInvariant()} (worst PSI {worst?.Value ?? 0:F3}); {SevereRule} replaces this alert."
-                    : $"Drift of {key} is back to {severity.ToString().ToLowerInvariant()} (worst PSI {worst?.Value ?? 0:F3}).")
+                    ? $"Drift of {key} escalated to {severity.ToString().ToLowerInvariant()} (worst {worstText}); {SevereRule} replaces this alert."
+                    : $"Drift of {key} is back to {severity.ToString().ToLowerInvariant()} (worst {worstText}).")
             {
                 Key = key,
-                Value = worst?.Value,
+                Value = worst.Value,
                 Priority = IncidentPriority.P3,
             });
         }
 
-        if (rule is not null && worst is not null)
+        if (rule is not null)
         {
-            var threshold = severity == DriftSeverity.Severe ? _options.Psi.Severe : _options.Psi.Moderate;
-            var drifted = string.Join(", ", psi.Where(f => f.Severity >= DriftSeverity.Moderate).OrderByDescending(f => f.Value).Select(f => $"{f.Feature}={f.Value:F3}"));
+            var thresholds = _options.ThresholdsFor(worst.Statistic);
+            var threshold = severity == DriftSeverity.Severe ? thresholds.Severe : thresholds.Moderate;
+            var drifted = string.Join(", ", deciding.Where(f => f.Severity >= DriftSeverity.Moderate).OrderByDescending(f => f.Severity).ThenByDescending(f => f.Value).Select(Describe));
             events.Add(new AlertEvent(rule, AlertState.Firing, severity == DriftSeverity.Severe ? AlertSeverity.Critical : AlertSeverity.Warning, result.WindowEnd,
-                $"{key}: input drift is {severity.ToString().ToLowerInvariant()} (PSI {drifted}; threshold {threshold:F2}) over the window {result.WindowStart:O} – {result.WindowEnd:O}.")
+                $"{key}: input drift is {severity.ToString().ToLowerInvariant()} ({drifted}; {worst.Statistic} threshold {threshold:F2}) over the window {result.WindowStart:O} – {result.WindowEnd:O}.")
             {
                 Key = key,
                 Value = worst.Value,
@@ -370,6 +406,9 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
             }
         }
     }
+
+    private static string Describe(FeatureDrift f) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{f.Feature} {f.Statistic}={f.Value:F3}");
 
     private static void Count(ProfileHistogram window, ModelRequest request)
     {

@@ -12,8 +12,15 @@ public readonly record struct KolmogorovSmirnovResult(double Statistic, double P
 /// <param name="Statistic">χ² = Σ (Oᵢ − Eᵢ)² / Eᵢ.</param>
 /// <param name="DegreesOfFreedom">The buckets that take part, minus one.</param>
 /// <param name="PValue">P(X ≥ χ²) for a chi-square distribution with those degrees of freedom.</param>
-/// <param name="EffectSize">Cohen's w = √(χ² / n): the size of the shift independent of the sample size.</param>
-public readonly record struct ChiSquareResult(double Statistic, int DegreesOfFreedom, double PValue, double EffectSize);
+/// <param name="EffectSize">Cohen's w = √(χ² / nₛ) over the buckets the reference has: the size of the shift independent of the sample size.</param>
+public readonly record struct ChiSquareResult(double Statistic, int DegreesOfFreedom, double PValue, double EffectSize)
+{
+    /// <summary>
+    /// The share of the current sample in buckets the reference never saw (an unseen category), between 0 and 1. It
+    /// takes no part in <see cref="Statistic"/>; <see cref="DriftCalculator"/> grades it with the chi-square thresholds.
+    /// </summary>
+    public double UnseenShare { get; init; }
+}
 
 /// <summary>
 /// The drift statistics, as pure functions. Binned statistics take the reference and current counts per bin (the same
@@ -32,8 +39,8 @@ public readonly record struct ChiSquareResult(double Statistic, int DegreesOfFre
 /// <item><term><c>hellinger</c></term><description>√(1 − Σ √(rᵢ·cᵢ)), between 0 and 1; 0.1 / 0.2.</description></item>
 /// <item><term><c>wasserstein</c></term><description>W₁ = ∫ |F_ref − F_cur| dx divided by the reference standard deviation
 /// (population, ddof = 0), from samples only; 0.1 / 0.2.</description></item>
-/// <item><term><c>chi_square</c></term><description>χ² of current counts against n·rᵢ (rᵢ floored at ε); severity from Cohen's
-/// w = √(χ²/n): 0.1 / 0.3; the p-value is reported only.</description></item>
+/// <item><term><c>chi_square</c></term><description>χ² of current counts against nₛ·rᵢ over the buckets the reference has;
+/// severity from the larger of Cohen's w = √(χ²/nₛ) and the share of unseen categories: 0.1 / 0.3.</description></item>
 /// </list>
 /// Severity is decided by effect sizes, never by p-values, so a window of millions of rows does not flag every feature
 /// for a shift too small to matter.
@@ -108,9 +115,12 @@ public static class DriftStatistics
     }
 
     /// <summary>
-    /// Chi-square goodness of fit of <paramref name="currentCounts"/> against the expected counts n·rᵢ, with rᵢ
-    /// floored at <paramref name="epsilon"/> (a bucket never seen in the reference, such as the unseen-category bucket,
-    /// would otherwise make χ² infinite). Buckets empty on both sides do not take part; df = buckets taking part − 1.
+    /// Chi-square goodness of fit of <paramref name="currentCounts"/> against the expected counts nₛ·rᵢ over the buckets
+    /// the reference has (reference count &gt; 0), where nₛ is the current count in those buckets; rᵢ is floored at
+    /// <paramref name="epsilon"/>. Buckets the reference never saw (the unseen-category bucket, a value between per-value
+    /// bins) have no expected count to test against: they do not enter χ² (flooring them at ε gave χ² ≈ 10⁴ for 10 unseen
+    /// values in 100), and their share of the current sample is <see cref="ChiSquareResult.UnseenShare"/>. The p-value is
+    /// the upper tail of χ² with df = buckets taking part − 1.
     /// </summary>
     /// <param name="referenceCounts">Reference counts per bucket.</param>
     /// <param name="currentCounts">Current counts per bucket.</param>
@@ -120,24 +130,34 @@ public static class DriftStatistics
     {
         ValidateEpsilon(epsilon);
         var (refTotal, curTotal) = Totals(referenceCounts, currentCounts);
-        var chi = 0.0;
-        var buckets = 0;
+        long unseen = 0;
         for (var i = 0; i < referenceCounts.Length; i++)
         {
-            if (referenceCounts[i] == 0 && currentCounts[i] == 0)
+            if (referenceCounts[i] == 0)
+            {
+                unseen += currentCounts[i];
+            }
+        }
+
+        var seenTotal = curTotal - unseen;
+        var chi = 0.0;
+        var buckets = 0;
+        for (var i = 0; seenTotal > 0 && i < referenceCounts.Length; i++)
+        {
+            if (referenceCounts[i] == 0)
             {
                 continue;
             }
 
             buckets++;
-            var expected = curTotal * Math.Max(referenceCounts[i] / refTotal, epsilon);
+            var expected = seenTotal * Math.Max(referenceCounts[i] / refTotal, epsilon);
             var diff = currentCounts[i] - expected;
             chi += diff * diff / expected;
         }
 
         var df = Math.Max(buckets - 1, 0);
         var p = df == 0 ? 1.0 : SpecialFunctions.GammaUpperRegularized(df / 2.0, chi / 2.0);
-        return new ChiSquareResult(chi, df, p, Math.Sqrt(chi / curTotal));
+        return new ChiSquareResult(chi, df, p, seenTotal > 0 ? Math.Sqrt(chi / seenTotal) : 0) { UnseenShare = unseen / curTotal };
     }
 
     /// <summary>
