@@ -18,7 +18,8 @@ public interface IInferenceObserver
 /// <summary>Windowed accuracy of a model version, as the quality tracker computes it from joined labels.</summary>
 public interface IVersionAccuracyProvider
 {
-    /// <summary>Accuracy of <paramref name="key"/>'s predictions made since <paramref name="since"/>, or <see langword="null"/> when no labels joined.</summary>
+    /// <summary>Accuracy of <paramref name="key"/>'s predictions whose label joined since <paramref name="since"/> (by label arrival, so labels
+    /// hours late still count in a recent period), or <see langword="null"/> when none joined.</summary>
     /// <param name="key">The model version.</param>
     /// <param name="since">The start of the period.</param>
     double? GetAccuracy(ModelKey key, DateTimeOffset since);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using AiOps.Drift;
 using AiOps.Monitoring.Drift;
+using Xunit.Abstractions;
 
 namespace AiOps.Monitoring.Tests.Drift;
 
