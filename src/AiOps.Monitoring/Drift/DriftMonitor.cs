@@ -78,9 +78,11 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
     public ReferenceProfile? GetProfile(ModelKey key) =>
         _profiles.TryGetValue(key, out var p) ? p : _modelProfiles.TryGetValue(key.Model, out var m) ? m : null;
 
-    public void OnInference(ModelKey key, ModelRequest request, ModelResponse response) => Observe(key, request);
+    public void OnInference(ModelKey key, ModelRequest request, ModelResponse response) => Observe(key, request, response);
 
-    public void Observe(ModelKey key, ModelRequest request)
+    public void Observe(ModelKey key, ModelRequest request) => Observe(key, request, null);
+
+    public void Observe(ModelKey key, ModelRequest request, ModelResponse? response)
     {
         ArgumentNullException.ThrowIfNull(request);
         var state = GetState(key);
@@ -93,7 +95,7 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         DateTimeOffset fullStart = default;
         lock (state.Gate)
         {
-            Count(state.Window, request);
+            Count(state.Window, request, response);
             if (_options.WindowSize > 0 && state.Window.Rows >= _options.WindowSize)
             {
                 full = state.Window;
@@ -190,6 +192,70 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         }
 
         return worst;
+    }
+
+    public DriftSeverity? GetRelativeSeverity(ModelKey key, ModelKey baseline, DateTimeOffset since) =>
+        CompareVersions(key, baseline, since)?.Severity;
+
+    public DriftResult? CompareVersions(ModelKey key, ModelKey baseline, DateTimeOffset since)
+    {
+        var current = MergedSince(key, since);
+        var reference = MergedSince(baseline, since);
+        if (current is null || reference is null)
+        {
+            return null;
+        }
+
+        var minimum = Math.Max(1, _options.MinimumSampleCount);
+        var rows = new List<FeatureDrift>();
+        foreach (var histogram in current.Value.Histogram.Features)
+        {
+            var feature = histogram.Feature;
+            var other = reference.Value.Histogram.Features.FirstOrDefault(f => string.Equals(f.Feature.Name, feature.Name, StringComparison.Ordinal));
+            if (other is null || other.Feature.Kind != feature.Kind || other.Feature.BinCount != feature.BinCount
+                || !other.Feature.EdgeArray.AsSpan().SequenceEqual(feature.EdgeArray)
+                || !other.Feature.Categories.SequenceEqual(feature.Categories, StringComparer.Ordinal))
+            {
+                // Not in the same bins: the two versions cannot be compared on this feature.
+                continue;
+            }
+
+            if (histogram.Count == 0 || other.Count == 0)
+            {
+                continue;
+            }
+
+            // The baseline version's counts over the period are the reference of the comparison.
+            var counts = other.Counts.ToArray();
+            var profile = feature.Kind == FeatureKind.Numeric
+                ? FeatureProfile.CreateNumeric(feature.Name, feature.EdgeArray, counts)
+                : FeatureProfile.CreateCategorical(feature.Name, feature.Categories, counts);
+            var compared = new FeatureHistogram(profile);
+            compared.SetCounts(histogram.Counts, histogram.NaNCount);
+            var judged = _calculator.Evaluate(compared);
+            rows.AddRange(histogram.Count < minimum || other.Count < minimum
+                ? judged.Select(r => r with { Severity = DriftSeverity.InsufficientData })
+                : judged);
+        }
+
+        return new DriftResult(key, current.Value.Start, current.Value.End, rows);
+    }
+
+    private (ProfileHistogram Histogram, DateTimeOffset Start, DateTimeOffset End)? MergedSince(ModelKey key, DateTimeOffset since)
+    {
+        var windows = GetWindows(key).Where(w => w.Result.WindowEnd >= since).ToList();
+        if (windows.Count == 0)
+        {
+            return null;
+        }
+
+        var merged = new ProfileHistogram(windows[0].Histogram.Profile);
+        foreach (var w in windows)
+        {
+            merged.MergeFrom(w.Histogram);
+        }
+
+        return (merged, windows[0].Result.WindowStart, windows[^1].Result.WindowEnd);
     }
 
     /// <summary>The latest closed window of every tracked version.</summary>
@@ -410,13 +476,13 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
     private static string Describe(FeatureDrift f) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{f.Feature} {f.Statistic}={f.Value:F3}");
 
-    private static void Count(ProfileHistogram window, ModelRequest request)
+    private static void Count(ProfileHistogram window, ModelRequest request, ModelResponse? response)
     {
         long rows = -1;
         foreach (var histogram in window.Features)
         {
             var feature = histogram.Feature;
-            var tensor = FindInput(request, feature);
+            var tensor = feature.Output is { } output ? FindOutput(response, output, feature) : FindInput(request, feature);
             if (tensor is null)
             {
                 continue;
@@ -460,6 +526,24 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         {
             window.Rows += rows;
         }
+    }
+
+    private static ModelTensor? FindOutput(ModelResponse? response, string output, FeatureProfile feature)
+    {
+        if (response is null)
+        {
+            return null;
+        }
+
+        foreach (var t in response.Outputs)
+        {
+            if (string.Equals(t.Name, output, StringComparison.Ordinal))
+            {
+                return Matches(t, feature) ? t : null;
+            }
+        }
+
+        return null;
     }
 
     private static ModelTensor? FindInput(ModelRequest request, FeatureProfile feature)
