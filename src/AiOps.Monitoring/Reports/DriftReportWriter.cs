@@ -124,6 +124,91 @@ public sealed class DriftReportWriter
         return sb.ToString();
     }
 
+    /// <summary>
+    /// Renders drift over time from kept windows (e.g. <see cref="IDriftMonitor.GetWindows"/>, oldest first): one SVG line
+    /// per feature of its PSI in each window, the moderate and severe thresholds dashed, and a table of each window's
+    /// severity and dataset drift share. Windows where a feature had insufficient data leave a gap in its line.
+    /// </summary>
+    /// <param name="windows">The windows, oldest first.</param>
+    /// <param name="title">The page title; <see langword="null"/> for "Drift over time — model:version".</param>
+    /// <exception cref="ArgumentException">No windows.</exception>
+    public string RenderOverTime(IReadOnlyList<DriftWindow> windows, string? title = null)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        if (windows.Count == 0)
+        {
+            throw new ArgumentException("No windows were given; expected at least one closed window.", nameof(windows));
+        }
+
+        title ??= $"Drift over time — {windows[0].Result.Key}";
+        const int Height = 240, Top = 20, Bottom = 30, Left = 50, Width = 560;
+        string[] palette = ["#1e88e5", "#43a047", "#8e24aa", "#fb8c00", "#00897b", "#6d4c41", "#d81b60", "#3949ab"];
+        var features = windows.SelectMany(w => w.Result.Features).Where(f => f.Statistic == DriftStatisticNames.Psi).Select(f => f.Feature).Distinct(StringComparer.Ordinal).ToList();
+        var max = Math.Max(_options.Psi.Severe * 1.5, windows.SelectMany(w => w.Result.Features)
+            .Where(f => f.Statistic == DriftStatisticNames.Psi && f.Severity != DriftSeverity.InsufficientData && double.IsFinite(f.Value))
+            .Select(f => f.Value).DefaultIfEmpty(0).Max());
+        var plot = Height - Top - Bottom;
+        double X(int i) => Left + (windows.Count == 1 ? Width / 2.0 : i * Width / (double)(windows.Count - 1));
+        double Y(double v) => Top + plot - (Math.Min(v, max) / max * plot);
+        var sb = new StringBuilder(8 * 1024);
+        sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>").Append(Encode(title)).Append("</title>\n<style>\n")
+          .Append("body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#212121}")
+          .Append("table{border-collapse:collapse;margin:12px 0}th,td{border:1px solid #ddd;padding:4px 10px;text-align:right}th{background:#f5f5f5}")
+          .Append(".sev{color:#fff;font-weight:600;border-radius:3px;padding:1px 6px}.stable{background:").Append(StableColor).Append("}.moderate{background:").Append(ModerateColor)
+          .Append(";color:#212121}.severe{background:").Append(SevereColor).Append("}.unknown{background:#757575}svg text{font-size:11px;fill:#424242}\n</style>\n</head>\n<body>\n");
+        sb.Append("<h1>").Append(Encode(title)).Append("</h1>\n");
+        sb.Append(string.Create(s_inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Left + Width + 160}\" height=\"{Height}\" role=\"img\" aria-label=\"PSI per feature over the kept windows\">\n"));
+        sb.Append(string.Create(s_inv, $"<line x1=\"{Left}\" y1=\"{Top + plot}\" x2=\"{Left + Width}\" y2=\"{Top + plot}\" stroke=\"#9e9e9e\"/><text x=\"2\" y=\"{Top + plot}\">0</text><text x=\"2\" y=\"{Top + 4}\">PSI {max:G3}</text>\n"));
+        foreach (var (threshold, colour) in new[] { (_options.Psi.Moderate, ModerateColor), (_options.Psi.Severe, SevereColor) })
+        {
+            sb.Append(string.Create(s_inv, $"<line class=\"threshold\" x1=\"{Left}\" y1=\"{Y(threshold):F1}\" x2=\"{Left + Width}\" y2=\"{Y(threshold):F1}\" stroke=\"{colour}\" stroke-dasharray=\"4 3\"/>\n"));
+        }
+
+        for (var k = 0; k < features.Count; k++)
+        {
+            var colour = palette[k % palette.Length];
+            var points = new StringBuilder();
+            for (var i = 0; i < windows.Count; i++)
+            {
+                var row = windows[i].Result.Find(features[k], DriftStatisticNames.Psi);
+                if (row is null || row.Severity == DriftSeverity.InsufficientData || double.IsNaN(row.Value))
+                {
+                    Flush(sb, points, colour, features[k]);
+                    continue;
+                }
+
+                points.Append(string.Create(s_inv, $"{X(i):F1},{Y(row.Value):F1} "));
+            }
+
+            Flush(sb, points, colour, features[k]);
+            sb.Append(string.Create(s_inv, $"<text x=\"{Left + Width + 10}\" y=\"{Top + 12 + (k * 14)}\" fill=\"{colour}\">")).Append(Encode(features[k])).Append("</text>\n");
+        }
+
+        sb.Append(string.Create(s_inv, $"<text x=\"{Left}\" y=\"{Height - 8}\">")).Append(Encode(windows[0].Result.WindowEnd.ToString("u", s_inv)))
+          .Append(string.Create(s_inv, $"</text><text x=\"{Left + Width - 110}\" y=\"{Height - 8}\">")).Append(Encode(windows[^1].Result.WindowEnd.ToString("u", s_inv))).Append("</text>\n</svg>\n");
+        sb.Append("<table>\n<tr><th>Window end</th><th>Severity</th><th>Drift share</th></tr>\n");
+        foreach (var w in windows)
+        {
+            sb.Append("<tr><td>").Append(Encode(w.Result.WindowEnd.ToString("O", s_inv))).Append("</td><td>").Append(Badge(w.Result.Severity))
+              .Append("</td><td>").Append((w.Result.FeatureDriftShare() * 100).ToString("F0", s_inv)).Append("%</td></tr>\n");
+        }
+
+        sb.Append("</table>\n</body>\n</html>\n");
+        return sb.ToString();
+    }
+
+    private static void Flush(StringBuilder sb, StringBuilder points, string colour, string feature)
+    {
+        if (points.Length == 0)
+        {
+            return;
+        }
+
+        sb.Append("<polyline class=\"psi\" fill=\"none\" stroke=\"").Append(colour).Append("\" stroke-width=\"2\" points=\"").Append(points.ToString().TrimEnd())
+          .Append("\"><title>").Append(Encode(feature)).Append("</title></polyline>\n");
+        points.Clear();
+    }
+
     /// <summary>Writes the report of <paramref name="window"/> to <paramref name="path"/> atomically (temporary file, flush, rename).</summary>
     /// <param name="path">The file path.</param>
     /// <param name="window">The window.</param>

@@ -165,3 +165,36 @@ public sealed class DriftReportContentTests
         Assert.Contains(">density</text>", section, StringComparison.Ordinal);
     }
 }
+
+/// <summary>Issue 16, item 6: drift over time from the kept windows.</summary>
+public sealed class DriftOverTimeReportTests
+{
+    [Fact]
+    public void RenderOverTime_ThreeWindows_OneLinePerFeature_GapForInsufficientData()
+    {
+        var profile = new ReferenceProfile(
+        [
+            ReferenceProfileBuilder.Numeric("a", Enumerable.Range(0, 1000).Select(i => i / 1000.0).ToArray()),
+            ReferenceProfileBuilder.Numeric("b", Enumerable.Range(0, 1000).Select(i => i / 1000.0).ToArray()),
+        ]);
+        var windows = new List<DriftWindow>();
+        for (var w = 0; w < 3; w++)
+        {
+            var histogram = new ProfileHistogram(profile);
+            histogram["a"].Add(Enumerable.Range(0, 500).Select(i => (w * 0.3) + (i / 500.0)).ToArray());
+            histogram["b"].Add(Enumerable.Range(0, w == 1 ? 5 : 500).Select(i => i / (w == 1 ? 5.0 : 500.0)).ToArray()); // window 1: too few values
+            var start = DateTimeOffset.UnixEpoch.AddHours(w);
+            windows.Add(new DriftWindow(new DriftCalculator().Evaluate(new ModelKey("fraud", "2"), start, start.AddHours(1), histogram), histogram));
+        }
+
+        var html = new DriftReportWriter().RenderOverTime(windows);
+
+        Assert.StartsWith("<!DOCTYPE html>", html, StringComparison.Ordinal);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(html, "<line class=\"threshold\""));
+        var lines = System.Text.RegularExpressions.Regex.Matches(html, "<polyline class=\"psi\"[^>]*points=\"([^\"]*)\"><title>([^<]*)</title>");
+        Assert.Equal(["a:3", "b:1", "b:1"], lines.Select(m => $"{m.Groups[2].Value}:{m.Groups[1].Value.Split(' ').Length}"));
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Count(html, "<tr><td>1970-"));
+        Assert.Contains("class=\"sev severe\"", html, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => new DriftReportWriter().RenderOverTime([]));
+    }
+}
