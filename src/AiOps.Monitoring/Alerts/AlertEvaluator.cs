@@ -177,8 +177,14 @@ internal sealed class AlertEvaluator : IAlertEvaluator, IDisposable
             var accuracy = accuracyProvider.GetAccuracy(key, now - r.AccuracyWindow);
             var change = accuracy is { } a ? Math.Abs(a - baseline) : (double?)null;
             var severity = change >= r.AccuracyP1Change ? AlertSeverity.Critical : AlertSeverity.Warning;
+
+            // Hysteresis: a firing accuracy_changed holds until the change is back below the threshold by
+            // AccuracyHysteresis points (at most half the threshold), so a wobble around 5 points does not flap.
+            var holdBelow = IsFiring(AlertRuleOptions.AccuracyChanged, subject)
+                ? r.AccuracyChangeThreshold - Math.Min(AccuracyHysteresis, r.AccuracyChangeThreshold / 2)
+                : r.AccuracyChangeThreshold;
             conditions.Add(new Condition(
-                AlertRuleOptions.AccuracyChanged, subject, key, change > r.AccuracyChangeThreshold, r.AccuracyFor, severity,
+                AlertRuleOptions.AccuracyChanged, subject, key, change > holdBelow, r.AccuracyFor, severity,
                 change, r.AccuracyChangeThreshold,
                 Invariant($"accuracy of {subject} is {accuracy:P1} against a baseline of {baseline:P1} (moved {change * 100:0.#} points; threshold {r.AccuracyChangeThreshold * 100:0.#})."),
                 Invariant($"accuracy is {accuracy:P1} (baseline {baseline:P1}).")));
@@ -224,6 +230,17 @@ internal sealed class AlertEvaluator : IAlertEvaluator, IDisposable
                 memory, r.GpuMemoryThreshold,
                 Invariant($"GPU {device.Index} ({device.Name}) memory is {memory:P0} used; above {r.GpuMemoryThreshold:P0}."),
                 Invariant($"GPU {device.Index} memory is {memory:P0} used.")));
+        }
+    }
+
+    /// <summary>Points (0–1 scale) by which a firing <see cref="AlertRuleOptions.AccuracyChanged"/> must come back below its threshold to resolve.</summary>
+    internal const double AccuracyHysteresis = 0.02;
+
+    private bool IsFiring(string rule, string subject)
+    {
+        lock (_states)
+        {
+            return _states.TryGetValue((rule, subject), out var state) && state.FiringEvent is not null;
         }
     }
 

@@ -18,9 +18,10 @@ public sealed class DriftCalculator
     }
 
     /// <summary>
-    /// Evaluates one closed window: every feature with at least <see cref="DriftOptions.MinimumSampleCount"/> non-missing
-    /// values gets one <see cref="FeatureDrift"/> per configured statistic (binned statistics only: Wasserstein needs
-    /// raw values and is skipped).
+    /// Evaluates one closed window: every feature gets one <see cref="FeatureDrift"/> per configured statistic (binned
+    /// statistics only: Wasserstein needs raw values and is skipped). A feature with fewer than
+    /// <see cref="DriftOptions.MinimumSampleCount"/> non-missing values is graded
+    /// <see cref="DriftSeverity.InsufficientData"/> (its values are still reported; NaN when it has none), never stable.
     /// </summary>
     /// <param name="key">The model version.</param>
     /// <param name="windowStart">When the window opened.</param>
@@ -30,11 +31,26 @@ public sealed class DriftCalculator
     {
         ArgumentNullException.ThrowIfNull(window);
         var rows = new List<FeatureDrift>();
+        var minimum = Math.Max(1, _options.MinimumSampleCount);
         foreach (var feature in window.Features)
         {
-            if (feature.Count >= Math.Max(1, _options.MinimumSampleCount))
+            if (feature.Count >= minimum)
             {
                 rows.AddRange(Evaluate(feature));
+            }
+            else if (feature.Count > 0)
+            {
+                // Too few values to judge: the statistics are reported, the verdict is "insufficient data".
+                rows.AddRange(Evaluate(feature).Select(r => r with { Severity = DriftSeverity.InsufficientData }));
+            }
+            else
+            {
+                // Nothing but missing values (or none at all): one row per statistic, no value, insufficient data.
+                var kinds = feature.Feature.Kind == FeatureKind.Numeric ? _options.NumericStatistics : _options.CategoricalStatistics;
+                foreach (var name in BinnedNames(kinds))
+                {
+                    rows.Add(new FeatureDrift(feature.Feature.Name, name, double.NaN, DriftSeverity.InsufficientData) { SampleCount = 0 });
+                }
             }
         }
 
@@ -148,6 +164,34 @@ public sealed class DriftCalculator
         return rows;
     }
 
+    private static IEnumerable<string> BinnedNames(DriftStatisticKinds kinds)
+    {
+        if (kinds.HasFlag(DriftStatisticKinds.Psi))
+        {
+            yield return DriftStatisticNames.Psi;
+        }
+
+        if (kinds.HasFlag(DriftStatisticKinds.KolmogorovSmirnov))
+        {
+            yield return DriftStatisticNames.KolmogorovSmirnov;
+        }
+
+        if (kinds.HasFlag(DriftStatisticKinds.JensenShannon))
+        {
+            yield return DriftStatisticNames.JensenShannon;
+        }
+
+        if (kinds.HasFlag(DriftStatisticKinds.Hellinger))
+        {
+            yield return DriftStatisticNames.Hellinger;
+        }
+
+        if (kinds.HasFlag(DriftStatisticKinds.ChiSquare))
+        {
+            yield return DriftStatisticNames.ChiSquare;
+        }
+    }
+
     /// <summary>An effect size above a threshold counts only when its test says it is more than noise.</summary>
     private DriftSeverity Gate(DriftSeverity severity, double pValue) =>
         severity > DriftSeverity.Stable && _options.SignificanceLevel < 1 && !(pValue < _options.SignificanceLevel) ? DriftSeverity.Stable : severity;
@@ -167,7 +211,7 @@ public sealed class DriftCalculator
         new(feature, statistic, value, Gate(_options.ThresholdsFor(statistic).Classify(value), significance)) { SampleCount = count };
 
     private FeatureDrift ChiSquareRow(string feature, ChiSquareResult chi, long count, double significance) =>
-        new(feature, DriftStatisticNames.ChiSquare, chi.Statistic, Gate(_options.ChiSquare.Classify(chi.EffectSize), significance))
+        new(feature, DriftStatisticNames.ChiSquare, chi.Statistic, Gate(_options.ChiSquare.Classify(Math.Max(chi.EffectSize, chi.UnseenShare)), significance))
         {
             PValue = chi.PValue,
             SampleCount = count,

@@ -45,7 +45,8 @@ internal sealed class DriftInstruments : IDisposable
         var version = new KeyValuePair<string, object?>("version", key.Version.Value);
         foreach (var f in result.Features)
         {
-            if (f.Statistic == DriftStatisticNames.Psi)
+            // A feature that could not be judged keeps its last gauge value rather than a PSI of a handful of values.
+            if (f.Statistic == DriftStatisticNames.Psi && f.Severity != DriftSeverity.InsufficientData)
             {
                 _psi.Record(f.Value, model, version, new KeyValuePair<string, object?>("feature", f.Feature));
             }

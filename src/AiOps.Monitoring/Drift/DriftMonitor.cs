@@ -17,10 +17,10 @@ namespace AiOps.Monitoring.Drift;
 /// <summary>The streaming drift monitor (see <see cref="IDriftMonitor"/>).</summary>
 internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersionDriftProvider, IHostedService, IDisposable
 {
-    /// <summary>The rule raised when a window's worst PSI is severe.</summary>
+    /// <summary>The rule raised when a window's worst feature is severe by PSI or by its type's test (KS, chi-square); the name is kept from when only PSI counted.</summary>
     public const string SevereRule = "drift_psi_severe";
 
-    /// <summary>The rule raised when a window's worst PSI is moderate.</summary>
+    /// <summary>The rule raised when a window's worst feature is moderate by PSI or by its type's test (KS, chi-square).</summary>
     public const string ModerateRule = "drift_psi_moderate";
 
     private readonly DriftOptions _options;
@@ -78,9 +78,11 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
     public ReferenceProfile? GetProfile(ModelKey key) =>
         _profiles.TryGetValue(key, out var p) ? p : _modelProfiles.TryGetValue(key.Model, out var m) ? m : null;
 
-    public void OnInference(ModelKey key, ModelRequest request, ModelResponse response) => Observe(key, request);
+    public void OnInference(ModelKey key, ModelRequest request, ModelResponse response) => Observe(key, request, response);
 
-    public void Observe(ModelKey key, ModelRequest request)
+    public void Observe(ModelKey key, ModelRequest request) => Observe(key, request, null);
+
+    public void Observe(ModelKey key, ModelRequest request, ModelResponse? response)
     {
         ArgumentNullException.ThrowIfNull(request);
         var state = GetState(key);
@@ -93,7 +95,7 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         DateTimeOffset fullStart = default;
         lock (state.Gate)
         {
-            Count(state.Window, request);
+            Count(state.Window, request, response);
             if (_options.WindowSize > 0 && state.Window.Rows >= _options.WindowSize)
             {
                 full = state.Window;
@@ -190,6 +192,70 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         }
 
         return worst;
+    }
+
+    public DriftSeverity? GetRelativeSeverity(ModelKey key, ModelKey baseline, DateTimeOffset since) =>
+        CompareVersions(key, baseline, since)?.Severity;
+
+    public DriftResult? CompareVersions(ModelKey key, ModelKey baseline, DateTimeOffset since)
+    {
+        var current = MergedSince(key, since);
+        var reference = MergedSince(baseline, since);
+        if (current is null || reference is null)
+        {
+            return null;
+        }
+
+        var minimum = Math.Max(1, _options.MinimumSampleCount);
+        var rows = new List<FeatureDrift>();
+        foreach (var histogram in current.Value.Histogram.Features)
+        {
+            var feature = histogram.Feature;
+            var other = reference.Value.Histogram.Features.FirstOrDefault(f => string.Equals(f.Feature.Name, feature.Name, StringComparison.Ordinal));
+            if (other is null || other.Feature.Kind != feature.Kind || other.Feature.BinCount != feature.BinCount
+                || !other.Feature.EdgeArray.AsSpan().SequenceEqual(feature.EdgeArray)
+                || !other.Feature.Categories.SequenceEqual(feature.Categories, StringComparer.Ordinal))
+            {
+                // Not in the same bins: the two versions cannot be compared on this feature.
+                continue;
+            }
+
+            if (histogram.Count == 0 || other.Count == 0)
+            {
+                continue;
+            }
+
+            // The baseline version's counts over the period are the reference of the comparison.
+            var counts = other.Counts.ToArray();
+            var profile = feature.Kind == FeatureKind.Numeric
+                ? FeatureProfile.CreateNumeric(feature.Name, feature.EdgeArray, counts)
+                : FeatureProfile.CreateCategorical(feature.Name, feature.Categories, counts);
+            var compared = new FeatureHistogram(profile);
+            compared.SetCounts(histogram.Counts, histogram.NaNCount);
+            var judged = _calculator.Evaluate(compared);
+            rows.AddRange(histogram.Count < minimum || other.Count < minimum
+                ? judged.Select(r => r with { Severity = DriftSeverity.InsufficientData })
+                : judged);
+        }
+
+        return new DriftResult(key, current.Value.Start, current.Value.End, rows);
+    }
+
+    private (ProfileHistogram Histogram, DateTimeOffset Start, DateTimeOffset End)? MergedSince(ModelKey key, DateTimeOffset since)
+    {
+        var windows = GetWindows(key).Where(w => w.Result.WindowEnd >= since).ToList();
+        if (windows.Count == 0)
+        {
+            return null;
+        }
+
+        var merged = new ProfileHistogram(windows[0].Histogram.Profile);
+        foreach (var w in windows)
+        {
+            merged.MergeFrom(w.Histogram);
+        }
+
+        return (merged, windows[0].Result.WindowStart, windows[^1].Result.WindowEnd);
     }
 
     /// <summary>The latest closed window of every tracked version.</summary>
@@ -297,17 +363,51 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         }
     }
 
+    /// <summary>
+    /// The statistics that decide a feature's alert: PSI (the field's 0.1 / 0.2) and the test that fits the feature's
+    /// type, KS for numeric features and chi-square for categorical ones; the row of the worse severity (PSI on a tie).
+    /// </summary>
+    internal static List<FeatureDrift> DecidingRows(DriftResult result, ReferenceProfile profile)
+    {
+        var deciding = new List<FeatureDrift>();
+        foreach (var feature in result.Features.GroupBy(f => f.Feature, StringComparer.Ordinal))
+        {
+            var kind = profile.Find(feature.Key)?.Kind ?? FeatureKind.Numeric;
+            var test = kind == FeatureKind.Numeric ? DriftStatisticNames.KolmogorovSmirnov : DriftStatisticNames.ChiSquare;
+            FeatureDrift? worst = null;
+            foreach (var row in feature)
+            {
+                if (row.Severity == DriftSeverity.InsufficientData || (row.Statistic != DriftStatisticNames.Psi && row.Statistic != test))
+                {
+                    continue;
+                }
+
+                if (worst is null || row.Severity > worst.Severity || (row.Severity == worst.Severity && row.Statistic == DriftStatisticNames.Psi))
+                {
+                    worst = row;
+                }
+            }
+
+            if (worst is not null)
+            {
+                deciding.Add(worst);
+            }
+        }
+
+        return deciding;
+    }
+
     private async Task PublishAlertsAsync(ModelKey key, VersionState state, DriftResult result, CancellationToken cancellationToken)
     {
-        var psi = result.Features.Where(f => f.Statistic == DriftStatisticNames.Psi && f.Severity != DriftSeverity.InsufficientData).ToList();
-        if (psi.Count == 0)
+        var deciding = DecidingRows(result, state.Profile);
+        if (deciding.Count == 0)
         {
             // Nothing could be judged (no data, too little, only missing values): the live alert, if any, stays as it is.
             return;
         }
 
-        var worst = psi.Count == 0 ? null : psi.MaxBy(f => f.Value);
-        var severity = worst?.Severity ?? DriftSeverity.Stable;
+        var worst = deciding.OrderByDescending(f => f.Severity).ThenBy(f => f.Statistic == DriftStatisticNames.Psi ? 0 : 1).ThenByDescending(f => f.Value).First();
+        var severity = worst.Severity;
         var rule = severity switch
         {
             DriftSeverity.Severe => SevereRule,
@@ -328,25 +428,27 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         }
 
         var events = new List<AlertEvent>(2);
+        var worstText = Describe(worst);
         if (previous is not null)
         {
             events.Add(new AlertEvent(previous, AlertState.Resolved, previous == SevereRule ? AlertSeverity.Critical : AlertSeverity.Warning, result.WindowEnd,
                 severity > (previous == SevereRule ? DriftSeverity.Severe : DriftSeverity.Moderate)
-                    ? $"Drift of {key} escalated to {severity.ToString().ToLowerInvariant()} (worst PSI {worst?.Value ?? 0:F3}); {SevereRule} replaces this alert."
-                    : $"Drift of {key} is back to {severity.ToString().ToLowerInvariant()} (worst PSI {worst?.Value ?? 0:F3}).")
+                    ? $"Drift of {key} escalated to {severity.ToString().ToLowerInvariant()} (worst {worstText}); {SevereRule} replaces this alert."
+                    : $"Drift of {key} is back to {severity.ToString().ToLowerInvariant()} (worst {worstText}).")
             {
                 Key = key,
-                Value = worst?.Value,
+                Value = worst.Value,
                 Priority = IncidentPriority.P3,
             });
         }
 
-        if (rule is not null && worst is not null)
+        if (rule is not null)
         {
-            var threshold = severity == DriftSeverity.Severe ? _options.Psi.Severe : _options.Psi.Moderate;
-            var drifted = string.Join(", ", psi.Where(f => f.Severity >= DriftSeverity.Moderate).OrderByDescending(f => f.Value).Select(f => $"{f.Feature}={f.Value:F3}"));
+            var thresholds = _options.ThresholdsFor(worst.Statistic);
+            var threshold = severity == DriftSeverity.Severe ? thresholds.Severe : thresholds.Moderate;
+            var drifted = string.Join(", ", deciding.Where(f => f.Severity >= DriftSeverity.Moderate).OrderByDescending(f => f.Severity).ThenByDescending(f => f.Value).Select(Describe));
             events.Add(new AlertEvent(rule, AlertState.Firing, severity == DriftSeverity.Severe ? AlertSeverity.Critical : AlertSeverity.Warning, result.WindowEnd,
-                $"{key}: input drift is {severity.ToString().ToLowerInvariant()} (PSI {drifted}; threshold {threshold:F2}) over the window {result.WindowStart:O} – {result.WindowEnd:O}.")
+                $"{key}: input drift is {severity.ToString().ToLowerInvariant()} ({drifted}; {worst.Statistic} threshold {threshold:F2}) over the window {result.WindowStart:O} – {result.WindowEnd:O}.")
             {
                 Key = key,
                 Value = worst.Value,
@@ -371,13 +473,16 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         }
     }
 
-    private static void Count(ProfileHistogram window, ModelRequest request)
+    private static string Describe(FeatureDrift f) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{f.Feature} {f.Statistic}={f.Value:F3}");
+
+    private static void Count(ProfileHistogram window, ModelRequest request, ModelResponse? response)
     {
         long rows = -1;
         foreach (var histogram in window.Features)
         {
             var feature = histogram.Feature;
-            var tensor = FindInput(request, feature);
+            var tensor = feature.Output is { } output ? FindOutput(response, output, feature) : FindInput(request, feature);
             if (tensor is null)
             {
                 continue;
@@ -421,6 +526,24 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
         {
             window.Rows += rows;
         }
+    }
+
+    private static ModelTensor? FindOutput(ModelResponse? response, string output, FeatureProfile feature)
+    {
+        if (response is null)
+        {
+            return null;
+        }
+
+        foreach (var t in response.Outputs)
+        {
+            if (string.Equals(t.Name, output, StringComparison.Ordinal))
+            {
+                return Matches(t, feature) ? t : null;
+            }
+        }
+
+        return null;
     }
 
     private static ModelTensor? FindInput(ModelRequest request, FeatureProfile feature)

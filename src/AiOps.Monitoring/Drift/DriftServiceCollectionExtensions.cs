@@ -47,7 +47,7 @@ public static class DriftServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the streaming drift monitor: <see cref="IDriftMonitor"/>, an <see cref="IInferenceObserver"/> (the monitored
-    /// runner of <c>AddAiOpsMonitoring</c> feeds it; without it call <see cref="IDriftMonitor.Observe"/>), an
+    /// runner of <c>AddAiOpsMonitoring</c> feeds it; without it call <see cref="IDriftMonitor.Observe(ModelKey, ModelRequest)"/>), an
     /// <see cref="IVersionDriftProvider"/> for rollout gates, a hosted service closing windows on the
     /// <see cref="TimeProvider"/>, the <c>aiops-drift-monitor</c> health check (tags <c>aiops</c>, <c>monitoring</c>, <c>drift</c>; Degraded at <see cref="DriftOptions.HealthDegradedSeverity"/>; off with <see cref="DriftOptions.EnableHealthCheck"/>) and the <c>aiops.drift.*</c> instruments.
     /// Works with or without <c>AddAiOpsMonitoring</c>; alerts go to every registered <c>IAlertPublisher</c> and results to

@@ -4,15 +4,23 @@ namespace AiOps.Monitoring.Drift;
 
 /// <summary>The result of a two-sample Kolmogorov–Smirnov test.</summary>
 /// <param name="Statistic">D = sup |F_ref(x) − F_cur(x)|, between 0 and 1.</param>
-/// <param name="PValue">The asymptotic p-value (see <see cref="DriftStatistics.KolmogorovSmirnovPValue"/>).</param>
+/// <param name="PValue">P(D ≥ Statistic) under the null hypothesis, exact for samples of up to 10,000 values (see
+/// <see cref="DriftStatistics.KolmogorovSmirnovPValue(double, long, long, KolmogorovSmirnovMethod)"/>).</param>
 public readonly record struct KolmogorovSmirnovResult(double Statistic, double PValue);
 
 /// <summary>The result of a chi-square goodness-of-fit test of current counts against reference proportions.</summary>
 /// <param name="Statistic">χ² = Σ (Oᵢ − Eᵢ)² / Eᵢ.</param>
 /// <param name="DegreesOfFreedom">The buckets that take part, minus one.</param>
 /// <param name="PValue">P(X ≥ χ²) for a chi-square distribution with those degrees of freedom.</param>
-/// <param name="EffectSize">Cohen's w = √(χ² / n): the size of the shift independent of the sample size.</param>
-public readonly record struct ChiSquareResult(double Statistic, int DegreesOfFreedom, double PValue, double EffectSize);
+/// <param name="EffectSize">Cohen's w = √(χ² / nₛ) over the buckets the reference has: the size of the shift independent of the sample size.</param>
+public readonly record struct ChiSquareResult(double Statistic, int DegreesOfFreedom, double PValue, double EffectSize)
+{
+    /// <summary>
+    /// The share of the current sample in buckets the reference never saw (an unseen category), between 0 and 1. It
+    /// takes no part in <see cref="Statistic"/>; <see cref="DriftCalculator"/> grades it with the chi-square thresholds.
+    /// </summary>
+    public double UnseenShare { get; init; }
+}
 
 /// <summary>
 /// The drift statistics, as pure functions. Binned statistics take the reference and current counts per bin (the same
@@ -31,8 +39,8 @@ public readonly record struct ChiSquareResult(double Statistic, int DegreesOfFre
 /// <item><term><c>hellinger</c></term><description>√(1 − Σ √(rᵢ·cᵢ)), between 0 and 1; 0.1 / 0.2.</description></item>
 /// <item><term><c>wasserstein</c></term><description>W₁ = ∫ |F_ref − F_cur| dx divided by the reference standard deviation
 /// (population, ddof = 0), from samples only; 0.1 / 0.2.</description></item>
-/// <item><term><c>chi_square</c></term><description>χ² of current counts against n·rᵢ (rᵢ floored at ε); severity from Cohen's
-/// w = √(χ²/n): 0.1 / 0.3; the p-value is reported only.</description></item>
+/// <item><term><c>chi_square</c></term><description>χ² of current counts against nₛ·rᵢ over the buckets the reference has;
+/// severity from the larger of Cohen's w = √(χ²/nₛ) and the share of unseen categories: 0.1 / 0.3.</description></item>
 /// </list>
 /// Severity is decided by effect sizes, never by p-values, so a window of millions of rows does not flag every feature
 /// for a shift too small to matter.
@@ -107,9 +115,12 @@ public static class DriftStatistics
     }
 
     /// <summary>
-    /// Chi-square goodness of fit of <paramref name="currentCounts"/> against the expected counts n·rᵢ, with rᵢ
-    /// floored at <paramref name="epsilon"/> (a bucket never seen in the reference, such as the unseen-category bucket,
-    /// would otherwise make χ² infinite). Buckets empty on both sides do not take part; df = buckets taking part − 1.
+    /// Chi-square goodness of fit of <paramref name="currentCounts"/> against the expected counts nₛ·rᵢ over the buckets
+    /// the reference has (reference count &gt; 0), where nₛ is the current count in those buckets; rᵢ is floored at
+    /// <paramref name="epsilon"/>. Buckets the reference never saw (the unseen-category bucket, a value between per-value
+    /// bins) have no expected count to test against: they do not enter χ² (flooring them at ε gave χ² ≈ 10⁴ for 10 unseen
+    /// values in 100), and their share of the current sample is <see cref="ChiSquareResult.UnseenShare"/>. The p-value is
+    /// the upper tail of χ² with df = buckets taking part − 1.
     /// </summary>
     /// <param name="referenceCounts">Reference counts per bucket.</param>
     /// <param name="currentCounts">Current counts per bucket.</param>
@@ -119,24 +130,34 @@ public static class DriftStatistics
     {
         ValidateEpsilon(epsilon);
         var (refTotal, curTotal) = Totals(referenceCounts, currentCounts);
-        var chi = 0.0;
-        var buckets = 0;
+        long unseen = 0;
         for (var i = 0; i < referenceCounts.Length; i++)
         {
-            if (referenceCounts[i] == 0 && currentCounts[i] == 0)
+            if (referenceCounts[i] == 0)
+            {
+                unseen += currentCounts[i];
+            }
+        }
+
+        var seenTotal = curTotal - unseen;
+        var chi = 0.0;
+        var buckets = 0;
+        for (var i = 0; seenTotal > 0 && i < referenceCounts.Length; i++)
+        {
+            if (referenceCounts[i] == 0)
             {
                 continue;
             }
 
             buckets++;
-            var expected = curTotal * Math.Max(referenceCounts[i] / refTotal, epsilon);
+            var expected = seenTotal * Math.Max(referenceCounts[i] / refTotal, epsilon);
             var diff = currentCounts[i] - expected;
             chi += diff * diff / expected;
         }
 
         var df = Math.Max(buckets - 1, 0);
         var p = df == 0 ? 1.0 : SpecialFunctions.GammaUpperRegularized(df / 2.0, chi / 2.0);
-        return new ChiSquareResult(chi, df, p, Math.Sqrt(chi / curTotal));
+        return new ChiSquareResult(chi, df, p, seenTotal > 0 ? Math.Sqrt(chi / seenTotal) : 0) { UnseenShare = unseen / curTotal };
     }
 
     /// <summary>
@@ -197,7 +218,7 @@ public static class DriftStatistics
 
     /// <summary>
     /// Two-sample Kolmogorov–Smirnov over raw values. Copies both samples without their NaNs and sorts each copy once;
-    /// use <see cref="KolmogorovSmirnovSorted"/> when the samples are already sorted.
+    /// use <see cref="KolmogorovSmirnovSorted(ReadOnlySpan{double}, ReadOnlySpan{double})"/> when the samples are already sorted.
     /// </summary>
     /// <param name="reference">The reference values.</param>
     /// <param name="current">The current values.</param>
@@ -216,7 +237,15 @@ public static class DriftStatistics
     /// <param name="sortedReference">The reference values, ascending.</param>
     /// <param name="sortedCurrent">The current values, ascending.</param>
     /// <exception cref="ArgumentException">A sample is empty.</exception>
-    public static KolmogorovSmirnovResult KolmogorovSmirnovSorted(ReadOnlySpan<double> sortedReference, ReadOnlySpan<double> sortedCurrent)
+    public static KolmogorovSmirnovResult KolmogorovSmirnovSorted(ReadOnlySpan<double> sortedReference, ReadOnlySpan<double> sortedCurrent) =>
+        KolmogorovSmirnovSorted(sortedReference, sortedCurrent, KolmogorovSmirnovMethod.Auto);
+
+    /// <summary>As <see cref="KolmogorovSmirnovSorted(ReadOnlySpan{double}, ReadOnlySpan{double})"/>, with the p-value computed by <paramref name="method"/>.</summary>
+    /// <param name="sortedReference">The reference values, ascending.</param>
+    /// <param name="sortedCurrent">The current values, ascending.</param>
+    /// <param name="method">Exact, asymptotic, or chosen by sample size as SciPy does.</param>
+    /// <exception cref="ArgumentException">A sample is empty.</exception>
+    public static KolmogorovSmirnovResult KolmogorovSmirnovSorted(ReadOnlySpan<double> sortedReference, ReadOnlySpan<double> sortedCurrent, KolmogorovSmirnovMethod method)
     {
         RequireValues(sortedReference.Length, nameof(sortedReference));
         RequireValues(sortedCurrent.Length, nameof(sortedCurrent));
@@ -239,25 +268,44 @@ public static class DriftStatistics
             d = Math.Max(d, Math.Abs((i / n) - (j / m)));
         }
 
-        return new KolmogorovSmirnovResult(d, KolmogorovSmirnovPValue(d, sortedReference.Length, sortedCurrent.Length));
+        return new KolmogorovSmirnovResult(d, KolmogorovSmirnovPValue(d, sortedReference.Length, sortedCurrent.Length, method));
     }
 
     /// <summary>
-    /// The asymptotic two-sample KS p-value: Q_KS(λ) with λ = (√nₑ + 0.12 + 0.11/√nₑ)·D and nₑ = n·m/(n + m)
-    /// (Stephens 1970, as in Numerical Recipes §14.3), where Q_KS(λ) = 2 Σ_{k≥1} (−1)^{k−1} e^{−2k²λ²}.
+    /// The two-sample KS p-value P(D ≥ <paramref name="statistic"/>) chosen as SciPy's <c>ks_2samp(method='auto')</c>
+    /// does: exact when both samples hold at most 10,000 values, asymptotic beyond.
     /// </summary>
     /// <param name="statistic">The KS statistic D.</param>
     /// <param name="referenceCount">n.</param>
     /// <param name="currentCount">m.</param>
-    public static double KolmogorovSmirnovPValue(double statistic, long referenceCount, long currentCount)
+    public static double KolmogorovSmirnovPValue(double statistic, long referenceCount, long currentCount) =>
+        KolmogorovSmirnovPValue(statistic, referenceCount, currentCount, KolmogorovSmirnovMethod.Auto);
+
+    /// <summary>
+    /// The two-sample KS p-value P(D ≥ <paramref name="statistic"/>) for samples of sizes n and m, as SciPy's
+    /// <c>ks_2samp</c> computes it (two-sided). Exact: the share of lattice paths that leave the band |i/n − j/m| &lt; D
+    /// (Hodges 1958; for n = m the closed alternating sum), D rounded to a multiple of 1/lcm(n, m) as SciPy does.
+    /// Asymptotic: the one-sample Kolmogorov distribution at nₑ = round(n·m/(n + m)) (SciPy's <c>kstwo.sf</c>), a
+    /// finite-sample correction of the limit Q_KS(√nₑ·D). 1 when either count is zero or less.
+    /// </summary>
+    /// <param name="statistic">The KS statistic D.</param>
+    /// <param name="referenceCount">n.</param>
+    /// <param name="currentCount">m.</param>
+    /// <param name="method">Exact, asymptotic, or chosen by sample size.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="method"/> is not a defined value.</exception>
+    public static double KolmogorovSmirnovPValue(double statistic, long referenceCount, long currentCount, KolmogorovSmirnovMethod method)
     {
+        if (!Enum.IsDefined(method))
+        {
+            throw new ArgumentOutOfRangeException(nameof(method), method, "Expected KolmogorovSmirnovMethod Auto, Exact or Asymptotic.");
+        }
+
         if (referenceCount <= 0 || currentCount <= 0)
         {
             return 1;
         }
 
-        var en = Math.Sqrt((double)referenceCount * currentCount / (referenceCount + currentCount));
-        return KolmogorovSurvival((en + 0.12 + (0.11 / en)) * statistic);
+        return KolmogorovDistribution.TwoSampleSurvival(statistic, referenceCount, currentCount, method);
     }
 
     /// <summary>The survival function of the Kolmogorov distribution, Q_KS(λ) = 2 Σ_{k≥1} (−1)^{k−1} e^{−2k²λ²}; 1 for λ ≤ 0.</summary>

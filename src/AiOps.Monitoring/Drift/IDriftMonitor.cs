@@ -39,6 +39,16 @@ public interface IDriftMonitor
     /// <param name="request">The request.</param>
     void Observe(ModelKey key, ModelRequest request);
 
+    /// <summary>
+    /// As <see cref="Observe(ModelKey, ModelRequest)"/>, and counts the features read from outputs
+    /// (<see cref="FeatureProfile.Output"/>: scores, classes) from <paramref name="response"/>. The monitoring decorator
+    /// calls this for every answered request (through <see cref="Observation.IInferenceObserver"/>).
+    /// </summary>
+    /// <param name="key">The model version that answered.</param>
+    /// <param name="request">The request.</param>
+    /// <param name="response">The response; <see langword="null"/> counts the input features only.</param>
+    void Observe(ModelKey key, ModelRequest request, ModelResponse? response);
+
     /// <summary>Closes every open window now (as the timer does) and returns the results of windows that held rows.</summary>
     /// <param name="cancellationToken">Cancels publishing to sinks and alert publishers.</param>
     ValueTask<IReadOnlyList<DriftResult>> CloseWindowsAsync(CancellationToken cancellationToken = default);
@@ -46,6 +56,18 @@ public interface IDriftMonitor
     /// <summary>The closed windows kept for <paramref name="key"/>, oldest first (at most <see cref="DriftOptions.RetainedWindows"/>).</summary>
     /// <param name="key">The model version.</param>
     IReadOnlyList<DriftWindow> GetWindows(ModelKey key);
+
+    /// <summary>
+    /// Compares <paramref name="key"/>'s inputs with <paramref name="baseline"/>'s over the windows of each closed since
+    /// <paramref name="since"/> (merged per version): every feature that both have in the same bins, evaluated with the
+    /// baseline's counts as the reference (rows below <see cref="DriftOptions.MinimumSampleCount"/> on either side are
+    /// <see cref="AiOps.Drift.DriftSeverity.InsufficientData"/>). Relative drift for a rollout gate: a canary with the drift
+    /// stable sees equally is stable. <see langword="null"/> when either version has no closed window in the period.
+    /// </summary>
+    /// <param name="key">The version judged (a canary).</param>
+    /// <param name="baseline">The version it is compared with (stable).</param>
+    /// <param name="since">The start of the period.</param>
+    AiOps.Drift.DriftResult? CompareVersions(ModelKey key, ModelKey baseline, DateTimeOffset since);
 
     /// <summary>The versions drift is tracked for.</summary>
     IReadOnlyList<ModelKey> TrackedVersions { get; }

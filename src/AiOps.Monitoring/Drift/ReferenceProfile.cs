@@ -71,6 +71,12 @@ public sealed record FeatureProfile
     /// <summary>The model input the feature is read from; <see langword="null"/> means the request's first input of a matching element type.</summary>
     public string? Input { get; init; }
 
+    /// <summary>
+    /// The model output the feature is read from (scores, classes: prediction drift), instead of an input; the
+    /// monitor counts it from each response. <see langword="null"/> (the default) reads <see cref="Input"/>.
+    /// </summary>
+    public string? Output { get; init; }
+
     /// <summary>The index of the feature in the input's last dimension (row-major: column <c>Column</c> of each row).</summary>
     public int Column { get; init; }
 
@@ -219,13 +225,14 @@ public sealed record FeatureProfile
         return new FeatureProfile(name, FeatureKind.Categorical, [], cats, c);
     }
 
-    /// <summary>Value equality: same name, kind, input, column, binning, edges, categories, counts and statistics.</summary>
+    /// <summary>Value equality: same name, kind, input, output, column, binning, edges, categories, counts and statistics.</summary>
     /// <param name="other">The other profile.</param>
     public bool Equals(FeatureProfile? other) =>
         other is not null
         && string.Equals(Name, other.Name, StringComparison.Ordinal)
         && Kind == other.Kind
         && string.Equals(Input, other.Input, StringComparison.Ordinal)
+        && string.Equals(Output, other.Output, StringComparison.Ordinal)
         && Column == other.Column
         && Binning == other.Binning
         && MissingCount == other.MissingCount

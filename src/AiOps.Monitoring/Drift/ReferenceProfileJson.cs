@@ -29,6 +29,11 @@ internal static class ReferenceProfileJson
                     w.WriteString("input", f.Input);
                 }
 
+                if (f.Output is not null)
+                {
+                    w.WriteString("output", f.Output);
+                }
+
                 w.WriteNumber("column", f.Column);
                 if (f.Kind == FeatureKind.Numeric)
                 {
@@ -113,6 +118,7 @@ internal static class ReferenceProfileJson
         var kind = Required(f, "kind", where).GetString();
         var counts = Required(f, "counts", where).EnumerateArray().Select(e => e.GetInt64()).ToArray();
         var input = f.TryGetProperty("input", out var i) ? i.GetString() : null;
+        var output = f.TryGetProperty("output", out var o) ? o.GetString() : null;
         var column = f.TryGetProperty("column", out var c) ? c.GetInt32() : 0;
         var missing = f.TryGetProperty("missing", out var m) ? m.GetInt64() : 0;
         if (column < 0)
@@ -129,6 +135,7 @@ internal static class ReferenceProfileJson
                 return FeatureProfile.CreateNumeric(name, edges, counts) with
                 {
                     Input = input,
+                    Output = output,
                     Column = column,
                     MissingCount = missing,
                     Binning = binning switch
@@ -148,7 +155,7 @@ internal static class ReferenceProfileJson
             case "categorical":
             {
                 var categories = Required(f, "categories", where).EnumerateArray().Select(e => e.GetString()!).ToArray();
-                return FeatureProfile.CreateCategorical(name, categories, counts) with { Input = input, Column = column, MissingCount = missing };
+                return FeatureProfile.CreateCategorical(name, categories, counts) with { Input = input, Output = output, Column = column, MissingCount = missing };
             }
 
             default:

@@ -1,11 +1,23 @@
 namespace AiOps.Monitoring.Quality;
 
+/// <summary>What a quality period is selected by.</summary>
+public enum QualityTimeBasis
+{
+    /// <summary>When the label joined its prediction (what windows and <see cref="Observation.IVersionAccuracyProvider"/> use: late labels count in the period they arrive).</summary>
+    LabelArrival = 0,
+
+    /// <summary>When the prediction was made (a period's figure keeps changing while its labels come in).</summary>
+    PredictionTime,
+}
+
 /// <summary>
-/// Joins predictions with ground-truth labels that arrive later (by request id, bounded memory, expiry), computes
-/// windowed accuracy, precision, recall and AUC, compares each window with the baseline (the first window with enough
-/// labels, or one set explicitly) and raises <c>accuracy_drop</c> when accuracy falls 5 % (P2) or 10 % (P1).
-/// Registered by <c>AddAiOpsModelQuality</c>; also an <see cref="Observation.IInferenceObserver"/> that records the
-/// predictions of requests carrying a <see cref="ModelRequest.RequestId"/>.
+/// Joins predictions with ground-truth labels that arrive later (by request id, bounded memory, expiry after
+/// <see cref="ModelQualityOptions.PredictionTimeToLive"/>, 72 h by default; a label that arrives before its prediction
+/// waits for it), computes windowed accuracy, precision, recall and AUC by label arrival, compares each window with the
+/// baseline (the first <see cref="ModelQualityOptions.BaselineMinimumLabels"/> labels, or one set explicitly) and raises
+/// <c>accuracy_drop</c> when accuracy falls 5 points (P2) or 10 (P1) and <c>accuracy_rise</c> when it rises 5, with
+/// hysteresis. Registered by <c>AddAiOpsModelQuality</c>; also an <see cref="Observation.IInferenceObserver"/> that
+/// records the predictions of requests carrying a <see cref="ModelRequest.RequestId"/>.
 /// </summary>
 public interface IModelQualityTracker
 {
@@ -17,20 +29,34 @@ public interface IModelQualityTracker
     /// <param name="row">The row of a batched request (0 for a single row).</param>
     void RecordPrediction(ModelKey key, string requestId, int predictedClass, double? score = null, int row = 0);
 
-    /// <summary>Joins a ground-truth label with its prediction.</summary>
+    /// <summary>
+    /// Joins a ground-truth label with its prediction. A label whose prediction is not (yet) known waits for it, up to
+    /// <see cref="ModelQualityOptions.LabelTimeToLive"/> and <see cref="ModelQualityOptions.MaxPendingLabels"/>, and
+    /// joins when the prediction is recorded.
+    /// </summary>
     /// <param name="requestId">The request id.</param>
     /// <param name="label">The true class.</param>
     /// <param name="row">The row of a batched request.</param>
-    /// <returns><see langword="true"/> when a waiting prediction was found; <see langword="false"/> when unknown, already labelled or expired.</returns>
+    /// <returns><see langword="true"/> when a waiting prediction was joined now; <see langword="false"/> when the label
+    /// was kept to wait for its prediction (unknown, already labelled or expired predictions included).</returns>
     bool RecordLabel(string requestId, int label, int row = 0);
 
     /// <summary>Predictions waiting for a label.</summary>
     int PendingCount { get; }
 
+    /// <summary>Labels waiting for their prediction.</summary>
+    int PendingLabelCount { get; }
+
     /// <summary>The metrics of <paramref name="key"/>'s predictions made since <paramref name="since"/> and labelled; <see langword="null"/> when none.</summary>
     /// <param name="key">The model version.</param>
     /// <param name="since">The start of the period (prediction time).</param>
     QualityMetrics? GetMetrics(ModelKey key, DateTimeOffset since);
+
+    /// <summary>The metrics of <paramref name="key"/>'s labelled predictions in the period selected by <paramref name="basis"/>; <see langword="null"/> when none.</summary>
+    /// <param name="key">The model version.</param>
+    /// <param name="since">The start of the period.</param>
+    /// <param name="basis">Whether the period is of label arrival or of prediction time.</param>
+    QualityMetrics? GetMetrics(ModelKey key, DateTimeOffset since, QualityTimeBasis basis);
 
     /// <summary>Sets the baseline windows are compared with (e.g. the offline test-set figures).</summary>
     /// <param name="key">The model version.</param>

@@ -29,7 +29,28 @@ internal sealed class ModelQualityOptionsValidator : IValidateOptions<ModelQuali
 
         if (options.PredictionTimeToLive <= TimeSpan.Zero)
         {
-            errors.Add(OptionsMessage.Invalid(Section + nameof(options.PredictionTimeToLive), options.PredictionTimeToLive, "a positive duration (default 1.00:00:00)"));
+            errors.Add(OptionsMessage.Invalid(Section + nameof(options.PredictionTimeToLive), options.PredictionTimeToLive, "a positive duration (default 3.00:00:00)"));
+        }
+
+        if (options.MaxPendingLabels < 1)
+        {
+            errors.Add(OptionsMessage.Invalid(Section + nameof(options.MaxPendingLabels), options.MaxPendingLabels, "1 or more (default 100000)"));
+        }
+
+        if (options.LabelTimeToLive <= TimeSpan.Zero)
+        {
+            errors.Add(OptionsMessage.Invalid(Section + nameof(options.LabelTimeToLive), options.LabelTimeToLive, "a positive duration (default 01:00:00)"));
+        }
+
+        if (options.BaselineMinimumLabels < 1)
+        {
+            errors.Add(OptionsMessage.Invalid(Section + nameof(options.BaselineMinimumLabels), options.BaselineMinimumLabels, "1 or more (default 1000)"));
+        }
+
+        if (!(options.AccuracyHysteresis >= 0 && options.AccuracyHysteresis < options.AccuracyDropWarning))
+        {
+            errors.Add(OptionsMessage.Invalid(Section + nameof(options.AccuracyHysteresis), options.AccuracyHysteresis,
+                $"0 or more and below {Section}{nameof(options.AccuracyDropWarning)} ({OptionsMessage.Show(options.AccuracyDropWarning)}) (default 0.02)"));
         }
 
         if (options.WindowDuration <= TimeSpan.Zero)

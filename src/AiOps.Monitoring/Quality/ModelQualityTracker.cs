@@ -17,6 +17,13 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
     /// <summary>The rule raised when accuracy drops from the baseline.</summary>
     public const string AccuracyDropRule = "accuracy_drop";
 
+    /// <summary>The rule raised when accuracy rises above the baseline.</summary>
+    public const string AccuracyRiseRule = "accuracy_rise";
+
+    private const string Critical = "critical";
+    private const string Warning = "warning";
+    private const string Rise = "rise";
+
     private readonly ModelQualityOptions _options;
     private readonly TimeProvider _time;
     private readonly IServiceProvider? _services;
@@ -24,6 +31,8 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
     private readonly object _pendingGate = new();
     private readonly Dictionary<(string RequestId, int Row), PendingPrediction> _pending = [];
     private readonly Queue<(string RequestId, int Row, DateTimeOffset At)> _order = new();
+    private readonly Dictionary<(string RequestId, int Row), PendingLabel> _earlyLabels = [];
+    private readonly Queue<(string RequestId, int Row, DateTimeOffset At)> _labelOrder = new();
     private readonly Dictionary<ModelKey, VersionQuality> _versions = [];
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
@@ -31,6 +40,7 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
     private readonly Counter<long> _joined;
     private readonly Counter<long> _unmatched;
     private readonly Counter<long> _dropped;
+    private readonly Counter<long> _held;
     private DateTimeOffset _windowStart;
     private PeriodicJob? _closer;
 
@@ -49,6 +59,7 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         _joined = _meter.CreateCounter<long>("aiops.quality.labels.joined", "{label}", "Ground-truth labels joined with their prediction.");
         _unmatched = _meter.CreateCounter<long>("aiops.quality.labels.unmatched", "{label}", "Labels whose prediction was unknown, already labelled or expired.");
         _dropped = _meter.CreateCounter<long>("aiops.quality.predictions.dropped", "{prediction}", "Predictions dropped unlabelled (expired or over the pending limit).");
+        _held = _meter.CreateCounter<long>("aiops.quality.labels.held", "{label}", "Labels that arrived before their prediction and were kept to wait for it.");
     }
 
     public int PendingCount
@@ -120,65 +131,118 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         }
     }
 
+    public int PendingLabelCount
+    {
+        get
+        {
+            lock (_pendingGate)
+            {
+                return _earlyLabels.Count;
+            }
+        }
+    }
+
     public void RecordPrediction(ModelKey key, string requestId, int predictedClass, double? score = null, int row = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(requestId);
         ArgumentOutOfRangeException.ThrowIfNegative(row);
         var now = _time.GetUtcNow();
-        long dropped = 0;
+        long dropped = 0, unmatched;
+        PendingLabel early;
         lock (_pendingGate)
         {
             dropped += Expire(now);
-            while (_pending.Count >= _options.MaxPendingPredictions && _order.Count > 0)
+            unmatched = ExpireLabels(now);
+            if (!_earlyLabels.Remove((requestId, row), out early))
             {
-                var (id, r, at) = _order.Dequeue();
-                if (_pending.TryGetValue((id, r), out var p) && p.At == at)
+                early = default;
+                while (_pending.Count >= _options.MaxPendingPredictions && _order.Count > 0)
                 {
-                    _pending.Remove((id, r));
-                    dropped++;
+                    var (id, r, at) = _order.Dequeue();
+                    if (_pending.TryGetValue((id, r), out var p) && p.At == at)
+                    {
+                        _pending.Remove((id, r));
+                        dropped++;
+                    }
                 }
-            }
 
-            _pending[(requestId, row)] = new PendingPrediction(key, predictedClass, score, now);
-            _order.Enqueue((requestId, row, now));
+                _pending[(requestId, row)] = new PendingPrediction(key, predictedClass, score, now);
+                _order.Enqueue((requestId, row, now));
+            }
         }
 
-        if (dropped > 0)
+        Count(dropped, unmatched);
+        if (early.At != default)
         {
-            _dropped.Add(dropped);
+            // The label came first: the pair is complete now, so it counts in the window it completes in.
+            Join(new PendingPrediction(key, predictedClass, score, now), early.Label, now);
         }
     }
 
     public bool RecordLabel(string requestId, int label, int row = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(requestId);
+        ArgumentOutOfRangeException.ThrowIfNegative(row);
         var now = _time.GetUtcNow();
         PendingPrediction prediction;
-        long dropped;
+        long dropped, unmatched;
         lock (_pendingGate)
         {
             dropped = Expire(now);
+            unmatched = ExpireLabels(now);
             if (!_pending.Remove((requestId, row), out prediction))
             {
                 prediction = default;
+                while (_earlyLabels.Count >= _options.MaxPendingLabels && _labelOrder.Count > 0)
+                {
+                    var (id, r, at) = _labelOrder.Dequeue();
+                    if (_earlyLabels.TryGetValue((id, r), out var l) && l.At == at)
+                    {
+                        _earlyLabels.Remove((id, r));
+                        unmatched++;
+                    }
+                }
+
+                _earlyLabels[(requestId, row)] = new PendingLabel(label, now);
+                _labelOrder.Enqueue((requestId, row, now));
             }
         }
 
+        Count(dropped, unmatched);
+        if (prediction.At == default)
+        {
+            _held.Add(1);
+            return false;
+        }
+
+        Join(prediction, label, now);
+        return true;
+    }
+
+    private void Count(long dropped, long unmatched)
+    {
         if (dropped > 0)
         {
             _dropped.Add(dropped);
         }
 
-        if (prediction.At == default)
+        if (unmatched > 0)
         {
-            _unmatched.Add(1);
-            return false;
+            _unmatched.Add(unmatched);
         }
+    }
 
+    private void Join(PendingPrediction prediction, int label, DateTimeOffset now)
+    {
         var version = Version(prediction.Key);
         lock (version)
         {
             version.Outcomes.Enqueue(new LabeledPrediction(prediction.PredictedClass, label, prediction.Score, prediction.At, now));
+            if (version.Baseline is null && version.BaselineOutcomes.Count < _options.BaselineMinimumLabels)
+            {
+                version.BaselineOutcomes.Add(version.Outcomes.Last());
+            }
+
             while (version.Outcomes.Count > _options.MaxOutcomesPerVersion)
             {
                 version.Outcomes.Dequeue();
@@ -186,13 +250,18 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         }
 
         _joined.Add(1, new KeyValuePair<string, object?>("model", prediction.Key.Model.Value), new KeyValuePair<string, object?>("version", prediction.Key.Version.Value));
-        return true;
     }
 
-    public QualityMetrics? GetMetrics(ModelKey key, DateTimeOffset since) =>
-        QualityMetrics.Compute(Outcomes(key, o => o.PredictedAt >= since), _options.PositiveClass);
+    public QualityMetrics? GetMetrics(ModelKey key, DateTimeOffset since) => GetMetrics(key, since, QualityTimeBasis.PredictionTime);
 
-    public double? GetAccuracy(ModelKey key, DateTimeOffset since) => GetMetrics(key, since)?.Accuracy;
+    public QualityMetrics? GetMetrics(ModelKey key, DateTimeOffset since, QualityTimeBasis basis) => basis switch
+    {
+        QualityTimeBasis.LabelArrival => QualityMetrics.Compute(Outcomes(key, o => o.LabeledAt >= since), _options.PositiveClass),
+        QualityTimeBasis.PredictionTime => QualityMetrics.Compute(Outcomes(key, o => o.PredictedAt >= since), _options.PositiveClass),
+        _ => throw new ArgumentOutOfRangeException(nameof(basis), basis, "Expected QualityTimeBasis LabelArrival or PredictionTime."),
+    };
+
+    public double? GetAccuracy(ModelKey key, DateTimeOffset since) => GetMetrics(key, since, QualityTimeBasis.LabelArrival)?.Accuracy;
 
     public void SetBaseline(ModelKey key, QualityMetrics baseline)
     {
@@ -239,12 +308,14 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
             var enough = metrics is not null && metrics.Count >= _options.MinimumLabels;
             lock (version)
             {
-                baseline = version.Baseline;
-                if (baseline is null && enough)
+                if (version.Baseline is null && version.BaselineOutcomes.Count >= _options.BaselineMinimumLabels)
                 {
-                    // The first window with enough labels becomes the baseline.
-                    version.Baseline = metrics;
+                    // The first BaselineMinimumLabels labelled predictions become the baseline; this window is compared with it.
+                    version.Baseline = QualityMetrics.Compute(version.BaselineOutcomes, _options.PositiveClass);
+                    version.BaselineOutcomes.Clear();
                 }
+
+                baseline = version.Baseline;
             }
 
             var window = new QualityWindow(key, start, now, metrics, baseline);
@@ -283,23 +354,44 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         }
     }
 
+    /// <summary>The alert level of a window's change, with hysteresis: a firing level holds until the change is back past its threshold by <see cref="ModelQualityOptions.AccuracyHysteresis"/>.</summary>
+    private string? Level(double drop, string? previous)
+    {
+        var h = _options.AccuracyHysteresis;
+        var holdsCritical = previous == Critical;
+        var holdsDrop = previous is Critical or Warning;
+        if (drop >= _options.AccuracyDropCritical || (holdsCritical && drop >= _options.AccuracyDropCritical - h))
+        {
+            return Critical;
+        }
+
+        if (drop >= _options.AccuracyDropWarning || (holdsDrop && drop >= _options.AccuracyDropWarning - h))
+        {
+            return Warning;
+        }
+
+        return -drop >= _options.AccuracyDropWarning || (previous == Rise && -drop >= _options.AccuracyDropWarning - h) ? Rise : null;
+    }
+
+    private static string? RuleOf(string? level) => level switch
+    {
+        null => null,
+        Rise => AccuracyRiseRule,
+        _ => AccuracyDropRule,
+    };
+
     private async Task PublishAsync(VersionQuality version, QualityWindow window, CancellationToken cancellationToken)
     {
         var drop = window.AccuracyDrop!.Value;
-        var (rule, severity, priority) = drop >= _options.AccuracyDropCritical
-            ? ("critical", AlertSeverity.Critical, IncidentPriority.P1)
-            : drop >= _options.AccuracyDropWarning
-                ? ("warning", AlertSeverity.Warning, IncidentPriority.P2)
-                : ((string?)null, AlertSeverity.Info, (IncidentPriority?)null);
-
-        string? previous;
+        string? previous, level;
         lock (version)
         {
             previous = version.FiringLevel;
-            version.FiringLevel = rule;
+            level = Level(drop, previous);
+            version.FiringLevel = level;
         }
 
-        if (string.Equals(previous, rule, StringComparison.Ordinal) || _services is null)
+        if (string.Equals(previous, level, StringComparison.Ordinal) || _services is null)
         {
             return;
         }
@@ -307,32 +399,56 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         var key = window.Key;
         var current = window.Metrics!.Accuracy;
         var baseline = window.Baseline!.Accuracy;
-        AlertEvent alert = rule is null
-            ? new AlertEvent(AccuracyDropRule, AlertState.Resolved, previous == "critical" ? AlertSeverity.Critical : AlertSeverity.Warning, window.WindowEnd,
-                $"Accuracy of {key} recovered to {current:P1} (baseline {baseline:P1}).")
+        var alerts = new List<AlertEvent>(2);
+        var previousRule = RuleOf(previous);
+        var rule = RuleOf(level);
+        if (previousRule is not null && previousRule != rule)
+        {
+            alerts.Add(new AlertEvent(previousRule, AlertState.Resolved, previous switch { Critical => AlertSeverity.Critical, Warning => AlertSeverity.Warning, _ => AlertSeverity.Info }, window.WindowEnd,
+                $"Accuracy of {key} is back to {current:P1} (baseline {baseline:P1}).")
             {
                 Key = key,
                 Value = current,
-                Threshold = baseline - _options.AccuracyDropWarning,
-            }
-            : new AlertEvent(AccuracyDropRule, AlertState.Firing, severity, window.WindowEnd,
+                Threshold = previous == Rise ? baseline + _options.AccuracyDropWarning : baseline - _options.AccuracyDropWarning,
+            });
+        }
+
+        if (level == Rise)
+        {
+            alerts.Add(new AlertEvent(AccuracyRiseRule, AlertState.Firing, AlertSeverity.Info, window.WindowEnd,
+                $"Accuracy of {key} rose {-drop * 100:F1} points to {current:P1} over {window.Metrics.Count} labelled predictions (baseline {baseline:P1}); the model, the traffic or the labels changed.")
+            {
+                Key = key,
+                Value = current,
+                Threshold = baseline + _options.AccuracyDropWarning,
+                Priority = IncidentPriority.P3,
+            });
+        }
+        else if (level is not null)
+        {
+            var critical = level == Critical;
+            alerts.Add(new AlertEvent(AccuracyDropRule, AlertState.Firing, critical ? AlertSeverity.Critical : AlertSeverity.Warning, window.WindowEnd,
                 $"Accuracy of {key} fell {drop * 100:F1} points to {current:P1} over {window.Metrics.Count} labelled predictions (baseline {baseline:P1}).")
             {
                 Key = key,
                 Value = current,
-                Threshold = baseline - (severity == AlertSeverity.Critical ? _options.AccuracyDropCritical : _options.AccuracyDropWarning),
-                Priority = priority,
-            };
+                Threshold = baseline - (critical ? _options.AccuracyDropCritical : _options.AccuracyDropWarning),
+                Priority = critical ? IncidentPriority.P1 : IncidentPriority.P2,
+            });
+        }
 
         foreach (var publisher in _services.GetServices<IAlertPublisher>())
         {
-            try
+            foreach (var alert in alerts)
             {
-                await publisher.PublishAsync(alert, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
-            {
-                _logger.LogError(ex, "Publishing alert {Rule} for {Key} failed.", alert.Rule, key);
+                try
+                {
+                    await publisher.PublishAsync(alert, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+                {
+                    _logger.LogError(ex, "Publishing alert {Rule} for {Key} failed.", alert.Rule, key);
+                }
             }
         }
     }
@@ -386,6 +502,22 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         return dropped;
     }
 
+    private long ExpireLabels(DateTimeOffset now)
+    {
+        long expired = 0;
+        while (_labelOrder.Count > 0 && now - _labelOrder.Peek().At >= _options.LabelTimeToLive)
+        {
+            var (id, r, at) = _labelOrder.Dequeue();
+            if (_earlyLabels.TryGetValue((id, r), out var l) && l.At == at)
+            {
+                _earlyLabels.Remove((id, r));
+                expired++;
+            }
+        }
+
+        return expired;
+    }
+
     private ModelTensor? FindOutput(ModelResponse response)
     {
         if (_options.PredictionOutput is { } name)
@@ -412,11 +544,16 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
 
     private readonly record struct PendingPrediction(ModelKey Key, int PredictedClass, double? Score, DateTimeOffset At);
 
+    private readonly record struct PendingLabel(int Label, DateTimeOffset At);
+
     private sealed class VersionQuality
     {
         public Queue<LabeledPrediction> Outcomes { get; } = new();
 
         public QualityMetrics? Baseline { get; set; }
+
+        /// <summary>The first labelled predictions, until there are enough for an automatic baseline.</summary>
+        public List<LabeledPrediction> BaselineOutcomes { get; } = [];
 
         public string? FiringLevel { get; set; }
     }

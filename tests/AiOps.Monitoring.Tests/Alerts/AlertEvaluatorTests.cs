@@ -191,6 +191,32 @@ public sealed class AlertEvaluatorTests
     }
 
     [Fact]
+    public async Task EvaluateAsync_AccuracyWobblesAroundFivePoints_FiresOnceAndResolvesOnlyPastTheHysteresis()
+    {
+        var provider = new FakeAccuracy { Accuracy = 0.865 }; // 5.5 points below 0.92
+        using var h = new MonitoringHarness(
+            o =>
+            {
+                o.Alerts.AccuracyBaselines["fraud"] = 0.92;
+                o.Alerts.AccuracyFor = TimeSpan.Zero;
+            },
+            s => s.AddSingleton<IVersionAccuracyProvider>(provider));
+        var evaluator = h.Get<IAlertEvaluator>();
+        Runner(h);
+        var events = new List<AlertEvent>();
+        foreach (var accuracy in new[] { 0.865, 0.875, 0.865, 0.875, 0.885 })
+        {
+            provider.Accuracy = accuracy; // 5.5, 4.5, 5.5, 4.5 points: holds; 3.5: still within 2 points of the threshold
+            events.AddRange(await evaluator.EvaluateAsync());
+            h.Time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        Assert.Equal([AlertState.Firing], events.Select(e => e.State));
+        provider.Accuracy = 0.895; // 2.5 points: past 5 - 2
+        Assert.Equal(AlertState.Resolved, Assert.Single(await evaluator.EvaluateAsync()).State);
+    }
+
+    [Fact]
     public async Task EvaluateAsync_DriftSevereThenModerate_SwitchesRules()
     {
         var drift = new FakeDrift { Severity = DriftSeverity.Severe };

@@ -66,7 +66,7 @@ public sealed class DriftCalculatorTests
     }
 
     [Fact]
-    public void Evaluate_WindowBelowMinimumSampleCount_SkipsFeature()
+    public void Evaluate_WindowBelowMinimumSampleCount_FeatureIsInsufficientDataNotSkipped()
     {
         var profile = new ReferenceProfile(
         [
@@ -79,8 +79,10 @@ public sealed class DriftCalculatorTests
         var result = new DriftCalculator(new DriftOptions { MinimumSampleCount = 100 })
             .Evaluate(new ModelKey("fraud", "1"), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddHours(1), window);
 
-        Assert.All(result.Features, f => Assert.Equal("a", f.Feature));
-        Assert.Equal(["psi", "ks", "jensen_shannon"], result.Features.Select(f => f.Statistic)); // no wasserstein from bins
+        Assert.Equal(["psi", "ks", "jensen_shannon"], result.Features.Where(f => f.Feature == "a").Select(f => f.Statistic)); // no wasserstein from bins
+        Assert.All(result.Features.Where(f => f.Feature == "a"), f => Assert.NotEqual(DriftSeverity.InsufficientData, f.Severity));
+        Assert.Equal(["psi", "ks", "jensen_shannon"], result.Features.Where(f => f.Feature == "b").Select(f => f.Statistic));
+        Assert.All(result.Features.Where(f => f.Feature == "b"), f => Assert.Equal(DriftSeverity.InsufficientData, f.Severity));
     }
 
     [Fact]

@@ -232,7 +232,8 @@ public sealed class DriftMonitorTests
 
         var result = Assert.Single(await monitor.CloseWindowsAsync());
 
-        Assert.Empty(result.Features);
+        Assert.NotEmpty(result.Features);
+        Assert.All(result.Features, f => Assert.Equal(DriftSeverity.InsufficientData, f.Severity));
         Assert.Equal(DriftSeverity.InsufficientData, result.Severity);
         Assert.Equal(["drift_psi_severe:Firing"], alerts.Alerts.Select(a => $"{a.Rule}:{a.State}"));
         var entry = (await health.CheckHealthAsync()).Entries["aiops-drift-monitor"];

@@ -99,11 +99,14 @@ public sealed class DriftStatisticsTests
     }
 
     [Fact]
-    public void ChiSquare_UnseenBucketInReference_StaysFinite()
+    public void ChiSquare_UnseenBucketInReference_IsReportedApartNotFlooredAtEpsilon()
     {
+        // The seen buckets keep the reference's 50/50 exactly; the 10 % in the bucket the reference never had is the
+        // unseen share (flooring it at epsilon gave chi2 = (10 - 0.01)^2 / 0.01 = 9,980).
         var r = DriftStatistics.ChiSquare([50, 50, 0], [45, 45, 10]);
-        Assert.True(double.IsFinite(r.Statistic));
-        Assert.True(r.PValue < 1e-6);
+        Assert.Equal(0, r.Statistic, 12);
+        Assert.Equal(0.1, r.UnseenShare, 12);
+        Assert.Equal(1, r.DegreesOfFreedom);
     }
 
     [Fact]
@@ -113,8 +116,8 @@ public sealed class DriftStatisticsTests
         var r = DriftStatistics.KolmogorovSmirnov([5, 1, 3, 2, 4], [8, 3, 4, 5, 6, 7]);
         Assert.Equal(0.5, r.Statistic, 1e-12);
 
-        // en = sqrt(30/11); lambda = (en + 0.12 + 0.11/en)·0.5 = 0.91903; Q_KS(lambda) = 0.367001 (series summed by hand to 200 terms).
-        Assert.Equal(0.367001, r.PValue, 1e-5);
+        // Exact (SciPy ks_2samp(..., method='exact')): 5/14 of the C(11, 5) paths leave the band |i/5 - j/6| < 0.5.
+        Assert.Equal(5.0 / 14, r.PValue, 1e-12);
     }
 
     [Fact]

@@ -103,15 +103,15 @@ public sealed class ModelQualityTrackerTests
     [Fact]
     public async Task CloseWindows_AccuracyFallsSixThenTwelvePointsThenRecovers_RaisesP2ThenP1ThenResolves()
     {
-        var (provider, time, alerts) = Build();
+        var (provider, time, alerts) = Build(o => o.BaselineMinimumLabels = 100);
         await using var _ = provider;
         var tracker = provider.GetRequiredService<IModelQualityTracker>();
 
         Feed(tracker, "w1", 100, 90);
         time.Advance(TimeSpan.FromMinutes(1));
         var first = Assert.Single(await tracker.CloseWindowsAsync());
-        Assert.Null(first.Baseline);
-        Assert.Equal(0.9, tracker.GetBaseline(s_key)!.Accuracy, 1e-12); // first full window becomes the baseline
+        Assert.Equal(0.9, first.Baseline!.Accuracy, 1e-12); // the first 100 labels become the baseline
+        Assert.Equal(0.9, tracker.GetBaseline(s_key)!.Accuracy, 1e-12);
         Assert.Empty(alerts.Alerts);
 
         Feed(tracker, "w2", 100, 84);

@@ -105,3 +105,96 @@ public sealed class DriftReportWriterTests
         return count;
     }
 }
+
+/// <summary>Issue 16, item 6: value axis, per-value bars, dataset verdict by share, summary statistics.</summary>
+public sealed class DriftReportContentTests
+{
+    private static double NextNormal(Random rng) =>
+        Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+
+    private static DriftWindow Window(bool flagDrifts)
+    {
+        var rng = new Random(6);
+        var flagRef = Enumerable.Range(0, 2_000).Select(i => i % 20 == 0 ? 1.0 : 0.0).ToArray(); // 5 % ones
+        var normalRef = Enumerable.Range(0, 5_000).Select(_ => NextNormal(rng)).ToArray();
+        var profile = new ReferenceProfile([ReferenceProfileBuilder.Numeric("flag", flagRef), ReferenceProfileBuilder.Numeric("x", normalRef)]);
+        var histogram = new ProfileHistogram(profile);
+        histogram["flag"].Add(Enumerable.Range(0, 1_000).Select(i => flagDrifts ? i % 2 : (i % 20 == 0 ? 1.0 : 0.0)).ToArray());
+        histogram["flag"].Add([7.0, double.NaN]); // a value the reference never had, and a missing one
+        histogram["x"].Add(Enumerable.Range(0, 1_000).Select(_ => NextNormal(rng)).ToArray());
+        var result = new DriftCalculator().Evaluate(new ModelKey("fraud", "2"), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddHours(1), histogram);
+        return new DriftWindow(result, histogram);
+    }
+
+    [Fact]
+    public void Render_DatasetVerdict_ByShareOfDriftedFeatures()
+    {
+        Assert.Contains("Dataset drift: <b>detected</b>: 1 of 2 judged features drifted (moderate or severe), 50% against a threshold of 50%", new DriftReportWriter().Render(Window(true)), StringComparison.Ordinal);
+        Assert.Contains("Dataset drift: <b>not detected</b>: 1 of 2", new DriftReportWriter { DatasetDriftShare = 0.75 }.Render(Window(true)), StringComparison.Ordinal);
+        Assert.Contains("Dataset drift: <b>not detected</b>: 0 of 2", new DriftReportWriter().Render(Window(false)), StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DriftReportWriter { DatasetDriftShare = 0 });
+    }
+
+    [Fact]
+    public void Render_PerValueFeature_BarsAtEachValuePlusOther_AndSummaryStatistics()
+    {
+        var html = new DriftReportWriter().Render(Window(true));
+
+        // flag: bars at 0 and 1 plus "other" (the 7): reference 95 % / 5 %, current ~50 % / 50 %.
+        Assert.Contains("<title>reference 95.00%</title>", html, StringComparison.Ordinal);
+        Assert.Contains("<title>reference 5.00%</title>", html, StringComparison.Ordinal);
+        Assert.Contains(">other</text>", html, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"name\">numeric (per value)</td>", html, StringComparison.Ordinal);
+
+        // Summary: 1,001 current values, 1 missing (0.1 %), mean of the 0/1 values 0.5, 1 of 1,001 out of range (0.1 %).
+        Assert.Contains("<td>1001</td><td>0.1%</td><td>0.5</td><td>0.1%</td>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_NumericFeature_OnTheValueAxis_ReferenceDensityIsNotFlat()
+    {
+        var html = new DriftReportWriter().Render(Window(false));
+        var section = html[html.IndexOf("<h2>x ", StringComparison.Ordinal)..];
+        section = section[..section.IndexOf("</svg>", StringComparison.Ordinal)];
+        var heights = System.Text.RegularExpressions.Regex.Matches(section, "class=\"ref\" x=\"[^\"]+\" y=\"[^\"]+\" width=\"[^\"]+\" height=\"([^\"]+)\"")
+            .Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+
+        // Ten quantile bins hold 10 % each, but on the value axis the central ones are narrow and so tall.
+        Assert.Equal(10, heights.Count);
+        Assert.True(heights.Max() > 2 * heights.Min(), string.Join(", ", heights));
+        Assert.Contains(">density</text>", section, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>Issue 16, item 6: drift over time from the kept windows.</summary>
+public sealed class DriftOverTimeReportTests
+{
+    [Fact]
+    public void RenderOverTime_ThreeWindows_OneLinePerFeature_GapForInsufficientData()
+    {
+        var profile = new ReferenceProfile(
+        [
+            ReferenceProfileBuilder.Numeric("a", Enumerable.Range(0, 1000).Select(i => i / 1000.0).ToArray()),
+            ReferenceProfileBuilder.Numeric("b", Enumerable.Range(0, 1000).Select(i => i / 1000.0).ToArray()),
+        ]);
+        var windows = new List<DriftWindow>();
+        for (var w = 0; w < 3; w++)
+        {
+            var histogram = new ProfileHistogram(profile);
+            histogram["a"].Add(Enumerable.Range(0, 500).Select(i => (w * 0.3) + (i / 500.0)).ToArray());
+            histogram["b"].Add(Enumerable.Range(0, w == 1 ? 5 : 500).Select(i => i / (w == 1 ? 5.0 : 500.0)).ToArray()); // window 1: too few values
+            var start = DateTimeOffset.UnixEpoch.AddHours(w);
+            windows.Add(new DriftWindow(new DriftCalculator().Evaluate(new ModelKey("fraud", "2"), start, start.AddHours(1), histogram), histogram));
+        }
+
+        var html = new DriftReportWriter().RenderOverTime(windows);
+
+        Assert.StartsWith("<!DOCTYPE html>", html, StringComparison.Ordinal);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(html, "<line class=\"threshold\""));
+        var lines = System.Text.RegularExpressions.Regex.Matches(html, "<polyline class=\"psi\"[^>]*points=\"([^\"]*)\"><title>([^<]*)</title>");
+        Assert.Equal(["a:3", "b:1", "b:1"], lines.Select(m => $"{m.Groups[2].Value}:{m.Groups[1].Value.Split(' ').Length}"));
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Count(html, "<tr><td>1970-"));
+        Assert.Contains("class=\"sev severe\"", html, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => new DriftReportWriter().RenderOverTime([]));
+    }
+}
