@@ -22,7 +22,6 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
 {
     private const int MaxSampleValueLength = 64;
     private PiiOperator?[]? _declared;
-    private PiiMasker? _fallback;
 
     /// <param name="source">The data.</param>
     /// <param name="rules">The rules.</param>
@@ -302,15 +301,13 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
     {
         if (_declared?[ordinal] is { } op)
         {
-            var whole = Whole.MaskWhole(value.ToString(), op);
+            var whole = masker.MaskValue(value.ToString(), op);
             return whole.Length > MaxSampleValueLength ? whole[..MaxSampleValueLength] + "…" : whole;
         }
 
         var text = value.Length > MaxSampleValueLength ? value[..MaxSampleValueLength].ToString() + "…" : value.ToString();
         return masker.Mask(text).Text;
     }
-
-    private PiiMasker Whole => masker as PiiMasker ?? (_fallback ??= new PiiMasker(null));
 
     private static Dictionary<string, PrePassColumn> PrePass(DataSource source, RuleSet rules, CancellationToken cancellationToken)
     {
