@@ -88,7 +88,7 @@ public sealed partial class PiiLeakTests : IDisposable
         sb.Append("1001,\"").Append(people[4].Name).Append("\"x,").Append(people[4].PhoneDigits).Append(',').Append(people[4].Id).Append(',').Append(people[4].Email).Append(",40,Chengdu\n");
         var input = _h.WriteFile("people.csv", sb.ToString());
 
-        var rules = RuleSet.Create("people").Key("name").DefaultMostly(0.5)
+        var rules = RuleSet.Create("people").Key("name").DefaultMostly(0.5).PassRate(0.5)
             .Column("age", c => c.Between(0, 120))
             .Column("phone", c => c.Matches(@"^1[3-9]\d{9}$", severity: ValidationSeverity.Warning))
             .Column("resident_id", c => c.Length(18, 18, severity: ValidationSeverity.Warning))
