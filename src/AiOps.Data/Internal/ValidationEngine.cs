@@ -45,7 +45,7 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
             context = new BindContext { PrePass = PrePass(source, rules, cancellationToken) };
         }
 
-        using var reader = source.Open();
+        using var reader = source.OpenChecked();
         var columns = reader.Columns;
         var n = columns.Count;
         var row = new RowContext(reader);
@@ -332,7 +332,7 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
     private static Dictionary<string, PrePassColumn> PrePass(DataSource source, RuleSet rules, CancellationToken cancellationToken)
     {
         var wanted = rules.Rules.OfType<OutlierRule>().Select(r => (r.Column!, r.Method)).ToList();
-        using var reader = source.Open();
+        using var reader = source.OpenChecked();
         var n = reader.Columns.Count;
         var targets = new List<(int Ordinal, ColumnAccumulator Acc)>();
         for (var i = 0; i < n; i++)

@@ -193,3 +193,24 @@ public sealed class MalformedCsvException : AiOpsException
     /// <summary>The 1-based physical line where the bad record starts.</summary>
     public long Line { get; }
 }
+
+/// <summary>The data names a column more than once (a CSV header <c>id,name,id</c>): rules, masks and diffs could not tell the columns
+/// apart, so the source is refused before any row is read.</summary>
+public sealed class DuplicateColumnException : AiOpsException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="source">The source's name.</param>
+    /// <param name="duplicates">The names that occur more than once.</param>
+    public DuplicateColumnException(string source, IReadOnlyList<string> duplicates)
+        : base($"{source}: the header names column{(duplicates.Count > 1 ? "s" : "")} '{string.Join("', '", duplicates)}' more than once; expected unique column names (rename or drop the duplicates).")
+    {
+        SourceName = source;
+        Duplicates = duplicates;
+    }
+
+    /// <summary>The source's name.</summary>
+    public string SourceName { get; }
+
+    /// <summary>The names that occur more than once, in header order.</summary>
+    public IReadOnlyList<string> Duplicates { get; }
+}
