@@ -115,6 +115,53 @@ public abstract class DataSource
         return new CsvStreamSource(stream, name, (options ?? new CsvSourceOptions()).Checked());
     }
 
+    /// <summary>A JSON Lines file (one JSON object per line, UTF-8, gzip recognised by its magic bytes), through the same rules and
+    /// quarantine as CSV. The columns are <paramref name="columns"/>, or the first object's properties in order; a missing property or
+    /// JSON null is a null; numbers keep their text; objects and arrays are their JSON. A line that is not one object, or has a property
+    /// outside the columns, is quarantined as malformed with its line number. Readable twice (outlier rules work).</summary>
+    /// <param name="path">The file (<c>.jsonl</c>, <c>.ndjson</c>, optionally <c>.gz</c>).</param>
+    /// <param name="columns">The expected columns, or <see langword="null"/> to take the first object's.</param>
+    /// <returns>The source.</returns>
+    public static DataSource FromJsonLines(string path, IReadOnlyList<string>? columns = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        return new JsonLinesFileSource(path, columns?.ToArray());
+    }
+
+    /// <summary>A JSON Lines stream, read once (see <see cref="FromJsonLines(string, IReadOnlyList{string}?)"/>). The stream is disposed after reading.</summary>
+    /// <param name="stream">The data.</param>
+    /// <param name="name">The dataset's name in reports.</param>
+    /// <param name="columns">The expected columns, or <see langword="null"/> to take the first object's.</param>
+    /// <returns>The source.</returns>
+    public static DataSource FromJsonLines(Stream stream, string name, IReadOnlyList<string>? columns = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        return new OnceSource(name, "JSON Lines stream", () => new JsonLinesRowReader(Gzip.Decompressing(stream), columns?.ToArray()));
+    }
+
+    /// <summary>Any ADO.NET reader (SQL Server, PostgreSQL, SQLite, DuckDB, <c>DataTable.CreateDataReader()</c>) through the same rules
+    /// and quarantine: its columns, <see cref="DBNull"/> as null, values formatted with the invariant culture (dates ISO-8601). Read
+    /// once; the reader is disposed after reading. For rules that need two passes (outliers) use the overload that opens a reader.</summary>
+    /// <param name="name">The dataset's name in reports.</param>
+    /// <param name="reader">An open reader positioned before its first row.</param>
+    /// <returns>The source.</returns>
+    public static DataSource FromDataReader(string name, System.Data.IDataReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        return new OnceSource(name, "data reader", () => new DataReaderRowReader(reader));
+    }
+
+    /// <summary>An ADO.NET source opened anew for each pass (so outlier rules, which read twice, work): <paramref name="open"/> runs the
+    /// query and returns its reader, which is disposed after each pass.</summary>
+    /// <param name="name">The dataset's name in reports.</param>
+    /// <param name="open">Opens a reader positioned before its first row.</param>
+    /// <returns>The source.</returns>
+    public static DataSource FromDataReader(string name, Func<System.Data.IDataReader> open)
+    {
+        ArgumentNullException.ThrowIfNull(open);
+        return new DataReaderSource(name, open);
+    }
+
     /// <summary>In-memory rows; values are formatted with the invariant culture (dates as ISO-8601), <see langword="null"/> is a null.</summary>
     /// <param name="name">The dataset's name in reports.</param>
     /// <param name="columns">The column names.</param>
@@ -179,6 +226,31 @@ public abstract class DataSource
         internal override IRowReader Open() => Interlocked.Exchange(ref _opened, 1) == 0
             ? new CsvRowReader(Gzip.Decompressing(stream), Name, options.Delimiter, options.BufferSize, options.MaxRecordSize)
             : throw new InvalidOperationException($"The CSV stream '{Name}' can be read only once; use DataSource.FromCsv(path) for rules that need two passes (outliers) or to read it again.");
+    }
+
+    private sealed class JsonLinesFileSource(string path, string[]? columns) : DataSource(DatasetName(path), null)
+    {
+        internal override IRowReader Open()
+        {
+            var stream = Gzip.Decompressing(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan));
+            return new JsonLinesRowReader(stream, columns);
+        }
+    }
+
+    private sealed class OnceSource(string name, string what, Func<IRowReader> open) : DataSource(name, null)
+    {
+        private int _opened;
+
+        public override bool CanReread => false;
+
+        internal override IRowReader Open() => Interlocked.Exchange(ref _opened, 1) == 0
+            ? open()
+            : throw new InvalidOperationException($"The {what} '{Name}' can be read only once; for rules that need two passes (outliers) or to read it again, use a file path or DataSource.FromDataReader(name, open).");
+    }
+
+    private sealed class DataReaderSource(string name, Func<System.Data.IDataReader> open) : DataSource(name, null)
+    {
+        internal override IRowReader Open() => new DataReaderRowReader(open() ?? throw new InvalidOperationException($"The reader factory of data source '{Name}' returned null; expected an open IDataReader."));
     }
 
     private sealed class RecordSource(string name, IReadOnlyList<string> columns, IEnumerable<IReadOnlyList<object?>> rows) : DataSource(name, null)
