@@ -198,8 +198,19 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
         });
 
         var ok = results.TrueForAll(r => r.Passed || r.Severity != ValidationSeverity.Error);
+        var histograms = new List<ColumnHistogram>();
+        for (var i = 0; i < n; i++)
+        {
+            // Withheld like min/max: for declared PII columns and wherever min/max were withheld as looking like personal data.
+            if (_declared?[i] is null && statistics[i].Min is not null && accumulators[i].Histogram() is { Count: > 0 } bins)
+            {
+                histograms.Add(new ColumnHistogram(columns[i], bins));
+            }
+        }
+
         return new ValidationReport(source.Name, ok, rows, failedRows, results, statistics)
         {
+            Histograms = histograms,
             MalformedRows = malformed,
             BlankLines = reader.BlankLines,
             StartedAt = started,
