@@ -63,7 +63,7 @@ public static class AiOpsDataServiceCollectionExtensions
         services.TryAddSingleton<IPiiMasker>(sp =>
         {
             var key = sp.GetRequiredService<IOptions<AiOpsDataOptions>>().Value.PiiHashKey;
-            return new PiiMasker(key is null ? null : Encoding.UTF8.GetBytes(key));
+            return new PiiMasker(key is null ? null : Encoding.UTF8.GetBytes(key), sp.GetServices<PiiRecognizer>());
         });
         services.TryAddSingleton<DataValidator>();
         services.TryAddSingleton<IDataValidator>(sp => sp.GetRequiredService<DataValidator>());

@@ -15,7 +15,7 @@ public sealed class GateTests : IDisposable
 
     public void Dispose() => _h.Dispose();
 
-    private static RuleSet Rules(double mostly = 0.5) => RuleSet.Create("people").Key("id").DefaultMostly(mostly)
+    private static RuleSet Rules(double mostly = 0.5) => RuleSet.Create("people").Key("id").DefaultMostly(mostly).PassRate(mostly)
         .Column("id", c => c.NotNull().Unique())
         .Column("age", c => c.OfType(ColumnType.Integer).Between(0, 120))
         .Column("phone", c => c.Matches(@"^1[3-9]\d{9}$"))
@@ -140,7 +140,7 @@ public sealed class GateTests : IDisposable
     public async Task IngestAsync_InMemoryObjects_AdmitsAndQuarantinesByProperty()
     {
         var source = DataSource.FromObjects("people", new[] { new Person(1, 30, "13812341234"), new Person(2, -3, "13812341234") });
-        var rules = RuleSet.Create("people").Key("Id").DefaultMostly(0.5).Column("Age", c => c.Between(0, 120)).Build();
+        var rules = RuleSet.Create("people").Key("Id").DefaultMostly(0.5).PassRate(0.5).Column("Age", c => c.Between(0, 120)).Build();
         var result = await _h.Get<IDataGate>().IngestAsync(source, rules);
         Assert.True(result.Admitted);
         Assert.Equal(["Id,Age,Phone", "1,30,13812341234"], File.ReadAllLines(result.AdmittedPath!));

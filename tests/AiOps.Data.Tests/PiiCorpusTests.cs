@@ -134,7 +134,7 @@ public sealed class PiiCorpusTests
     public void Mask_EveryWrittenForm_KeepsTheShape(string input, string expected)
     {
         Assert.Equal(expected, Masker.Mask(input).Text);
-        Assert.Equal(expected, Masker.MaskWhole(input, PiiOperator.Mask));
+        Assert.Equal(expected, Masker.MaskValue(input, PiiOperator.Mask));
     }
 
     [Theory]
@@ -144,5 +144,5 @@ public sealed class PiiCorpusTests
 
     [Fact]
     public void Hash_MobileForms_JoinAlike() =>
-        Assert.Single(new[] { "13812345678", "138 1234 5678", "+86 138-1234-5678", "8613812345678" }.Select(p => Masker.MaskWhole(p, PiiOperator.Hash)).Distinct());
+        Assert.Single(new[] { "13812345678", "138 1234 5678", "+86 138-1234-5678", "8613812345678" }.Select(p => Masker.MaskValue(p, PiiOperator.Hash)).Distinct());
 }

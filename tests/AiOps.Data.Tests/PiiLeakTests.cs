@@ -88,7 +88,7 @@ public sealed partial class PiiLeakTests : IDisposable
         sb.Append("1001,\"").Append(people[4].Name).Append("\"x,").Append(people[4].PhoneDigits).Append(',').Append(people[4].Id).Append(',').Append(people[4].Email).Append(",40,Chengdu\n");
         var input = _h.WriteFile("people.csv", sb.ToString());
 
-        var rules = RuleSet.Create("people").Key("name").DefaultMostly(0.5)
+        var rules = RuleSet.Create("people").Key("name").DefaultMostly(0.5).PassRate(0.5)
             .Column("age", c => c.Between(0, 120))
             .Column("phone", c => c.Matches(@"^1[3-9]\d{9}$", severity: ValidationSeverity.Warning))
             .Column("resident_id", c => c.Length(18, 18, severity: ValidationSeverity.Warning))
@@ -175,16 +175,16 @@ public sealed partial class PiiLeakTests : IDisposable
     [InlineData("13812341234", PiiOperator.Mask, "138****1234")]
     [InlineData("13812341234", PiiOperator.Replace, "<CHINA_MOBILE>")]
     [InlineData("Tel 13812341234", PiiOperator.Mask, "****138****1234")]
-    public void MaskWhole_DeclaredValue_NeverKeepsUnrecognisedText(string value, PiiOperator op, string expected) =>
-        Assert.Equal(expected, Validate.Masker.MaskWhole(value, op));
+    public void MaskValue_DeclaredValue_NeverKeepsUnrecognisedText(string value, PiiOperator op, string expected) =>
+        Assert.Equal(expected, Validate.Masker.MaskValue(value, op));
 
     [Fact]
-    public void MaskWhole_Hash_IsKeyedAndJoinsAcrossWrittenForms()
+    public void MaskValue_Hash_IsKeyedAndJoinsAcrossWrittenForms()
     {
-        var a = Validate.Masker.MaskWhole("张三丰", PiiOperator.Hash);
+        var a = Validate.Masker.MaskValue("张三丰", PiiOperator.Hash);
         Assert.Matches("^[0-9a-f]{64}$", a);
-        Assert.Equal(a, Validate.Masker.MaskWhole(" 张三丰 ", PiiOperator.Hash));
-        Assert.Equal(Validate.Masker.MaskWhole("Zhang.San@Example.com", PiiOperator.Hash), Validate.Masker.MaskWhole("zhang.san@example.com", PiiOperator.Hash));
+        Assert.Equal(a, Validate.Masker.MaskValue(" 张三丰 ", PiiOperator.Hash));
+        Assert.Equal(Validate.Masker.MaskValue("Zhang.San@Example.com", PiiOperator.Hash), Validate.Masker.MaskValue("zhang.san@example.com", PiiOperator.Hash));
     }
 
     private static void Scan(string where, string text, string[] raw, List<string> hits)

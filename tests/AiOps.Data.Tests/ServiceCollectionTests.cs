@@ -10,6 +10,33 @@ namespace AiOps.Data.Tests;
 public sealed class ServiceCollectionTests
 {
     [Fact]
+    public async Task AddAiOpsData_ConfiguredRuleSetWithDuplicateNamesOrBadWhere_FailsHostStartNamingTheKey()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AiOps:Data:RuleSets:dup:Rules:0:Type"] = "outliers",
+            ["AiOps:Data:RuleSets:dup:Rules:0:Column"] = "a",
+            ["AiOps:Data:RuleSets:dup:Rules:1:Type"] = "outliers",
+            ["AiOps:Data:RuleSets:dup:Rules:1:Column"] = "a",
+            ["AiOps:Data:RuleSets:dup:Rules:1:Method"] = "Iqr",
+            ["AiOps:Data:RuleSets:cond:Rules:0:Type"] = "not_null",
+            ["AiOps:Data:RuleSets:cond:Rules:0:Column"] = "b",
+            ["AiOps:Data:RuleSets:cond:Rules:0:Where:Column"] = "a",
+            ["AiOps:Data:RuleSets:ok:Rules:0:Type"] = "not_null",
+            ["AiOps:Data:RuleSets:ok:Rules:0:Column"] = "b",
+            ["AiOps:Data:RuleSets:ok:Rules:0:Where:Column"] = "a",
+            ["AiOps:Data:RuleSets:ok:Rules:0:Where:In:0"] = "1",
+        });
+        builder.Services.AddAiOpsData(o => o.DatasetStorePath = Path.Combine(Path.GetTempPath(), "aiops-data-tests", Guid.NewGuid().ToString("N")));
+        using var host = builder.Build();
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains(e.Failures, f => f.StartsWith("AiOps:Data:RuleSets:dup: ", StringComparison.Ordinal) && f.Contains("'a.outliers'", StringComparison.Ordinal));
+        Assert.Contains(e.Failures, f => f.StartsWith("AiOps:Data:RuleSets:cond:Rules:0:Where", StringComparison.Ordinal) && f.Contains("no clause", StringComparison.Ordinal));
+        Assert.DoesNotContain(e.Failures, f => f.Contains("RuleSets:ok", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AddAiOpsData_BadOptions_FailHostStartNamingSettings()
     {
         var builder = Host.CreateApplicationBuilder();

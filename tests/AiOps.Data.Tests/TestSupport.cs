@@ -10,7 +10,7 @@ namespace AiOps.Data.Tests;
 /// <summary>A temp folder and a service provider with AiOps.Data rooted in it.</summary>
 internal sealed class DataHarness : IDisposable
 {
-    public DataHarness(Action<AiOpsDataOptions>? configure = null)
+    public DataHarness(Action<AiOpsDataOptions>? configure = null, Action<IServiceCollection>? before = null, Action<AiOpsDataBuilder>? data = null)
     {
         Root = Path.Combine(Path.GetTempPath(), "aiops-data-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Root);
@@ -18,7 +18,8 @@ internal sealed class DataHarness : IDisposable
         var services = new ServiceCollection();
         services.AddMetrics();
         services.AddSingleton<TimeProvider>(Time);
-        services.AddAiOpsData(o =>
+        before?.Invoke(services);
+        var builder = services.AddAiOpsData(o =>
         {
             o.DatasetStorePath = Path.Combine(Root, "store");
             o.AdmittedDirectory = Path.Combine(Root, "admitted");
@@ -27,6 +28,7 @@ internal sealed class DataHarness : IDisposable
             o.PiiHashKey = "test-key-0123456789abcdef";
             configure?.Invoke(o);
         });
+        data?.Invoke(builder);
         Services = services.BuildServiceProvider();
     }
 

@@ -99,7 +99,7 @@ public sealed class VersionTests : IDisposable
     public async Task Quickstart_ValidateMaskAdmitSnapshot_IsShort()
     {
         var source = DataSource.FromCsv(_h.WriteFile("train.csv", "id,age,phone\n1,30,13812341234\n2,41,13912345678\n3,200,13712345678\n"));
-        var rules = RuleSet.Create("training").Key("id").DefaultMostly(0.6)
+        var rules = RuleSet.Create("training").Key("id").DefaultMostly(0.6).PassRate(0.6)
             .Column("id", c => c.NotNull().Unique())
             .Column("age", c => c.Between(0, 120))
             .Build();

@@ -6,6 +6,7 @@ namespace AiOps.Data.Internal;
 internal sealed class ColumnAccumulator
 {
     private readonly HyperLogLog _distinct = new();
+    private readonly StreamingHistogram _histogram = new();
     private double[]? _reservoir;
     private Random? _random;
     private long _count;
@@ -70,6 +71,8 @@ internal sealed class ColumnAccumulator
             _max = number;
         }
 
+        _histogram.Add(number);
+
         if (_reservoir is not null)
         {
             if (_numeric <= _reservoir.Length)
@@ -108,6 +111,9 @@ internal sealed class ColumnAccumulator
         var hi = Math.Min(lo + 1, sorted.Length - 1);
         return sorted[lo] + ((pos - lo) * (sorted[hi] - sorted[lo]));
     }
+
+    /// <summary>The histogram of the numeric values (empty when there are none).</summary>
+    public IReadOnlyList<HistogramBin> Histogram() => _histogram.ToBins();
 
     public ColumnStatistics ToStatistics(string name)
     {

@@ -59,13 +59,13 @@ internal sealed class DataGate(DataValidator validator, IPiiMasker masker, IOpti
         ValidationReport report;
         long passed, quarantined;
         var declared = new Dictionary<string, PiiOperator>(ingest.MaskColumns, StringComparer.Ordinal);
-        var whole = masker as PiiMasker ?? new PiiMasker(o.PiiHashKey is null ? null : Encoding.UTF8.GetBytes(o.PiiHashKey));
-        if (declared.ContainsValue(PiiOperator.Hash) && !whole.HasHashKey)
+        // One masker everywhere: the host's registered IPiiMasker masks the declared columns too (its MaskValue).
+        if (declared.ContainsValue(PiiOperator.Hash) && masker is PiiMasker { HasHashKey: false })
         {
             throw new InvalidOperationException("IngestOptions.MaskColumns uses the Hash PII operator but no key is configured: set AiOpsDataOptions.PiiHashKey (at least 16 characters).");
         }
 
-        using (var sink = new GateSink(admittedWriter.Stream, quarantineWriter.Stream, whole, declared))
+        using (var sink = new GateSink(admittedWriter.Stream, quarantineWriter.Stream, masker, declared))
         {
             report = validator.Validate(source, rules, sink, cancellationToken, declared);
             sink.Flush();
@@ -92,12 +92,12 @@ internal sealed class DataGate(DataValidator validator, IPiiMasker masker, IOpti
         private const char Delimiter = ',';
         private readonly StreamWriter _admitted;
         private readonly StreamWriter _quarantine;
-        private readonly PiiMasker _masker;
+        private readonly IPiiMasker _masker;
         private readonly IDictionary<string, PiiOperator> _maskColumns;
         private readonly StringBuilder _text = new();
         private PiiOperator?[] _policies = [];
 
-        public GateSink(Stream admitted, Stream quarantine, PiiMasker masker, IDictionary<string, PiiOperator> maskColumns)
+        public GateSink(Stream admitted, Stream quarantine, IPiiMasker masker, IDictionary<string, PiiOperator> maskColumns)
         {
             var utf8 = new UTF8Encoding(false);
             _admitted = new StreamWriter(admitted, utf8, 1 << 16, leaveOpen: true) { NewLine = "\n" };
@@ -191,7 +191,7 @@ internal sealed class DataGate(DataValidator validator, IPiiMasker masker, IOpti
                 if (maskAll)
                 {
                     var op = i < _policies.Length && _policies[i] is { } declared ? declared : PiiOperator.Mask;
-                    CsvText.WriteField(w, _masker.MaskWhole(reader.GetField(i).ToString(), op), Delimiter);
+                    CsvText.WriteField(w, _masker.MaskValue(reader.GetField(i).ToString(), op), Delimiter);
                 }
                 else
                 {
@@ -220,7 +220,7 @@ internal sealed class DataGate(DataValidator validator, IPiiMasker masker, IOpti
             if (ordinal < _policies.Length && _policies[ordinal] is { } op && !value.IsEmpty)
             {
                 // A declared column is masked whole, whatever it holds; detection only chooses the shape.
-                CsvText.WriteField(w, _masker.MaskWhole(value.ToString(), op), Delimiter);
+                CsvText.WriteField(w, _masker.MaskValue(value.ToString(), op), Delimiter);
             }
             else
             {

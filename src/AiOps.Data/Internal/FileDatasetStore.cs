@@ -34,16 +34,27 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
     public Task<DatasetVersion> SnapshotAsync(string dataset, string path, SnapshotOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        string[] files = Directory.Exists(path)
-            ? Directory.GetFiles(path, "*", SearchOption.TopDirectoryOnly).Order(StringComparer.Ordinal).ToArray()
-            : File.Exists(path) ? [path] : throw new FileNotFoundException($"Expected a file or directory to snapshot; '{path}' does not exist.", path);
-        return SnapshotAsync(dataset, files, options, cancellationToken);
+        if (!Directory.Exists(path))
+        {
+            return File.Exists(path)
+                ? SnapshotAsync(dataset, [path], options, cancellationToken)
+                : throw new FileNotFoundException($"Expected a file or directory to snapshot; '{path}' does not exist.", path);
+        }
+
+        // Every file under the directory, sub-directories included, named by its relative path with '/' separators.
+        var root = Path.GetFullPath(path);
+        var items = Directory.GetFiles(root, "*", SearchOption.AllDirectories)
+            .Select(f => (Path: f, Name: Path.GetRelativePath(root, f).Replace(Path.DirectorySeparatorChar, '/')))
+            .OrderBy(i => i.Name, StringComparer.Ordinal)
+            .ToArray();
+        return items.Length == 0
+            ? throw new ArgumentException($"Expected at least one file to snapshot; directory '{path}' has none.", nameof(path))
+            : SnapshotCoreAsync(dataset, items, options, cancellationToken);
     }
 
-    public async Task<DatasetVersion> SnapshotAsync(string dataset, IReadOnlyList<string> files, SnapshotOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<DatasetVersion> SnapshotAsync(string dataset, IReadOnlyList<string> files, SnapshotOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(files);
-        var dir = DatasetDir(dataset);
         if (files.Count == 0)
         {
             throw new ArgumentException("Expected at least one file to snapshot.", nameof(files));
@@ -55,6 +66,13 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
             throw new ArgumentException($"Expected files with distinct names; got {string.Join(", ", names)}.", nameof(files));
         }
 
+        return SnapshotCoreAsync(dataset, [.. files.Select(f => (f, Path.GetFileName(f)))], options, cancellationToken);
+    }
+
+    private async Task<DatasetVersion> SnapshotCoreAsync(string dataset, (string Path, string Name)[] items, SnapshotOptions? options, CancellationToken cancellationToken)
+    {
+        var dir = DatasetDir(dataset);
+
         if (options?.Tag is { } t)
         {
             CheckName(t, "tag");
@@ -65,7 +83,7 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
             : null;
         var entries = new List<DatasetFile>();
         var csvStats = new List<ValidationReport>();
-        foreach (var file in files)
+        foreach (var (file, name) in items)
         {
             var hash = await StoreObjectAsync(file, cancellationToken).ConfigureAwait(false);
             long? rows = null;
@@ -77,7 +95,7 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
                 rows = profile.RowsChecked;
             }
 
-            entries.Add(new DatasetFile(Path.GetFileName(file), hash, new FileInfo(file).Length) { RowCount = rows });
+            entries.Add(new DatasetFile(name, hash, new FileInfo(file).Length) { RowCount = rows });
         }
 
         entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
@@ -105,6 +123,8 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
             {
                 await TagCoreAsync(dir, manifest.Version, tag, cancellationToken).ConfigureAwait(false);
             }
+
+            await SaveHashCacheAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -121,7 +141,82 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
         return Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(content, Json)));
     }
 
+    /// <summary>What a file looked like when it was last hashed: an unchanged file (same length, last-write and creation times) whose
+    /// object is stored is neither re-read nor re-hashed. .NET exposes no inode number, so the creation time (birth time where the file
+    /// system records it) stands in for the identity check; a file replaced in place with the same length and times would be missed.</summary>
+    internal sealed record HashCacheEntry(long Length, long LastWriteTicks, long CreationTicks, string Sha256);
+
+    private Dictionary<string, HashCacheEntry>? _hashCache;
+    private readonly Lock _cacheLock = new();
+
+    /// <summary>Bytes read and hashed by snapshots (tests check that an unchanged file is not re-hashed).</summary>
+    internal long HashedBytes;
+
+    private string HashCachePath => Path.Combine(Root, "cache", "hashes.json");
+
+    private Dictionary<string, HashCacheEntry> HashCache()
+    {
+        lock (_cacheLock)
+        {
+            if (_hashCache is null)
+            {
+                try
+                {
+                    _hashCache = File.Exists(HashCachePath)
+                        ? JsonSerializer.Deserialize<Dictionary<string, HashCacheEntry>>(File.ReadAllBytes(HashCachePath), Json) ?? []
+                        : [];
+                }
+                catch (Exception e) when (e is JsonException or IOException)
+                {
+                    _hashCache = []; // a damaged cache only costs re-hashing
+                }
+            }
+
+            return _hashCache;
+        }
+    }
+
+    private async Task SaveHashCacheAsync(CancellationToken cancellationToken)
+    {
+        byte[] bytes;
+        lock (_cacheLock)
+        {
+            if (_hashCache is null)
+            {
+                return;
+            }
+
+            bytes = JsonSerializer.SerializeToUtf8Bytes(_hashCache, Json);
+        }
+
+        await AtomicFile.WriteAllBytesAsync(HashCachePath, bytes, cancellationToken).ConfigureAwait(false);
+    }
+
     private async Task<string> StoreObjectAsync(string file, CancellationToken cancellationToken)
+    {
+        var info = new FileInfo(file);
+        var key = info.FullName;
+        var seen = new HashCacheEntry(info.Length, info.LastWriteTimeUtc.Ticks, info.CreationTimeUtc.Ticks, string.Empty);
+        var cache = HashCache();
+        lock (_cacheLock)
+        {
+            if (cache.TryGetValue(key, out var hit) && hit with { Sha256 = string.Empty } == seen && File.Exists(ObjectPath(hit.Sha256)))
+            {
+                return hit.Sha256;
+            }
+        }
+
+        var stored = await StoreObjectCoreAsync(file, cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref HashedBytes, info.Length);
+        lock (_cacheLock)
+        {
+            cache[key] = seen with { Sha256 = stored };
+        }
+
+        return stored;
+    }
+
+    private async Task<string> StoreObjectCoreAsync(string file, CancellationToken cancellationToken)
     {
         // The name is the content's hash, known only once it is written: the temporary file sits in objects/ and is
         // renamed into objects/<aa>/<rest> (same file system), or discarded when that content is already stored.
@@ -271,7 +366,14 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
         var written = new List<string>();
         foreach (var file in version.Files)
         {
-            var target = Path.Combine(Path.GetFullPath(targetDirectory), file.Name);
+            var root = Path.GetFullPath(targetDirectory);
+            var target = Path.GetFullPath(Path.Combine(root, file.Name.Replace('/', Path.DirectorySeparatorChar)));
+            if (Path.IsPathRooted(file.Name) || !target.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"{dataset}@{version.Version} names file '{file.Name}', which lies outside the target directory; expected a relative path.");
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             var writer = AtomicFile.Create(target);
             await using (writer.ConfigureAwait(false))
             {
@@ -292,6 +394,70 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
         }
 
         return written;
+    }
+
+    public async Task<DatasetGcResult> CollectGarbageAsync(TimeSpan? minimumAge = null, CancellationToken cancellationToken = default)
+    {
+        var age = minimumAge ?? TimeSpan.FromHours(1);
+        if (age < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(minimumAge), age, "minimumAge must not be negative.");
+        }
+
+        var cutoff = time.GetUtcNow().UtcDateTime - age;
+        long objects = 0, temps = 0, bytes = 0;
+        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var referenced = new HashSet<string>(StringComparer.Ordinal);
+            var datasets = Path.Combine(Root, "datasets");
+            if (Directory.Exists(datasets))
+            {
+                foreach (var manifest in Directory.GetFiles(datasets, "*.json", SearchOption.AllDirectories))
+                {
+                    if (Path.GetFileName(Path.GetDirectoryName(manifest)) != "manifests" || Path.GetFileName(manifest).StartsWith('.'))
+                    {
+                        continue;
+                    }
+
+                    // A manifest that cannot be read keeps everything: deleting objects it might name would lose data.
+                    var v = JsonSerializer.Deserialize<DatasetVersion>(await File.ReadAllBytesAsync(manifest, cancellationToken).ConfigureAwait(false), Json)
+                        ?? throw new InvalidDataException($"Manifest '{manifest}' is empty; garbage collection stopped, nothing removed.");
+                    referenced.UnionWith(v.Files.Select(f => f.Sha256));
+                }
+            }
+
+            if (!Directory.Exists(Root))
+            {
+                return new DatasetGcResult(0, 0, 0);
+            }
+
+            foreach (var file in Directory.GetFiles(Root, "*", SearchOption.AllDirectories))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var info = new FileInfo(file);
+                if (info.LastWriteTimeUtc > cutoff)
+                {
+                    continue; // young: may belong to a snapshot in flight
+                }
+
+                var isTemp = info.Name.EndsWith(AtomicFile.TempSuffix, StringComparison.Ordinal) && info.Name.StartsWith('.');
+                var rel = Path.GetRelativePath(Path.Combine(Root, "objects"), file).Split(Path.DirectorySeparatorChar);
+                var isOrphan = !isTemp && rel is [{ Length: 2 } a, { } b] && a != ".." && !referenced.Contains(a + b);
+                if (isTemp || isOrphan)
+                {
+                    bytes += info.Length;
+                    info.Delete();
+                    _ = isTemp ? temps++ : objects++;
+                }
+            }
+        }
+        finally
+        {
+            _lock.Release();
+        }
+
+        return new DatasetGcResult(objects, temps, bytes);
     }
 
     public async Task<DatasetDiff> DiffAsync(string dataset, string fromVersion, string toVersion, CancellationToken cancellationToken = default)

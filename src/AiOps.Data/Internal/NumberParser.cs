@@ -4,7 +4,10 @@ namespace AiOps.Data.Internal;
 
 /// <summary>Parses decimal numbers from spans. Plain decimals of up to 15 significant digits take an exact fast path
 /// (the mantissa and the power of ten are both exact doubles, so one division is correctly rounded — Clinger's fast path);
-/// exponents and longer mantissas fall back to <see cref="double.TryParse(ReadOnlySpan{char}, NumberStyles, IFormatProvider?, out double)"/>.</summary>
+/// exponents and longer mantissas fall back to <see cref="double.TryParse(ReadOnlySpan{char}, NumberStyles, IFormatProvider?, out double)"/>.
+/// One grammar for integers and decimals alike: an optional sign, digits with an optional '.' and fraction, an optional exponent.
+/// White space around the number, thousands separators, NaN and infinity are refused for both (<c>"42 "</c>, <c>" 1e3"</c>,
+/// <c>"1,000"</c>, <c>"NaN"</c> and <c>"inf"</c> are text), so a value's type never depends on whether it has an exponent.</summary>
 internal static class NumberParser
 {
     private static readonly double[] Pow10 =
@@ -95,9 +98,12 @@ internal static class NumberParser
         return true;
     }
 
+    // NumberStyles.Float without AllowLeadingWhite / AllowTrailingWhite: the fast path accepts no white space either.
+    private const NumberStyles Strict = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent;
+
     private static bool Slow(ReadOnlySpan<char> s, out double value, out bool isInteger)
     {
-        if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value))
+        if (double.TryParse(s, Strict, CultureInfo.InvariantCulture, out value) && double.IsFinite(value))
         {
             isInteger = s.IndexOfAny('.', 'e', 'E') < 0;
             return true;

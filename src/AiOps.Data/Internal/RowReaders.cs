@@ -72,16 +72,18 @@ internal sealed class CsvRowReader : IRowReader
     private readonly string _name;
     private readonly char _delimiter;
     private readonly int _bufferSize;
+    private readonly int _maxRecordSize;
     private readonly Func<Stream>? _reopen;
     private CsvDataReader _csv;
     private TolerantCsvText? _text;
     private long _nextLine = 2;
 
-    public CsvRowReader(Stream stream, string name, char delimiter, int bufferSize, Func<Stream>? reopen = null)
+    public CsvRowReader(Stream stream, string name, char delimiter, int bufferSize, int maxRecordSize = Quality.CsvSourceOptions.DefaultMaxRecordSize, Func<Stream>? reopen = null)
     {
         _name = name;
         _delimiter = delimiter;
         _bufferSize = bufferSize;
+        _maxRecordSize = Math.Max(bufferSize, maxRecordSize);
         _reopen = reopen;
         _csv = Open(stream, tolerant: reopen is null);
         var columns = new string[_csv.FieldCount];
@@ -109,9 +111,15 @@ internal sealed class CsvRowReader : IRowReader
                 Delimiter = _delimiter,
                 Comment = '\0', // a line starting with '#' is data, never a silently skipped comment
                 BufferSize = _bufferSize,
-                MaxBufferSize = Math.Max(_bufferSize, 1 << 24),
+                MaxBufferSize = _maxRecordSize,
                 OwnsReader = true,
             });
+        }
+        catch (CsvRecordTooLargeException e)
+        {
+            // Sylvan reads the header and the first row before it returns: either may be the record too large.
+            text.Dispose();
+            throw TooLarge(1, "the header or the first row", e);
         }
         catch (CsvFormatException e)
         {
@@ -138,7 +146,7 @@ internal sealed class CsvRowReader : IRowReader
         {
             return ReadCore();
         }
-        catch (CsvFormatException e) when (_text is null && _reopen is not null)
+        catch (CsvFormatException e) when (_text is null && _reopen is not null && e is not CsvRecordTooLargeException)
         {
             // Broken quoting in a file read at full speed: read it again through the tolerant reader, skip what was delivered.
             var delivered = Row;
@@ -165,6 +173,10 @@ internal sealed class CsvRowReader : IRowReader
             try
             {
                 more = _csv.Read();
+            }
+            catch (CsvRecordTooLargeException e)
+            {
+                throw TooLarge(_nextLine, "the record", e);
             }
             catch (CsvFormatException e) when (_text is not null)
             {
@@ -212,6 +224,12 @@ internal sealed class CsvRowReader : IRowReader
     public ReadOnlySpan<char> GetField(int ordinal) => _csv.GetFieldSpan(ordinal);
 
     public void Dispose() => _csv.Dispose();
+
+    private Quality.MalformedCsvException TooLarge(long line, string what, Exception e) => new(
+        _name,
+        line,
+        string.Create(CultureInfo.InvariantCulture, $"{what} is longer than CsvSourceOptions.MaxRecordSize ({_maxRecordSize} characters); expected shorter records, or raise MaxRecordSize (up to 1073741824)."),
+        e);
 }
 
 internal sealed class RecordRowReader : IRowReader

@@ -10,6 +10,9 @@ internal sealed record PrePassColumn(ColumnStatistics Statistics, double Q1, dou
 internal sealed class BindContext
 {
     public IReadOnlyDictionary<string, PrePassColumn> PrePass { get; init; } = new Dictionary<string, PrePassColumn>();
+
+    /// <summary>The ordinal of a column of the data being validated (-1 when absent).</summary>
+    public Func<string, int> Ordinal { get; set; } = static _ => -1;
 }
 
 internal sealed class DatasetFacts
@@ -26,6 +29,23 @@ internal abstract class RowRule(string kind, string? column, double mostly, Vali
 
     internal virtual bool NeedsPrePass => false;
 
+    /// <summary>Every column the rule reads (its own and its condition's); each must exist for the rule to be evaluated.</summary>
+    internal virtual IEnumerable<string> ReferencedColumns
+    {
+        get
+        {
+            if (Column is not null)
+            {
+                yield return Column;
+            }
+
+            if (Where is not null)
+            {
+                yield return Where.Column;
+            }
+        }
+    }
+
     internal abstract RowCheck Bind(int ordinal, BindContext context);
 }
 
@@ -39,6 +59,9 @@ internal abstract class RowCheck(RowRule rule, int ordinal)
     public bool EvaluatesNulls { get; } = rule.EvaluatesNulls;
 
     public bool IsError { get; } = rule.Severity == ValidationSeverity.Error;
+
+    /// <summary>When the rule applies (a conditional rule), bound to its column; <see langword="null"/>: every row.</summary>
+    public RuleCondition.Bound? Where { get; set; }
 
     public long Evaluated;
     public long Unexpected;
@@ -321,6 +344,69 @@ internal sealed class UniqueRule(string column, double mostly, ValidationSeverit
         public override bool Test(RowContext row) => _lookup.Add(row.Reader.GetField(Ordinal));
 
         public override string Reason(RowContext row) => "expected a unique value, got a duplicate of an earlier row";
+    }
+}
+
+internal sealed class CompositeUniqueRule(string[] columns, double mostly, ValidationSeverity severity) : RowRule("unique", null, mostly, severity)
+{
+    public IReadOnlyList<string> Columns { get; } = columns;
+
+    private protected override string DefaultName => string.Join("+", Columns) + ".unique";
+
+    public override string Expectation => $"a combination of ({string.Join(", ", Columns)}) not seen in an earlier row (exact; memory grows with distinct combinations)";
+
+    internal override bool EvaluatesNulls => true;
+
+    internal override IEnumerable<string> ReferencedColumns => Where is null ? Columns : Columns.Append(Where.Column);
+
+    internal override RowCheck Bind(int ordinal, BindContext context) => new Check(this, [.. Columns.Select(context.Ordinal)]);
+
+    private sealed class Check : RowCheck
+    {
+        private readonly int[] _ordinals;
+        private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+        private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+        private char[] _key = new char[256];
+
+        public Check(RowRule rule, int[] ordinals)
+            : base(rule, -1)
+        {
+            _ordinals = ordinals;
+            _lookup = _seen.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+
+        public override bool Test(RowContext row)
+        {
+            // The key is each field prefixed by its length (a null by U+FFFF), so no two different rows share one: "a,bc" vs "ab,c".
+            var n = 0;
+            var allNull = true;
+            foreach (var o in _ordinals)
+            {
+                var isNull = row.IsNull[o];
+                allNull &= isNull;
+                var field = isNull ? [] : row.Reader.GetField(o);
+                var need = n + field.Length + 3;
+                if (need > _key.Length)
+                {
+                    Array.Resize(ref _key, Math.Max(need, _key.Length * 2));
+                }
+
+                if (isNull)
+                {
+                    _key[n++] = '\uFFFF';
+                    continue;
+                }
+
+                _key[n++] = (char)(field.Length & 0xFFFF);
+                _key[n++] = (char)((field.Length >> 16) & 0x7FFF);
+                field.CopyTo(_key.AsSpan(n));
+                n += field.Length;
+            }
+
+            return allNull || _lookup.Add(_key.AsSpan(0, n));
+        }
+
+        public override string Reason(RowContext row) => "expected a unique combination, got a duplicate of an earlier row";
     }
 }
 

@@ -22,7 +22,6 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
 {
     private const int MaxSampleValueLength = 64;
     private PiiOperator?[]? _declared;
-    private PiiMasker? _fallback;
 
     /// <param name="source">The data.</param>
     /// <param name="rules">The rules.</param>
@@ -46,10 +45,11 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
             context = new BindContext { PrePass = PrePass(source, rules, cancellationToken) };
         }
 
-        using var reader = source.Open();
+        using var reader = source.OpenChecked();
         var columns = reader.Columns;
         var n = columns.Count;
         var row = new RowContext(reader);
+        context.Ordinal = row.TryOrdinal;
         _declared = null;
         if (declaredPii is { Count: > 0 })
         {
@@ -78,14 +78,22 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
                 continue;
             }
 
-            var ordinal = rr.Column is null ? -1 : row.TryOrdinal(rr.Column);
-            if (rr.Column is not null && ordinal < 0)
+            var missing = rr.ReferencedColumns.Where(c => row.TryOrdinal(c) < 0).Distinct(StringComparer.Ordinal).ToList();
+            if (missing.Count > 0)
             {
-                unbound.Add(Result(rr, false) with { Message = $"column '{rr.Column}' not found; the data has: {string.Join(", ", columns)}" });
+                var names = string.Join("', '", missing);
+                unbound.Add(Result(rr, false) with { Message = $"column{(missing.Count > 1 ? "s" : "")} '{names}' not found; the data has: {string.Join(", ", columns)}" });
                 continue;
             }
 
-            checks.Add(rr.Bind(ordinal, context));
+            var ordinal = rr.Column is null ? -1 : row.TryOrdinal(rr.Column);
+            var check = rr.Bind(ordinal, context);
+            if (rr.Where is { } where)
+            {
+                check.Where = new RuleCondition.Bound(where, row.TryOrdinal(where.Column));
+            }
+
+            checks.Add(check);
         }
 
         var checkArray = checks.ToArray();
@@ -178,9 +186,31 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
             }
         }
 
+        // The field's accuracy bar: the share of rows that pass EVERY Error rule, next to each rule's own mostly.
+        var passRate = rows == 0 ? 1 : (rows - failedRows) / (double)rows;
+        results.Insert(1, new RuleResult(RuleSet.PassRateRuleName, RuleSet.PassRateRuleName, null, RuleScope.Dataset, ValidationSeverity.Error, passRate >= rules.PassRate,
+            $"at least {rules.PassRate.ToString("P2", System.Globalization.CultureInfo.InvariantCulture)} of rows to pass every Error rule and be well formed")
+        {
+            Observed = passRate,
+            Evaluated = rows,
+            Unexpected = failedRows,
+            Message = rows == 0 ? "no rows read (row_count judges emptiness)" : null,
+        });
+
         var ok = results.TrueForAll(r => r.Passed || r.Severity != ValidationSeverity.Error);
+        var histograms = new List<ColumnHistogram>();
+        for (var i = 0; i < n; i++)
+        {
+            // Withheld like min/max: for declared PII columns and wherever min/max were withheld as looking like personal data.
+            if (_declared?[i] is null && statistics[i].Min is not null && accumulators[i].Histogram() is { Count: > 0 } bins)
+            {
+                histograms.Add(new ColumnHistogram(columns[i], bins));
+            }
+        }
+
         return new ValidationReport(source.Name, ok, rows, failedRows, results, statistics)
         {
+            Histograms = histograms,
             MalformedRows = malformed,
             BlankLines = reader.BlankLines,
             StartedAt = started,
@@ -230,7 +260,7 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
         foreach (var check in checkArray)
         {
             var o = check.Ordinal;
-            if (o >= 0 && isNull[o] && !check.EvaluatesNulls)
+            if ((o >= 0 && isNull[o] && !check.EvaluatesNulls) || (check.Where is { } where && !where.Holds(row)))
             {
                 continue;
             }
@@ -259,7 +289,7 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
     }
 
     private static RuleResult Result(DataRule rule, bool passed) =>
-        new(rule.Name, rule.Kind, rule.Column, rule.Scope, rule.Severity, passed, rule.Expectation) { Mostly = rule.Mostly };
+        new(rule.Name, rule.Kind, rule.Column, rule.Scope, rule.Severity, passed, rule.Describe()) { Mostly = rule.Mostly };
 
     /// <summary>Min, max (and the mean of few rows) can be one person's value. A declared PII column's numeric statistics (min, max,
     /// mean, deviation) are always withheld. Otherwise they are withheld when one looks like personal data: an integral value of
@@ -302,7 +332,7 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
     {
         if (_declared?[ordinal] is { } op)
         {
-            var whole = Whole.MaskWhole(value.ToString(), op);
+            var whole = masker.MaskValue(value.ToString(), op);
             return whole.Length > MaxSampleValueLength ? whole[..MaxSampleValueLength] + "…" : whole;
         }
 
@@ -310,12 +340,10 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
         return masker.Mask(text).Text;
     }
 
-    private PiiMasker Whole => masker as PiiMasker ?? (_fallback ??= new PiiMasker(null));
-
     private static Dictionary<string, PrePassColumn> PrePass(DataSource source, RuleSet rules, CancellationToken cancellationToken)
     {
         var wanted = rules.Rules.OfType<OutlierRule>().Select(r => (r.Column!, r.Method)).ToList();
-        using var reader = source.Open();
+        using var reader = source.OpenChecked();
         var n = reader.Columns.Count;
         var targets = new List<(int Ordinal, ColumnAccumulator Acc)>();
         for (var i = 0; i < n; i++)

@@ -8,8 +8,25 @@ namespace AiOps.Data.Pii;
 internal sealed partial class PiiMasker : IPiiMasker
 {
     private readonly byte[]? _hashKey;
+    private readonly PiiRecognizer[] _custom;
+    private readonly Dictionary<string, PiiRecognizer> _customByName;
 
-    public PiiMasker(byte[]? hashKey) => _hashKey = hashKey is { Length: > 0 } ? hashKey : null;
+    public PiiMasker(byte[]? hashKey, IEnumerable<PiiRecognizer>? recognizers = null)
+    {
+        _hashKey = hashKey is { Length: > 0 } ? hashKey : null;
+        _custom = recognizers?.ToArray() ?? [];
+        _customByName = new Dictionary<string, PiiRecognizer>(StringComparer.Ordinal);
+        foreach (var r in _custom)
+        {
+            if (!_customByName.TryAdd(r.Name, r))
+            {
+                throw new ArgumentException($"Two PII recognisers are named '{r.Name}'; expected unique names.", nameof(recognizers));
+            }
+        }
+    }
+
+    /// <summary>The recognisers a team added, in registration order (after the built-in ones).</summary>
+    internal IReadOnlyList<PiiRecognizer> CustomRecognizers => _custom;
 
     internal bool HasHashKey => _hashKey is not null;
 
@@ -19,9 +36,15 @@ internal sealed partial class PiiMasker : IPiiMasker
         (PiiKind.ChinaResidentId, ResidentIdRegex),
         (PiiKind.ChinaMobile, MobileRegex),
         (PiiKind.Email, EmailRegex),
+        (PiiKind.IPv6, IPv6Regex),
         (PiiKind.IPv4, IPv4Regex),
         (PiiKind.BankCard, BankCardRegex),
     ];
+
+    // Candidates only (hex groups and colons, an optional dotted IPv4 tail); System.Net.IPAddress decides, so times (12:30:45) and
+    // MAC addresses (00:1a:2b:3c:4d:5e) are not addresses.
+    [GeneratedRegex(@"(?<![0-9A-Fa-f:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9A-Fa-f]{0,4})(?![0-9A-Fa-f:]|\.[0-9])", RegexOptions.CultureInvariant)]
+    private static partial Regex IPv6Regex();
 
     // 18 characters (GB 11643-1999) or the first generation's 15 digits (6 region, yymmdd, 3 sequence; no check character).
     [GeneratedRegex(@"(?<![0-9A-Za-z])(?:[1-9][0-9]{5}(?:18|19|20)[0-9]{2}[01][0-9][0-3][0-9][0-9]{3}[0-9Xx]|[1-9][0-9]{5}[0-9]{2}[01][0-9][0-3][0-9][0-9]{3})(?![0-9A-Za-z])", RegexOptions.CultureInvariant)]
@@ -73,7 +96,7 @@ internal sealed partial class PiiMasker : IPiiMasker
             }
 
             sb.Append(text, pos, f.Start - pos);
-            Apply(sb, f.Kind, text.AsSpan(f.Start, f.Length), policy);
+            Apply(sb, f, text.AsSpan(f.Start, f.Length), policy);
             pos = f.Start + f.Length;
         }
 
@@ -89,8 +112,9 @@ internal sealed partial class PiiMasker : IPiiMasker
     /// <param name="op">The column's operator.</param>
     /// <returns>A text that holds no part of the raw value except what the kind's mask shape keeps.</returns>
     /// <exception cref="InvalidOperationException">The operator is Hash and no key is configured (the message holds no value).</exception>
-    internal string MaskWhole(string value, PiiOperator op)
+    public string MaskValue(string value, PiiOperator op)
     {
+        ArgumentNullException.ThrowIfNull(value);
         if (value.Length == 0 || op == PiiOperator.Redact)
         {
             return string.Empty;
@@ -106,9 +130,9 @@ internal sealed partial class PiiMasker : IPiiMasker
         switch (op)
         {
             case PiiOperator.Replace:
-                return single is { } one ? DefaultPlaceholder(one.Kind) : WholePlaceholder;
+                return single is { } one ? Placeholder(one) : WholePlaceholder;
             case PiiOperator.Hash:
-                return single is { } h ? HashValue(Normalize(h.Kind, value.AsSpan(h.Start, h.Length))) : HashValue(value.Trim());
+                return single is { } h ? HashValue(Normalize(h, value.AsSpan(h.Start, h.Length))) : HashValue(value.Trim());
         }
 
         var sb = new StringBuilder(value.Length);
@@ -121,7 +145,7 @@ internal sealed partial class PiiMasker : IPiiMasker
             }
 
             sb.Append('*', f.Start - pos);
-            MaskValue(sb, f.Kind, value.AsSpan(f.Start, f.Length));
+            MaskShape(sb, f, value.AsSpan(f.Start, f.Length));
             pos = f.Start + f.Length;
         }
 
@@ -144,19 +168,19 @@ internal sealed partial class PiiMasker : IPiiMasker
         return value.AsSpan(0, f.Start).IsWhiteSpace() && value.AsSpan(f.Start + f.Length).IsWhiteSpace() ? f : null;
     }
 
-    private static List<PiiFinding> Find(string text, PiiMaskingPolicy policy)
+    private List<PiiFinding> Find(string text, PiiMaskingPolicy policy)
     {
         var found = new List<PiiFinding>();
-        if (text.Length < 7)
+        if (text.Length < 3)
         {
-            return found; // shorter than the shortest recognisable value (an IPv4 such as 1.1.1.1)
+            return found; // shorter than the shortest recognisable built-in value (an IPv6 such as ::1)
         }
 
         foreach (var (kind, regex) in Recognizers)
         {
-            if (!policy.Covers(kind))
+            if (!policy.Covers(kind) || (text.Length < 7 && kind != PiiKind.IPv6))
             {
-                continue;
+                continue; // 7: the shortest IPv4 (1.1.1.1); every other built-in kind is longer
             }
 
             foreach (var m in regex().EnumerateMatches(text))
@@ -186,6 +210,13 @@ internal sealed partial class PiiMasker : IPiiMasker
                         }
 
                         break;
+                    case PiiKind.IPv6:
+                        if (System.Net.IPAddress.TryParse(value, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+                        {
+                            found.Add(new PiiFinding(kind, m.Index, m.Length, true));
+                        }
+
+                        break;
                     default:
                         found.Add(new PiiFinding(kind, m.Index, m.Length, true));
                         break;
@@ -193,8 +224,44 @@ internal sealed partial class PiiMasker : IPiiMasker
             }
         }
 
+        if (_custom.Length > 0 && policy.Covers(PiiKind.Custom))
+        {
+            foreach (var r in _custom)
+            {
+                FindCustom(r, text, found);
+            }
+        }
+
         found.Sort(static (a, b) => a.Start.CompareTo(b.Start));
         return found;
+    }
+
+    private static void FindCustom(PiiRecognizer r, string text, List<PiiFinding> found)
+    {
+        MatchCollection matches;
+        try
+        {
+            matches = r.Regex.Matches(text);
+            _ = matches.Count; // runs the whole match here, inside the timeout guard
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            // The text holds no value: the message names the recogniser and the length only. The whole text is reserved, so
+            // nothing of it is left unmasked by a recogniser that could not finish.
+            found.Add(new PiiFinding(PiiKind.Custom, 0, text.Length, true, $"pattern of recogniser '{r.Name}' timed out on {text.Length} characters") { Recognizer = r.Name });
+            return;
+        }
+
+        foreach (Match m in matches)
+        {
+            if (m.Length == 0 || Overlaps(found, m.Index, m.Length) || !r.HasContext(text, m.Index, m.Length))
+            {
+                continue;
+            }
+
+            var ok = r.Validator?.Invoke(m.Value) ?? true;
+            found.Add(new PiiFinding(PiiKind.Custom, m.Index, m.Length, ok, ok ? null : $"rejected by the validator of recogniser '{r.Name}'") { Recognizer = r.Name });
+        }
     }
 
     private static bool Overlaps(List<PiiFinding> found, int start, int length)
@@ -210,23 +277,26 @@ internal sealed partial class PiiMasker : IPiiMasker
         return false;
     }
 
-    private void Apply(StringBuilder sb, PiiKind kind, ReadOnlySpan<char> value, PiiMaskingPolicy policy)
+    private void Apply(StringBuilder sb, PiiFinding f, ReadOnlySpan<char> value, PiiMaskingPolicy policy)
     {
-        switch (policy.OperatorFor(kind))
+        switch (policy.OperatorFor(f.Kind))
         {
             case PiiOperator.Redact:
                 break;
             case PiiOperator.Replace:
-                sb.Append(policy.Replacements.TryGetValue(kind, out var r) ? r : DefaultPlaceholder(kind));
+                sb.Append(policy.Replacements.TryGetValue(f.Kind, out var r) ? r : Placeholder(f));
                 break;
             case PiiOperator.Hash:
-                sb.Append(HashValue(Normalize(kind, value)));
+                sb.Append(HashValue(Normalize(f, value)));
                 break;
             default:
-                MaskValue(sb, kind, value);
+                MaskShape(sb, f, value);
                 break;
         }
     }
+
+    private string Placeholder(PiiFinding f) =>
+        f.Kind == PiiKind.Custom ? (f.Recognizer is { } n && _customByName.TryGetValue(n, out var r) ? r.Placeholder : WholePlaceholder) : DefaultPlaceholder(f.Kind);
 
     internal static string DefaultPlaceholder(PiiKind kind) => kind switch
     {
@@ -234,13 +304,25 @@ internal sealed partial class PiiMasker : IPiiMasker
         PiiKind.ChinaResidentId => "<CHINA_RESIDENT_ID>",
         PiiKind.Email => "<EMAIL>",
         PiiKind.BankCard => "<BANK_CARD>",
+        PiiKind.IPv6 => "<IPV6>",
+        PiiKind.Custom => WholePlaceholder,
         _ => "<IPV4>",
     };
 
-    private static void MaskValue(StringBuilder sb, PiiKind kind, ReadOnlySpan<char> value)
+    private void MaskShape(StringBuilder sb, PiiFinding f, ReadOnlySpan<char> value)
     {
-        switch (kind)
+        switch (f.Kind)
         {
+            case PiiKind.Custom:
+                var keep = f.Masked && f.Problem is null && f.Recognizer is { } name && _customByName.TryGetValue(name, out var rec) ? Math.Min(rec.KeepLast, value.Length / 2) : 0;
+                sb.Append('*', value.Length - keep).Append(value[(value.Length - keep)..]);
+                break;
+            case PiiKind.IPv6:
+                // Keep the first two groups (the routing prefix's start) as written; the rest, interface id included, is hidden.
+                var first = value.IndexOf(':');
+                var secondColon = first + 1 + value[(first + 1)..].IndexOf(':');
+                sb.Append(first <= 0 ? [] : secondColon <= first + 1 ? value[..first] : value[..secondColon]).Append("::*");
+                break;
             case PiiKind.ChinaMobile:
                 // Keep the +86 / 0086 / 86 prefix as written; the 11-digit number, however grouped, becomes 138****1234.
                 var start = NationalStart(value);
@@ -279,8 +361,9 @@ internal sealed partial class PiiMasker : IPiiMasker
     }
 
     /// <summary>The canonical form hashed, so the same person hashes alike however the value was written.</summary>
-    private static string Normalize(PiiKind kind, ReadOnlySpan<char> value) => kind switch
+    private static string Normalize(PiiFinding f, ReadOnlySpan<char> value) => f.Kind switch
     {
+        PiiKind.IPv6 => System.Net.IPAddress.TryParse(value, out var ip) ? ip.ToString() : value.ToString().ToLowerInvariant(),
         PiiKind.ChinaMobile => Digits(value[NationalStart(value)..]),
         PiiKind.ChinaResidentId => value.ToString().ToUpperInvariant(),
         PiiKind.Email => value.ToString().ToLowerInvariant(),

@@ -22,6 +22,12 @@ public enum PiiKind
 
     /// <summary>An IPv4 address.</summary>
     IPv4,
+
+    /// <summary>An IPv6 address, full or compressed (<c>2001:db8::1</c>, <c>::ffff:192.0.2.1</c>), as <see cref="System.Net.IPAddress"/> parses it.</summary>
+    IPv6,
+
+    /// <summary>A kind a team added with a <see cref="PiiRecognizer"/>; <see cref="PiiFinding.Recognizer"/> names it.</summary>
+    Custom,
 }
 
 /// <summary>What is done to a piece of personal data once found (the Presidio operators).</summary>
@@ -46,7 +52,11 @@ public enum PiiOperator
 /// <param name="Length">How many characters it covers in the input text.</param>
 /// <param name="Masked">Whether the operator was applied; <see langword="false"/> for a candidate that failed validation (see <paramref name="Problem"/>).</param>
 /// <param name="Problem">Why a candidate was not masked (e.g. an invalid resident-ID check character); otherwise <see langword="null"/>.</param>
-public readonly record struct PiiFinding(PiiKind Kind, int Start, int Length, bool Masked, string? Problem = null);
+public readonly record struct PiiFinding(PiiKind Kind, int Start, int Length, bool Masked, string? Problem = null)
+{
+    /// <summary>The <see cref="PiiRecognizer.Name"/> of a <see cref="PiiKind.Custom"/> finding; <see langword="null"/> for a built-in kind.</summary>
+    public string? Recognizer { get; init; }
+}
 
 /// <summary>The result of masking one text.</summary>
 /// <param name="Text">The text with every valid finding replaced by its operator's output.</param>
@@ -118,4 +128,58 @@ public interface IPiiMasker
     /// <param name="policy">Kinds to look for; <see langword="null"/> for all.</param>
     /// <returns>The findings, in text order; rejected candidates have <see cref="PiiFinding.Masked"/> = <see langword="false"/>.</returns>
     IReadOnlyList<PiiFinding> Scan(string text, PiiMaskingPolicy? policy = null);
+
+    /// <summary>Masks a value of a declared PII column WHOLE, whatever it holds: the gate, the validator's report samples and the
+    /// quarantine file call this for every value of a column in <c>IngestOptions.MaskColumns</c>, so a host's own masker decides the
+    /// output everywhere. The result must hold no part of the value except what a recognised kind's mask shape keeps.</summary>
+    /// <remarks>The default implementation works for any masker through <see cref="Scan"/> and <see cref="Mask"/>: Redact gives the empty
+    /// string; Replace the finding's masked text when the value is one recognised item, else <c>&lt;PII&gt;</c>; Mask and Hash mask each
+    /// valid finding through <see cref="Mask"/> and turn every other character into <c>*</c> (Hash of a value that is not one item is
+    /// fully starred, as a masker seen only through this interface cannot hash arbitrary text). The built-in masker overrides it and
+    /// hashes such values with its key.</remarks>
+    /// <param name="value">The raw value.</param>
+    /// <param name="op">The column's operator.</param>
+    /// <returns>The masked value.</returns>
+    /// <exception cref="InvalidOperationException">The operator is Hash and no hash key is configured (the message holds no value).</exception>
+    string MaskValue(string value, PiiOperator op)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.Length == 0 || op == PiiOperator.Redact)
+        {
+            return string.Empty;
+        }
+
+        var policy = PiiMaskingPolicy.For(op);
+        var findings = Scan(value, policy);
+        var sb = new System.Text.StringBuilder(value.Length);
+        var pos = 0;
+        var items = 0;
+        var firstStart = -1;
+        string? last = null;
+        foreach (var f in findings)
+        {
+            if (!f.Masked || f.Start < pos || f.Start + f.Length > value.Length)
+            {
+                continue;
+            }
+
+            items++;
+            firstStart = firstStart < 0 ? f.Start : firstStart;
+            var raw = value.Substring(f.Start, f.Length);
+            var masked = Mask(raw, policy).Text;
+
+            // A masker whose recogniser needs the surrounding context may find nothing in the item alone: never let it through.
+            last = string.Equals(masked, raw, StringComparison.Ordinal) ? new string('*', raw.Length) : masked;
+            sb.Append('*', f.Start - pos).Append(last);
+            pos = f.Start + f.Length;
+        }
+
+        if (op == PiiOperator.Replace)
+        {
+            return items == 1 && value.AsSpan(0, firstStart).IsWhiteSpace() && value.AsSpan(pos).IsWhiteSpace() ? last! : PiiMasker.WholePlaceholder;
+        }
+
+        sb.Append('*', value.Length - pos);
+        return sb.ToString();
+    }
 }

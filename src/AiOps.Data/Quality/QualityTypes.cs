@@ -85,8 +85,48 @@ public abstract class DataRule
     /// <summary>Whether the rule judges rows or the dataset.</summary>
     public RuleScope Scope => Mostly is null ? RuleScope.Dataset : RuleScope.Row;
 
-    /// <summary>The rule's name in reports: <c>column.kind</c>, or <c>kind</c> without a column.</summary>
-    public string Name => Column is null ? Kind : $"{Column}.{Kind}";
+    /// <summary>The rule's name in reports: the name given (<c>ColumnRules.Named</c>, JSON <c>name</c>), else <c>column.kind</c>, or
+    /// <c>kind</c> without a column. Names are unique within a rule set.</summary>
+    public string Name => CustomName ?? DefaultName;
+
+    /// <summary>For a conditional row rule, when it applies (rows where the condition does not hold are not evaluated); otherwise
+    /// <see langword="null"/>.</summary>
+    public RuleCondition? Where { get; private set; }
+
+    private protected virtual string DefaultName => Column is null ? Kind : $"{Column}.{Kind}";
+
+    internal string? CustomName { get; private set; }
+
+    /// <summary>The expectation with the condition, as reports show it.</summary>
+    internal string Describe() => Where is null ? Expectation : $"{Expectation} where {Where}";
+
+    internal DataRule WithName(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        CustomName = name;
+        return this;
+    }
+
+    internal DataRule WithCondition(RuleCondition condition)
+    {
+        if (Scope != RuleScope.Row)
+        {
+            throw new ArgumentException($"Rule '{Name}' is judged on the whole dataset; a where condition applies to row rules only.", nameof(condition));
+        }
+
+        if (condition.Problem() is { } problem)
+        {
+            throw new ArgumentException($"Rule '{Name}': {problem}.", nameof(condition));
+        }
+
+        if (Where is not null)
+        {
+            throw new ArgumentException($"Rule '{Name}' already has a where condition ({Where}); expected one condition per rule.", nameof(condition));
+        }
+
+        Where = condition.Copy();
+        return this;
+    }
 
     /// <summary>What the rule expects, in words (e.g. <c>a number between 0 and 120</c>).</summary>
     public abstract string Expectation { get; }
@@ -152,4 +192,25 @@ public sealed class MalformedCsvException : AiOpsException
 
     /// <summary>The 1-based physical line where the bad record starts.</summary>
     public long Line { get; }
+}
+
+/// <summary>The data names a column more than once (a CSV header <c>id,name,id</c>): rules, masks and diffs could not tell the columns
+/// apart, so the source is refused before any row is read.</summary>
+public sealed class DuplicateColumnException : AiOpsException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="source">The source's name.</param>
+    /// <param name="duplicates">The names that occur more than once.</param>
+    public DuplicateColumnException(string source, IReadOnlyList<string> duplicates)
+        : base($"{source}: the header names column{(duplicates.Count > 1 ? "s" : "")} '{string.Join("', '", duplicates)}' more than once; expected unique column names (rename or drop the duplicates).")
+    {
+        SourceName = source;
+        Duplicates = duplicates;
+    }
+
+    /// <summary>The source's name.</summary>
+    public string SourceName { get; }
+
+    /// <summary>The names that occur more than once, in header order.</summary>
+    public IReadOnlyList<string> Duplicates { get; }
 }

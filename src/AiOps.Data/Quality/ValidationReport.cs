@@ -84,6 +84,17 @@ public sealed record ColumnStatistics(string Name)
     public double Completeness => Count == 0 ? 1 : (Count - Nulls) / (double)Count;
 }
 
+/// <summary>One bin of a column's histogram: values in [<paramref name="Lower"/>, <paramref name="Upper"/>).</summary>
+/// <param name="Lower">The bin's lower edge (included).</param>
+/// <param name="Upper">The bin's upper edge (excluded).</param>
+/// <param name="Count">The values in the bin.</param>
+public sealed record HistogramBin(double Lower, double Upper, long Count);
+
+/// <summary>The histogram of a numeric column (at most 32 bins of equal, power-of-two width, built in the one pass).</summary>
+/// <param name="Column">The column.</param>
+/// <param name="Bins">The non-empty span of bins, lowest first.</param>
+public sealed record ColumnHistogram(string Column, IReadOnlyList<HistogramBin> Bins);
+
 /// <summary>The result of validating one dataset against a rule set.</summary>
 /// <param name="Dataset">The dataset's name.</param>
 /// <param name="Passed">Whether every rule of severity Error passed.</param>
@@ -105,6 +116,10 @@ public sealed record ValidationReport(string Dataset, bool Passed, long RowsChec
 
     /// <summary>Rows that were ragged, held invalid UTF-8 or had broken quoting (included in <see cref="RowsFailed"/>).</summary>
     public long MalformedRows { get; init; }
+
+    /// <summary>Histograms of the numeric columns, in file order. Withheld (absent) for a declared PII column and for one whose
+    /// min/max are withheld because they look like personal data: bin edges would reveal the values.</summary>
+    public IReadOnlyList<ColumnHistogram> Histograms { get; init; } = [];
 
     /// <summary>Blank lines skipped: they are not rows (not in <see cref="RowsChecked"/>, neither admitted nor quarantined).</summary>
     public long BlankLines { get; init; }
@@ -131,6 +146,13 @@ public sealed record ValidationReport(string Dataset, bool Passed, long RowsChec
     /// <exception cref="JsonException">The text is not a report.</exception>
     public static ValidationReport FromJson(string json) =>
         JsonSerializer.Deserialize<ValidationReport>(json, Json) ?? throw new JsonException("Expected a validation report object, got null.");
+
+    /// <summary>The report as one self-contained HTML page a team reads (no script, no external resource): the verdict, every
+    /// rule with its pass rate and masked failing samples, and column profiles with histograms. Every value is HTML-escaped; values
+    /// are the report's own, so declared PII columns appear only masked. The markup is well-formed XML (XHTML syntax). JSON
+    /// (<see cref="ToJson"/>) stays the machine format.</summary>
+    /// <returns>The HTML text.</returns>
+    public string ToHtml() => Internal.HtmlReport.Render(this);
 
     /// <summary>The report for people: one line per rule with its failing rows, then the column statistics.</summary>
     /// <returns>The text.</returns>

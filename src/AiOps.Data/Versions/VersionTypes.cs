@@ -185,7 +185,9 @@ public sealed record DatasetDiff(string Dataset, string From, string To)
 /// </example>
 public interface IDatasetStore
 {
-    /// <summary>Snapshots a file, or every file under a directory.</summary>
+    /// <summary>Snapshots a file, or every file under a directory, sub-directories included (each named by its relative path with
+    /// <c>/</c> separators, restored into the same sub-directories). A file unchanged since it was last snapshotted (same length,
+    /// last-write and creation times) whose object is stored is not read or hashed again.</summary>
     /// <param name="dataset">The dataset name (letters, digits, <c>.</c>, <c>_</c>, <c>-</c>).</param>
     /// <param name="path">A file or a directory.</param>
     /// <param name="options">Tag, report, description.</param>
@@ -242,7 +244,24 @@ public interface IDatasetStore
     /// <returns>The differences.</returns>
     /// <exception cref="KeyNotFoundException">A version does not exist.</exception>
     Task<DatasetDiff> DiffAsync(string dataset, string fromVersion, string toVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes what no version needs: stored objects that no manifest of any dataset names (left by a crashed or cancelled
+    /// snapshot) and temporary files of interrupted writes. Only files older than <paramref name="minimumAge"/> are touched, so a
+    /// snapshot in flight keeps its objects.</summary>
+    /// <param name="minimumAge">How old a file must be to be removed; default one hour.</param>
+    /// <param name="cancellationToken">Stops the collection (what was removed stays removed).</param>
+    /// <returns>What was removed.</returns>
+    /// <exception cref="InvalidDataException">A manifest cannot be read: nothing is removed after it.</exception>
+    /// <exception cref="NotSupportedException">The store does not collect garbage (the default for other implementations).</exception>
+    Task<DatasetGcResult> CollectGarbageAsync(TimeSpan? minimumAge = null, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} does not collect garbage.");
 }
+
+/// <summary>What <see cref="IDatasetStore.CollectGarbageAsync"/> removed.</summary>
+/// <param name="ObjectsRemoved">Stored objects no version named.</param>
+/// <param name="TempFilesRemoved">Temporary files of interrupted writes.</param>
+/// <param name="BytesFreed">Their total size.</param>
+public sealed record DatasetGcResult(long ObjectsRemoved, long TempFilesRemoved, long BytesFreed);
 
 /// <summary>SHA-256 of files, incremental over 1 MiB reads (runs at the speed of <c>sha256sum</c>).</summary>
 internal static class ContentHasher
