@@ -65,24 +65,52 @@ public sealed class OnnxCudaOptions
     public CudnnConvAlgorithmSearch ConvAlgorithmSearch { get; set; }
 }
 
+/// <summary>What a call does when <see cref="OnnxRunnerOptions.MaxQueueLength"/> calls are already queued or running.</summary>
+public enum QueueFullMode
+{
+    /// <summary>Fail at once with <see cref="ModelRejectedException"/> (the default: the host answers 429/503 and the client retries).</summary>
+    Reject = 0,
+
+    /// <summary>
+    /// Wait for room, in arrival order, at most <see cref="OnnxRunnerOptions.MaxQueueTime"/> (then
+    /// <see cref="ModelRejectedException"/>), the <see cref="OnnxRunnerOptions.CallTimeout"/> or the caller's cancellation.
+    /// </summary>
+    Wait = 1,
+}
+
 /// <summary>
 /// Micro-batching: concurrent calls are stacked along the first (dynamic) dimension into one run and the outputs
 /// are split back. Only models whose inputs and outputs all have a dynamic first dimension can be batched; for other
 /// models the setting is ignored (with a warning) and calls run one by one.
 /// </summary>
+/// <remarks>
+/// The delay is adaptive, so batching is never slower than running calls one by one: a call that arrives while the
+/// batch worker is idle runs at once, and the calls that queued while a batch ran go together into the next run. Only
+/// while the runner is under load (a batch ran within <see cref="MaxQueueDelay"/> before the forming batch's first call)
+/// does a forming batch wait, for at most <see cref="MaxQueueDelay"/>, until it has as many rows as the previous run (or
+/// <see cref="MaxBatchSize"/>, or one of <see cref="PreferredBatchSizes"/>).
+/// </remarks>
 public sealed class OnnxBatchingOptions
 {
     /// <summary>Whether to batch. Default <see langword="false"/>.</summary>
     public bool Enabled { get; set; }
 
-    /// <summary>The most rows (sum of the callers' first dimensions) in one run. Default 32.</summary>
-    public int MaxBatchSize { get; set; } = 32;
+    /// <summary>The most rows (sum of the callers' first dimensions) in one run. Default 64.</summary>
+    public int MaxBatchSize { get; set; } = 64;
 
     /// <summary>
-    /// How long the first call of a batch may wait for others before the batch runs anyway. Default 1 ms;
-    /// <see cref="TimeSpan.Zero"/> runs whatever is queued at once.
+    /// Under load, how long the first call of a forming batch may wait for the callers of the previous run to come back
+    /// before the batch runs anyway. Default 1 ms. A call that finds the worker idle never waits;
+    /// <see cref="TimeSpan.Zero"/> never waits at all (whatever is queued runs at once).
     /// </summary>
     public TimeSpan MaxQueueDelay { get; set; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>
+    /// Row counts at which a forming batch runs at once, without waiting for more (Triton's <c>preferred_batch_size</c>):
+    /// useful where some sizes run faster than others, such as engines built for fixed shapes. Each between 1 and
+    /// <see cref="MaxBatchSize"/>. Empty by default.
+    /// </summary>
+    public IList<int> PreferredBatchSizes { get; } = new List<int>();
 
     /// <summary>
     /// Treat the dynamic first dimension of every input and output as the batch, whatever its symbol. Exporters such as
@@ -142,9 +170,27 @@ public class OnnxRunnerOptions
 
     /// <summary>
     /// The most calls that may be queued or running at once; further calls fail at once with
-    /// <see cref="ModelRejectedException"/> instead of growing memory. Default 1024.
+    /// <see cref="ModelRejectedException"/> instead of growing memory (or wait for room: <see cref="QueueFullMode"/>).
+    /// Default 1024.
     /// </summary>
     public int MaxQueueLength { get; set; } = 1024;
+
+    /// <summary>What a call does when <see cref="MaxQueueLength"/> calls are queued or running. Default <see cref="QueueFullMode.Reject"/>.</summary>
+    public QueueFullMode QueueFullMode { get; set; }
+
+    /// <summary>
+    /// The most calls of this runner that run in ONNX Runtime at once when calls are not batched; further calls wait
+    /// in a first-come first-served queue (bounded by <see cref="MaxQueueLength"/>) instead of taking more threads.
+    /// 0 (the default) means the number of processors.
+    /// </summary>
+    public int MaxConcurrentRuns { get; set; }
+
+    /// <summary>
+    /// The longest a call may wait for room, a run slot or its batch; a call that waited longer fails with
+    /// <see cref="ModelRejectedException"/> instead of running late (load shedding: the client has likely given up).
+    /// <see langword="null"/> (the default) for no limit. Unlike <see cref="CallTimeout"/> it never stops a run.
+    /// </summary>
+    public TimeSpan? MaxQueueTime { get; set; }
 
     /// <summary>
     /// The most rows (first-dimension size) one call may carry; a larger call fails with
@@ -203,7 +249,15 @@ public class OnnxRunnerOptions
             MaxQueueDelay = source.Batching.MaxQueueDelay,
             AssumeFirstDimensionIsBatch = source.Batching.AssumeFirstDimensionIsBatch,
         };
+        foreach (var size in source.Batching.PreferredBatchSizes)
+        {
+            Batching.PreferredBatchSizes.Add(size);
+        }
+
         MaxQueueLength = source.MaxQueueLength;
+        QueueFullMode = source.QueueFullMode;
+        MaxConcurrentRuns = source.MaxConcurrentRuns;
+        MaxQueueTime = source.MaxQueueTime;
         MaxRowsPerCall = source.MaxRowsPerCall;
         CallTimeout = source.CallTimeout;
         WarmUpIterations = source.WarmUpIterations;

@@ -132,6 +132,15 @@ internal sealed class OnnxModelOptionsValidator(IEnumerable<OnnxModelRegistratio
             {
                 errors.Add($"{prefix}Batching:MaxQueueDelay is {options.Batching.MaxQueueDelay}; expected between 0 and 10 seconds.");
             }
+
+            for (var i = 0; i < options.Batching.PreferredBatchSizes.Count; i++)
+            {
+                var size = options.Batching.PreferredBatchSizes[i];
+                if (size < 1 || size > options.Batching.MaxBatchSize)
+                {
+                    errors.Add($"{prefix}Batching:PreferredBatchSizes:{i} is {size}; expected between 1 and {prefix}Batching:MaxBatchSize ({options.Batching.MaxBatchSize}).");
+                }
+            }
         }
 
         if (options.MaxRowsPerCall < 1)
@@ -142,6 +151,21 @@ internal sealed class OnnxModelOptionsValidator(IEnumerable<OnnxModelRegistratio
         if (options.MaxQueueLength < 1)
         {
             errors.Add($"{prefix}MaxQueueLength is {options.MaxQueueLength}; expected 1 or more.");
+        }
+
+        if (!Enum.IsDefined(options.QueueFullMode))
+        {
+            errors.Add($"{prefix}QueueFullMode is {options.QueueFullMode}; expected Reject or Wait.");
+        }
+
+        if (options.MaxConcurrentRuns < 0)
+        {
+            errors.Add($"{prefix}MaxConcurrentRuns is {options.MaxConcurrentRuns}; expected 0 (the number of processors) or more.");
+        }
+
+        if (options.MaxQueueTime is { } queueTime && queueTime <= TimeSpan.Zero)
+        {
+            errors.Add($"{prefix}MaxQueueTime is {queueTime}; expected a positive duration or no limit.");
         }
 
         if (options.CallTimeout is { } timeout && timeout <= TimeSpan.Zero)
