@@ -122,6 +122,58 @@ public sealed class OnnxBatchingOptions
 }
 
 /// <summary>
+/// One input of a declared warm-up sample: its shape and either values (inline) or a file of raw elements.
+/// </summary>
+public sealed class OnnxWarmUpTensor
+{
+    /// <summary>The shape, e.g. <c>[1, 16000]</c>; empty for a scalar.</summary>
+    public IList<long> Shape { get; } = new List<long>();
+
+    /// <summary>
+    /// The values, row-major, converted to the input's element type: one value fills the tensor, otherwise one per
+    /// element. Empty with no <see cref="File"/>: zeros.
+    /// </summary>
+    public IList<double> Values { get; } = new List<double>();
+
+    /// <summary>
+    /// A file of the tensor's raw little-endian elements (e.g. numpy's <c>array.astype("float32").tofile(path)</c>),
+    /// instead of <see cref="Values"/>. A relative path is taken against the model file's folder.
+    /// </summary>
+    public string? File { get; set; }
+}
+
+/// <summary>A declared warm-up sample: a value for every input of the model.</summary>
+public sealed class OnnxWarmUpSample
+{
+    /// <summary>The inputs by name; every input of the model must be given.</summary>
+    public IDictionary<string, OnnxWarmUpTensor> Inputs { get; } = new Dictionary<string, OnnxWarmUpTensor>(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// What warm-up feeds the model (Triton's <c>model_warmup</c>). With <see cref="Samples"/> declared they are run (each
+/// <see cref="OnnxRunnerOptions.WarmUpIterations"/> times) and one that fails fails the load. Otherwise inputs are
+/// generated: zeros (or <see cref="InputValues"/>) with every free dimension 1 (or as in <see cref="DimensionSizes"/>),
+/// and a generated warm-up the graph refuses leaves the model serving with the reason in its status.
+/// </summary>
+public sealed class OnnxWarmUpOptions
+{
+    /// <summary>Declared samples, e.g. several shapes of real inputs. Empty by default (generated warm-up).</summary>
+    public IList<OnnxWarmUpSample> Samples { get; } = new List<OnnxWarmUpSample>();
+
+    /// <summary>
+    /// Sizes of free dimensions for generated warm-up, by symbol (<c>sequence = 16000</c> for an audio model whose Conv
+    /// needs a minimum length). The batch dimension, when batching, still takes 1 and <c>MaxBatchSize</c>.
+    /// </summary>
+    public IDictionary<string, long> DimensionSizes { get; } = new Dictionary<string, long>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The value every element of a generated input takes, by input name (<c>sample_rate = 16000</c> for an int64 scalar
+    /// that must not be 0); other inputs are zeros.
+    /// </summary>
+    public IDictionary<string, double> InputValues { get; } = new Dictionary<string, double>(StringComparer.Ordinal);
+}
+
+/// <summary>
 /// How one model version is run: execution providers, ONNX Runtime session settings, input validation, batching,
 /// queue bound, timeout, warm-up and reload behaviour. Read when the model is loaded (and on each reload).
 /// </summary>
@@ -202,8 +254,11 @@ public class OnnxRunnerOptions
     /// <summary>The longest a call may take, queueing included; <see langword="null"/> (the default) for no limit. A run in flight is terminated.</summary>
     public TimeSpan? CallTimeout { get; set; }
 
-    /// <summary>Runs made with generated inputs after a load and before the model reports ready. Default 2; 0 disables warm-up.</summary>
+    /// <summary>Runs of each warm-up input set after a load and before the model reports ready. Default 2; 0 disables warm-up.</summary>
     public int WarmUpIterations { get; set; } = 2;
+
+    /// <summary>What warm-up feeds the model: declared samples, or generated inputs with dimension sizes and values.</summary>
+    public OnnxWarmUpOptions WarmUp { get; set; } = new();
 
     /// <summary>
     /// The SHA-256 (hex) the model file must have; a file with another hash is refused (a reload keeps the previous
@@ -261,6 +316,21 @@ public class OnnxRunnerOptions
         MaxRowsPerCall = source.MaxRowsPerCall;
         CallTimeout = source.CallTimeout;
         WarmUpIterations = source.WarmUpIterations;
+        WarmUp = new OnnxWarmUpOptions();
+        foreach (var sample in source.WarmUp.Samples)
+        {
+            WarmUp.Samples.Add(sample);
+        }
+
+        foreach (var (symbol, size) in source.WarmUp.DimensionSizes)
+        {
+            WarmUp.DimensionSizes[symbol] = size;
+        }
+
+        foreach (var (input, value) in source.WarmUp.InputValues)
+        {
+            WarmUp.InputValues[input] = value;
+        }
         ExpectedSha256 = source.ExpectedSha256;
         WatchFile = source.WatchFile;
         ReloadDebounce = source.ReloadDebounce;

@@ -90,6 +90,45 @@ public sealed class OnnxModelBuilder
         return this;
     }
 
+    /// <summary>Adds an int64 initializer (e.g. the <c>pads</c> of Pad, the bounds of Range).</summary>
+    /// <param name="name">The tensor name.</param>
+    /// <param name="data">The values, row-major.</param>
+    /// <param name="dims">The dimensions (none for a scalar).</param>
+    public OnnxModelBuilder AddInitializer(string name, long[] data, params long[] dims)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var t = new ProtoWriter();
+        t.PackedInt64(1, dims);
+        t.Varint(2, (int)OnnxDataType.Int64);
+        t.String(8, name);
+        t.Bytes(9, MemoryMarshal.AsBytes(data.AsSpan()));
+        _initializers.Add(t);
+        return this;
+    }
+
+    /// <summary>Adds a node with string attributes (e.g. Pad's <c>mode = reflect</c>) besides integer ones.</summary>
+    /// <param name="opType">The operator.</param>
+    /// <param name="inputs">Input tensor names.</param>
+    /// <param name="outputs">Output tensor names.</param>
+    /// <param name="intAttributes">Integer attributes.</param>
+    /// <param name="stringAttributes">String attributes.</param>
+    public OnnxModelBuilder AddNode(string opType, string[] inputs, string[] outputs, IReadOnlyDictionary<string, long>? intAttributes, IReadOnlyDictionary<string, string> stringAttributes)
+    {
+        ArgumentNullException.ThrowIfNull(stringAttributes);
+        AddNode(opType, inputs, outputs, intAttributes);
+        var n = _nodes[^1];
+        foreach (var (key, value) in stringAttributes.OrderBy(a => a.Key, StringComparer.Ordinal))
+        {
+            var a = new ProtoWriter();
+            a.String(1, key);
+            a.Bytes(4, System.Text.Encoding.UTF8.GetBytes(value));
+            a.Varint(20, 3); // AttributeType.STRING
+            n.Message(5, a);
+        }
+
+        return this;
+    }
+
     /// <summary>Adds a node.</summary>
     /// <param name="opType">The operator, e.g. <c>MatMul</c>.</param>
     /// <param name="inputs">Input tensor names.</param>

@@ -178,6 +178,62 @@ internal sealed class OnnxModelOptionsValidator(IEnumerable<OnnxModelRegistratio
             errors.Add($"{prefix}WarmUpIterations is {options.WarmUpIterations}; expected 0 (no warm-up) or more.");
         }
 
+        if (options.WarmUp is null)
+        {
+            errors.Add($"{prefix}WarmUp is null; expected warm-up settings (leave it unset for the defaults).");
+        }
+        else
+        {
+            foreach (var (symbol, size) in options.WarmUp.DimensionSizes)
+            {
+                if (size < 1)
+                {
+                    errors.Add($"{prefix}WarmUp:DimensionSizes:{symbol} is {size}; expected 1 or more.");
+                }
+            }
+
+            for (var i = 0; i < options.WarmUp.Samples.Count; i++)
+            {
+                var sample = options.WarmUp.Samples[i];
+                if (sample is null || sample.Inputs.Count == 0)
+                {
+                    errors.Add($"{prefix}WarmUp:Samples:{i}:Inputs is empty; expected a value for every input of the model.");
+                    continue;
+                }
+
+                foreach (var (input, tensor) in sample.Inputs)
+                {
+                    var at = $"{prefix}WarmUp:Samples:{i}:Inputs:{input}";
+                    if (tensor is null)
+                    {
+                        errors.Add($"{at} is null; expected a Shape and Values or a File.");
+                        continue;
+                    }
+
+                    if (tensor.Shape.Any(d => d < 0))
+                    {
+                        errors.Add($"{at}:Shape is [{string.Join(", ", tensor.Shape)}]; expected sizes of 0 or more.");
+                        continue;
+                    }
+
+                    long count = 1;
+                    foreach (var d in tensor.Shape)
+                    {
+                        count *= d;
+                    }
+
+                    if (tensor.File is not null && tensor.Values.Count > 0)
+                    {
+                        errors.Add($"{at} has both Values and File; expected one of them.");
+                    }
+                    else if (tensor.Values.Count > 1 && tensor.Values.Count != count)
+                    {
+                        errors.Add($"{at}:Values has {tensor.Values.Count} values; expected 1 (fills the tensor) or {count} (the shape's element count).");
+                    }
+                }
+            }
+        }
+
         if (options.ReloadDebounce < TimeSpan.Zero)
         {
             errors.Add($"{prefix}ReloadDebounce is {options.ReloadDebounce}; expected 0 or more.");

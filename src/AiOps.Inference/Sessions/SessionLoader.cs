@@ -316,6 +316,12 @@ internal static class SessionLoader
             return 0;
         }
 
+        using var runOptions = new RunOptions();
+        if (options.WarmUp.Samples.Count > 0)
+        {
+            return WarmUpDeclared(key, session, options, runOptions, cancellationToken);
+        }
+
         // Warm the shapes calls will use: one row, and a full batch when batching.
         List<long> rows = [1];
         if (options.Batching.Enabled && session.IsBatchable && options.Batching.MaxBatchSize > 1)
@@ -324,10 +330,9 @@ internal static class SessionLoader
         }
 
         var runs = 0;
-        using var runOptions = new RunOptions();
         foreach (var r in rows)
         {
-            var inputs = session.WarmUpInputs(r);
+            var inputs = session.WarmUpInputs(r, options.WarmUp.DimensionSizes, options.WarmUp.InputValues);
             for (var i = 0; i < options.WarmUpIterations; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -339,7 +344,7 @@ internal static class SessionLoader
                 {
                     // Generated inputs (zeros, free dimensions 1) say nothing about real traffic: a model whose graph
                     // refuses them (a minimum length, a zero step) still serves; the skipped warm-up is reported.
-                    var reason = $"Warm-up skipped: generated inputs ({session.DescribeInputs()}, {r} row(s)) failed: {e.Message}";
+                    var reason = $"Warm-up skipped: generated inputs ({Describe(inputs)}) failed: {e.Message} Declare WarmUp:Samples, or WarmUp:DimensionSizes / WarmUp:InputValues for the generated inputs.";
                     session.WarmUpSkipped = reason;
                     Log.WarmUpSkipped(logger, e, key, reason);
                     return runs;
@@ -352,4 +357,58 @@ internal static class SessionLoader
         Debug.Assert(runs > 0, "At least one warm-up run.");
         return runs;
     }
+
+    /// <summary>Runs the declared samples; any that does not fit the model or fails in it fails the load.</summary>
+    private static int WarmUpDeclared(ModelKey key, LoadedSession session, OnnxRunnerOptions options, RunOptions runOptions, CancellationToken cancellationToken)
+    {
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(session.Path)) ?? ".";
+        var runs = 0;
+        for (var s = 0; s < options.WarmUp.Samples.Count; s++)
+        {
+            var sample = options.WarmUp.Samples[s];
+            var what = $"Declared warm-up sample {s} (WarmUp:Samples:{s}) of {key}";
+            ModelTensor[] inputs;
+            try
+            {
+                var tensors = new List<ModelTensor>(sample.Inputs.Count);
+                foreach (var (name, declared) in sample.Inputs)
+                {
+                    var binding = Array.Find(session.Inputs, i => string.Equals(i.Name, name, StringComparison.Ordinal))
+                        ?? throw new ModelLoadException($"{what} gives input '{name}', which the model does not have; expected inputs {session.DescribeInputs()}.") { Key = key };
+                    var shape = declared.Shape.ToArray();
+                    tensors.Add(declared.File is { } file
+                        ? binding.Ops.FromBytes(name, shape, File.ReadAllBytes(System.IO.Path.IsPathRooted(file) ? file : System.IO.Path.Combine(folder, file)))
+                        : declared.Values.Count == 0
+                            ? binding.Ops.Zeros(name, shape)
+                            : binding.Ops.FromValues(name, shape, declared.Values.ToArray()));
+                }
+
+                inputs = session.Bind(new ModelRequest(tensors), key, allowNonFinite: true);
+            }
+            catch (Exception e) when (e is ModelInputException or ArgumentException or IOException or UnauthorizedAccessException)
+            {
+                throw new ModelLoadException($"{what} does not fit the model: {e.Message}", e) { Key = key };
+            }
+
+            for (var i = 0; i < options.WarmUpIterations; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                try
+                {
+                    session.Run(inputs, runOptions);
+                }
+                catch (OnnxRuntimeException e)
+                {
+                    // Declared inputs stand for real traffic: a model that fails on them must not serve.
+                    throw new ModelLoadException($"{what} ({Describe(inputs)}) failed in ONNX Runtime: {e.Message}", e) { Key = key };
+                }
+
+                runs++;
+            }
+        }
+
+        return runs;
+    }
+
+    private static string Describe(ModelTensor[] inputs) => string.Join(", ", inputs.Select(i => $"{i.Name}{i.FormatShape()}"));
 }
