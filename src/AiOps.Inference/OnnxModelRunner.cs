@@ -463,6 +463,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             }
             catch (Exception e) when (e is ModelLoadException or ExecutionProviderUnavailableException)
             {
+                _instruments.Reload(Outcomes.Failed);
                 if (Volatile.Read(ref _current) is { } serving)
                 {
                     Volatile.Write(ref _reloadFailure, e.Message);
@@ -487,6 +488,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
                     $"Reload of {Key} from '{newPath}' refused: its signature is not compatible with the serving version's ({compatibility}); the previous file keeps serving. Pass allowSignatureChange to replace it anyway.",
                     compatibility) { Key = Key };
                 Volatile.Write(ref _reloadFailure, refused.Message);
+                _instruments.Reload(Outcomes.Refused);
                 Log.ReloadFailed(_logger, refused, Key, current.Sha256, refused.Message);
                 UpdateStatus();
                 ReloadCompleted?.Invoke(refused);
@@ -498,6 +500,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             Volatile.Write(ref _reloadFailure, null);
             _loadError = null;
             Install(loaded);
+            _instruments.Reload(Outcomes.Ok);
             Log.Swapped(_logger, Key, newPath, loaded.Sha256);
             ReloadCompleted?.Invoke(null);
         }
