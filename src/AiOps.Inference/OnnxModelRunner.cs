@@ -92,7 +92,11 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
     /// <summary>The path of the model file being served (or to be loaded).</summary>
     public string ModelPath => Volatile.Read(ref _path);
 
-    /// <summary>The SHA-256 (lower-case hex) of the file being served; <see langword="null"/> until loaded.</summary>
+    /// <summary>
+    /// The SHA-256 (lower-case hex) of the file being served; for a model with external data, the SHA-256 of the
+    /// manifest of the model file and its external files (see <see cref="OnnxRunnerOptions.ExpectedSha256"/>);
+    /// <see langword="null"/> until loaded.
+    /// </summary>
     public string? Sha256 => Volatile.Read(ref _current)?.Sha256;
 
     /// <summary>The execution provider in use (<c>CUDA</c> or <c>CPU</c>); <see langword="null"/> until loaded.</summary>
@@ -755,10 +759,19 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             }
 
             var full = Path.GetFullPath(ModelPath);
-            var watcher = new FileSystemWatcher(Path.GetDirectoryName(full)!, Path.GetFileName(full))
+            var folder = Path.GetDirectoryName(full)!;
+            var watcher = new FileSystemWatcher(folder, Path.GetFileName(full))
             {
                 NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
             };
+
+            // External data files are watched with the model: a change of the weights reloads it (and re-checks the pin).
+            foreach (var external in Volatile.Read(ref _current)?.ExternalFiles ?? [])
+            {
+                watcher.Filters.Add(Path.GetFileName(external));
+                watcher.IncludeSubdirectories |= !string.Equals(Path.GetDirectoryName(external), folder, StringComparison.Ordinal);
+            }
+
             watcher.Changed += OnFileChanged;
             watcher.Created += OnFileChanged;
             watcher.Renamed += OnFileChanged;

@@ -262,7 +262,10 @@ public class OnnxRunnerOptions
 
     /// <summary>
     /// The SHA-256 (hex) the model file must have; a file with another hash is refused (a reload keeps the previous
-    /// file serving). Optional. For <see cref="OnnxModelOptions"/> this pins the <see cref="OnnxModelOptions.Path"/>
+    /// file serving). Optional. For a model with external data (initializers in files next to it) the pin covers the
+    /// model and every external file: it is the SHA-256 of their <c>sha256sum</c> manifest, the model file first under
+    /// its file name, then each external location in ordinal order (<c>(sha256sum model.onnx; sha256sum weights.bin) |
+    /// sha256sum</c> in the model's folder); <see cref="OnnxModelRunner.Sha256"/> reports it. For <see cref="OnnxModelOptions"/> this pins the <see cref="OnnxModelOptions.Path"/>
     /// shortcut's file; entries of <see cref="OnnxModelOptions.Versions"/> carry their own.
     /// </summary>
     public string? ExpectedSha256 { get; set; }

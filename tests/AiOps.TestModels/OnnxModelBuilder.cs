@@ -38,6 +38,7 @@ public sealed class OnnxModelBuilder
     private readonly List<ProtoWriter> _initializers = [];
     private readonly List<ProtoWriter> _nodes = [];
     private readonly Dictionary<string, string> _metadata = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, MemoryStream> _external = new(StringComparer.Ordinal);
 
     /// <summary>Creates a builder for a graph called <paramref name="graphName"/>.</summary>
     /// <param name="graphName">The graph name.</param>
@@ -88,6 +89,54 @@ public sealed class OnnxModelBuilder
         t.Bytes(9, MemoryMarshal.AsBytes(data.AsSpan()));
         _initializers.Add(t);
         return this;
+    }
+
+    /// <summary>
+    /// Adds a float initializer stored as external data: its bytes go to <paramref name="location"/> (a file next to
+    /// the model, see <see cref="ExternalFiles"/>) instead of the <c>.onnx</c> file, as exporters do for big models.
+    /// </summary>
+    /// <param name="name">The tensor name.</param>
+    /// <param name="data">The values, row-major.</param>
+    /// <param name="location">The external file, relative to the model's folder.</param>
+    /// <param name="dims">The dimensions.</param>
+    public OnnxModelBuilder AddExternalInitializer(string name, float[] data, string location, params long[] dims)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (!_external.TryGetValue(location, out var file))
+        {
+            _external[location] = file = new MemoryStream();
+        }
+
+        var offset = file.Length;
+        file.Write(MemoryMarshal.AsBytes(data.AsSpan()));
+        var t = new ProtoWriter();
+        t.PackedInt64(1, dims);
+        t.Varint(2, (int)OnnxDataType.Float);
+        t.String(8, name);
+        t.Message(13, new ProtoWriter().String(1, "location").String(2, location));
+        t.Message(13, new ProtoWriter().String(1, "offset").String(2, offset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        t.Message(13, new ProtoWriter().String(1, "length").String(2, (data.Length * 4L).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        t.Varint(14, 1); // DataLocation.EXTERNAL
+        _initializers.Add(t);
+        return this;
+    }
+
+    /// <summary>The external data files of initializers added with <see cref="AddExternalInitializer"/>, by location.</summary>
+    public IReadOnlyDictionary<string, byte[]> ExternalFiles => _external.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
+
+    /// <summary>Writes the model to <paramref name="path"/> and its external data files next to it.</summary>
+    /// <param name="path">The <c>.onnx</c> file.</param>
+    /// <returns><paramref name="path"/>.</returns>
+    public string WriteTo(string path)
+    {
+        File.WriteAllBytes(path, Build());
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        foreach (var (location, bytes) in ExternalFiles)
+        {
+            File.WriteAllBytes(Path.Combine(folder, location), bytes);
+        }
+
+        return path;
     }
 
     /// <summary>Adds an int64 initializer (e.g. the <c>pads</c> of Pad, the bounds of Range).</summary>

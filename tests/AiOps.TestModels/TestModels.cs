@@ -215,6 +215,18 @@ public static class TestModels
             .AddNode("Range", ["start", "limit", "sample_rate"], ["ticks"])
             .Build();
 
+    /// <summary>
+    /// A model whose weights are external data: <c>y = x · W</c> with <c>x: float[batch, 4]</c> and
+    /// <c>W: float[4, 2]</c> = [[1, 2], [3, 4], [5, 6], [7, 8]] stored in <paramref name="location"/> next to the model.
+    /// </summary>
+    /// <param name="location">The weights file, relative to the model's folder.</param>
+    public static OnnxModelBuilder ExternalWeights(string location = "weights.bin") =>
+        new OnnxModelBuilder("external_weights")
+            .AddInput("x", OnnxDataType.Float, "batch", 4)
+            .AddOutput("y", OnnxDataType.Float, "batch", 2)
+            .AddExternalInitializer("W", [1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f], location, 4, 2)
+            .AddNode("MatMul", ["x", "W"], ["y"]);
+
     /// <summary>A deliberately corrupt model file: a valid classifier's first bytes followed by garbage.</summary>
     public static byte[] Corrupt()
     {

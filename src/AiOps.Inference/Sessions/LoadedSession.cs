@@ -164,6 +164,9 @@ internal sealed class LoadedSession : IDisposable
 
     public string? FallbackReason { get; }
 
+    /// <summary>The full paths of the model's external data files (pinned and watched with it); empty for most models.</summary>
+    public IReadOnlyList<string> ExternalFiles { get; set; } = [];
+
     /// <summary>Why the generated warm-up was cut short (the graph refused the generated inputs), or <see langword="null"/>.</summary>
     public string? WarmUpSkipped { get; set; }
 

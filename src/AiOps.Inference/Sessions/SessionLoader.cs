@@ -60,10 +60,36 @@ internal static class SessionLoader
         }
 
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        var externalFiles = new List<string>();
+        var locations = ExternalData.Locations(bytes);
+        if (locations.Count > 0)
+        {
+            // External data is resolved against the model's folder (not the process's), and pinned with the model:
+            // the hash is then that of the manifest of the model file and every external file.
+            var hashed = new List<(string, string)>(locations.Count);
+            foreach (var location in locations)
+            {
+                var full = ExternalData.Resolve(folder, location)
+                    ?? throw new ModelLoadException($"Model file '{path}' for {key} keeps initializers in '{location}'; expected a relative path inside the model's folder '{folder}'.") { Key = key };
+                try
+                {
+                    hashed.Add((location, ExternalData.HashFile(full)));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new ModelLoadException($"External data file '{full}' of model '{path}' for {key} could not be read: {e.Message}", e) { Key = key };
+                }
+
+                externalFiles.Add(full);
+            }
+
+            sha256 = ExternalData.ManifestSha256(System.IO.Path.GetFileName(path), sha256, hashed);
+        }
         if (expectedSha256 is not null && !string.Equals(sha256, expectedSha256.Trim(), StringComparison.OrdinalIgnoreCase))
         {
             throw new ModelLoadException(
-                $"Model file '{path}' for {key} has SHA-256 {sha256}; expected {expectedSha256.Trim().ToLowerInvariant()} (ExpectedSha256). The file was not loaded.")
+                $"Model file '{path}'{(externalFiles.Count > 0 ? $" with its {externalFiles.Count} external data file(s)" : "")} for {key} has SHA-256 {sha256}{(externalFiles.Count > 0 ? " (manifest hash)" : "")}; expected {expectedSha256.Trim().ToLowerInvariant()} (ExpectedSha256). The file was not loaded.")
             { Key = key };
         }
 
@@ -73,6 +99,7 @@ internal static class SessionLoader
         try
         {
             loaded = Bind(key, path, sha256, session, provider, fallbackReason, timeProvider, options.Batching.AssumeFirstDimensionIsBatch);
+            loaded.ExternalFiles = externalFiles;
             var runs = WarmUp(key, loaded, options, logger, cancellationToken);
             Log.Loaded(logger, key, path, sha256, provider, timeProvider.GetElapsedTime(started).TotalMilliseconds, runs);
             return loaded;
@@ -130,7 +157,7 @@ internal static class SessionLoader
 
     private static InferenceSession? TryCreateCudaSession(ModelKey key, string path, byte[] bytes, OnnxRunnerOptions options, out string reason, out Exception? failure)
     {
-        var sessionOptions = CreateSessionOptions(key, options);
+        var sessionOptions = CreateSessionOptions(key, path, options);
         try
         {
             try
@@ -170,7 +197,7 @@ internal static class SessionLoader
 
     private static InferenceSession CreateCpuSession(ModelKey key, string path, byte[] bytes, OnnxRunnerOptions options)
     {
-        using var sessionOptions = CreateSessionOptions(key, options);
+        using var sessionOptions = CreateSessionOptions(key, path, options);
         try
         {
             return new InferenceSession(bytes, sessionOptions);
@@ -181,7 +208,7 @@ internal static class SessionLoader
         }
     }
 
-    private static SessionOptions CreateSessionOptions(ModelKey key, OnnxRunnerOptions options)
+    private static SessionOptions CreateSessionOptions(ModelKey key, string path, OnnxRunnerOptions options)
     {
         var so = new SessionOptions
         {
@@ -232,6 +259,9 @@ internal static class SessionLoader
             so.OptimizedModelFilePath = options.OptimizedModelFilePath;
         }
 
+        // The model is loaded from the bytes that were hashed; its external data files are looked up in its own folder
+        // (ONNX Runtime would otherwise take them relative to the process's working directory).
+        so.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         return so;
     }
 
