@@ -8,6 +8,13 @@ public enum OnnxExecutionProvider
 
     /// <summary>The CUDA provider (NVIDIA GPU); needs the GPU build of ONNX Runtime, the CUDA libraries and a device.</summary>
     Cuda = 1,
+
+    /// <summary>
+    /// The TensorRT provider (NVIDIA GPU, engines built per shape; nodes it does not take run on CUDA in the same
+    /// session); needs the GPU build of ONNX Runtime, the TensorRT libraries besides CUDA's, and a device. Never in the
+    /// default list: add it before <see cref="Cuda"/>. When it cannot be used the next listed provider is tried, as for CUDA.
+    /// </summary>
+    TensorRt = 2,
 }
 
 /// <summary>How much ONNX Runtime rewrites the graph before running it.</summary>
@@ -188,7 +195,7 @@ public class OnnxRunnerOptions
     public IList<OnnxExecutionProvider> ExecutionProviders { get; } = new List<OnnxExecutionProvider>();
 
     /// <summary>
-    /// When <see langword="true"/>, CUDA is mandatory: if it cannot be used the load fails with
+    /// When <see langword="true"/>, a GPU provider (CUDA or TensorRT, whichever listed) is mandatory: if none can be used the load fails with
     /// <see cref="ExecutionProviderUnavailableException"/> (and the host does not start) instead of falling back.
     /// </summary>
     public bool RequireGpu { get; set; }

@@ -85,9 +85,15 @@ internal sealed class OnnxModelOptionsValidator(IEnumerable<OnnxModelRegistratio
             errors.Add($"{prefix}ExecutionProviders is [{string.Join(", ", options.ExecutionProviders)}]; expected each provider at most once.");
         }
 
-        if (options.RequireGpu && options.ExecutionProviders.Count > 0 && !options.ExecutionProviders.Contains(OnnxExecutionProvider.Cuda))
+        if (options.RequireGpu && options.ExecutionProviders.Count > 0
+            && !options.ExecutionProviders.Contains(OnnxExecutionProvider.Cuda) && !options.ExecutionProviders.Contains(OnnxExecutionProvider.TensorRt))
         {
-            errors.Add($"{prefix}ExecutionProviders is [{string.Join(", ", options.ExecutionProviders)}]; expected Cuda in the list because {prefix}RequireGpu is true.");
+            errors.Add($"{prefix}ExecutionProviders is [{string.Join(", ", options.ExecutionProviders)}]; expected Cuda or TensorRt in the list because {prefix}RequireGpu is true.");
+        }
+
+        if (options.ExecutionProviders.Any(p => !Enum.IsDefined(p)))
+        {
+            errors.Add($"{prefix}ExecutionProviders is [{string.Join(", ", options.ExecutionProviders)}]; expected Cpu, Cuda or TensorRt.");
         }
 
         if (options.Cuda is null)

@@ -32,6 +32,7 @@ internal sealed class ExecutionProviderReporter
 internal static class SessionLoader
 {
     public const string Cuda = "CUDA";
+    public const string TensorRt = "TensorRT";
     public const string Cpu = "CPU";
 
     /// <summary>Loads <paramref name="path"/> as <paramref name="key"/>; blocking (call it off the request path).</summary>
@@ -133,41 +134,50 @@ internal static class SessionLoader
                 return (CreateCpuSession(key, path, bytes, options), Cpu, fallbackReason);
             }
 
-            var cudaSession = TryCreateCudaSession(key, path, bytes, options, out var reason, out var failure);
-            if (cudaSession is not null)
+            var tensorRt = preference == OnnxExecutionProvider.TensorRt;
+            var name = tensorRt ? TensorRt : Cuda;
+            var gpuSession = TryCreateCudaSession(key, path, bytes, options, tensorRt, out var reason, out var failure);
+            if (gpuSession is not null)
             {
-                return (cudaSession, Cuda, fallbackReason);
+                return (gpuSession, name, fallbackReason);
             }
 
-            if (options.RequireGpu)
+            fallbackReason = fallbackReason is null ? reason : $"{fallbackReason}; {reason}";
+            var rest = preferences.SkipWhile(p => p != preference).Skip(1).ToList();
+            if (options.RequireGpu && !rest.Exists(p => p is OnnxExecutionProvider.Cuda or OnnxExecutionProvider.TensorRt))
             {
-                throw new ExecutionProviderUnavailableException(Cuda, $"{key} requires the GPU (RequireGpu) but {reason}", failure) { Key = key };
+                throw new ExecutionProviderUnavailableException(name, $"{key} requires the GPU (RequireGpu) but {fallbackReason}", failure) { Key = key };
             }
 
-            fallbackReason = reason;
-            var next = preferences.SkipWhile(p => p != preference).Skip(1).FirstOrDefault(OnnxExecutionProvider.Cuda);
-            if (next == OnnxExecutionProvider.Cpu)
+            if (rest.Count > 0 && rest[0] == OnnxExecutionProvider.Cpu)
             {
-                reporter.Report(logger, key, Cuda, Cpu, reason);
+                reporter.Report(logger, key, name, Cpu, fallbackReason);
             }
         }
 
         throw new ExecutionProviderUnavailableException(Cuda, $"{key}: no listed execution provider can be used; {fallbackReason}") { Key = key };
     }
 
-    private static InferenceSession? TryCreateCudaSession(ModelKey key, string path, byte[] bytes, OnnxRunnerOptions options, out string reason, out Exception? failure)
+    private static InferenceSession? TryCreateCudaSession(ModelKey key, string path, byte[] bytes, OnnxRunnerOptions options, bool tensorRt, out string reason, out Exception? failure)
     {
         var sessionOptions = CreateSessionOptions(key, path, options);
+        var name = tensorRt ? TensorRt : Cuda;
         try
         {
             try
             {
+                if (tensorRt)
+                {
+                    // TensorRT first; the CUDA provider behind it runs the nodes TensorRT does not take.
+                    sessionOptions.AppendExecutionProvider_Tensorrt(options.Cuda.DeviceId);
+                }
+
                 AppendCuda(sessionOptions, options);
             }
             catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException or OnnxRuntimeException or BadImageFormatException)
             {
-                // The CPU build of ONNX Runtime lacks the CUDA entry points, or the provider library (or CUDA/cuDNN) is missing.
-                reason = $"the CUDA execution provider cannot be used: {e.GetType().Name}: {e.Message}";
+                // The CPU build of ONNX Runtime lacks the GPU entry points, or the provider library (or CUDA/cuDNN/TensorRT) is missing.
+                reason = $"the {name} execution provider cannot be used: {e.GetType().Name}: {e.Message}";
                 failure = e;
                 return null;
             }
@@ -183,7 +193,7 @@ internal static class SessionLoader
                 // Either CUDA failed (no device, driver mismatch, out of memory) or the model itself is bad: a CPU
                 // session tells them apart. A bad model throws here as a load error, never as a provider failure.
                 CreateCpuSession(key, path, bytes, options).Dispose();
-                reason = $"creating a CUDA session on device {options.Cuda.DeviceId} failed: {e.Message}";
+                reason = $"creating a {name} session on device {options.Cuda.DeviceId} failed: {e.Message}";
                 failure = e;
                 return null;
             }
