@@ -11,6 +11,9 @@ public enum OnnxDataType
     /// <summary>Unsigned 8-bit integer.</summary>
     UInt8 = 2,
 
+    /// <summary>Unsigned 16-bit integer.</summary>
+    UInt16 = 4,
+
     /// <summary>32-bit integer.</summary>
     Int32 = 6,
 
@@ -22,6 +25,12 @@ public enum OnnxDataType
 
     /// <summary>64-bit float.</summary>
     Double = 11,
+
+    /// <summary>Unsigned 32-bit integer.</summary>
+    UInt32 = 12,
+
+    /// <summary>Unsigned 64-bit integer.</summary>
+    UInt64 = 13,
 }
 
 /// <summary>

@@ -20,6 +20,9 @@ internal abstract class ElementOps
         TensorElementType.Int32 => ElementOps<int>.Instance,
         TensorElementType.Int64 => ElementOps<long>.Instance,
         TensorElementType.Bool => ElementOps<bool>.Instance,
+        TensorElementType.UInt16 => ElementOps<ushort>.Instance,
+        TensorElementType.UInt32 => ElementOps<uint>.Instance,
+        TensorElementType.UInt64 => ElementOps<ulong>.Instance,
         _ => null,
     };
 
@@ -33,6 +36,9 @@ internal abstract class ElementOps
         OrtElementType.Int32 => TensorElementType.Int32,
         OrtElementType.Int64 => TensorElementType.Int64,
         OrtElementType.Bool => TensorElementType.Bool,
+        OrtElementType.UInt16 => TensorElementType.UInt16,
+        OrtElementType.UInt32 => TensorElementType.UInt32,
+        OrtElementType.UInt64 => TensorElementType.UInt64,
         _ => TensorElementType.Unknown,
     };
 
