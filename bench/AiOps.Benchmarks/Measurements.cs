@@ -46,8 +46,9 @@ internal static class Measurements
                 return 0;
             case "batching":
                 await BatchingAsync(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 5, args.Length > 2 ? args[2] : "both",
-                    args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 64,
-                    args.Length > 4 ? double.Parse(args[4], CultureInfo.InvariantCulture) : 1);
+                    args.Length > 3 && args[3] != "default" ? int.Parse(args[3], CultureInfo.InvariantCulture) : null,
+                    args.Length > 4 && args[4] != "default" ? double.Parse(args[4], CultureInfo.InvariantCulture) : null,
+                    args.Length > 5 ? [.. args[5].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))] : [1, 8, 64]);
                 return 0;
             case "overhead":
                 await OverheadAsync(args.Length > 1 ? args[1] : "1ms", args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5000);
@@ -214,18 +215,32 @@ internal static class Measurements
     }
 
     /// <summary>
-    /// 64 callers each calling in a loop for <paramref name="seconds"/>, unbatched and batched (or only one of them:
-    /// <paramref name="modes"/> <c>batched</c> / <c>unbatched</c>, for profiling): calls/s, per-call p50/p99, runs and
-    /// mean rows per run, process CPU per call and gen-0 collections. Batches of at most <paramref name="maxBatch"/> rows
-    /// (default 64) waiting at most <paramref name="delayMs"/> (default 1 ms).
+    /// For each count of <paramref name="callerCounts"/> (default 1, 8, 64), that many callers each calling in a loop for
+    /// <paramref name="seconds"/>, unbatched and batched (or only one of them: <paramref name="modes"/> <c>batched</c> /
+    /// <c>unbatched</c>, for profiling): calls/s, per-call p50/p99, runs and mean rows per run, process CPU per call and
+    /// gen-0 collections. Batching uses the library's default options unless <paramref name="maxBatch"/> or
+    /// <paramref name="delayMs"/> is given.
     /// </summary>
-    private static async Task BatchingAsync(double seconds, string modes, int maxBatch, double delayMs)
+    private static async Task BatchingAsync(double seconds, string modes, int? maxBatch, double? delayMs, int[] callerCounts)
     {
-        const int callers = 64;
         var dir = Directory.CreateTempSubdirectory("aiops-batching-").FullName;
         try
         {
             var path = TestModels.TestModels.Classifier(1).WriteTo(Path.Combine(dir, "tiny.onnx"));
+            foreach (var callers in callerCounts)
+            {
+                await BatchingCallersAsync(path, seconds, modes, maxBatch, delayMs, callers);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task BatchingCallersAsync(string path, double seconds, string modes, int? maxBatch, double? delayMs, int callers)
+    {
+        {
             var requests = Enumerable.Range(0, callers)
                 .Select(i => new ModelRequest(ModelTensor.Create(ClassifierModel.InputName, TestModels.TestModels.Features(1, seed: (ulong)i).AsMemory(), 1, 4)))
                 .ToArray();
@@ -241,8 +256,15 @@ internal static class Measurements
                 if (batched)
                 {
                     options.Batching.Enabled = true;
-                    options.Batching.MaxBatchSize = maxBatch;
-                    options.Batching.MaxQueueDelay = TimeSpan.FromMilliseconds(delayMs);
+                    if (maxBatch is { } max)
+                    {
+                        options.Batching.MaxBatchSize = max;
+                    }
+
+                    if (delayMs is { } delay)
+                    {
+                        options.Batching.MaxQueueDelay = TimeSpan.FromMilliseconds(delay);
+                    }
                 }
 
                 options.ExecutionProviders.Add(OnnxExecutionProvider.Cpu);
@@ -273,14 +295,10 @@ internal static class Measurements
                 var rate = calls / elapsed;
                 unbatchedRate ??= rate;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"RESULT batching {(batched ? $"batched (max {maxBatch}, {delayMs} ms delay)" : "unbatched")}: {rate:F0} calls/s ({rate / unbatchedRate.Value:F2}x unbatched), " +
+                    $"RESULT batching {callers} callers {(batched ? $"batched (max {options.Batching.MaxBatchSize}, {options.Batching.MaxQueueDelay.TotalMilliseconds} ms delay)" : "unbatched")}: {rate:F0} calls/s ({rate / unbatchedRate.Value:F2}x unbatched), " +
                     $"p50 {Percentile(latencies, 0.50):F0} us, p99 {Percentile(latencies, 0.99):F0} us, max {latencies[^1] * 1e6 / Stopwatch.Frequency:F0} us, {calls} calls, {callers} callers, {Environment.ProcessorCount} cores, " +
                     $"{runs} runs (mean {(runs == 0 ? 0 : (double)rows / runs):F1} rows), CPU {cpu.TotalSeconds / elapsed:F2} cores = {cpu.TotalMilliseconds * 1000 / calls:F2} us/call, {gcs} gen0 GCs"));
             }
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
         }
     }
 

@@ -10,7 +10,7 @@ using BenchmarkDotNet.Running;
 //   measure data-memory <path>               validates it with the 10 rules, prints rows/s and peak RSS / GC heap
 //   measure data-time <path> [rounds]        per run: wall clock vs user/kernel CPU, GC counts, threads (10 rules)
 //   measure data-profile <path>              CPU time per stage (read, parse+stats, rules) and regex variants, min of 8 rounds
-//   measure batching [seconds] [both|batched|unbatched] [maxBatch] [delayMs]  64 callers, batched vs unbatched: throughput, p50/p99, CPU/call
+//   measure batching [seconds] [both|batched|unbatched] [maxBatch|default] [delayMs|default] [callers,...]  1/8/64 callers (default), batched (default options) vs unbatched: throughput, p50/p99, CPU/call
 //   measure overhead [tiny|1ms] [pairs]      runner vs raw InferenceSession.Run, interleaved pairs: medians and median paired difference
 //   measure leak [calls]                     process memory over N unbatched calls (default 1 million)
 if (args.Length > 0 && args[0] == "measure")

@@ -40,6 +40,9 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
     private readonly RunOptions _sharedRunOptions = new();
     private readonly ConcurrentQueue<RunOptions> _runOptionsPool = new();
     private readonly Lock _watchLock = new();
+    private readonly SemaphoreSlim _runSlots;
+    private readonly SemaphoreSlim _room = new(0);
+    private int _roomWaiters;
     private LoadedSession? _current;
     private ModelRunnerStatus _status = new(ModelReadiness.NotReady, null, "Loading and warming up.");
     private Exception? _loadError;
@@ -72,6 +75,8 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
         _ownedMetrics = ownsMetrics ? metrics : null;
         _instruments = new RunnerInstruments(metrics, key);
         _reporter = reporter;
+        var slots = options.MaxConcurrentRuns > 0 ? options.MaxConcurrentRuns : Environment.ProcessorCount;
+        _runSlots = new SemaphoreSlim(slots, slots);
     }
 
     /// <inheritdoc />
@@ -87,7 +92,11 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
     /// <summary>The path of the model file being served (or to be loaded).</summary>
     public string ModelPath => Volatile.Read(ref _path);
 
-    /// <summary>The SHA-256 (lower-case hex) of the file being served; <see langword="null"/> until loaded.</summary>
+    /// <summary>
+    /// The SHA-256 (lower-case hex) of the file being served; for a model with external data, the SHA-256 of the
+    /// manifest of the model file and its external files (see <see cref="OnnxRunnerOptions.ExpectedSha256"/>);
+    /// <see langword="null"/> until loaded.
+    /// </summary>
     public string? Sha256 => Volatile.Read(ref _current)?.Sha256;
 
     /// <summary>The execution provider in use (<c>CUDA</c> or <c>CPU</c>); <see langword="null"/> until loaded.</summary>
@@ -220,9 +229,18 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             throw;
         }
 
-        if (Interlocked.Increment(ref _pending) > _options.MaxQueueLength)
+        if (!TryAdmit())
         {
-            Interlocked.Decrement(ref _pending);
+            if (_options.QueueFullMode == QueueFullMode.Wait)
+            {
+                if (activity is not null)
+                {
+                    Activity.Current = parent;
+                }
+
+                return new ValueTask<ModelResponse>(WaitForRoomThenRunAsync(held, session, inputs, started, activity, parent, cancellationToken));
+            }
+
             held?.Release();
             _instruments.Rejected();
             var rejected = new ModelRejectedException(
@@ -232,6 +250,32 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             throw rejected;
         }
 
+        return Admitted(held, session, inputs, started, activity, parent, cancellationToken);
+    }
+
+    private bool TryAdmit()
+    {
+        if (Interlocked.Increment(ref _pending) > _options.MaxQueueLength)
+        {
+            Interlocked.Decrement(ref _pending);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>A call leaves the queue (answered or failed): one waiter for room (<see cref="QueueFullMode.Wait"/>) may enter.</summary>
+    private void LeaveQueue()
+    {
+        Interlocked.Decrement(ref _pending);
+        if (Volatile.Read(ref _roomWaiters) > 0 && _room.CurrentCount < _options.MaxQueueLength)
+        {
+            _room.Release();
+        }
+    }
+
+    private ValueTask<ModelResponse> Admitted(LoadedSession? held, LoadedSession session, ModelTensor[] inputs, long started, Activity? activity, Activity? parent, CancellationToken cancellationToken)
+    {
         activity?.SetTag("aiops.rows", inputs.Length > 0 && inputs[0].Rank > 0 ? inputs[0].Shape[0] : 1);
         _instruments.InFlight(1);
         if (held is null || (_batcher is not null && session.IsBatchable))
@@ -246,17 +290,143 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             return EnqueueBatched(inputs, started, activity, cancellationToken);
         }
 
+        // Unbatched calls take one of MaxConcurrentRuns slots; with one free the call runs on the caller's thread at once,
+        // otherwise it queues (first come, first served) instead of taking another thread into ONNX Runtime.
+        if (_runSlots.Wait(0, CancellationToken.None))
+        {
+            try
+            {
+                return new ValueTask<ModelResponse>(RunDirect(session, inputs, started, activity, _options.CallTimeout, cancellationToken));
+            }
+            finally
+            {
+                _runSlots.Release();
+                session.Release();
+                LeaveQueue();
+                _instruments.InFlight(-1);
+            }
+        }
+
+        if (activity is not null)
+        {
+            Activity.Current = parent;
+        }
+
+        return new ValueTask<ModelResponse>(RunWhenSlotFreeAsync(session, inputs, started, activity, cancellationToken));
+    }
+
+    private async Task<ModelResponse> RunWhenSlotFreeAsync(LoadedSession session, ModelTensor[] inputs, long started, Activity? activity, CancellationToken cancellationToken)
+    {
         try
         {
-            return new ValueTask<ModelResponse>(RunDirect(session, inputs, started, activity, cancellationToken));
+            var remaining = await WaitQueuedAsync(static (r, t) => r._runSlots.WaitAsync(t), started, activity, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                _instruments.Queued(_time.GetElapsedTime(started).TotalSeconds);
+                if (activity is not null)
+                {
+                    Activity.Current = activity;
+                }
+
+                return RunDirect(session, inputs, started, activity, remaining, cancellationToken);
+            }
+            finally
+            {
+                _runSlots.Release();
+            }
         }
         finally
         {
             session.Release();
-            Interlocked.Decrement(ref _pending);
+            LeaveQueue();
             _instruments.InFlight(-1);
         }
     }
+
+    private async Task<ModelResponse> WaitForRoomThenRunAsync(LoadedSession? held, LoadedSession session, ModelTensor[] inputs, long started, Activity? activity, Activity? parent, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _roomWaiters);
+        try
+        {
+            await WaitQueuedAsync(
+                static async (r, t) =>
+                {
+                    while (!r.TryAdmit())
+                    {
+                        await r._room.WaitAsync(t).ConfigureAwait(false);
+                    }
+                },
+                started,
+                activity,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            held?.Release();
+            throw;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _roomWaiters);
+        }
+
+        return await Admitted(held, session, inputs, started, activity, parent, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits in a queue, bounded by <see cref="OnnxRunnerOptions.MaxQueueTime"/>, <see cref="OnnxRunnerOptions.CallTimeout"/>
+    /// (both counted from the call) and the caller's cancellation; returns what is left of the call timeout. A failure is
+    /// recorded (metrics, span) before it is thrown.
+    /// </summary>
+    private async ValueTask<TimeSpan?> WaitQueuedAsync(Func<OnnxModelRunner, CancellationToken, Task> wait, long started, Activity? activity, CancellationToken cancellationToken)
+    {
+        var elapsed = _time.GetElapsedTime(started);
+        var queueLimit = _options.MaxQueueTime - elapsed;
+        var callLimit = _options.CallTimeout - elapsed;
+        var limit = queueLimit is { } q && (callLimit is null || q <= callLimit) ? queueLimit : callLimit;
+        if (limit is null && !cancellationToken.CanBeCanceled)
+        {
+            await wait(this, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        using var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var timer = limit is { } l ? _time.CreateTimer(s_cancelOnTimeout, source, l > TimeSpan.Zero ? l : TimeSpan.Zero, Timeout.InfiniteTimeSpan) : null;
+        try
+        {
+            await wait(this, source.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (source.IsCancellationRequested)
+        {
+            var waited = _time.GetElapsedTime(started);
+            Exception failure;
+            string outcome;
+            if (cancellationToken.IsCancellationRequested)
+            {
+                outcome = Outcomes.Cancelled;
+                failure = new OperationCanceledException($"The call to {Key} was cancelled.", cancellationToken);
+            }
+            else if (queueLimit is { } ql && limit == ql)
+            {
+                outcome = Outcomes.Rejected;
+                failure = QueueTimeExceeded();
+            }
+            else
+            {
+                outcome = Outcomes.Timeout;
+                failure = new OperationCanceledException($"The call to {Key} timed out after {_options.CallTimeout} (CallTimeout).");
+            }
+
+            _instruments.Completed(outcome, waited.TotalSeconds);
+            AiOpsInferenceDiagnostics.Stop(activity, outcome, failure);
+            throw failure;
+        }
+
+        return _options.CallTimeout - _time.GetElapsedTime(started);
+    }
+
+    private ModelRejectedException QueueTimeExceeded() =>
+        new($"{Key}: the call waited longer than {_options.MaxQueueTime} (MaxQueueTime) for its turn and was dropped unrun; retry later or add capacity.") { Key = Key };
 
     /// <summary>
     /// Hot swap: loads the model file (the same path, re-read, or a new one) into a new session, warms it up, switches
@@ -297,6 +467,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             }
             catch (Exception e) when (e is ModelLoadException or ExecutionProviderUnavailableException)
             {
+                _instruments.Reload(Outcomes.Failed);
                 if (Volatile.Read(ref _current) is { } serving)
                 {
                     Volatile.Write(ref _reloadFailure, e.Message);
@@ -321,6 +492,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
                     $"Reload of {Key} from '{newPath}' refused: its signature is not compatible with the serving version's ({compatibility}); the previous file keeps serving. Pass allowSignatureChange to replace it anyway.",
                     compatibility) { Key = Key };
                 Volatile.Write(ref _reloadFailure, refused.Message);
+                _instruments.Reload(Outcomes.Refused);
                 Log.ReloadFailed(_logger, refused, Key, current.Sha256, refused.Message);
                 UpdateStatus();
                 ReloadCompleted?.Invoke(refused);
@@ -332,6 +504,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             Volatile.Write(ref _reloadFailure, null);
             _loadError = null;
             Install(loaded);
+            _instruments.Reload(Outcomes.Ok);
             Log.Swapped(_logger, Key, newPath, loaded.Sha256);
             ReloadCompleted?.Invoke(null);
         }
@@ -485,15 +658,15 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
         }
     }
 
-    private ModelResponse RunDirect(LoadedSession session, ModelTensor[] inputs, long started, Activity? activity, CancellationToken cancellationToken)
+    private ModelResponse RunDirect(LoadedSession session, ModelTensor[] inputs, long started, Activity? activity, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         CancellationTokenSource? timeoutSource = null;
         ITimer? timer = null;
         var token = cancellationToken;
-        if (_options.CallTimeout is { } timeout)
+        if (timeout is { } left)
         {
             timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timer = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), timeoutSource, timeout, Timeout.InfiniteTimeSpan);
+            timer = _time.CreateTimer(s_cancelOnTimeout, timeoutSource, left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
             token = timeoutSource.Token;
         }
 
@@ -557,7 +730,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
     private ModelExecutionException ExecutionFailed(OnnxRuntimeException e, string what) =>
         new($"{Key} failed inside ONNX Runtime on {what} (the inputs matched the model's declared signature): {e.Message}", e) { Key = Key };
 
-        private RunOptions RentRunOptions() => _runOptionsPool.TryDequeue(out var runOptions) ? runOptions : new RunOptions();
+    private RunOptions RentRunOptions() => _runOptionsPool.TryDequeue(out var runOptions) ? runOptions : new RunOptions();
 
     private void ReturnRunOptions(RunOptions runOptions)
     {
@@ -586,10 +759,19 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             }
 
             var full = Path.GetFullPath(ModelPath);
-            var watcher = new FileSystemWatcher(Path.GetDirectoryName(full)!, Path.GetFileName(full))
+            var folder = Path.GetDirectoryName(full)!;
+            var watcher = new FileSystemWatcher(folder, Path.GetFileName(full))
             {
                 NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
             };
+
+            // External data files are watched with the model: a change of the weights reloads it (and re-checks the pin).
+            foreach (var external in Volatile.Read(ref _current)?.ExternalFiles ?? [])
+            {
+                watcher.Filters.Add(Path.GetFileName(external));
+                watcher.IncludeSubdirectories |= !string.Equals(Path.GetDirectoryName(external), folder, StringComparison.Ordinal);
+            }
+
             watcher.Changed += OnFileChanged;
             watcher.Created += OnFileChanged;
             watcher.Renamed += OnFileChanged;

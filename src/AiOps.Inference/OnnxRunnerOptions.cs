@@ -8,6 +8,13 @@ public enum OnnxExecutionProvider
 
     /// <summary>The CUDA provider (NVIDIA GPU); needs the GPU build of ONNX Runtime, the CUDA libraries and a device.</summary>
     Cuda = 1,
+
+    /// <summary>
+    /// The TensorRT provider (NVIDIA GPU, engines built per shape; nodes it does not take run on CUDA in the same
+    /// session); needs the GPU build of ONNX Runtime, the TensorRT libraries besides CUDA's, and a device. Never in the
+    /// default list: add it before <see cref="Cuda"/>. When it cannot be used the next listed provider is tried, as for CUDA.
+    /// </summary>
+    TensorRt = 2,
 }
 
 /// <summary>How much ONNX Runtime rewrites the graph before running it.</summary>
@@ -65,24 +72,52 @@ public sealed class OnnxCudaOptions
     public CudnnConvAlgorithmSearch ConvAlgorithmSearch { get; set; }
 }
 
+/// <summary>What a call does when <see cref="OnnxRunnerOptions.MaxQueueLength"/> calls are already queued or running.</summary>
+public enum QueueFullMode
+{
+    /// <summary>Fail at once with <see cref="ModelRejectedException"/> (the default: the host answers 429/503 and the client retries).</summary>
+    Reject = 0,
+
+    /// <summary>
+    /// Wait for room, in arrival order, at most <see cref="OnnxRunnerOptions.MaxQueueTime"/> (then
+    /// <see cref="ModelRejectedException"/>), the <see cref="OnnxRunnerOptions.CallTimeout"/> or the caller's cancellation.
+    /// </summary>
+    Wait = 1,
+}
+
 /// <summary>
 /// Micro-batching: concurrent calls are stacked along the first (dynamic) dimension into one run and the outputs
 /// are split back. Only models whose inputs and outputs all have a dynamic first dimension can be batched; for other
 /// models the setting is ignored (with a warning) and calls run one by one.
 /// </summary>
+/// <remarks>
+/// The delay is adaptive, so batching is never slower than running calls one by one: a call that arrives while the
+/// batch worker is idle runs at once, and the calls that queued while a batch ran go together into the next run. Only
+/// while the runner is under load (a batch ran within <see cref="MaxQueueDelay"/> before the forming batch's first call)
+/// does a forming batch wait, for at most <see cref="MaxQueueDelay"/>, until it has as many rows as the previous run (or
+/// <see cref="MaxBatchSize"/>, or one of <see cref="PreferredBatchSizes"/>).
+/// </remarks>
 public sealed class OnnxBatchingOptions
 {
     /// <summary>Whether to batch. Default <see langword="false"/>.</summary>
     public bool Enabled { get; set; }
 
-    /// <summary>The most rows (sum of the callers' first dimensions) in one run. Default 32.</summary>
-    public int MaxBatchSize { get; set; } = 32;
+    /// <summary>The most rows (sum of the callers' first dimensions) in one run. Default 64.</summary>
+    public int MaxBatchSize { get; set; } = 64;
 
     /// <summary>
-    /// How long the first call of a batch may wait for others before the batch runs anyway. Default 1 ms;
-    /// <see cref="TimeSpan.Zero"/> runs whatever is queued at once.
+    /// Under load, how long the first call of a forming batch may wait for the callers of the previous run to come back
+    /// before the batch runs anyway. Default 1 ms. A call that finds the worker idle never waits;
+    /// <see cref="TimeSpan.Zero"/> never waits at all (whatever is queued runs at once).
     /// </summary>
     public TimeSpan MaxQueueDelay { get; set; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>
+    /// Row counts at which a forming batch runs at once, without waiting for more (Triton's <c>preferred_batch_size</c>):
+    /// useful where some sizes run faster than others, such as engines built for fixed shapes. Each between 1 and
+    /// <see cref="MaxBatchSize"/>. Empty by default.
+    /// </summary>
+    public IList<int> PreferredBatchSizes { get; } = new List<int>();
 
     /// <summary>
     /// Treat the dynamic first dimension of every input and output as the batch, whatever its symbol. Exporters such as
@@ -91,6 +126,58 @@ public sealed class OnnxBatchingOptions
     /// every call. Default <see langword="false"/> (the batch is recognised only by a shared symbol).
     /// </summary>
     public bool AssumeFirstDimensionIsBatch { get; set; }
+}
+
+/// <summary>
+/// One input of a declared warm-up sample: its shape and either values (inline) or a file of raw elements.
+/// </summary>
+public sealed class OnnxWarmUpTensor
+{
+    /// <summary>The shape, e.g. <c>[1, 16000]</c>; empty for a scalar.</summary>
+    public IList<long> Shape { get; } = new List<long>();
+
+    /// <summary>
+    /// The values, row-major, converted to the input's element type: one value fills the tensor, otherwise one per
+    /// element. Empty with no <see cref="File"/>: zeros.
+    /// </summary>
+    public IList<double> Values { get; } = new List<double>();
+
+    /// <summary>
+    /// A file of the tensor's raw little-endian elements (e.g. numpy's <c>array.astype("float32").tofile(path)</c>),
+    /// instead of <see cref="Values"/>. A relative path is taken against the model file's folder.
+    /// </summary>
+    public string? File { get; set; }
+}
+
+/// <summary>A declared warm-up sample: a value for every input of the model.</summary>
+public sealed class OnnxWarmUpSample
+{
+    /// <summary>The inputs by name; every input of the model must be given.</summary>
+    public IDictionary<string, OnnxWarmUpTensor> Inputs { get; } = new Dictionary<string, OnnxWarmUpTensor>(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// What warm-up feeds the model (Triton's <c>model_warmup</c>). With <see cref="Samples"/> declared they are run (each
+/// <see cref="OnnxRunnerOptions.WarmUpIterations"/> times) and one that fails fails the load. Otherwise inputs are
+/// generated: zeros (or <see cref="InputValues"/>) with every free dimension 1 (or as in <see cref="DimensionSizes"/>),
+/// and a generated warm-up the graph refuses leaves the model serving with the reason in its status.
+/// </summary>
+public sealed class OnnxWarmUpOptions
+{
+    /// <summary>Declared samples, e.g. several shapes of real inputs. Empty by default (generated warm-up).</summary>
+    public IList<OnnxWarmUpSample> Samples { get; } = new List<OnnxWarmUpSample>();
+
+    /// <summary>
+    /// Sizes of free dimensions for generated warm-up, by symbol (<c>sequence = 16000</c> for an audio model whose Conv
+    /// needs a minimum length). The batch dimension, when batching, still takes 1 and <c>MaxBatchSize</c>.
+    /// </summary>
+    public IDictionary<string, long> DimensionSizes { get; } = new Dictionary<string, long>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The value every element of a generated input takes, by input name (<c>sample_rate = 16000</c> for an int64 scalar
+    /// that must not be 0); other inputs are zeros.
+    /// </summary>
+    public IDictionary<string, double> InputValues { get; } = new Dictionary<string, double>(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -108,7 +195,7 @@ public class OnnxRunnerOptions
     public IList<OnnxExecutionProvider> ExecutionProviders { get; } = new List<OnnxExecutionProvider>();
 
     /// <summary>
-    /// When <see langword="true"/>, CUDA is mandatory: if it cannot be used the load fails with
+    /// When <see langword="true"/>, a GPU provider (CUDA or TensorRT, whichever listed) is mandatory: if none can be used the load fails with
     /// <see cref="ExecutionProviderUnavailableException"/> (and the host does not start) instead of falling back.
     /// </summary>
     public bool RequireGpu { get; set; }
@@ -142,9 +229,27 @@ public class OnnxRunnerOptions
 
     /// <summary>
     /// The most calls that may be queued or running at once; further calls fail at once with
-    /// <see cref="ModelRejectedException"/> instead of growing memory. Default 1024.
+    /// <see cref="ModelRejectedException"/> instead of growing memory (or wait for room: <see cref="QueueFullMode"/>).
+    /// Default 1024.
     /// </summary>
     public int MaxQueueLength { get; set; } = 1024;
+
+    /// <summary>What a call does when <see cref="MaxQueueLength"/> calls are queued or running. Default <see cref="QueueFullMode.Reject"/>.</summary>
+    public QueueFullMode QueueFullMode { get; set; }
+
+    /// <summary>
+    /// The most calls of this runner that run in ONNX Runtime at once when calls are not batched; further calls wait
+    /// in a first-come first-served queue (bounded by <see cref="MaxQueueLength"/>) instead of taking more threads.
+    /// 0 (the default) means the number of processors.
+    /// </summary>
+    public int MaxConcurrentRuns { get; set; }
+
+    /// <summary>
+    /// The longest a call may wait for room, a run slot or its batch; a call that waited longer fails with
+    /// <see cref="ModelRejectedException"/> instead of running late (load shedding: the client has likely given up).
+    /// <see langword="null"/> (the default) for no limit. Unlike <see cref="CallTimeout"/> it never stops a run.
+    /// </summary>
+    public TimeSpan? MaxQueueTime { get; set; }
 
     /// <summary>
     /// The most rows (first-dimension size) one call may carry; a larger call fails with
@@ -156,12 +261,18 @@ public class OnnxRunnerOptions
     /// <summary>The longest a call may take, queueing included; <see langword="null"/> (the default) for no limit. A run in flight is terminated.</summary>
     public TimeSpan? CallTimeout { get; set; }
 
-    /// <summary>Runs made with generated inputs after a load and before the model reports ready. Default 2; 0 disables warm-up.</summary>
+    /// <summary>Runs of each warm-up input set after a load and before the model reports ready. Default 2; 0 disables warm-up.</summary>
     public int WarmUpIterations { get; set; } = 2;
+
+    /// <summary>What warm-up feeds the model: declared samples, or generated inputs with dimension sizes and values.</summary>
+    public OnnxWarmUpOptions WarmUp { get; set; } = new();
 
     /// <summary>
     /// The SHA-256 (hex) the model file must have; a file with another hash is refused (a reload keeps the previous
-    /// file serving). Optional. For <see cref="OnnxModelOptions"/> this pins the <see cref="OnnxModelOptions.Path"/>
+    /// file serving). Optional. For a model with external data (initializers in files next to it) the pin covers the
+    /// model and every external file: it is the SHA-256 of their <c>sha256sum</c> manifest, the model file first under
+    /// its file name, then each external location in ordinal order (<c>(sha256sum model.onnx; sha256sum weights.bin) |
+    /// sha256sum</c> in the model's folder); <see cref="OnnxModelRunner.Sha256"/> reports it. For <see cref="OnnxModelOptions"/> this pins the <see cref="OnnxModelOptions.Path"/>
     /// shortcut's file; entries of <see cref="OnnxModelOptions.Versions"/> carry their own.
     /// </summary>
     public string? ExpectedSha256 { get; set; }
@@ -203,10 +314,33 @@ public class OnnxRunnerOptions
             MaxQueueDelay = source.Batching.MaxQueueDelay,
             AssumeFirstDimensionIsBatch = source.Batching.AssumeFirstDimensionIsBatch,
         };
+        foreach (var size in source.Batching.PreferredBatchSizes)
+        {
+            Batching.PreferredBatchSizes.Add(size);
+        }
+
         MaxQueueLength = source.MaxQueueLength;
+        QueueFullMode = source.QueueFullMode;
+        MaxConcurrentRuns = source.MaxConcurrentRuns;
+        MaxQueueTime = source.MaxQueueTime;
         MaxRowsPerCall = source.MaxRowsPerCall;
         CallTimeout = source.CallTimeout;
         WarmUpIterations = source.WarmUpIterations;
+        WarmUp = new OnnxWarmUpOptions();
+        foreach (var sample in source.WarmUp.Samples)
+        {
+            WarmUp.Samples.Add(sample);
+        }
+
+        foreach (var (symbol, size) in source.WarmUp.DimensionSizes)
+        {
+            WarmUp.DimensionSizes[symbol] = size;
+        }
+
+        foreach (var (input, value) in source.WarmUp.InputValues)
+        {
+            WarmUp.InputValues[input] = value;
+        }
         ExpectedSha256 = source.ExpectedSha256;
         WatchFile = source.WatchFile;
         ReloadDebounce = source.ReloadDebounce;

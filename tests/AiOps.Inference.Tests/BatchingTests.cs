@@ -17,24 +17,57 @@ public sealed class BatchingTests : IClassFixture<ModelFilesFixture>
             configure?.Invoke(o);
         });
 
-    [Fact]
-    public async Task RunAsync_ConcurrentCallsFillingTheBatch_RunAsOneRunAndSplitBack()
+    /// <summary>Starts a one-row call whose run is held by <paramref name="gate"/>; returns once it is inside the run.</summary>
+    private static async Task<Task<ModelResponse>> HoldWorkerAsync(OnnxModelRunner runner, RunGate gate)
     {
-        var time = Requests.FakeTime(); // never advanced: only a full batch can run
+        runner.BeforeRun = gate.Hook;
+        var held = runner.RunAsync(Requests.Features(Kit.Features(1, seed: 99))).AsTask();
+        await gate.EnteredAsync();
+        return held;
+    }
+
+    [Fact]
+    public async Task RunAsync_CallsQueuedWhileABatchRuns_RunAsOneRunAndSplitBack()
+    {
+        var time = Requests.FakeTime(); // never advanced: no deadline ever passes
         await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(6, TimeSpan.FromSeconds(1)), time);
         using var batchSizes = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.batch_size");
+        using var gate = new RunGate();
+        var held = await HoldWorkerAsync(runner, gate);
         var inputs = new[] { Kit.Features(1, seed: 1), Kit.Features(2, seed: 2), Kit.Features(3, seed: 3) };
 
         var calls = inputs.Select(f => runner.RunAsync(Requests.Features(f)).AsTask()).ToArray();
+        gate.Open();
         var responses = await Task.WhenAll(calls);
+        await held;
 
         Assert.True(runner.IsBatching);
-        Assert.Equal(6, Assert.Single(batchSizes.GetMeasurementSnapshot()).Value);
+        Assert.Equal([1L, 6L], batchSizes.GetMeasurementSnapshot().Select(m => m.Value).ToArray());
         for (var i = 0; i < inputs.Length; i++)
         {
             Assert.Equal([i + 1L, 3L], responses[i]["probabilities"].Shape.ToArray());
             Requests.AssertClose(Kit.Classifier(1).Predict(inputs[i]), responses[i].Probabilities());
         }
+    }
+
+    [Fact]
+    public async Task RunAsync_WorkerIdle_CallRunsAtOnceWithoutWaitingForTheDelay()
+    {
+        // Never advanced: with the old fixed delay each of these calls would wait a whole second for company.
+        var time = Requests.FakeTime();
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(8, TimeSpan.FromSeconds(1)), time);
+        using var queueTimes = new MetricCollector<double>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.queue_time");
+        var model = Kit.Classifier(1);
+
+        for (var i = 0; i < 20; i++)
+        {
+            var features = Kit.Features(1 + (i % 2), seed: (ulong)i);
+            Requests.AssertClose(model.Predict(features), (await runner.RunAsync(Requests.Features(features))).Probabilities());
+        }
+
+        Assert.True(runner.IsBatching);
+        Assert.Equal(20, queueTimes.GetMeasurementSnapshot().Count);
+        Assert.All(queueTimes.GetMeasurementSnapshot(), m => Assert.Equal(0, m.Value));
     }
 
     /// <summary>A tf2onnx-style export: each tensor's batch has its own symbol (unk__314 in, unk__315 out).</summary>
@@ -58,15 +91,31 @@ public sealed class BatchingTests : IClassFixture<ModelFilesFixture>
     [InlineData(true)]
     public async Task RunAsync_BatchSymbolsDifferPerTensor_BatchedOnlyWhenDeclared(bool declared)
     {
-        var time = Requests.FakeTime(); // never advanced: a partial batch could only run by deadline, so 2 full rows = one run
+        var time = Requests.FakeTime();
         await using var runner = await _files.CreateAsync(Tf2OnnxStyle(), Batched(2, TimeSpan.FromSeconds(1), o => o.Batching.AssumeFirstDimensionIsBatch = declared), time);
         using var batchSizes = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.batch_size");
         float[] x1 = [1, 2, 3, 4], x2 = [5, 6, 7, 8], w = [2, 2, 2, 2];
+        using var gate = new RunGate();
+        runner.BeforeRun = gate.Hook;
+        var held = Task.Run(() => runner.RunAsync(XW(x2, w)).AsTask()); // unbatched, it holds the caller's thread
+        await gate.EnteredAsync();
 
-        var responses = await Task.WhenAll(runner.RunAsync(XW(x1, w)).AsTask(), runner.RunAsync(XW(x2, w)).AsTask());
+        // Queued behind the held run: batched, the two go into one run; unbatched, each runs by itself.
+        var calls = new[] { Task.Run(() => runner.RunAsync(XW(x1, w)).AsTask()), Task.Run(() => runner.RunAsync(XW(x2, w)).AsTask()) };
+        if (declared)
+        {
+            while (runner.PendingCalls < 3)
+            {
+                await Task.Yield();
+            }
+        }
+
+        gate.Open();
+        var responses = await Task.WhenAll(calls);
+        await held;
 
         Assert.Equal(declared, runner.IsBatching);
-        Assert.Equal(declared ? [2L] : [1L, 1L], batchSizes.GetMeasurementSnapshot().Select(m => m.Value).ToArray());
+        Assert.Equal(declared ? [1L, 2L] : [1L, 1L, 1L], batchSizes.GetMeasurementSnapshot().Select(m => m.Value).ToArray());
         Assert.Equal(new float[] { 2, 4, 6, 8 }, responses[0].Outputs[0].As<float>().Data.ToArray());
         Assert.Equal(new float[] { 10, 12, 14, 16 }, responses[1].Outputs[0].As<float>().Data.ToArray());
         if (declared)
@@ -77,25 +126,93 @@ public sealed class BatchingTests : IClassFixture<ModelFilesFixture>
         }
     }
 
+    /// <summary>Runs a batch of <paramref name="rows"/> one-row calls behind a held run: afterwards the runner is under load.</summary>
+    private static async Task LoadAsync(OnnxModelRunner runner, int rows)
+    {
+        using var gate = new RunGate();
+        var held = await HoldWorkerAsync(runner, gate);
+        var calls = Enumerable.Range(0, rows).Select(i => runner.RunAsync(Requests.Features(Kit.Features(1, seed: (ulong)i))).AsTask()).ToArray();
+        gate.Open();
+        await Task.WhenAll(calls);
+        await held;
+        runner.BeforeRun = null;
+    }
+
     [Fact]
-    public async Task RunAsync_PartialBatch_RunsWhenMaxQueueDelayElapses()
+    public async Task RunAsync_UnderLoad_PartialBatchWaitsForThePreviousRunsRowsAtMostMaxQueueDelay()
     {
         var time = Requests.FakeTime();
         await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(8, TimeSpan.FromMilliseconds(5)), time);
         using var batchSizes = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.batch_size");
         using var queueTimes = new MetricCollector<double>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.queue_time");
+        await LoadAsync(runner, rows: 3); // runs of 1 and 3 rows
 
-        var first = runner.RunAsync(Requests.Features(Kit.Features(1, seed: 5))).AsTask();
-        var second = runner.RunAsync(Requests.Features(Kit.Features(1, seed: 6))).AsTask();
-        Assert.False(first.IsCompleted);
+        // Under load: the batch waits for as many rows as the previous run had; the third call completes it.
+        var calls = new List<Task<ModelResponse>>
+        {
+            runner.RunAsync(Requests.Features(Kit.Features(1, seed: 5))).AsTask(),
+            runner.RunAsync(Requests.Features(Kit.Features(1, seed: 6))).AsTask(),
+        };
+        Assert.False(calls[0].IsCompleted);
         Assert.Equal(2, runner.PendingCalls);
-
-        time.Advance(TimeSpan.FromMilliseconds(5));
-        var responses = await Task.WhenAll(first, second);
-
-        Assert.Equal(2, Assert.Single(batchSizes.GetMeasurementSnapshot()).Value);
-        Assert.All(queueTimes.GetMeasurementSnapshot(), m => Assert.Equal(0.005, m.Value, 6));
+        calls.Add(runner.RunAsync(Requests.Features(Kit.Features(1, seed: 7))).AsTask());
+        var responses = await Task.WhenAll(calls);
         Requests.AssertClose(Kit.Classifier(1).Predict(Kit.Features(1, seed: 6)), responses[1].Probabilities());
+
+        // Fewer come: it runs when the delay has passed since its first call.
+        queueTimes.Clear();
+        var lone = runner.RunAsync(Requests.Features(Kit.Features(1, seed: 8))).AsTask();
+        Assert.False(lone.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(5));
+        Requests.AssertClose(Kit.Classifier(1).Predict(Kit.Features(1, seed: 8)), (await lone).Probabilities());
+        Assert.Equal(0.005, Assert.Single(queueTimes.GetMeasurementSnapshot()).Value, 6);
+
+        // Load gone (no run within the delay): a call runs at once again.
+        time.Advance(TimeSpan.FromMilliseconds(5));
+        queueTimes.Clear();
+        await runner.RunAsync(Requests.Features(Kit.Features(1, seed: 9)));
+        Assert.Equal(0, Assert.Single(queueTimes.GetMeasurementSnapshot()).Value);
+
+        Assert.Equal([1L, 3L, 3L, 1L, 1L], batchSizes.GetMeasurementSnapshot().Select(m => m.Value).ToArray());
+        Assert.Equal(0, runner.PendingCalls);
+    }
+
+    [Fact]
+    public async Task RunAsync_UnderLoadWithPreferredBatchSize_RunsAsSoonAsThePreferredSizeIsReached()
+    {
+        var time = Requests.FakeTime(); // never advanced: only a reached size can start a run
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(8, TimeSpan.FromSeconds(1), o => o.Batching.PreferredBatchSizes.Add(2)), time);
+        using var batchSizes = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.batch_size");
+        await LoadAsync(runner, rows: 4); // the next batch would wait for 4 rows
+
+        var responses = await Task.WhenAll(
+            runner.RunAsync(Requests.Features(Kit.Features(1, seed: 1))).AsTask(),
+            runner.RunAsync(Requests.Features(Kit.Features(1, seed: 2))).AsTask());
+
+        Assert.Equal([1L, 4L, 2L], batchSizes.GetMeasurementSnapshot().Select(m => m.Value).ToArray());
+        Requests.AssertClose(Kit.Classifier(1).Predict(Kit.Features(1, seed: 2)), responses[1].Probabilities());
+    }
+
+    [Fact]
+    public async Task RunAsync_BatchedCallQueuedLongerThanMaxQueueTime_RejectedUnrunOthersServed()
+    {
+        var time = Requests.FakeTime();
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(8, TimeSpan.FromSeconds(1), o => o.MaxQueueTime = TimeSpan.FromMilliseconds(10)), time);
+        using var requests = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.requests");
+        using var gate = new RunGate();
+        var held = await HoldWorkerAsync(runner, gate);
+        var late = runner.RunAsync(Requests.Features(Kit.Features(1, seed: 1))).AsTask();
+
+        time.Advance(TimeSpan.FromMilliseconds(20));
+        var fresh = runner.RunAsync(Requests.Features(Kit.Features(1, seed: 2))).AsTask();
+        gate.Open();
+
+        var error = await Assert.ThrowsAsync<ModelRejectedException>(() => late);
+        Assert.Contains("MaxQueueTime", error.Message, StringComparison.Ordinal);
+        Assert.Equal(runner.Key, error.Key);
+        Requests.AssertClose(Kit.Classifier(1).Predict(Kit.Features(1, seed: 2)), (await fresh).Probabilities());
+        await held;
+        Assert.Equal(["ok", "ok", "rejected"], requests.GetMeasurementSnapshot().Select(m => (string)m.Tags["outcome"]!).Order().ToArray());
         Assert.Equal(0, runner.PendingCalls);
     }
 
@@ -106,19 +223,22 @@ public sealed class BatchingTests : IClassFixture<ModelFilesFixture>
         await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(8, TimeSpan.FromMilliseconds(5)), time);
         using var requests = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.requests");
         using var cts = new CancellationTokenSource();
+        using var gate = new RunGate();
+        var held = await HoldWorkerAsync(runner, gate);
 
         var a = runner.RunAsync(Requests.Features(Kit.Features(1, seed: 1))).AsTask();
         var b = runner.RunAsync(Requests.Features(Kit.Features(1, seed: 2)), cts.Token).AsTask();
         var c = runner.RunAsync(Requests.Features(Kit.Features(1, seed: 3))).AsTask();
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => b);
-        time.Advance(TimeSpan.FromMilliseconds(5));
+        gate.Open();
+        await held;
 
         var responses = await Task.WhenAll(a, c);
         Requests.AssertClose(Kit.Classifier(1).Predict(Kit.Features(1, seed: 1)), responses[0].Probabilities());
         Requests.AssertClose(Kit.Classifier(1).Predict(Kit.Features(1, seed: 3)), responses[1].Probabilities());
         var outcomes = requests.GetMeasurementSnapshot().Select(m => (string)m.Tags["outcome"]!).Order().ToArray();
-        Assert.Equal(["cancelled", "ok", "ok"], outcomes);
+        Assert.Equal(["cancelled", "ok", "ok", "ok"], outcomes);
     }
 
     [Fact]
@@ -127,18 +247,16 @@ public sealed class BatchingTests : IClassFixture<ModelFilesFixture>
         var time = Requests.FakeTime();
         await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(8, TimeSpan.FromSeconds(1), o => o.MaxQueueLength = 2), time);
         using var requests = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.requests");
-        var queued = new[]
-        {
-            runner.RunAsync(Requests.Features(Kit.Features(1))).AsTask(),
-            runner.RunAsync(Requests.Features(Kit.Features(1))).AsTask(),
-        };
+        using var gate = new RunGate();
+        var held = await HoldWorkerAsync(runner, gate);
+        var queued = runner.RunAsync(Requests.Features(Kit.Features(1))).AsTask();
 
         var error = await Assert.ThrowsAsync<ModelRejectedException>(() => runner.RunAsync(Requests.Features(Kit.Features(1))).AsTask());
 
         Assert.Contains("MaxQueueLength", error.Message, StringComparison.Ordinal);
         Assert.Equal(runner.Key, error.Key);
-        time.Advance(TimeSpan.FromSeconds(1));
-        await Task.WhenAll(queued);
+        gate.Open();
+        await Task.WhenAll(held, queued);
         Assert.Equal(1, requests.GetMeasurementSnapshot().Count(m => (string)m.Tags["outcome"]! == "rejected"));
 
         // Room again once the queue drained.
@@ -153,13 +271,18 @@ public sealed class BatchingTests : IClassFixture<ModelFilesFixture>
         var time = Requests.FakeTime();
         await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(8, TimeSpan.FromSeconds(1), o => o.CallTimeout = TimeSpan.FromMilliseconds(10)), time);
         using var requests = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.requests");
+        using var gate = new RunGate();
+        var held = await HoldWorkerAsync(runner, gate);
 
         var call = runner.RunAsync(Requests.Features(Kit.Features(1))).AsTask();
         time.Advance(TimeSpan.FromMilliseconds(10));
 
+        // The queued call and the one whose run is held both time out, and leave at once.
         var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
         Assert.Contains("timed out", error.Message, StringComparison.Ordinal);
-        Assert.Equal("timeout", (string)Assert.Single(requests.GetMeasurementSnapshot()).Tags["outcome"]!);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => held);
+        gate.Open();
+        Assert.Equal(["timeout", "timeout"], requests.GetMeasurementSnapshot().Select(m => (string)m.Tags["outcome"]!).ToArray());
     }
 
     [Fact]
@@ -233,6 +356,8 @@ public sealed class BatchingTests : IClassFixture<ModelFilesFixture>
         var model = Kit.Classifier(1);
         for (var round = 0; round < 20; round++)
         {
+            using var gate = new RunGate();
+            var held = await HoldWorkerAsync(runner, gate);
             using var cts = new CancellationTokenSource();
             var cancelled = runner.RunAsync(Requests.Features(Kit.Features(1, seed: 1)), cts.Token).AsTask();
             await cts.CancelAsync();
@@ -240,8 +365,10 @@ public sealed class BatchingTests : IClassFixture<ModelFilesFixture>
 
             var features = Kit.Features(1, seed: (ulong)(100 + round));
             var call = runner.RunAsync(Requests.Features(features)).AsTask();
+            gate.Open();
             time.Advance(TimeSpan.FromMilliseconds(5));
             Requests.AssertClose(model.Predict(features), (await call).Probabilities());
+            await held;
         }
 
         Assert.Equal(0, runner.PendingCalls);

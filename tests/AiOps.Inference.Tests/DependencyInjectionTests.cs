@@ -135,6 +135,34 @@ public sealed class DependencyInjectionTests : IClassFixture<ModelFilesFixture>
     }
 
     [Fact]
+    public async Task StartAsync_BadQueueBatchingAndWarmUpSettings_FailNamingTheKeys()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["AiOps:Models:fraud:Path"] = _files.ClassifierV1,
+            ["AiOps:Models:fraud:MaxQueueTime"] = "-00:00:01",
+            ["AiOps:Models:fraud:MaxConcurrentRuns"] = "-1",
+            ["AiOps:Models:fraud:Batching:MaxBatchSize"] = "8",
+            ["AiOps:Models:fraud:Batching:PreferredBatchSizes:0"] = "16",
+            ["AiOps:Models:fraud:WarmUp:DimensionSizes:samples"] = "0",
+            ["AiOps:Models:fraud:WarmUp:Samples:0:Inputs:features:Shape:0"] = "2",
+            ["AiOps:Models:fraud:WarmUp:Samples:0:Inputs:features:Values:0"] = "1",
+            ["AiOps:Models:fraud:WarmUp:Samples:0:Inputs:features:Values:1"] = "2",
+            ["AiOps:Models:fraud:WarmUp:Samples:0:Inputs:features:Values:2"] = "3",
+        };
+        using var host = BuildHost(s => s.AddAiOpsInference().AddOnnxModel("fraud"), settings);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("AiOps:Models:fraud:MaxQueueTime is -00:00:01; expected a positive duration or no limit.", error.Failures);
+        Assert.Contains("AiOps:Models:fraud:MaxConcurrentRuns is -1; expected 0 (the number of processors) or more.", error.Failures);
+        Assert.Contains("AiOps:Models:fraud:Batching:PreferredBatchSizes:0 is 16; expected between 1 and AiOps:Models:fraud:Batching:MaxBatchSize (8).", error.Failures);
+        Assert.Contains("AiOps:Models:fraud:WarmUp:DimensionSizes:samples is 0; expected 1 or more.", error.Failures);
+        Assert.Contains("AiOps:Models:fraud:WarmUp:Samples:0:Inputs:features:Values has 3 values; expected 1 (fills the tensor) or 2 (the shape's element count).", error.Failures);
+        Assert.Equal(5, error.Failures.Count());
+    }
+
+    [Fact]
     public async Task StartAsync_NoVersionsOrDuplicateVersion_FailsNamingTheSetting()
     {
         using var host = BuildHost(s => s.AddAiOpsInference()

@@ -100,4 +100,36 @@ public sealed class ExecutionProviderTests : IClassFixture<ModelFilesFixture>
             }
         }
     }
+
+    [Fact]
+    public async Task CreateAsync_TensorRtPreferredOnCpuBuild_FallsBackThroughCudaToCpuWithBothReasons()
+    {
+        // No GPU build here: TensorRT cannot be appended, nor can CUDA; the runner serves on CPU and says why.
+        var options = new OnnxRunnerOptions { WarmUpIterations = 1 };
+        options.ExecutionProviders.Add(OnnxExecutionProvider.TensorRt);
+        options.ExecutionProviders.Add(OnnxExecutionProvider.Cuda);
+        options.ExecutionProviders.Add(OnnxExecutionProvider.Cpu);
+
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1, options);
+
+        Assert.Equal(ModelReadiness.Degraded, runner.Status.Readiness);
+        Assert.Equal("CPU", runner.ExecutionProvider);
+        Assert.StartsWith("the TensorRT execution provider cannot be used", runner.ExecutionProviderFallbackReason, StringComparison.Ordinal);
+        Assert.Contains("; the CUDA execution provider cannot be used", runner.ExecutionProviderFallbackReason, StringComparison.Ordinal);
+        var response = await runner.RunAsync(Requests.Features(Kit.Features(2)));
+        Requests.AssertClose(Kit.Classifier(1).Predict(Kit.Features(2)), response.Probabilities());
+    }
+
+    [Fact]
+    public async Task CreateAsync_TensorRtRequiredOnCpuBuild_FailsWithProviderUnavailable()
+    {
+        var options = new OnnxRunnerOptions { WarmUpIterations = 1, RequireGpu = true };
+        options.ExecutionProviders.Add(OnnxExecutionProvider.TensorRt);
+        options.ExecutionProviders.Add(OnnxExecutionProvider.Cpu);
+
+        var error = await Assert.ThrowsAsync<ExecutionProviderUnavailableException>(() => _files.CreateAsync(_files.ClassifierV1, options));
+
+        Assert.Contains("RequireGpu", error.Message, StringComparison.Ordinal);
+        Assert.Contains("TensorRT", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using System.Security.Cryptography;
 
 namespace AiOps.Inference.Tests;
@@ -141,6 +142,71 @@ public sealed class HotSwapTests : IClassFixture<ModelFilesFixture>
         await runner.ReloadAsync();
         Assert.Null(runner.LastReloadFailure);
         Assert.Equal(ModelReadiness.Ready, runner.Status.Readiness);
+    }
+
+    [Fact]
+    public async Task ReloadAsync_IncompatibleFileUnderLoad_RefusedWithZeroFailedCallsAndCounted()
+    {
+        // Invariant: while a reload to a file with another input shape is refused, every call is answered, by the
+        // serving version. Checked over seeded runs: callers, rows per call, batched and unbatched.
+        var incompatible = _files.NewPath($"wider-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(incompatible, Kit.Classifier(2, inputSize: 5).ToOnnx());
+        for (var seed = 1; seed <= 4; seed++)
+        {
+            var path = CopyOf(_files.ClassifierV1);
+            var version = $"load{seed}";
+            await using var runner = await _files.CreateAsync(path, ModelFiles.CpuOptions(o => o.Batching.Enabled = seed % 2 == 0), version: version);
+            using var reloads = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.reloads");
+            var refused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var failures = 0;
+            var answered = 0;
+            var callers = Enumerable.Range(0, 2 + seed).Select(c => Task.Run(async () =>
+            {
+                var features = Kit.Features(1 + ((c + seed) % 3), seed: (ulong)((seed * 10) + c));
+                var expected = Kit.Classifier(1).Predict(features);
+                var after = 0;
+                while (after < 100)
+                {
+                    try
+                    {
+                        if (Matches(expected, (await runner.RunAsync(Requests.Features(features))).Probabilities()))
+                        {
+                            Interlocked.Increment(ref answered);
+                        }
+                        else
+                        {
+                            Interlocked.Increment(ref failures);
+                        }
+                    }
+                    catch (AiOpsException)
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
+
+                    if (refused.Task.IsCompleted)
+                    {
+                        after++;
+                    }
+                }
+            })).ToArray();
+
+            while (Volatile.Read(ref answered) < 50)
+            {
+                await Task.Yield();
+            }
+
+            ReplaceAtomically(incompatible, path);
+            var error = await Assert.ThrowsAsync<ModelSignatureMismatchException>(() => runner.ReloadAsync());
+            refused.SetResult();
+            await Task.WhenAll(callers);
+
+            Assert.Equal(0, failures);
+            Assert.Equal(error.Message, runner.LastReloadFailure);
+            Assert.Equal(ModelReadiness.Degraded, runner.Status.Readiness);
+            var counted = Assert.Single(reloads.GetMeasurementSnapshot(), m => (string?)m.Tags["version"] == version);
+            Assert.Equal("refused", counted.Tags["outcome"]);
+            Assert.Equal("clf", counted.Tags["model"]);
+        }
     }
 
     [Theory]

@@ -79,3 +79,38 @@ public static class Requests
 
     public static FakeTimeProvider FakeTime() => new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 }
+
+/// <summary>
+/// Holds the first <c>holds</c> runs of a runner inside ONNX Runtime's doorstep (<see cref="OnnxModelRunner.BeforeRun"/>)
+/// until opened, so a test can queue calls behind a run deterministically. Opened on dispose.
+/// </summary>
+public sealed class RunGate(int holds = 1) : IDisposable
+{
+    private readonly SemaphoreSlim _entered = new(0);
+    private readonly ManualResetEventSlim _open = new(false);
+    private int _holds = holds;
+    private int _runs;
+
+    /// <summary>Runs that reached the hook (held or not).</summary>
+    public int Runs => Volatile.Read(ref _runs);
+
+    public void Hook()
+    {
+        Interlocked.Increment(ref _runs);
+        if (Interlocked.Decrement(ref _holds) >= 0)
+        {
+            _entered.Release();
+            _open.Wait();
+        }
+    }
+
+    public Task EnteredAsync() => _entered.WaitAsync();
+
+    public void Open() => _open.Set();
+
+    public void Dispose()
+    {
+        _open.Set();
+        _entered.Dispose();
+    }
+}

@@ -11,6 +11,9 @@ public enum OnnxDataType
     /// <summary>Unsigned 8-bit integer.</summary>
     UInt8 = 2,
 
+    /// <summary>Unsigned 16-bit integer.</summary>
+    UInt16 = 4,
+
     /// <summary>32-bit integer.</summary>
     Int32 = 6,
 
@@ -22,6 +25,12 @@ public enum OnnxDataType
 
     /// <summary>64-bit float.</summary>
     Double = 11,
+
+    /// <summary>Unsigned 32-bit integer.</summary>
+    UInt32 = 12,
+
+    /// <summary>Unsigned 64-bit integer.</summary>
+    UInt64 = 13,
 }
 
 /// <summary>
@@ -38,6 +47,7 @@ public sealed class OnnxModelBuilder
     private readonly List<ProtoWriter> _initializers = [];
     private readonly List<ProtoWriter> _nodes = [];
     private readonly Dictionary<string, string> _metadata = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, MemoryStream> _external = new(StringComparer.Ordinal);
 
     /// <summary>Creates a builder for a graph called <paramref name="graphName"/>.</summary>
     /// <param name="graphName">The graph name.</param>
@@ -87,6 +97,93 @@ public sealed class OnnxModelBuilder
         t.String(8, name);
         t.Bytes(9, MemoryMarshal.AsBytes(data.AsSpan()));
         _initializers.Add(t);
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a float initializer stored as external data: its bytes go to <paramref name="location"/> (a file next to
+    /// the model, see <see cref="ExternalFiles"/>) instead of the <c>.onnx</c> file, as exporters do for big models.
+    /// </summary>
+    /// <param name="name">The tensor name.</param>
+    /// <param name="data">The values, row-major.</param>
+    /// <param name="location">The external file, relative to the model's folder.</param>
+    /// <param name="dims">The dimensions.</param>
+    public OnnxModelBuilder AddExternalInitializer(string name, float[] data, string location, params long[] dims)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (!_external.TryGetValue(location, out var file))
+        {
+            _external[location] = file = new MemoryStream();
+        }
+
+        var offset = file.Length;
+        file.Write(MemoryMarshal.AsBytes(data.AsSpan()));
+        var t = new ProtoWriter();
+        t.PackedInt64(1, dims);
+        t.Varint(2, (int)OnnxDataType.Float);
+        t.String(8, name);
+        t.Message(13, new ProtoWriter().String(1, "location").String(2, location));
+        t.Message(13, new ProtoWriter().String(1, "offset").String(2, offset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        t.Message(13, new ProtoWriter().String(1, "length").String(2, (data.Length * 4L).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        t.Varint(14, 1); // DataLocation.EXTERNAL
+        _initializers.Add(t);
+        return this;
+    }
+
+    /// <summary>The external data files of initializers added with <see cref="AddExternalInitializer"/>, by location.</summary>
+    public IReadOnlyDictionary<string, byte[]> ExternalFiles => _external.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
+
+    /// <summary>Writes the model to <paramref name="path"/> and its external data files next to it.</summary>
+    /// <param name="path">The <c>.onnx</c> file.</param>
+    /// <returns><paramref name="path"/>.</returns>
+    public string WriteTo(string path)
+    {
+        File.WriteAllBytes(path, Build());
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        foreach (var (location, bytes) in ExternalFiles)
+        {
+            File.WriteAllBytes(Path.Combine(folder, location), bytes);
+        }
+
+        return path;
+    }
+
+    /// <summary>Adds an int64 initializer (e.g. the <c>pads</c> of Pad, the bounds of Range).</summary>
+    /// <param name="name">The tensor name.</param>
+    /// <param name="data">The values, row-major.</param>
+    /// <param name="dims">The dimensions (none for a scalar).</param>
+    public OnnxModelBuilder AddInitializer(string name, long[] data, params long[] dims)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var t = new ProtoWriter();
+        t.PackedInt64(1, dims);
+        t.Varint(2, (int)OnnxDataType.Int64);
+        t.String(8, name);
+        t.Bytes(9, MemoryMarshal.AsBytes(data.AsSpan()));
+        _initializers.Add(t);
+        return this;
+    }
+
+    /// <summary>Adds a node with string attributes (e.g. Pad's <c>mode = reflect</c>) besides integer ones.</summary>
+    /// <param name="opType">The operator.</param>
+    /// <param name="inputs">Input tensor names.</param>
+    /// <param name="outputs">Output tensor names.</param>
+    /// <param name="intAttributes">Integer attributes.</param>
+    /// <param name="stringAttributes">String attributes.</param>
+    public OnnxModelBuilder AddNode(string opType, string[] inputs, string[] outputs, IReadOnlyDictionary<string, long>? intAttributes, IReadOnlyDictionary<string, string> stringAttributes)
+    {
+        ArgumentNullException.ThrowIfNull(stringAttributes);
+        AddNode(opType, inputs, outputs, intAttributes);
+        var n = _nodes[^1];
+        foreach (var (key, value) in stringAttributes.OrderBy(a => a.Key, StringComparer.Ordinal))
+        {
+            var a = new ProtoWriter();
+            a.String(1, key);
+            a.Bytes(4, System.Text.Encoding.UTF8.GetBytes(value));
+            a.Varint(20, 3); // AttributeType.STRING
+            n.Message(5, a);
+        }
+
         return this;
     }
 

@@ -184,6 +184,49 @@ public static class TestModels
             .AddNode("Identity", ["ids"], ["ids_out"])
             .Build();
 
+    /// <summary>
+    /// An audio front-end whose Conv needs a minimum length: <c>features = Conv(audio, W)</c> with
+    /// <c>audio: float[batch, 1, samples]</c> and a 400-tap averaging kernel, so <c>samples</c> must be at least 400
+    /// (generated warm-up with free dimensions 1 is refused by the graph).
+    /// </summary>
+    public static byte[] AudioConv() =>
+        new OnnxModelBuilder("audio_conv")
+            .AddInput("audio", OnnxDataType.Float, "batch", 1, "samples")
+            .AddOutput("features", OnnxDataType.Float, "batch", 1, "frames")
+            .AddInitializer("W", Enumerable.Repeat(1f / 400, 400).ToArray(), 1, 1, 400)
+            .AddNode("Conv", ["audio", "W"], ["features"])
+            .Build();
+
+    /// <summary>
+    /// Reflect padding plus an int64 sample-rate scalar: <c>padded = Pad(audio, [0, 4, 0, 4], mode = reflect)</c>
+    /// (<c>audio: float[batch, samples]</c>, so <c>samples</c> must exceed 4) and <c>ticks = Range(0, 48000, sample_rate)</c>
+    /// (<c>sample_rate: int64</c> scalar, which must not be 0).
+    /// </summary>
+    public static byte[] PadReflectWithRate() =>
+        new OnnxModelBuilder("pad_reflect")
+            .AddInput("audio", OnnxDataType.Float, "batch", "samples")
+            .AddInput("sample_rate", OnnxDataType.Int64)
+            .AddOutput("padded", OnnxDataType.Float, "batch", "padded_samples")
+            .AddOutput("ticks", OnnxDataType.Int64, "ticks")
+            .AddInitializer("pads", [0L, 4L, 0L, 4L], 4)
+            .AddInitializer("start", [0L])
+            .AddInitializer("limit", [48000L])
+            .AddNode("Pad", ["audio", "pads"], ["padded"], null, new Dictionary<string, string> { ["mode"] = "reflect" })
+            .AddNode("Range", ["start", "limit", "sample_rate"], ["ticks"])
+            .Build();
+
+    /// <summary>
+    /// A model whose weights are external data: <c>y = x · W</c> with <c>x: float[batch, 4]</c> and
+    /// <c>W: float[4, 2]</c> = [[1, 2], [3, 4], [5, 6], [7, 8]] stored in <paramref name="location"/> next to the model.
+    /// </summary>
+    /// <param name="location">The weights file, relative to the model's folder.</param>
+    public static OnnxModelBuilder ExternalWeights(string location = "weights.bin") =>
+        new OnnxModelBuilder("external_weights")
+            .AddInput("x", OnnxDataType.Float, "batch", 4)
+            .AddOutput("y", OnnxDataType.Float, "batch", 2)
+            .AddExternalInitializer("W", [1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f], location, 4, 2)
+            .AddNode("MatMul", ["x", "W"], ["y"]);
+
     /// <summary>A deliberately corrupt model file: a valid classifier's first bytes followed by garbage.</summary>
     public static byte[] Corrupt()
     {

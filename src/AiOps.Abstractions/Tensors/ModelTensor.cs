@@ -99,7 +99,7 @@ public sealed class ModelTensor<T> : ModelTensor
         if (s_elementType == TensorElementType.Unknown)
         {
             throw new ArgumentException(
-                $"Tensor '{name}' uses element type {typeof(T).Name}; expected float, double, sbyte, byte, short, int, long or bool.",
+                $"Tensor '{name}' uses element type {typeof(T).Name}; expected float, double, sbyte, byte, short, ushort, int, uint, long, ulong or bool.",
                 nameof(data));
         }
 

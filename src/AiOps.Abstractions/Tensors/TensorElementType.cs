@@ -30,6 +30,15 @@ public enum TensorElementType
 
     /// <summary>Boolean (<see cref="bool"/>).</summary>
     Bool,
+
+    /// <summary>Unsigned 16-bit integer (<see cref="ushort"/>).</summary>
+    UInt16,
+
+    /// <summary>Unsigned 32-bit integer (<see cref="uint"/>).</summary>
+    UInt32,
+
+    /// <summary>Unsigned 64-bit integer (<see cref="ulong"/>).</summary>
+    UInt64,
 }
 
 /// <summary>Maps CLR element types to <see cref="TensorElementType"/>.</summary>
@@ -80,6 +89,21 @@ public static class TensorElementTypes
             return TensorElementType.Bool;
         }
 
+        if (typeof(T) == typeof(ushort))
+        {
+            return TensorElementType.UInt16;
+        }
+
+        if (typeof(T) == typeof(uint))
+        {
+            return TensorElementType.UInt32;
+        }
+
+        if (typeof(T) == typeof(ulong))
+        {
+            return TensorElementType.UInt64;
+        }
+
         return TensorElementType.Unknown;
     }
 
@@ -88,9 +112,9 @@ public static class TensorElementTypes
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is <see cref="TensorElementType.Unknown"/>.</exception>
     public static int SizeOf(TensorElementType type) => type switch
     {
-        TensorElementType.Float32 or TensorElementType.Int32 => 4,
-        TensorElementType.Float64 or TensorElementType.Int64 => 8,
-        TensorElementType.Int16 => 2,
+        TensorElementType.Float32 or TensorElementType.Int32 or TensorElementType.UInt32 => 4,
+        TensorElementType.Float64 or TensorElementType.Int64 or TensorElementType.UInt64 => 8,
+        TensorElementType.Int16 or TensorElementType.UInt16 => 2,
         TensorElementType.Int8 or TensorElementType.UInt8 or TensorElementType.Bool => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Expected a known tensor element type."),
     };

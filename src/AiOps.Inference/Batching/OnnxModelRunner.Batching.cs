@@ -99,7 +99,7 @@ public sealed partial class OnnxModelRunner
         // sees them. A batch passes one end time for all its calls: reading the clock per call is a measurable share
         // of a tiny batch.
         _instruments.Completed(outcome, _time.GetElapsedTime(item.Enqueued, completedAt != 0 ? completedAt : _time.GetTimestamp()).TotalSeconds);
-        Interlocked.Decrement(ref _pending);
+        LeaveQueue();
         _instruments.InFlight(-1);
         if (item.Activity is { } activity)
         {
@@ -277,8 +277,13 @@ public sealed partial class OnnxModelRunner
         private readonly ITimer _deadline;
         private readonly long _maxRows;
         private readonly TimeSpan _maxDelay;
+        private readonly TimeSpan? _maxQueueTime;
+        private readonly long[] _preferred;
         private BatchItem? _carry;
         private long _batchRows;
+        private long _missing;
+        private int _lastCalls;
+        private long _lastEnded;
         private long _queuedUnits;
         private long _wanted = 1;
         private long _armedFor = NotArmed;
@@ -292,6 +297,8 @@ public sealed partial class OnnxModelRunner
             _time = runner._time;
             _maxRows = runner._options.Batching.MaxBatchSize;
             _maxDelay = runner._options.Batching.MaxQueueDelay;
+            _maxQueueTime = runner._options.MaxQueueTime;
+            _preferred = [.. runner._options.Batching.PreferredBatchSizes.Select(p => (long)p)];
             _deadline = _time.CreateTimer(s_onDeadline, this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
 
@@ -373,7 +380,7 @@ public sealed partial class OnnxModelRunner
                 // anything that arrived while going idle (the wakers may have seen this pass still running).
                 var forming = _batch.Count > 0;
                 var first = forming ? _batch[0].Enqueued : 0;
-                var wanted = forming ? Math.Max(1, _maxRows - _batchRows) : 1;
+                var wanted = forming ? Math.Max(1, _missing) : 1;
                 Volatile.Write(ref _wanted, wanted);
                 if (forming)
                 {
@@ -459,6 +466,13 @@ public sealed partial class OnnxModelRunner
                     continue;
                 }
 
+                if (_maxQueueTime is { } maxQueueTime && _time.GetElapsedTime(next.Enqueued) > maxQueueTime)
+                {
+                    Runner.Complete(next, Outcomes.Rejected, null, Runner.QueueTimeExceeded());
+                    next.WorkerDone();
+                    continue;
+                }
+
                 if (_batch.Count > 0 && (_batchRows + next.Rows > _maxRows || !SameRowShape(_batch[0], next)))
                 {
                     _carry = next; // it starts the next batch
@@ -474,9 +488,34 @@ public sealed partial class OnnxModelRunner
                 return false;
             }
 
-            // The deadline counts from when the first call was queued, so it holds even if the clock moved on before
-            // the worker got here.
-            return _batchRows >= _maxRows || flush || _maxDelay <= TimeSpan.Zero || _time.GetElapsedTime(_batch[0].Enqueued) >= _maxDelay;
+            if (_batchRows >= _maxRows || flush || _maxDelay <= TimeSpan.Zero || Array.IndexOf(_preferred, _batchRows) >= 0)
+            {
+                return true;
+            }
+
+            // Adaptive delay: when no batch ran within MaxQueueDelay before this batch's first call, the runner was idle
+            // and nobody else is known to be coming, so the batch runs at once. Under load it waits (at most the delay,
+            // counted from its first call's enqueue so it holds even if the clock moved on before the worker got here)
+            // until it has as many calls as the previous run: the callers that run answered are on their way back. Calls,
+            // not rows: a lone caller whose row counts vary is never made to wait for itself.
+            var first = _batch[0].Enqueued;
+            var targetCalls = _lastCalls > 0 && _time.GetElapsedTime(_lastEnded, first) < _maxDelay ? _lastCalls : 0;
+            if (_batch.Count >= targetCalls)
+            {
+                return true;
+            }
+
+            // Wake-up count (queued rows, each call at least 1): enough for the missing calls or the next preferred size.
+            _missing = Math.Min(targetCalls - _batch.Count, _maxRows - _batchRows);
+            foreach (var preferred in _preferred)
+            {
+                if (preferred > _batchRows && preferred - _batchRows < _missing)
+                {
+                    _missing = preferred - _batchRows;
+                }
+            }
+
+            return _time.GetElapsedTime(first) >= _maxDelay;
         }
 
         private void RunAndRelease()
@@ -501,6 +540,8 @@ public sealed partial class OnnxModelRunner
             if (_batch.Count > 0)
             {
                 Runner.RunBatch(_batch, rows, _parts);
+                _lastCalls = _batch.Count;
+                _lastEnded = _time.GetTimestamp();
             }
 
             foreach (var item in _batch)

@@ -5,8 +5,9 @@ namespace AiOps.Inference.Diagnostics;
 
 /// <summary>
 /// The instruments of meter <c>AiOps.Inference</c>. Exported to Prometheus as <c>aiops_inference_duration_seconds</c>,
-/// <c>aiops_inference_queue_time_seconds</c>, <c>aiops_inference_batch_size</c>, <c>aiops_inference_requests_total</c> and
-/// <c>aiops_inference_in_flight</c>, with the bounded labels <c>model</c>, <c>version</c> and <c>outcome</c>.
+/// <c>aiops_inference_queue_time_seconds</c>, <c>aiops_inference_batch_size</c>, <c>aiops_inference_requests_total</c>,
+/// <c>aiops_inference_in_flight</c> and <c>aiops_inference_reloads_total</c>, with the bounded labels <c>model</c>,
+/// <c>version</c> and <c>outcome</c>.
 /// </summary>
 internal sealed class InferenceMetrics : IDisposable
 {
@@ -52,7 +53,13 @@ internal sealed class InferenceMetrics : IDisposable
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = s_batchBuckets });
         Requests = meter.CreateCounter<long>("aiops.inference.requests", "{request}", "Calls by outcome: ok, bad_input, rejected, timeout, cancelled, error.");
         InFlight = meter.CreateUpDownCounter<long>("aiops.inference.in_flight", "{request}", "Calls queued or running.");
+        Reloads = meter.CreateCounter<long>(
+            "aiops.inference.reloads",
+            "{reload}",
+            "Hot-swap attempts by outcome: ok, failed (the file did not load), refused (signature not compatible with the serving version).");
     }
+
+    public Counter<long> Reloads { get; }
 
     public Histogram<double> Duration { get; }
 
@@ -76,6 +83,12 @@ internal static class Outcomes
     public const string Timeout = "timeout";
     public const string Cancelled = "cancelled";
     public const string Error = "error";
+
+    /// <summary>A reload whose signature is not compatible with the serving version's (hot swap refused).</summary>
+    public const string Refused = "refused";
+
+    /// <summary>A reload that failed to load (missing, corrupt, pinned hash, warm-up).</summary>
+    public const string Failed = "failed";
 }
 
 /// <summary>Pre-built tag values of one runner, so recording allocates nothing.</summary>
@@ -96,6 +109,8 @@ internal sealed class RunnerInstruments(InferenceMetrics metrics, ModelKey key)
         var tags = new TagList { _model, _version, new("outcome", Outcomes.Rejected) };
         metrics.Requests.Add(1, tags);
     }
+
+    public void Reload(string outcome) => metrics.Reloads.Add(1, _model, _version, new("outcome", outcome));
 
     public void InFlight(int delta) => metrics.InFlight.Add(delta, _model, _version);
 

@@ -85,9 +85,15 @@ internal sealed class OnnxModelOptionsValidator(IEnumerable<OnnxModelRegistratio
             errors.Add($"{prefix}ExecutionProviders is [{string.Join(", ", options.ExecutionProviders)}]; expected each provider at most once.");
         }
 
-        if (options.RequireGpu && options.ExecutionProviders.Count > 0 && !options.ExecutionProviders.Contains(OnnxExecutionProvider.Cuda))
+        if (options.RequireGpu && options.ExecutionProviders.Count > 0
+            && !options.ExecutionProviders.Contains(OnnxExecutionProvider.Cuda) && !options.ExecutionProviders.Contains(OnnxExecutionProvider.TensorRt))
         {
-            errors.Add($"{prefix}ExecutionProviders is [{string.Join(", ", options.ExecutionProviders)}]; expected Cuda in the list because {prefix}RequireGpu is true.");
+            errors.Add($"{prefix}ExecutionProviders is [{string.Join(", ", options.ExecutionProviders)}]; expected Cuda or TensorRt in the list because {prefix}RequireGpu is true.");
+        }
+
+        if (options.ExecutionProviders.Any(p => !Enum.IsDefined(p)))
+        {
+            errors.Add($"{prefix}ExecutionProviders is [{string.Join(", ", options.ExecutionProviders)}]; expected Cpu, Cuda or TensorRt.");
         }
 
         if (options.Cuda is null)
@@ -132,6 +138,15 @@ internal sealed class OnnxModelOptionsValidator(IEnumerable<OnnxModelRegistratio
             {
                 errors.Add($"{prefix}Batching:MaxQueueDelay is {options.Batching.MaxQueueDelay}; expected between 0 and 10 seconds.");
             }
+
+            for (var i = 0; i < options.Batching.PreferredBatchSizes.Count; i++)
+            {
+                var size = options.Batching.PreferredBatchSizes[i];
+                if (size < 1 || size > options.Batching.MaxBatchSize)
+                {
+                    errors.Add($"{prefix}Batching:PreferredBatchSizes:{i} is {size}; expected between 1 and {prefix}Batching:MaxBatchSize ({options.Batching.MaxBatchSize}).");
+                }
+            }
         }
 
         if (options.MaxRowsPerCall < 1)
@@ -144,6 +159,21 @@ internal sealed class OnnxModelOptionsValidator(IEnumerable<OnnxModelRegistratio
             errors.Add($"{prefix}MaxQueueLength is {options.MaxQueueLength}; expected 1 or more.");
         }
 
+        if (!Enum.IsDefined(options.QueueFullMode))
+        {
+            errors.Add($"{prefix}QueueFullMode is {options.QueueFullMode}; expected Reject or Wait.");
+        }
+
+        if (options.MaxConcurrentRuns < 0)
+        {
+            errors.Add($"{prefix}MaxConcurrentRuns is {options.MaxConcurrentRuns}; expected 0 (the number of processors) or more.");
+        }
+
+        if (options.MaxQueueTime is { } queueTime && queueTime <= TimeSpan.Zero)
+        {
+            errors.Add($"{prefix}MaxQueueTime is {queueTime}; expected a positive duration or no limit.");
+        }
+
         if (options.CallTimeout is { } timeout && timeout <= TimeSpan.Zero)
         {
             errors.Add($"{prefix}CallTimeout is {timeout}; expected a positive duration or no timeout.");
@@ -152,6 +182,62 @@ internal sealed class OnnxModelOptionsValidator(IEnumerable<OnnxModelRegistratio
         if (options.WarmUpIterations < 0)
         {
             errors.Add($"{prefix}WarmUpIterations is {options.WarmUpIterations}; expected 0 (no warm-up) or more.");
+        }
+
+        if (options.WarmUp is null)
+        {
+            errors.Add($"{prefix}WarmUp is null; expected warm-up settings (leave it unset for the defaults).");
+        }
+        else
+        {
+            foreach (var (symbol, size) in options.WarmUp.DimensionSizes)
+            {
+                if (size < 1)
+                {
+                    errors.Add($"{prefix}WarmUp:DimensionSizes:{symbol} is {size}; expected 1 or more.");
+                }
+            }
+
+            for (var i = 0; i < options.WarmUp.Samples.Count; i++)
+            {
+                var sample = options.WarmUp.Samples[i];
+                if (sample is null || sample.Inputs.Count == 0)
+                {
+                    errors.Add($"{prefix}WarmUp:Samples:{i}:Inputs is empty; expected a value for every input of the model.");
+                    continue;
+                }
+
+                foreach (var (input, tensor) in sample.Inputs)
+                {
+                    var at = $"{prefix}WarmUp:Samples:{i}:Inputs:{input}";
+                    if (tensor is null)
+                    {
+                        errors.Add($"{at} is null; expected a Shape and Values or a File.");
+                        continue;
+                    }
+
+                    if (tensor.Shape.Any(d => d < 0))
+                    {
+                        errors.Add($"{at}:Shape is [{string.Join(", ", tensor.Shape)}]; expected sizes of 0 or more.");
+                        continue;
+                    }
+
+                    long count = 1;
+                    foreach (var d in tensor.Shape)
+                    {
+                        count *= d;
+                    }
+
+                    if (tensor.File is not null && tensor.Values.Count > 0)
+                    {
+                        errors.Add($"{at} has both Values and File; expected one of them.");
+                    }
+                    else if (tensor.Values.Count > 1 && tensor.Values.Count != count)
+                    {
+                        errors.Add($"{at}:Values has {tensor.Values.Count} values; expected 1 (fills the tensor) or {count} (the shape's element count).");
+                    }
+                }
+            }
         }
 
         if (options.ReloadDebounce < TimeSpan.Zero)

@@ -20,6 +20,9 @@ internal abstract class ElementOps
         TensorElementType.Int32 => ElementOps<int>.Instance,
         TensorElementType.Int64 => ElementOps<long>.Instance,
         TensorElementType.Bool => ElementOps<bool>.Instance,
+        TensorElementType.UInt16 => ElementOps<ushort>.Instance,
+        TensorElementType.UInt32 => ElementOps<uint>.Instance,
+        TensorElementType.UInt64 => ElementOps<ulong>.Instance,
         _ => null,
     };
 
@@ -33,6 +36,9 @@ internal abstract class ElementOps
         OrtElementType.Int32 => TensorElementType.Int32,
         OrtElementType.Int64 => TensorElementType.Int64,
         OrtElementType.Bool => TensorElementType.Bool,
+        OrtElementType.UInt16 => TensorElementType.UInt16,
+        OrtElementType.UInt32 => TensorElementType.UInt32,
+        OrtElementType.UInt64 => TensorElementType.UInt64,
         _ => TensorElementType.Unknown,
     };
 
@@ -56,6 +62,15 @@ internal abstract class ElementOps
 
     /// <summary>A tensor of zeros, for warm-up.</summary>
     public abstract ModelTensor Zeros(string name, long[] shape);
+
+    /// <summary>A tensor of <paramref name="values"/> converted to the element type (one value fills it), for warm-up.</summary>
+    public abstract ModelTensor FromValues(string name, long[] shape, IReadOnlyList<double> values);
+
+    /// <summary>A tensor of raw little-endian elements, for warm-up from a file.</summary>
+    public abstract ModelTensor FromBytes(string name, long[] shape, ReadOnlySpan<byte> bytes);
+
+    /// <summary>The size of one element in bytes.</summary>
+    public abstract int ElementSize { get; }
 }
 
 /// <summary>The operations for <typeparamref name="T"/>.</summary>
@@ -127,6 +142,35 @@ internal sealed class ElementOps<T> : ElementOps
     }
 
     public override ModelTensor Zeros(string name, long[] shape) => new ModelTensor<T>(name, new T[ElementCount(shape)], shape);
+
+    public override int ElementSize => System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+
+    public override ModelTensor FromValues(string name, long[] shape, IReadOnlyList<double> values)
+    {
+        var data = new T[ElementCount(shape)];
+        if (values.Count != 1 && values.Count != data.Length)
+        {
+            throw new ArgumentException($"{values.Count} values for a tensor of shape [{string.Join(", ", shape)}]; expected one value (it fills the tensor) or {data.Length}.");
+        }
+
+        for (var i = 0; i < data.Length; i++)
+        {
+            data[i] = (T)Convert.ChangeType(values[values.Count == 1 ? 0 : i], typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return new ModelTensor<T>(name, data, shape);
+    }
+
+    public override ModelTensor FromBytes(string name, long[] shape, ReadOnlySpan<byte> bytes)
+    {
+        var count = ElementCount(shape);
+        if (bytes.Length != (long)count * ElementSize)
+        {
+            throw new ArgumentException($"{bytes.Length} bytes for a tensor of shape [{string.Join(", ", shape)}] of {typeof(T).Name}; expected {(long)count * ElementSize} (raw little-endian elements).");
+        }
+
+        return new ModelTensor<T>(name, MemoryMarshal.Cast<byte, T>(bytes).ToArray(), shape);
+    }
 
     private static int ElementCount(long[] shape)
     {

@@ -164,6 +164,9 @@ internal sealed class LoadedSession : IDisposable
 
     public string? FallbackReason { get; }
 
+    /// <summary>The full paths of the model's external data files (pinned and watched with it); empty for most models.</summary>
+    public IReadOnlyList<string> ExternalFiles { get; set; } = [];
+
     /// <summary>Why the generated warm-up was cut short (the graph refused the generated inputs), or <see langword="null"/>.</summary>
     public string? WarmUpSkipped { get; set; }
 
@@ -320,14 +323,29 @@ internal sealed class LoadedSession : IDisposable
         }
     }
 
-    /// <summary>Generated inputs for warm-up: zeros, with <paramref name="rows"/> for every dynamic dimension.</summary>
-    public ModelTensor[] WarmUpInputs(long rows)
+    /// <summary>
+    /// Generated inputs for warm-up: zeros (or the input's value in <paramref name="values"/>), with the size in
+    /// <paramref name="sizes"/> for a named free dimension and <paramref name="rows"/> for the batch and every other one.
+    /// </summary>
+    public ModelTensor[] WarmUpInputs(long rows, IDictionary<string, long> sizes, IDictionary<string, double> values)
     {
         var inputs = new ModelTensor[Inputs.Length];
         for (var i = 0; i < Inputs.Length; i++)
         {
-            var shape = Array.ConvertAll(Inputs[i].Dims, d => d >= 0 ? d : rows);
-            inputs[i] = Inputs[i].Ops.Zeros(Inputs[i].Name, shape);
+            var binding = Inputs[i];
+            var shape = new long[binding.Dims.Length];
+            for (var d = 0; d < shape.Length; d++)
+            {
+                var symbol = binding.Symbols[d];
+                shape[d] = binding.Dims[d] >= 0 ? binding.Dims[d]
+                    : d == 0 && IsBatchable ? rows
+                    : symbol is not null && sizes.TryGetValue(symbol, out var size) ? size
+                    : rows;
+            }
+
+            inputs[i] = values.TryGetValue(binding.Name, out var value)
+                ? binding.Ops.FromValues(binding.Name, shape, [value])
+                : binding.Ops.Zeros(binding.Name, shape);
         }
 
         return inputs;

@@ -32,6 +32,7 @@ internal sealed class ExecutionProviderReporter
 internal static class SessionLoader
 {
     public const string Cuda = "CUDA";
+    public const string TensorRt = "TensorRT";
     public const string Cpu = "CPU";
 
     /// <summary>Loads <paramref name="path"/> as <paramref name="key"/>; blocking (call it off the request path).</summary>
@@ -60,10 +61,36 @@ internal static class SessionLoader
         }
 
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        var externalFiles = new List<string>();
+        var locations = ExternalData.Locations(bytes);
+        if (locations.Count > 0)
+        {
+            // External data is resolved against the model's folder (not the process's), and pinned with the model:
+            // the hash is then that of the manifest of the model file and every external file.
+            var hashed = new List<(string, string)>(locations.Count);
+            foreach (var location in locations)
+            {
+                var full = ExternalData.Resolve(folder, location)
+                    ?? throw new ModelLoadException($"Model file '{path}' for {key} keeps initializers in '{location}'; expected a relative path inside the model's folder '{folder}'.") { Key = key };
+                try
+                {
+                    hashed.Add((location, ExternalData.HashFile(full)));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new ModelLoadException($"External data file '{full}' of model '{path}' for {key} could not be read: {e.Message}", e) { Key = key };
+                }
+
+                externalFiles.Add(full);
+            }
+
+            sha256 = ExternalData.ManifestSha256(System.IO.Path.GetFileName(path), sha256, hashed);
+        }
         if (expectedSha256 is not null && !string.Equals(sha256, expectedSha256.Trim(), StringComparison.OrdinalIgnoreCase))
         {
             throw new ModelLoadException(
-                $"Model file '{path}' for {key} has SHA-256 {sha256}; expected {expectedSha256.Trim().ToLowerInvariant()} (ExpectedSha256). The file was not loaded.")
+                $"Model file '{path}'{(externalFiles.Count > 0 ? $" with its {externalFiles.Count} external data file(s)" : "")} for {key} has SHA-256 {sha256}{(externalFiles.Count > 0 ? " (manifest hash)" : "")}; expected {expectedSha256.Trim().ToLowerInvariant()} (ExpectedSha256). The file was not loaded.")
             { Key = key };
         }
 
@@ -73,6 +100,7 @@ internal static class SessionLoader
         try
         {
             loaded = Bind(key, path, sha256, session, provider, fallbackReason, timeProvider, options.Batching.AssumeFirstDimensionIsBatch);
+            loaded.ExternalFiles = externalFiles;
             var runs = WarmUp(key, loaded, options, logger, cancellationToken);
             Log.Loaded(logger, key, path, sha256, provider, timeProvider.GetElapsedTime(started).TotalMilliseconds, runs);
             return loaded;
@@ -106,41 +134,50 @@ internal static class SessionLoader
                 return (CreateCpuSession(key, path, bytes, options), Cpu, fallbackReason);
             }
 
-            var cudaSession = TryCreateCudaSession(key, path, bytes, options, out var reason, out var failure);
-            if (cudaSession is not null)
+            var tensorRt = preference == OnnxExecutionProvider.TensorRt;
+            var name = tensorRt ? TensorRt : Cuda;
+            var gpuSession = TryCreateCudaSession(key, path, bytes, options, tensorRt, out var reason, out var failure);
+            if (gpuSession is not null)
             {
-                return (cudaSession, Cuda, fallbackReason);
+                return (gpuSession, name, fallbackReason);
             }
 
-            if (options.RequireGpu)
+            fallbackReason = fallbackReason is null ? reason : $"{fallbackReason}; {reason}";
+            var rest = preferences.SkipWhile(p => p != preference).Skip(1).ToList();
+            if (options.RequireGpu && !rest.Exists(p => p is OnnxExecutionProvider.Cuda or OnnxExecutionProvider.TensorRt))
             {
-                throw new ExecutionProviderUnavailableException(Cuda, $"{key} requires the GPU (RequireGpu) but {reason}", failure) { Key = key };
+                throw new ExecutionProviderUnavailableException(name, $"{key} requires the GPU (RequireGpu) but {fallbackReason}", failure) { Key = key };
             }
 
-            fallbackReason = reason;
-            var next = preferences.SkipWhile(p => p != preference).Skip(1).FirstOrDefault(OnnxExecutionProvider.Cuda);
-            if (next == OnnxExecutionProvider.Cpu)
+            if (rest.Count > 0 && rest[0] == OnnxExecutionProvider.Cpu)
             {
-                reporter.Report(logger, key, Cuda, Cpu, reason);
+                reporter.Report(logger, key, name, Cpu, fallbackReason);
             }
         }
 
         throw new ExecutionProviderUnavailableException(Cuda, $"{key}: no listed execution provider can be used; {fallbackReason}") { Key = key };
     }
 
-    private static InferenceSession? TryCreateCudaSession(ModelKey key, string path, byte[] bytes, OnnxRunnerOptions options, out string reason, out Exception? failure)
+    private static InferenceSession? TryCreateCudaSession(ModelKey key, string path, byte[] bytes, OnnxRunnerOptions options, bool tensorRt, out string reason, out Exception? failure)
     {
-        var sessionOptions = CreateSessionOptions(key, options);
+        var sessionOptions = CreateSessionOptions(key, path, options);
+        var name = tensorRt ? TensorRt : Cuda;
         try
         {
             try
             {
+                if (tensorRt)
+                {
+                    // TensorRT first; the CUDA provider behind it runs the nodes TensorRT does not take.
+                    sessionOptions.AppendExecutionProvider_Tensorrt(options.Cuda.DeviceId);
+                }
+
                 AppendCuda(sessionOptions, options);
             }
             catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException or OnnxRuntimeException or BadImageFormatException)
             {
-                // The CPU build of ONNX Runtime lacks the CUDA entry points, or the provider library (or CUDA/cuDNN) is missing.
-                reason = $"the CUDA execution provider cannot be used: {e.GetType().Name}: {e.Message}";
+                // The CPU build of ONNX Runtime lacks the GPU entry points, or the provider library (or CUDA/cuDNN/TensorRT) is missing.
+                reason = $"the {name} execution provider cannot be used: {e.GetType().Name}: {e.Message}";
                 failure = e;
                 return null;
             }
@@ -156,7 +193,7 @@ internal static class SessionLoader
                 // Either CUDA failed (no device, driver mismatch, out of memory) or the model itself is bad: a CPU
                 // session tells them apart. A bad model throws here as a load error, never as a provider failure.
                 CreateCpuSession(key, path, bytes, options).Dispose();
-                reason = $"creating a CUDA session on device {options.Cuda.DeviceId} failed: {e.Message}";
+                reason = $"creating a {name} session on device {options.Cuda.DeviceId} failed: {e.Message}";
                 failure = e;
                 return null;
             }
@@ -170,7 +207,7 @@ internal static class SessionLoader
 
     private static InferenceSession CreateCpuSession(ModelKey key, string path, byte[] bytes, OnnxRunnerOptions options)
     {
-        using var sessionOptions = CreateSessionOptions(key, options);
+        using var sessionOptions = CreateSessionOptions(key, path, options);
         try
         {
             return new InferenceSession(bytes, sessionOptions);
@@ -181,7 +218,7 @@ internal static class SessionLoader
         }
     }
 
-    private static SessionOptions CreateSessionOptions(ModelKey key, OnnxRunnerOptions options)
+    private static SessionOptions CreateSessionOptions(ModelKey key, string path, OnnxRunnerOptions options)
     {
         var so = new SessionOptions
         {
@@ -232,6 +269,9 @@ internal static class SessionLoader
             so.OptimizedModelFilePath = options.OptimizedModelFilePath;
         }
 
+        // The model is loaded from the bytes that were hashed; its external data files are looked up in its own folder
+        // (ONNX Runtime would otherwise take them relative to the process's working directory).
+        so.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         return so;
     }
 
@@ -316,6 +356,12 @@ internal static class SessionLoader
             return 0;
         }
 
+        using var runOptions = new RunOptions();
+        if (options.WarmUp.Samples.Count > 0)
+        {
+            return WarmUpDeclared(key, session, options, runOptions, cancellationToken);
+        }
+
         // Warm the shapes calls will use: one row, and a full batch when batching.
         List<long> rows = [1];
         if (options.Batching.Enabled && session.IsBatchable && options.Batching.MaxBatchSize > 1)
@@ -324,10 +370,9 @@ internal static class SessionLoader
         }
 
         var runs = 0;
-        using var runOptions = new RunOptions();
         foreach (var r in rows)
         {
-            var inputs = session.WarmUpInputs(r);
+            var inputs = session.WarmUpInputs(r, options.WarmUp.DimensionSizes, options.WarmUp.InputValues);
             for (var i = 0; i < options.WarmUpIterations; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -339,7 +384,7 @@ internal static class SessionLoader
                 {
                     // Generated inputs (zeros, free dimensions 1) say nothing about real traffic: a model whose graph
                     // refuses them (a minimum length, a zero step) still serves; the skipped warm-up is reported.
-                    var reason = $"Warm-up skipped: generated inputs ({session.DescribeInputs()}, {r} row(s)) failed: {e.Message}";
+                    var reason = $"Warm-up skipped: generated inputs ({Describe(inputs)}) failed: {e.Message} Declare WarmUp:Samples, or WarmUp:DimensionSizes / WarmUp:InputValues for the generated inputs.";
                     session.WarmUpSkipped = reason;
                     Log.WarmUpSkipped(logger, e, key, reason);
                     return runs;
@@ -352,4 +397,58 @@ internal static class SessionLoader
         Debug.Assert(runs > 0, "At least one warm-up run.");
         return runs;
     }
+
+    /// <summary>Runs the declared samples; any that does not fit the model or fails in it fails the load.</summary>
+    private static int WarmUpDeclared(ModelKey key, LoadedSession session, OnnxRunnerOptions options, RunOptions runOptions, CancellationToken cancellationToken)
+    {
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(session.Path)) ?? ".";
+        var runs = 0;
+        for (var s = 0; s < options.WarmUp.Samples.Count; s++)
+        {
+            var sample = options.WarmUp.Samples[s];
+            var what = $"Declared warm-up sample {s} (WarmUp:Samples:{s}) of {key}";
+            ModelTensor[] inputs;
+            try
+            {
+                var tensors = new List<ModelTensor>(sample.Inputs.Count);
+                foreach (var (name, declared) in sample.Inputs)
+                {
+                    var binding = Array.Find(session.Inputs, i => string.Equals(i.Name, name, StringComparison.Ordinal))
+                        ?? throw new ModelLoadException($"{what} gives input '{name}', which the model does not have; expected inputs {session.DescribeInputs()}.") { Key = key };
+                    var shape = declared.Shape.ToArray();
+                    tensors.Add(declared.File is { } file
+                        ? binding.Ops.FromBytes(name, shape, File.ReadAllBytes(System.IO.Path.IsPathRooted(file) ? file : System.IO.Path.Combine(folder, file)))
+                        : declared.Values.Count == 0
+                            ? binding.Ops.Zeros(name, shape)
+                            : binding.Ops.FromValues(name, shape, declared.Values.ToArray()));
+                }
+
+                inputs = session.Bind(new ModelRequest(tensors), key, allowNonFinite: true);
+            }
+            catch (Exception e) when (e is ModelInputException or ArgumentException or IOException or UnauthorizedAccessException)
+            {
+                throw new ModelLoadException($"{what} does not fit the model: {e.Message}", e) { Key = key };
+            }
+
+            for (var i = 0; i < options.WarmUpIterations; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                try
+                {
+                    session.Run(inputs, runOptions);
+                }
+                catch (OnnxRuntimeException e)
+                {
+                    // Declared inputs stand for real traffic: a model that fails on them must not serve.
+                    throw new ModelLoadException($"{what} ({Describe(inputs)}) failed in ONNX Runtime: {e.Message}", e) { Key = key };
+                }
+
+                runs++;
+            }
+        }
+
+        return runs;
+    }
+
+    private static string Describe(ModelTensor[] inputs) => string.Join(", ", inputs.Select(i => $"{i.Name}{i.FormatShape()}"));
 }
