@@ -248,17 +248,17 @@ internal static class OipCodec
         var nested = length > 0 && data[0].ValueKind == JsonValueKind.Array;
         if (!nested)
         {
-            if (length != expected)
-            {
-                throw Bad($"Input '{name}' has shape {ModelTensor.FormatShape(shape)} ({expected} elements) but {length} data values.");
-            }
-
             foreach (var e in data.EnumerateArray())
             {
                 if (e.ValueKind == JsonValueKind.Array)
                 {
                     throw Bad($"Input '{name}' has ragged data: flat values mixed with nested arrays; expected flat data or data nested as shape {ModelTensor.FormatShape(shape)}.");
                 }
+            }
+
+            if (length != expected)
+            {
+                throw Bad($"Input '{name}' has shape {ModelTensor.FormatShape(shape)} ({expected} elements) but {length} data values.");
             }
 
             return;
