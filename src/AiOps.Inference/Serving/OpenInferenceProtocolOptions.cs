@@ -30,7 +30,7 @@ public sealed class OpenInferenceProtocolOptions
     /// </summary>
     public int MaxInputs { get; set; } = 64;
 
-    /// <summary>The most tensor elements one request may carry (all inputs together), checked from the shapes before any data is read. Default 16,777,216.</summary>
+    /// <summary>The most tensor elements one request may carry (all inputs together), checked from the shapes before any data is read; 1 to 2,147,483,647. Default 16,777,216.</summary>
     public long MaxElements { get; set; } = 16 * 1024 * 1024;
 
     /// <summary>How deep nested <c>data</c> arrays may go (a tensor's rank, at most). Default 8.</summary>
@@ -81,9 +81,9 @@ internal sealed class OpenInferenceProtocolOptionsValidator : IValidateOptions<O
             errors.Add(OptionsMessage.Invalid(Prefix + nameof(options.MaxInputs), options.MaxInputs, ">= 1"));
         }
 
-        if (options.MaxElements < 1)
+        if (options.MaxElements is < 1 or > int.MaxValue)
         {
-            errors.Add(OptionsMessage.Invalid(Prefix + nameof(options.MaxElements), options.MaxElements, ">= 1"));
+            errors.Add(OptionsMessage.Invalid(Prefix + nameof(options.MaxElements), options.MaxElements, "1 to 2147483647"));
         }
 
         if (options.MaxNestingDepth is < 1 or > 32)
