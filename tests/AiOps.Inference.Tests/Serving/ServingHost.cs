@@ -76,6 +76,7 @@ public sealed class ServingHost : IAsyncDisposable
             o.ExecutionProviders.Add(OnnxExecutionProvider.Cpu);
             o.IntraOpNumThreads = 1;
             o.WarmUpIterations = 1;
+            o.MaxRowsPerCall = 1 << 20;
         }
     }
 
