@@ -82,6 +82,7 @@ public static class InferenceHostApp
 
         var app = builder.Build();
         app.MapOpenInferenceProtocol();
+        app.MapOpenInferenceProtocolGrpc(); // answers on an HTTP/2 endpoint (Kestrel:Endpoints:<name>:Protocols = Http2)
         app.MapAiOpsMetrics();
         app.MapHealthChecks("/healthz");
         return app;

@@ -35,6 +35,9 @@ internal abstract class OipDatatype(string name, TensorElementType elementType, 
 
     /// <summary>Reads the elements as doubles, for classification.</summary>
     public abstract bool TryGetDoubles(ModelTensor tensor, out double[] values);
+
+    /// <summary>Creates a tensor from the typed contents of a gRPC request (count checked here).</summary>
+    public abstract ModelTensor FromContents(string input, long[] shape, int count, Grpc.InferTensorContents contents);
 }
 
 /// <summary>The datatype table.</summary>
@@ -43,13 +46,14 @@ internal static class OipDatatypes
     /// <summary>Every datatype the endpoints read and write.</summary>
     public static readonly OipDatatype[] All =
     [
-        new Numeric<float>("FP32", static e => e.TryGetSingle(out var v) ? (true, v) : (false, 0), static (w, v) => w.WriteNumberValue(v)),
-        new Numeric<double>("FP64", static e => e.TryGetDouble(out var v) ? (true, v) : (false, 0), static (w, v) => w.WriteNumberValue(v)),
-        new Numeric<sbyte>("INT8", static e => e.TryGetSByte(out var v) ? (true, v) : (false, (sbyte)0), static (w, v) => w.WriteNumberValue(v)),
-        new Numeric<byte>("UINT8", static e => e.TryGetByte(out var v) ? (true, v) : (false, (byte)0), static (w, v) => w.WriteNumberValue(v)),
-        new Numeric<short>("INT16", static e => e.TryGetInt16(out var v) ? (true, v) : (false, (short)0), static (w, v) => w.WriteNumberValue(v)),
-        new Numeric<int>("INT32", static e => e.TryGetInt32(out var v) ? (true, v) : (false, 0), static (w, v) => w.WriteNumberValue(v)),
-        new Numeric<long>("INT64", static e => e.TryGetInt64(out var v) ? (true, v) : (false, 0L), static (w, v) => w.WriteNumberValue(v)),
+        // name, JSON read, JSON write, gRPC contents (count, read at index).
+        new Numeric<float>("FP32", static e => e.TryGetSingle(out var v) ? (true, v) : (false, 0), static (w, v) => w.WriteNumberValue(v), static c => c.Fp32Contents.Count, static (c, i) => (true, c.Fp32Contents[i])),
+        new Numeric<double>("FP64", static e => e.TryGetDouble(out var v) ? (true, v) : (false, 0), static (w, v) => w.WriteNumberValue(v), static c => c.Fp64Contents.Count, static (c, i) => (true, c.Fp64Contents[i])),
+        new Numeric<sbyte>("INT8", static e => e.TryGetSByte(out var v) ? (true, v) : (false, (sbyte)0), static (w, v) => w.WriteNumberValue(v), static c => c.IntContents.Count, static (c, i) => c.IntContents[i] is >= sbyte.MinValue and <= sbyte.MaxValue ? (true, (sbyte)c.IntContents[i]) : (false, (sbyte)0)),
+        new Numeric<byte>("UINT8", static e => e.TryGetByte(out var v) ? (true, v) : (false, (byte)0), static (w, v) => w.WriteNumberValue(v), static c => c.UintContents.Count, static (c, i) => c.UintContents[i] <= byte.MaxValue ? (true, (byte)c.UintContents[i]) : (false, (byte)0)),
+        new Numeric<short>("INT16", static e => e.TryGetInt16(out var v) ? (true, v) : (false, (short)0), static (w, v) => w.WriteNumberValue(v), static c => c.IntContents.Count, static (c, i) => c.IntContents[i] is >= short.MinValue and <= short.MaxValue ? (true, (short)c.IntContents[i]) : (false, (short)0)),
+        new Numeric<int>("INT32", static e => e.TryGetInt32(out var v) ? (true, v) : (false, 0), static (w, v) => w.WriteNumberValue(v), static c => c.IntContents.Count, static (c, i) => (true, c.IntContents[i])),
+        new Numeric<long>("INT64", static e => e.TryGetInt64(out var v) ? (true, v) : (false, 0L), static (w, v) => w.WriteNumberValue(v), static c => c.Int64Contents.Count, static (c, i) => (true, c.Int64Contents[i])),
         new BoolType(),
     ];
 
@@ -68,10 +72,33 @@ internal static class OipDatatypes
     /// <summary>The protocol name of an element type (<c>BYTES</c> for one without a numeric mapping).</summary>
     public static string NameOf(TensorElementType type) => TryGet(type, out var d) ? d.Name : "BYTES";
 
-    private sealed class Numeric<T>(string name, Func<JsonElement, (bool Ok, T Value)> read, Action<Utf8JsonWriter, T> write)
+    private sealed class Numeric<T>(
+        string name,
+        Func<JsonElement, (bool Ok, T Value)> read,
+        Action<Utf8JsonWriter, T> write,
+        Func<Grpc.InferTensorContents, int> contentsCount,
+        Func<Grpc.InferTensorContents, int, (bool Ok, T Value)> contentsAt)
         : OipDatatype(name, TensorElementTypes.Of<T>(), System.Runtime.CompilerServices.Unsafe.SizeOf<T>())
         where T : unmanaged
     {
+        public override ModelTensor FromContents(string input, long[] shape, int count, Grpc.InferTensorContents contents)
+        {
+            var available = contentsCount(contents);
+            if (available != count)
+            {
+                throw new OipRequestException(400, $"Input '{input}' has shape {ModelTensor.FormatShape(shape)} ({count} elements) but {available} {Name} contents values.");
+            }
+
+            var values = new T[count];
+            for (var i = 0; i < count; i++)
+            {
+                var (ok, value) = contentsAt(contents, i);
+                values[i] = ok ? value : throw new OipRequestException(400, $"Input '{input}' value at index {i} is out of the {Name} range.");
+            }
+
+            return new ModelTensor<T>(input, values, shape);
+        }
+
         public override ModelTensor FromJson(string input, long[] shape, int count, JsonElement data)
         {
             var values = new T[count];
@@ -178,6 +205,16 @@ internal static class OipDatatypes
 
     private sealed class BoolType() : OipDatatype("BOOL", TensorElementType.Bool, 1)
     {
+        public override ModelTensor FromContents(string input, long[] shape, int count, Grpc.InferTensorContents contents)
+        {
+            if (contents.BoolContents.Count != count)
+            {
+                throw new OipRequestException(400, $"Input '{input}' has shape {ModelTensor.FormatShape(shape)} ({count} elements) but {contents.BoolContents.Count} BOOL contents values.");
+            }
+
+            return new ModelTensor<bool>(input, contents.BoolContents.ToArray(), shape);
+        }
+
         public override ModelTensor FromJson(string input, long[] shape, int count, JsonElement data)
         {
             var values = new bool[count];

@@ -17,13 +17,15 @@ internal sealed partial class OipEndpoints
     /// <summary>The header the answering version is returned in when the version header is switched off.</summary>
     public const string DefaultVersionHeader = "x-aiops-version";
 
-    private const string UnknownModel = "unknown";
+    internal const string UnknownModel = "unknown";
 
     private readonly IModelRunnerCatalog _catalog;
     private readonly ModelRepository _repository;
     private readonly IServedVersionResolver _versions;
     private readonly IServiceProvider _services;
     private readonly ServingMetrics _metrics;
+
+    internal ServingMetrics Metrics => _metrics;
     private readonly IOptionsMonitor<OpenInferenceProtocolOptions> _options;
     private readonly ILogger _logger;
 
@@ -45,7 +47,7 @@ internal sealed partial class OipEndpoints
         _logger = logger;
     }
 
-    private OpenInferenceProtocolOptions Options => _options.CurrentValue;
+    internal OpenInferenceProtocolOptions Options => _options.CurrentValue;
 
     public Task ServerMetadataAsync(HttpContext context) =>
         WriteAsync(context, StatusCodes.Status200OK, w =>
@@ -54,11 +56,9 @@ internal sealed partial class OipEndpoints
             w.WriteString("name", Options.ServerName);
             w.WriteString("version", typeof(OipEndpoints).Assembly.GetName().Version?.ToString() ?? "0");
             w.WriteStartArray("extensions");
-            w.WriteStringValue("binary_tensor_data");
-            w.WriteStringValue("classification");
-            if (Options.EnableModelRepository)
+            foreach (var e in Extensions())
             {
-                w.WriteStringValue("model_repository");
+                w.WriteStringValue(e);
             }
 
             w.WriteEndArray();
@@ -75,6 +75,23 @@ internal sealed partial class OipEndpoints
 
     /// <summary>Ready when at least one version serves and every version not unloaded on purpose serves; the spec answers false with a 4xx (400).</summary>
     public Task ServerReadyAsync(HttpContext context)
+    {
+        var (ready, error) = CheckServerReady();
+        return WriteAsync(context, ready ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest, w =>
+        {
+            w.WriteStartObject();
+            w.WriteBoolean("ready", ready);
+            if (error is not null)
+            {
+                w.WriteString("error", error);
+            }
+
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>Whether the server is ready, and why not.</summary>
+    internal (bool Ready, string? Error) CheckServerReady()
     {
         var serving = 0;
         var notReady = new List<string>();
@@ -95,18 +112,20 @@ internal sealed partial class OipEndpoints
             }
         }
 
-        var ready = serving > 0 && notReady.Count == 0;
-        return WriteAsync(context, ready ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest, w =>
-        {
-            w.WriteStartObject();
-            w.WriteBoolean("ready", ready);
-            if (!ready)
-            {
-                w.WriteString("error", notReady.Count > 0 ? $"Not ready: {string.Join(", ", notReady)}." : "No model version is serving.");
-            }
+        return serving > 0 && notReady.Count == 0
+            ? (true, null)
+            : (false, notReady.Count > 0 ? $"Not ready: {string.Join(", ", notReady)}." : "No model version is serving.");
+    }
 
-            w.WriteEndObject();
-        });
+    /// <summary>The extensions the server advertises.</summary>
+    internal IEnumerable<string> Extensions()
+    {
+        yield return "binary_tensor_data";
+        yield return "classification";
+        if (Options.EnableModelRepository)
+        {
+            yield return "model_repository";
+        }
     }
 
     public async Task ModelMetadataAsync(HttpContext context, string name, string? version)
@@ -463,7 +482,7 @@ internal sealed partial class OipEndpoints
             : (StatusCodes.Status500InternalServerError, "error", "The server failed the request; see its log.");
     }
 
-    private async ValueTask<ModelResponse> RunAsync(ModelId model, ModelRequest request, CancellationToken cancellationToken)
+    internal async ValueTask<ModelResponse> RunAsync(ModelId model, ModelRequest request, CancellationToken cancellationToken)
     {
         if (_services.GetKeyedService<IModelClient>(model.Value) is { } client)
         {
@@ -480,7 +499,7 @@ internal sealed partial class OipEndpoints
     }
 
     /// <summary>The limits of a request to <paramref name="model"/>: inputs and outputs capped at the most any of its versions declares.</summary>
-    private OipLimits LimitsOf(ModelId model, IReadOnlyList<ModelVersion> versions, OpenInferenceProtocolOptions options)
+    internal OipLimits LimitsOf(ModelId model, IReadOnlyList<ModelVersion> versions, OpenInferenceProtocolOptions options)
     {
         int inputs = 0, outputs = 0;
         foreach (var v in versions)
@@ -499,7 +518,7 @@ internal sealed partial class OipEndpoints
         return new OipLimits(maxInputs, maxOutputs, options.MaxElements, options.MaxNestingDepth);
     }
 
-    private bool TryFindModel(string name, out ModelId model, out IReadOnlyList<ModelVersion> versions, out string error)
+    internal bool TryFindModel(string name, out ModelId model, out IReadOnlyList<ModelVersion> versions, out string error)
     {
         model = default;
         versions = [];
@@ -519,7 +538,7 @@ internal sealed partial class OipEndpoints
     }
 
     /// <summary>Finds the version a metadata or readiness request is about: the named one, or the served (stable) one.</summary>
-    private async ValueTask<(ModelKey Key, IModelRunner? Runner, IReadOnlyList<ModelVersion> Versions, string? Error)> ResolveAsync(string name, string? version, CancellationToken cancellationToken)
+    internal async ValueTask<(ModelKey Key, IModelRunner? Runner, IReadOnlyList<ModelVersion> Versions, string? Error)> ResolveAsync(string name, string? version, CancellationToken cancellationToken)
     {
         if (!TryFindModel(name, out var model, out var versions, out var error))
         {
@@ -638,7 +657,7 @@ internal sealed partial class OipEndpoints
         writer.WriteEndObject();
     }
 
-    private static string Truncate(string s) => s.Length > 64 ? s[..64] + "…" : s;
+    internal static string Truncate(string s) => s.Length > 64 ? s[..64] + "…" : s;
 
     internal static Task WriteErrorAsync(HttpContext context, int status, string message) =>
         WriteAsync(context, status, w =>

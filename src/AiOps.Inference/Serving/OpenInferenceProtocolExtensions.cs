@@ -1,6 +1,8 @@
 using AiOps;
 using AiOps.Inference.Internal;
 using AiOps.Inference.Serving;
+using AiOps.Inference.Serving.Grpc;
+using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,6 +57,24 @@ namespace Microsoft.AspNetCore.Builder
             group.Map("/{**rest}", handlers.UnmatchedAsync);
             return group;
         }
+
+        /// <summary>
+        /// Maps the gRPC <c>inference.GRPCInferenceService</c> of the Open Inference Protocol (KServe
+        /// <c>grpc_predict_v2.proto</c>, shipped in this package as <c>Serving/Grpc/grpc_predict_v2.proto</c>): ServerLive,
+        /// ServerReady, ModelReady, ServerMetadata, ModelMetadata and ModelInfer, over the same models, version policy,
+        /// limits and request-duration histogram (<c>protocol=grpc</c>) as <see cref="MapOpenInferenceProtocol"/>. gRPC
+        /// needs an HTTP/2 endpoint (TLS, or <c>Protocols = Http2</c> for cleartext). The largest message accepted is
+        /// <see cref="OpenInferenceProtocolOptions.MaxRequestBodyBytes"/>. Needs <c>services.AddOpenInferenceProtocol()</c>.
+        /// </summary>
+        /// <param name="endpoints">The application or a route group.</param>
+        /// <returns>The service's convention builder: attach authorization or rate limiting to it.</returns>
+        public static GrpcServiceEndpointConventionBuilder MapOpenInferenceProtocolGrpc(this IEndpointRouteBuilder endpoints)
+        {
+            ArgumentNullException.ThrowIfNull(endpoints);
+            _ = endpoints.ServiceProvider.GetService<OipEndpoints>()
+                ?? throw new InvalidOperationException("MapOpenInferenceProtocolGrpc() needs services.AddOpenInferenceProtocol() first.");
+            return endpoints.MapGrpcService<OipGrpcService>();
+        }
     }
 }
 
@@ -93,7 +113,19 @@ namespace Microsoft.Extensions.DependencyInjection
             services.TryAddSingleton<IServedVersionResolver>(sp => new DefaultServedVersionResolver(sp, sp.GetRequiredService<IModelRunnerCatalog>()));
             services.TryAddSingleton<ServingMetrics>();
             services.TryAddSingleton<OipEndpoints>();
+            services.AddGrpc();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<GrpcServiceOptions<OipGrpcService>>, GrpcLimits>());
             return services;
         }
+    }
+}
+
+namespace AiOps.Inference.Serving.Grpc
+{
+    /// <summary>The gRPC service's largest accepted message: the REST body limit.</summary>
+    internal sealed class GrpcLimits(IOptions<OpenInferenceProtocolOptions> options) : IConfigureOptions<GrpcServiceOptions<OipGrpcService>>
+    {
+        public void Configure(GrpcServiceOptions<OipGrpcService> o) =>
+            o.MaxReceiveMessageSize = (int)Math.Min(options.Value.MaxRequestBodyBytes, int.MaxValue);
     }
 }
