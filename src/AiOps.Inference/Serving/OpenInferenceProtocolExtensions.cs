@@ -60,7 +60,7 @@ namespace Microsoft.AspNetCore.Builder
 
         /// <summary>
         /// Maps the gRPC <c>inference.GRPCInferenceService</c> of the Open Inference Protocol (KServe
-        /// <c>grpc_predict_v2.proto</c>, shipped in this package as <c>Serving/Grpc/grpc_predict_v2.proto</c>): ServerLive,
+        /// <c>grpc_predict_v2.proto</c>, shipped in this package under <c>protos/</c>): ServerLive,
         /// ServerReady, ModelReady, ServerMetadata, ModelMetadata and ModelInfer, over the same models, version policy,
         /// limits and request-duration histogram (<c>protocol=grpc</c>) as <see cref="MapOpenInferenceProtocol"/>. gRPC
         /// needs an HTTP/2 endpoint (TLS, or <c>Protocols = Http2</c> for cleartext). The largest message accepted is
