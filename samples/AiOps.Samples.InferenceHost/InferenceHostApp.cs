@@ -1,15 +1,14 @@
 using AiOps.Inference;
-using AiOps.Samples.InferenceHost.Oip;
-using AiOps.Samples.InferenceHost.Repository;
 using AiOps.TestModels;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace AiOps.Samples.InferenceHost;
 
 /// <summary>
-/// Builds the inference host: registered ONNX models served over the Open Inference Protocol, with monitoring
-/// (<c>/metrics</c>), canary routing through AiOps.Release and a bounded request body. Everything is wired through
-/// the packages' DI extensions; this class only chooses settings.
+/// Builds the inference host: registered ONNX models served over the Open Inference Protocol (the endpoints of
+/// AiOps.Inference, <c>MapOpenInferenceProtocol()</c>), with monitoring (<c>/metrics</c>), canary routing through
+/// AiOps.Release and a bounded request body. Everything is wired through the packages' DI extensions; this class only
+/// chooses settings.
 /// </summary>
 /// <remarks>
 /// Models come from configuration (<c>AiOps:Models:&lt;name&gt;</c> with a <c>Path</c> or <c>Versions</c>, see
@@ -19,6 +18,9 @@ namespace AiOps.Samples.InferenceHost;
 /// </remarks>
 public static class InferenceHostApp
 {
+    /// <summary>The server name reported by <c>GET /v2</c>.</summary>
+    public const string ServerName = "aiops-inference-host";
+
     /// <summary>Builds the application (not started).</summary>
     /// <param name="args">Command-line arguments (<c>--urls</c>, <c>--InferenceHost:MaxRequestBodyBytes=…</c>, …).</param>
     /// <param name="configure">Runs before services are registered: add configuration or replace services (tests do).</param>
@@ -48,7 +50,14 @@ public static class InferenceHostApp
         });
 
         var models = RegisterModels(builder, hostOptions, dataDirectory);
-        builder.Services.AddModelRepository();
+        builder.Services.AddOpenInferenceProtocol(o =>
+        {
+            o.ServerName = ServerName;
+            o.MaxRequestBodyBytes = hostOptions.MaxRequestBodyBytes;
+            o.VersionHeader = hostOptions.VersionHeader;
+            o.RoutingKeyHeader = hostOptions.RoutingKeyHeader;
+            o.EnableModelRepository = hostOptions.EnableRepositoryApi;
+        });
         builder.Services.AddAiOpsMonitoring(o =>
         {
             foreach (var m in models)
@@ -72,7 +81,8 @@ public static class InferenceHostApp
         builder.Services.AddHealthChecks().AddAiOpsInferenceHealthChecks();
 
         var app = builder.Build();
-        app.MapOpenInferenceProtocol(hostOptions);
+        app.MapOpenInferenceProtocol();
+        app.MapOpenInferenceProtocolGrpc(); // answers on an HTTP/2 endpoint (Kestrel:Endpoints:<name>:Protocols = Http2)
         app.MapAiOpsMetrics();
         app.MapHealthChecks("/healthz");
         return app;
@@ -145,24 +155,5 @@ public static class InferenceHostApp
         {
             throw new InvalidOperationException(string.Join(" ", errors));
         }
-    }
-}
-
-/// <summary>Registers the host's <see cref="ModelRepository"/> and its gate decorator.</summary>
-public static class ModelRepositoryServiceCollectionExtensions
-{
-    /// <summary>
-    /// Registers <see cref="ModelRepository"/> and its <see cref="ModelGates"/> decorator, which the catalog applies to
-    /// every version below monitoring. Order-free: call it before or after <c>AddAiOpsInference()</c>. Safe to call twice.
-    /// </summary>
-    /// <param name="services">The services.</param>
-    /// <returns>The services.</returns>
-    public static IServiceCollection AddModelRepository(this IServiceCollection services)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        services.TryAddSingleton<ModelGates>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelRunnerDecorator, ModelGates>(sp => sp.GetRequiredService<ModelGates>()));
-        services.TryAddSingleton<ModelRepository>();
-        return services;
     }
 }

@@ -3,6 +3,9 @@ namespace AiOps;
 /// <summary>One inference request: named input tensors plus the identifiers used for routing and label joins.</summary>
 public sealed class ModelRequest
 {
+    /// <summary>Up to this many inputs names are compared pairwise (no allocation); beyond it through a hash set.</summary>
+    private const int PairwiseLimit = 8;
+
     /// <summary>Creates a request.</summary>
     /// <param name="inputs">The input tensors; names must be distinct.</param>
     /// <exception cref="ArgumentException">No inputs, a null input, or two inputs with the same name.</exception>
@@ -14,6 +17,9 @@ public sealed class ModelRequest
             throw new ArgumentException("A request needs at least one input tensor.", nameof(inputs));
         }
 
+        // Linear time whatever the count (a hostile body may carry tens of thousands of inputs): pairwise for the
+        // handful a model has, a hash set beyond that.
+        HashSet<string>? seen = inputs.Count > PairwiseLimit ? new HashSet<string>(inputs.Count, StringComparer.Ordinal) : null;
         for (var i = 0; i < inputs.Count; i++)
         {
             if (inputs[i] is null)
@@ -21,12 +27,22 @@ public sealed class ModelRequest
                 throw new ArgumentException($"Input tensor at index {i} is null.", nameof(inputs));
             }
 
-            for (var j = 0; j < i; j++)
+            var duplicate = false;
+            if (seen is not null)
             {
-                if (string.Equals(inputs[i].Name, inputs[j].Name, StringComparison.Ordinal))
+                duplicate = !seen.Add(inputs[i].Name);
+            }
+            else
+            {
+                for (var j = 0; j < i && !duplicate; j++)
                 {
-                    throw new ArgumentException($"Input '{inputs[i].Name}' is given twice; expected distinct input names.", nameof(inputs));
+                    duplicate = string.Equals(inputs[i].Name, inputs[j].Name, StringComparison.Ordinal);
                 }
+            }
+
+            if (duplicate)
+            {
+                throw new ArgumentException($"Input '{inputs[i].Name}' is given twice; expected distinct input names.", nameof(inputs));
             }
         }
 

@@ -48,6 +48,7 @@ public sealed class HostOperationsTests
     [Fact]
     public async Task UnloadThenLoad_ReadinessFlipsAndInferReturns503WhileUnloaded()
     {
+        // Readiness "false" is a 4xx in the protocol (400, as Triton answers); a call to an unloaded model is 503.
         await using var host = await RunningHost.StartAsync();
         var body = RunningHost.InferBody(RunningHost.Features(1));
 
@@ -56,17 +57,20 @@ public sealed class HostOperationsTests
         var versionReady = await host.Client.GetAsync("/v2/models/classifier/versions/1/ready");
         var infer = await host.InferAsync(body);
         var index = await (await host.Client.PostAsync("/v2/repository/index", null)).Content.ReadFromJsonAsync<JsonElement>();
+        var readyIndex = await (await host.Client.PostAsync("/v2/repository/index", new StringContent("{\"ready\": true}"))).Content.ReadFromJsonAsync<JsonElement>();
         var load = await host.Client.PostAsync("/v2/repository/models/classifier/load", null);
         var readyAgain = await host.Client.GetAsync("/v2/models/classifier/versions/1/ready");
         var inferAgain = await host.InferAsync(body);
 
         Assert.Equal(HttpStatusCode.OK, unload.StatusCode);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, modelReady.StatusCode);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, versionReady.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, modelReady.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, versionReady.StatusCode);
         Assert.False((await versionReady.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ready").GetBoolean());
         Assert.Equal(HttpStatusCode.ServiceUnavailable, infer.StatusCode);
         Assert.Contains("unloaded", await RunningHost.ReadErrorAsync(infer), StringComparison.Ordinal);
         Assert.All(index.EnumerateArray(), e => Assert.Equal("UNAVAILABLE", e.GetProperty("state").GetString()));
+        Assert.Equal(2, index.GetArrayLength());
+        Assert.Equal(0, readyIndex.GetArrayLength()); // {"ready": true} lists only the versions that serve
         Assert.Equal(HttpStatusCode.OK, load.StatusCode);
         Assert.Equal(HttpStatusCode.OK, readyAgain.StatusCode);
         Assert.Equal(HttpStatusCode.OK, inferAgain.StatusCode);

@@ -234,4 +234,33 @@ public sealed class OpenInferenceProtocolTests : IClassFixture<SharedHostFixture
 
         Assert.Equal("aiops-inference-host", body.GetProperty("name").GetString());
     }
+
+    [Fact]
+    public async Task ServerMetadata_RepositoryApiOn_AdvertisesModelRepository()
+    {
+        var body = await Client.GetFromJsonAsync<JsonElement>("/v2");
+
+        Assert.Contains("model_repository", body.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task UnversionedMetadataAndInfer_TwoVersions_BothDescribeTheStableVersion()
+    {
+        // The host serves versions 1 and 2 with 1 stable: the newest (2) must not be what unversioned metadata describes.
+        var metadata = await Client.GetFromJsonAsync<JsonElement>("/v2/models/classifier");
+        var (answered, _, _) = await RunningHost.ReadAnswerAsync(await _host.InferAsync(RunningHost.InferBody(RunningHost.Features(1))));
+
+        Assert.Equal("1", metadata.GetProperty("parameters").GetProperty("served_version").GetString());
+        Assert.Equal("1", answered);
+    }
+
+    [Fact]
+    public async Task Metrics_AfterInfer_ExportEndToEndRequestDurationWithProtocolTag()
+    {
+        await RunningHost.ReadAnswerAsync(await _host.InferAsync(RunningHost.InferBody(RunningHost.Features(1))));
+
+        var text = await Client.GetStringAsync("/metrics");
+
+        Assert.Matches("aiops_inference_request_duration_seconds_bucket\\{[^}]*model=\"classifier\"[^}]*outcome=\"ok\"[^}]*protocol=\"rest\"[^}]*le=\"0.0001\"", text);
+    }
 }

@@ -1,14 +1,15 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
-using AiOps.Inference;
 
-namespace AiOps.Samples.InferenceHost.Repository;
+namespace AiOps.Inference.Serving;
 
 /// <summary>
-/// The host's view of the served model versions (Triton's "model repository"): it lets an operator unload a model (it
-/// reports not ready and refuses calls, so a load balancer drains it) and load it again, re-reading its files, which
-/// hot-swaps a replaced file without failing calls in flight. The gate is a runner decorator below monitoring
-/// (<see cref="ModelGates"/>), so the catalog, the canary router and every keyed runner see it.
+/// The served model versions as the model repository extension of the protocol sees them (Triton's "model
+/// repository"): it lets an operator unload a model (it reports not ready and refuses calls, so a load balancer drains
+/// it) and load it again, re-reading its files, which hot-swaps a replaced file without failing calls in flight. The
+/// gate is a runner decorator below monitoring (<see cref="ModelGates"/>), so the catalog, the canary router and every
+/// keyed runner see it. Registered by <c>AddOpenInferenceProtocol()</c>; usable from code whether or not the HTTP
+/// repository endpoints are mapped.
 /// </summary>
 public sealed class ModelRepository
 {
@@ -18,7 +19,7 @@ public sealed class ModelRepository
     /// <summary>Reads <paramref name="catalog"/> and gates its runners through <paramref name="gates"/>.</summary>
     /// <param name="catalog">The served versions (the inference package's catalog, decorated).</param>
     /// <param name="gates">The gate decorator registered for the catalog.</param>
-    public ModelRepository(IModelRunnerCatalog catalog, ModelGates gates)
+    internal ModelRepository(IModelRunnerCatalog catalog, ModelGates gates)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(gates);
@@ -107,7 +108,7 @@ public sealed class ModelRepository
 /// The repository's gate as an <see cref="IModelRunnerDecorator"/>: every served version is wrapped in a runner that
 /// the repository API can take out of service. Below monitoring, so refused calls are counted.
 /// </summary>
-public sealed class ModelGates : IModelRunnerDecorator
+internal sealed class ModelGates : IModelRunnerDecorator
 {
     private readonly ConcurrentDictionary<ModelKey, GatedModelRunner> _gated = new();
 

@@ -1,0 +1,297 @@
+using System.Buffers.Binary;
+using System.Collections.Frozen;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+
+namespace AiOps.Inference.Serving;
+
+/// <summary>
+/// One protocol datatype (<c>FP32</c>, <c>INT64</c>, …): how its elements are read from JSON and from the binary tensor
+/// data extension, and written back. Every datatype of the protocol is one entry of <see cref="OipDatatypes.All"/>, so a
+/// new element type (FP16, BF16, BYTES) is one more line there.
+/// </summary>
+internal abstract class OipDatatype(string name, TensorElementType elementType, int elementSize)
+{
+    /// <summary>The protocol name (<c>FP32</c>).</summary>
+    public string Name { get; } = name;
+
+    /// <summary>The element type it maps to.</summary>
+    public TensorElementType ElementType { get; } = elementType;
+
+    /// <summary>Bytes per element in the binary extension.</summary>
+    public int ElementSize { get; } = elementSize;
+
+    /// <summary>Creates a tensor of <paramref name="count"/> elements from the JSON leaves of <paramref name="data"/> (already checked against the shape).</summary>
+    public abstract ModelTensor FromJson(string input, long[] shape, int count, JsonElement data);
+
+    /// <summary>Creates a tensor from little-endian row-major bytes (length already checked).</summary>
+    public abstract ModelTensor FromBytes(string input, long[] shape, int count, ReadOnlySpan<byte> bytes);
+
+    /// <summary>Writes the elements of <paramref name="tensor"/> as JSON values (inside an open array).</summary>
+    public abstract void WriteJson(Utf8JsonWriter writer, ModelTensor tensor);
+
+    /// <summary>Copies the elements of <paramref name="tensor"/> as little-endian bytes into <paramref name="destination"/> (<see cref="ModelTensor.ElementCount"/> × <see cref="ElementSize"/> long).</summary>
+    public abstract void WriteBytes(ModelTensor tensor, Span<byte> destination);
+
+    /// <summary>Reads the elements as doubles, for classification.</summary>
+    public abstract bool TryGetDoubles(ModelTensor tensor, out double[] values);
+
+    /// <summary>Creates a tensor from the typed contents of a gRPC request (count checked here).</summary>
+    public abstract ModelTensor FromContents(string input, long[] shape, int count, Grpc.InferTensorContents contents);
+}
+
+/// <summary>The datatype table.</summary>
+internal static class OipDatatypes
+{
+    /// <summary>Every datatype the endpoints read and write.</summary>
+    public static readonly OipDatatype[] All =
+    [
+        // name, JSON read, JSON write, gRPC contents (count, read at index).
+        new Numeric<float>("FP32", static e => e.TryGetSingle(out var v) ? (true, v) : (false, 0), static (w, v) => w.WriteNumberValue(v), static c => c.Fp32Contents.Count, static (c, i) => (true, c.Fp32Contents[i])),
+        new Numeric<double>("FP64", static e => e.TryGetDouble(out var v) ? (true, v) : (false, 0), static (w, v) => w.WriteNumberValue(v), static c => c.Fp64Contents.Count, static (c, i) => (true, c.Fp64Contents[i])),
+        new Numeric<sbyte>("INT8", static e => e.TryGetSByte(out var v) ? (true, v) : (false, (sbyte)0), static (w, v) => w.WriteNumberValue(v), static c => c.IntContents.Count, static (c, i) => c.IntContents[i] is >= sbyte.MinValue and <= sbyte.MaxValue ? (true, (sbyte)c.IntContents[i]) : (false, (sbyte)0)),
+        new Numeric<byte>("UINT8", static e => e.TryGetByte(out var v) ? (true, v) : (false, (byte)0), static (w, v) => w.WriteNumberValue(v), static c => c.UintContents.Count, static (c, i) => c.UintContents[i] <= byte.MaxValue ? (true, (byte)c.UintContents[i]) : (false, (byte)0)),
+        new Numeric<short>("INT16", static e => e.TryGetInt16(out var v) ? (true, v) : (false, (short)0), static (w, v) => w.WriteNumberValue(v), static c => c.IntContents.Count, static (c, i) => c.IntContents[i] is >= short.MinValue and <= short.MaxValue ? (true, (short)c.IntContents[i]) : (false, (short)0)),
+        new Numeric<int>("INT32", static e => e.TryGetInt32(out var v) ? (true, v) : (false, 0), static (w, v) => w.WriteNumberValue(v), static c => c.IntContents.Count, static (c, i) => (true, c.IntContents[i])),
+        new Numeric<long>("INT64", static e => e.TryGetInt64(out var v) ? (true, v) : (false, 0L), static (w, v) => w.WriteNumberValue(v), static c => c.Int64Contents.Count, static (c, i) => (true, c.Int64Contents[i])),
+        new BoolType(),
+    ];
+
+    private static readonly FrozenDictionary<string, OipDatatype> s_byName = All.ToFrozenDictionary(d => d.Name, StringComparer.Ordinal);
+    private static readonly FrozenDictionary<TensorElementType, OipDatatype> s_byType = All.ToFrozenDictionary(d => d.ElementType);
+
+    /// <summary>The names, for messages.</summary>
+    public static readonly string Names = string.Join(", ", All.Select(d => d.Name));
+
+    /// <summary>Finds a datatype by its protocol name.</summary>
+    public static bool TryGet(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out OipDatatype? datatype) => s_byName.TryGetValue(name, out datatype);
+
+    /// <summary>Finds the datatype of an element type.</summary>
+    public static bool TryGet(TensorElementType type, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out OipDatatype? datatype) => s_byType.TryGetValue(type, out datatype);
+
+    /// <summary>The protocol name of an element type (<c>BYTES</c> for one without a numeric mapping).</summary>
+    public static string NameOf(TensorElementType type) => TryGet(type, out var d) ? d.Name : "BYTES";
+
+    private sealed class Numeric<T>(
+        string name,
+        Func<JsonElement, (bool Ok, T Value)> read,
+        Action<Utf8JsonWriter, T> write,
+        Func<Grpc.InferTensorContents, int> contentsCount,
+        Func<Grpc.InferTensorContents, int, (bool Ok, T Value)> contentsAt)
+        : OipDatatype(name, TensorElementTypes.Of<T>(), System.Runtime.CompilerServices.Unsafe.SizeOf<T>())
+        where T : unmanaged
+    {
+        public override ModelTensor FromContents(string input, long[] shape, int count, Grpc.InferTensorContents contents)
+        {
+            var available = contentsCount(contents);
+            if (available != count)
+            {
+                throw new OipRequestException(400, $"Input '{input}' has shape {ModelTensor.FormatShape(shape)} ({count} elements) but {available} {Name} contents values.");
+            }
+
+            var values = new T[count];
+            for (var i = 0; i < count; i++)
+            {
+                var (ok, value) = contentsAt(contents, i);
+                values[i] = ok ? value : throw new OipRequestException(400, $"Input '{input}' value at index {i} is out of the {Name} range.");
+            }
+
+            return new ModelTensor<T>(input, values, shape);
+        }
+
+        public override ModelTensor FromJson(string input, long[] shape, int count, JsonElement data)
+        {
+            var values = new T[count];
+            var index = 0;
+            Fill(data);
+            return new ModelTensor<T>(input, values, shape);
+
+            void Fill(JsonElement array)
+            {
+                foreach (var e in array.EnumerateArray())
+                {
+                    if (e.ValueKind == JsonValueKind.Array)
+                    {
+                        Fill(e);
+                        continue;
+                    }
+
+                    var (ok, value) = e.ValueKind == JsonValueKind.Number ? read(e) : (false, default);
+                    if (!ok)
+                    {
+                        throw new OipRequestException(
+                            400,
+                            $"Input '{input}' value {Show(e)} at index {index} is not a valid {Name} value; expected a JSON number in range.");
+                    }
+
+                    values[index++] = value;
+                }
+            }
+        }
+
+        public override ModelTensor FromBytes(string input, long[] shape, int count, ReadOnlySpan<byte> bytes)
+        {
+            var values = new T[count];
+            bytes.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
+            if (!BitConverter.IsLittleEndian)
+            {
+                ReverseEndianness(values);
+            }
+
+            return new ModelTensor<T>(input, values, shape);
+        }
+
+        public override void WriteJson(Utf8JsonWriter writer, ModelTensor tensor)
+        {
+            foreach (var v in ((ModelTensor<T>)tensor).Span)
+            {
+                write(writer, v);
+            }
+        }
+
+        public override void WriteBytes(ModelTensor tensor, Span<byte> destination)
+        {
+            var span = ((ModelTensor<T>)tensor).Span;
+            MemoryMarshal.AsBytes(span).CopyTo(destination);
+            if (!BitConverter.IsLittleEndian)
+            {
+                ReverseEndianness(MemoryMarshal.Cast<byte, T>(destination[..(span.Length * ElementSize)]));
+            }
+        }
+
+        public override bool TryGetDoubles(ModelTensor tensor, out double[] values)
+        {
+            var span = ((ModelTensor<T>)tensor).Span;
+            values = new double[span.Length];
+            for (var i = 0; i < span.Length; i++)
+            {
+                values[i] = ToDouble(span[i]);
+            }
+
+            return true;
+        }
+
+        private static double ToDouble(T value) => value switch
+        {
+            float f => f,
+            double d => d,
+            sbyte s => s,
+            byte b => b,
+            short s => s,
+            int i => i,
+            long l => l,
+            _ => 0,
+        };
+
+        private static void ReverseEndianness(Span<T> values)
+        {
+            if (System.Runtime.CompilerServices.Unsafe.SizeOf<T>() == 2)
+            {
+                var v = MemoryMarshal.Cast<T, short>(values);
+                BinaryPrimitives.ReverseEndianness(v, v);
+            }
+            else if (System.Runtime.CompilerServices.Unsafe.SizeOf<T>() == 4)
+            {
+                var v = MemoryMarshal.Cast<T, int>(values);
+                BinaryPrimitives.ReverseEndianness(v, v);
+            }
+            else if (System.Runtime.CompilerServices.Unsafe.SizeOf<T>() == 8)
+            {
+                var v = MemoryMarshal.Cast<T, long>(values);
+                BinaryPrimitives.ReverseEndianness(v, v);
+            }
+        }
+    }
+
+    private sealed class BoolType() : OipDatatype("BOOL", TensorElementType.Bool, 1)
+    {
+        public override ModelTensor FromContents(string input, long[] shape, int count, Grpc.InferTensorContents contents)
+        {
+            if (contents.BoolContents.Count != count)
+            {
+                throw new OipRequestException(400, $"Input '{input}' has shape {ModelTensor.FormatShape(shape)} ({count} elements) but {contents.BoolContents.Count} BOOL contents values.");
+            }
+
+            return new ModelTensor<bool>(input, contents.BoolContents.ToArray(), shape);
+        }
+
+        public override ModelTensor FromJson(string input, long[] shape, int count, JsonElement data)
+        {
+            var values = new bool[count];
+            var index = 0;
+            Fill(data);
+            return new ModelTensor<bool>(input, values, shape);
+
+            void Fill(JsonElement array)
+            {
+                foreach (var e in array.EnumerateArray())
+                {
+                    switch (e.ValueKind)
+                    {
+                        case JsonValueKind.Array:
+                            Fill(e);
+                            continue;
+                        case JsonValueKind.True:
+                            values[index++] = true;
+                            continue;
+                        case JsonValueKind.False:
+                            values[index++] = false;
+                            continue;
+                        case JsonValueKind.Number when e.TryGetInt32(out var n) && n is 0 or 1:
+                            values[index++] = n == 1;
+                            continue;
+                        default:
+                            throw new OipRequestException(400, $"Input '{input}' value {Show(e)} at index {index} is not a valid BOOL value; expected true, false, 0 or 1.");
+                    }
+                }
+            }
+        }
+
+        public override ModelTensor FromBytes(string input, long[] shape, int count, ReadOnlySpan<byte> bytes)
+        {
+            var values = new bool[count];
+            for (var i = 0; i < count; i++)
+            {
+                values[i] = bytes[i] != 0;
+            }
+
+            return new ModelTensor<bool>(input, values, shape);
+        }
+
+        public override void WriteJson(Utf8JsonWriter writer, ModelTensor tensor)
+        {
+            foreach (var v in ((ModelTensor<bool>)tensor).Span)
+            {
+                writer.WriteBooleanValue(v);
+            }
+        }
+
+        public override void WriteBytes(ModelTensor tensor, Span<byte> destination)
+        {
+            var span = ((ModelTensor<bool>)tensor).Span;
+            for (var i = 0; i < span.Length; i++)
+            {
+                destination[i] = span[i] ? (byte)1 : (byte)0;
+            }
+        }
+
+        public override bool TryGetDoubles(ModelTensor tensor, out double[] values)
+        {
+            values = [];
+            return false;
+        }
+    }
+
+    /// <summary>A JSON value as a message shows it: short, never the whole of a hostile value.</summary>
+    internal static string Show(JsonElement e)
+    {
+        var text = e.ValueKind switch
+        {
+            JsonValueKind.Object => "an object",
+            JsonValueKind.Array => "an array",
+            JsonValueKind.Null => "null",
+            _ => e.GetRawText(),
+        };
+        return text.Length > 40 ? text[..40] + "…" : text;
+    }
+}
