@@ -197,8 +197,10 @@ internal sealed class QuickstartSession : IAsyncDisposable
                 o.ModelFiles.Add(ModelFile(root, v));
             }
 
-            // The quickstart triggers the nightly runs itself, so each lands on a known simulated night.
+            // The quickstart triggers the nightly runs itself, so each lands on a known simulated night; the scheduled
+            // job (daily by default) would run a second backup each simulated night, kept beside the first as .1.
             o.RunOnStart = false;
+            o.Interval = TimeSpan.FromDays(365);
             o.KeepPerFile = 3;
             o.LogDirectories.Add(Path.Combine(root, "logs"));
             o.LogRetentionDays = 3;
