@@ -54,6 +54,9 @@ internal static class OipDatatypes
         new Numeric<short>("INT16", static e => e.TryGetInt16(out var v) ? (true, v) : (false, (short)0), static (w, v) => w.WriteNumberValue(v), static c => c.IntContents.Count, static (c, i) => c.IntContents[i] is >= short.MinValue and <= short.MaxValue ? (true, (short)c.IntContents[i]) : (false, (short)0)),
         new Numeric<int>("INT32", static e => e.TryGetInt32(out var v) ? (true, v) : (false, 0), static (w, v) => w.WriteNumberValue(v), static c => c.IntContents.Count, static (c, i) => (true, c.IntContents[i])),
         new Numeric<long>("INT64", static e => e.TryGetInt64(out var v) ? (true, v) : (false, 0L), static (w, v) => w.WriteNumberValue(v), static c => c.Int64Contents.Count, static (c, i) => (true, c.Int64Contents[i])),
+        new Numeric<ushort>("UINT16", static e => e.TryGetUInt16(out var v) ? (true, v) : (false, (ushort)0), static (w, v) => w.WriteNumberValue(v), static c => c.UintContents.Count, static (c, i) => c.UintContents[i] <= ushort.MaxValue ? (true, (ushort)c.UintContents[i]) : (false, (ushort)0)),
+        new Numeric<uint>("UINT32", static e => e.TryGetUInt32(out var v) ? (true, v) : (false, 0u), static (w, v) => w.WriteNumberValue(v), static c => c.UintContents.Count, static (c, i) => (true, c.UintContents[i])),
+        new Numeric<ulong>("UINT64", static e => e.TryGetUInt64(out var v) ? (true, v) : (false, 0ul), static (w, v) => w.WriteNumberValue(v), static c => c.Uint64Contents.Count, static (c, i) => (true, c.Uint64Contents[i])),
         new BoolType(),
     ];
 

@@ -14,7 +14,7 @@ namespace AiOps.Inference.Tests.Serving;
 /// <summary>
 /// A real Kestrel host on a free loopback port serving, over <c>MapOpenInferenceProtocol()</c>: <c>clf</c> (the kit's
 /// classifier, versions 1 and 2, default 1), <c>multi</c> (two float inputs and an int64 one) and <c>wide</c> (a
-/// classifier over 64 features, for megabyte tensors).
+/// classifier over 64 features, for megabyte tensors) and <c>uints</c> (identity over UINT16/32/64).
 /// </summary>
 public sealed class ServingHost : IAsyncDisposable
 {
@@ -41,6 +41,17 @@ public sealed class ServingHost : IAsyncDisposable
         var v2 = Write(root, "clf-2.onnx", Kit.Classifier(2).ToOnnx());
         var multi = Write(root, "multi.onnx", Kit.MultiInput());
         var wide = Write(root, "wide.onnx", Kit.Classifier(1, inputSize: WideFeatures).ToOnnx());
+        var uints = Write(root, "uints.onnx", new OnnxModelBuilder("uints")
+            .AddInput("u16", OnnxDataType.UInt16, "batch", 2)
+            .AddInput("u32", OnnxDataType.UInt32, "batch", 2)
+            .AddInput("u64", OnnxDataType.UInt64, "batch", 2)
+            .AddOutput("o16", OnnxDataType.UInt16, "batch", 2)
+            .AddOutput("o32", OnnxDataType.UInt32, "batch", 2)
+            .AddOutput("o64", OnnxDataType.UInt64, "batch", 2)
+            .AddNode("Identity", ["u16"], ["o16"])
+            .AddNode("Identity", ["u32"], ["o32"])
+            .AddNode("Identity", ["u64"], ["o64"])
+            .Build());
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -62,6 +73,11 @@ public sealed class ServingHost : IAsyncDisposable
             {
                 Cpu(o);
                 o.Path = wide;
+            })
+            .AddOnnxModel("uints", o =>
+            {
+                Cpu(o);
+                o.Path = uints;
             });
         builder.Services.AddOpenInferenceProtocol(configure);
         services?.Invoke(builder.Services);

@@ -70,6 +70,39 @@ public sealed class ServingPolicyTests
     }
 
     [Fact]
+    public async Task Infer_UnsignedDatatypes_RoundTripTheFullRangeAndRefuseOutOfRange()
+    {
+        await using var host = await ServingHost.StartAsync();
+
+        using var ok = await host.PostAsync("/v2/models/uints/infer", """
+            {"inputs":[
+              {"name":"u16","datatype":"UINT16","shape":[1,2],"data":[0,65535]},
+              {"name":"u32","datatype":"UINT32","shape":[1,2],"data":[1,4294967295]},
+              {"name":"u64","datatype":"UINT64","shape":[1,2],"data":[2,18446744073709551615]}]}
+            """);
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        using var doc = JsonDocument.Parse(await ok.Content.ReadAsStringAsync());
+        var outputs = doc.RootElement.GetProperty("outputs").EnumerateArray().ToDictionary(o => o.GetProperty("name").GetString()!);
+        Assert.Equal("UINT16", outputs["o16"].GetProperty("datatype").GetString());
+        Assert.Equal([0, 65535], outputs["o16"].GetProperty("data").EnumerateArray().Select(e => e.GetUInt16()).Select(v => (int)v));
+        Assert.Equal("UINT32", outputs["o32"].GetProperty("datatype").GetString());
+        Assert.Equal([1u, uint.MaxValue], outputs["o32"].GetProperty("data").EnumerateArray().Select(e => e.GetUInt32()));
+        Assert.Equal("UINT64", outputs["o64"].GetProperty("datatype").GetString());
+        Assert.Equal([2ul, ulong.MaxValue], outputs["o64"].GetProperty("data").EnumerateArray().Select(e => e.GetUInt64()));
+
+        // 65536 does not fit UINT16, -1 no unsigned type: a 400 with a JSON error, not a wrapped value.
+        using var over = await host.PostAsync("/v2/models/uints/infer", """
+            {"inputs":[
+              {"name":"u16","datatype":"UINT16","shape":[1,2],"data":[0,65536]},
+              {"name":"u32","datatype":"UINT32","shape":[1,2],"data":[1,2]},
+              {"name":"u64","datatype":"UINT64","shape":[1,2],"data":[2,-1]}]}
+            """);
+        Assert.Equal(HttpStatusCode.BadRequest, over.StatusCode);
+        using var error = JsonDocument.Parse(await over.Content.ReadAsStringAsync());
+        Assert.Contains("u16", error.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RequestDuration_CoversTheRunAndTagsModelProtocolOutcome()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
