@@ -61,6 +61,7 @@ public static class AiOpsReleaseServiceCollectionExtensions
             sp.GetRequiredService<IOptions<AiOpsReleaseOptions>>().Value.StateDirectory,
             sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<RolloutStateMonitor>();
+        services.TryAddSingleton<AttemptLedger>();
         services.TryAddSingleton<ShadowDispatcher>();
         services.TryAddSingleton<IShadowComparisonLog>(sp => sp.GetRequiredService<ShadowDispatcher>());
         services.AddHostedService(sp => sp.GetRequiredService<ShadowDispatcher>());

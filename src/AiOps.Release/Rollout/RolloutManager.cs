@@ -32,6 +32,8 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
     private readonly ConcurrentDictionary<ModelId, RolloutState> _lastKnown = new();
     private readonly ConcurrentDictionary<ModelId, Pending> _pending = new();
     private readonly ConcurrentDictionary<ModelId, DateTimeOffset> _leaseUntil = new();
+    private readonly ConcurrentDictionary<ModelId, Streak> _streaks = new();
+    private readonly AttemptLedger _ledger;
 
     public RolloutManager(
         IRolloutStateStore store,
@@ -43,8 +45,10 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         IOptions<AiOpsReleaseOptions> options,
         TimeProvider time,
         ReleaseMetrics metrics,
+        AttemptLedger ledger,
         ILogger<RolloutManager> logger)
     {
+        _ledger = ledger;
         _store = store;
         _catalog = catalog;
         _services = services;
@@ -217,9 +221,12 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
 
             var o = _modelOptions.Get(model.Value);
             var now = _time.GetUtcNow();
-            var verdict = await JudgeAsync(model, state, canary, o, cancellationToken).ConfigureAwait(false);
+            var verdict = await JudgeAsync(model, state, canary, o, wholeStep: false, cancellationToken).ConfigureAwait(false);
             var held = now - state.StepStartedAt;
             var hold = o.HoldFor(state.StepIndex);
+            var streak = _streaks.TryGetValue(model, out var known) && known.Canary == canary && known.StepIndex == state.StepIndex && known.Epoch == state.Epoch
+                ? known
+                : new Streak(canary, state.StepIndex, state.Epoch, 0, null, state.StepStartedAt);
             var figures = new Dictionary<string, double>(verdict.Figures, StringComparer.Ordinal)
             {
                 ["step"] = state.StepIndex,
@@ -227,45 +234,108 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
                 ["held_seconds"] = held.TotalSeconds,
                 ["hold_seconds"] = hold.TotalSeconds,
             };
-            var gateReasons = verdict.Gates
-                .OrderBy(g => g.Outcome switch { GateOutcome.Fail => 0, GateOutcome.NoData => 1, GateOutcome.Marginal => 2, _ => 3 })
-                .Select(g => $"{g.Gate}: {g.Reason}")
-                .ToList();
+            var gateReasons = Reasons(verdict);
 
-            RolloutAction action;
+            var action = RolloutAction.Hold;
+            var pause = false;
             var reasons = new List<string>();
             switch (verdict.Outcome)
             {
                 case GateOutcome.Fail:
-                    action = RolloutAction.Rollback;
-                    break;
-                case GateOutcome.NoData when o.Gates.NoDataRollbackAfter is { } limit && held >= limit:
-                    action = RolloutAction.Rollback;
-                    reasons.Add(F($"no_data: step {state.StepIndex + 1} has had too little data for {Duration(held)} (limit {Duration(limit)})"));
+                    var failures = streak.Failures + 1;
+                    figures["consecutive_failures"] = failures;
+                    streak = streak with { Failures = failures, MarginalSince = null, LastDataAt = now };
+                    if (failures >= o.Gates.FailureLimit || verdict.Gates.Any(g => g is { Outcome: GateOutcome.Fail, Immediate: true }))
+                    {
+                        action = RolloutAction.Rollback;
+                    }
+                    else
+                    {
+                        reasons.Add(F($"gate_failed: evaluation {failures} of {o.Gates.FailureLimit} consecutive failing ones that roll back"));
+                    }
+
                     break;
                 case GateOutcome.NoData:
+                    streak = streak with { Failures = 0 };
+                    var quiet = now - streak.LastDataAt;
+                    if (o.Gates.NoDataRollbackAfter is { } limit && quiet >= limit)
+                    {
+                        action = RolloutAction.Rollback;
+                        reasons.Add(F($"no_data: step {state.StepIndex + 1} has had too little data for {Duration(quiet)} (limit {Duration(limit)})"));
+                    }
+
+                    break;
                 case GateOutcome.Marginal:
-                    action = RolloutAction.Hold;
+                    var since = streak.MarginalSince ?? now;
+                    streak = streak with { Failures = 0, MarginalSince = since, LastDataAt = now };
+                    figures["marginal_seconds"] = (now - since).TotalSeconds;
+                    if (o.Gates.MarginalTimeout is { } timeout && now - since >= timeout)
+                    {
+                        var text = F($"marginal_timeout: verdicts marginal for {Duration(now - since)} (limit {Duration(timeout)})");
+                        if (o.Gates.MarginalAction == MarginalTimeoutAction.Rollback)
+                        {
+                            action = RolloutAction.Rollback;
+                            reasons.Add(text + "; rolling back");
+                        }
+                        else if (!state.Paused)
+                        {
+                            action = RolloutAction.Pause;
+                            pause = true;
+                            reasons.Add(text + "; paused for a person to decide (resume, promote or abort)");
+                            _logger.LogWarning("Rollout of {Model} paused: canary {Canary} stayed marginal for {Duration}.", model, canary, Duration(now - since));
+                        }
+                    }
+
                     break;
                 default:
-                    if (held < hold)
+                    streak = streak with { Failures = 0, MarginalSince = null, LastDataAt = now };
+                    if (state.Paused)
                     {
-                        action = RolloutAction.Hold;
+                        reasons.Add(F($"paused: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) is paused; gates pass"));
+                    }
+                    else if (held < hold)
+                    {
                         reasons.Add(F($"hold_time: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) held {Duration(held)} of {Duration(hold)}; gates pass"));
                     }
                     else
                     {
-                        action = state.StepIndex < o.Steps.Count - 1 ? RolloutAction.Advance : RolloutAction.Promote;
-                        reasons.Add(action == RolloutAction.Advance
-                            ? F($"advance: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) held {Duration(held)} with every gate passing; next {o.Steps[state.StepIndex + 1]} %")
-                            : F($"promote: last step ({state.CanaryWeightPercent} %) held {Duration(held)} with every gate passing; {canary} becomes stable"));
+                        // Before leaving the step, judge all of it: differences too small for one window still stop the canary.
+                        var whole = await JudgeAsync(model, state, canary, o, wholeStep: true, cancellationToken).ConfigureAwait(false);
+                        foreach (var (name, value) in whole.Figures)
+                        {
+                            figures["step_" + name] = value;
+                        }
+
+                        if (whole.Outcome == GateOutcome.Fail)
+                        {
+                            action = RolloutAction.Rollback;
+                            reasons.Add(F($"step_check: the whole of step {state.StepIndex + 1} fails its gates"));
+                            gateReasons.InsertRange(0, Reasons(whole).Select(r => "step " + r));
+                        }
+                        else if (whole.Outcome != GateOutcome.Pass)
+                        {
+                            reasons.Add(F($"step_check: the whole of step {state.StepIndex + 1} is {whole.Outcome}; holding"));
+                            gateReasons.InsertRange(0, Reasons(whole).Select(r => "step " + r));
+                        }
+                        else if (o.ApprovalSteps.Contains(state.StepIndex) && state.ApprovedStep != state.StepIndex)
+                        {
+                            reasons.Add(F($"approval: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) passed its gates and waits for a person to approve it"));
+                        }
+                        else
+                        {
+                            action = state.StepIndex < o.Steps.Count - 1 ? RolloutAction.Advance : RolloutAction.Promote;
+                            reasons.Add(action == RolloutAction.Advance
+                                ? F($"advance: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) held {Duration(held)} with every gate passing; next {o.Steps[state.StepIndex + 1]} %")
+                                : F($"promote: last step ({state.CanaryWeightPercent} %) held {Duration(held)} with every gate passing; {canary} becomes stable"));
+                        }
                     }
 
                     break;
             }
 
+            _streaks[model] = streak;
             reasons.AddRange(gateReasons);
-            var next = Next(state, action, o, now);
+            var next = pause ? state with { Paused = true } : Next(state, action, o, now);
             var decision = new RolloutDecision(now, action, next.StepIndex, next.CanaryWeightPercent, reasons) { Figures = figures };
 
             var last = state.History.Count > 0 ? state.History[^1] : null;
@@ -318,6 +388,112 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         }
     }
 
+    public ValueTask<RolloutState> PromoteAsync(ModelId model, string actor, string reason, CancellationToken cancellationToken = default) =>
+        OperateAsync(model, actor, reason, RolloutAction.Promote, cancellationToken);
+
+    public ValueTask<RolloutState> PauseAsync(ModelId model, string actor, string reason, CancellationToken cancellationToken = default) =>
+        OperateAsync(model, actor, reason, RolloutAction.Pause, cancellationToken);
+
+    public ValueTask<RolloutState> ResumeAsync(ModelId model, string actor, string reason, CancellationToken cancellationToken = default) =>
+        OperateAsync(model, actor, reason, RolloutAction.Resume, cancellationToken);
+
+    public ValueTask<RolloutState> AbortAsync(ModelId model, string actor, string reason, CancellationToken cancellationToken = default) =>
+        OperateAsync(model, actor, reason, RolloutAction.Abort, cancellationToken);
+
+    public ValueTask<RolloutState> SkipStepAsync(ModelId model, string actor, string reason, CancellationToken cancellationToken = default) =>
+        OperateAsync(model, actor, reason, RolloutAction.SkipStep, cancellationToken);
+
+    public ValueTask<RolloutState> UndoAsync(ModelId model, string actor, string reason, CancellationToken cancellationToken = default) =>
+        OperateAsync(model, actor, reason, RolloutAction.Undo, cancellationToken);
+
+    public ValueTask<RolloutState> ApproveAsync(ModelId model, string actor, string reason, CancellationToken cancellationToken = default) =>
+        OperateAsync(model, actor, reason, RolloutAction.Approve, cancellationToken);
+
+    /// <summary>
+    /// An operator action: read the state, check the action applies, write the next state with the actor and reason
+    /// in the history. Operator actions are people's decisions and may come from any replica (the write is still
+    /// revision-checked); a write the store refuses (unreachable) is kept and retried like the controller's.
+    /// </summary>
+    private async ValueTask<RolloutState> OperateAsync(ModelId model, string actor, string reason, RolloutAction action, CancellationToken cancellationToken)
+    {
+        EnsureConfigured(model);
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        using var activity = AiOpsReleaseDiagnostics.Source.StartActivity(AiOpsReleaseDiagnostics.RolloutOperateActivityName);
+        activity?.SetTag("aiops.model", model.Value);
+        activity?.SetTag("aiops.rollout.action", action.ToString());
+        activity?.SetTag("aiops.rollout.actor", actor);
+        var gate = Gate(model);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            for (var attempt = 0; attempt < 5; attempt++)
+            {
+                var state = await ReadForWriteAsync(model, cancellationToken).ConfigureAwait(false);
+                var o = _modelOptions.Get(model.Value);
+                var now = _time.GetUtcNow();
+                var (recorded, next, text) = Operate(model, state, action, o, now);
+                var decision = new RolloutDecision(now, recorded, next.StepIndex, next.CanaryWeightPercent, [F($"{text} by {actor}: {reason}")])
+                {
+                    Actor = actor,
+                    Figures = new Dictionary<string, double>(StringComparer.Ordinal) { ["step"] = state!.StepIndex, ["canary_weight"] = state.CanaryWeightPercent },
+                };
+                if (await CommitAsync(model, state, next with { History = Append(state.History, decision) }, decision, cancellationToken).ConfigureAwait(false))
+                {
+                    _streaks.TryRemove(model, out _);
+                    return _lastKnown[model];
+                }
+            }
+
+            throw new InvalidOperationException($"The rollout state of {model} kept changing while {action} was being applied; read it again and retry.");
+        }
+        catch (Exception e) when (activity is not null)
+        {
+            Tracing.Fail(activity, e);
+            throw;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private static (RolloutAction Recorded, RolloutState Next, string Text) Operate(ModelId model, RolloutState? state, RolloutAction action, ModelReleaseOptions o, DateTimeOffset now)
+    {
+        if (action == RolloutAction.Undo)
+        {
+            if (state is not { Phase: RolloutPhase.Promoted, PreviousStable: { } previous })
+            {
+                throw new InvalidOperationException(
+                    $"Cannot undo the rollout of {model}: expected a promoted rollout with a previous stable version; the state is {Describe(state)}.");
+            }
+
+            return (action, state with { Stable = previous, PreviousStable = state.Stable, Canary = null, Phase = RolloutPhase.RolledBack, CanaryWeightPercent = 0, StepStartedAt = now, Paused = false },
+                F($"undo: {previous} is stable again instead of {state.Stable}"));
+        }
+
+        if (state is not { Phase: RolloutPhase.Progressing, Canary: { } canary })
+        {
+            throw new InvalidOperationException($"Cannot {action} the rollout of {model}: expected a progressing rollout; the state is {Describe(state)}.");
+        }
+
+        var last = state.StepIndex >= o.Steps.Count - 1;
+        return action switch
+        {
+            RolloutAction.Promote => (action, Next(state, action, o, now), F($"promote: {canary} becomes stable, skipping the remaining steps")),
+            RolloutAction.Pause => (action, state with { Paused = true }, F($"pause: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) paused")),
+            RolloutAction.Resume => (action, state with { Paused = false }, F($"resume: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) resumed")),
+            RolloutAction.Abort => (action, Next(state, action, o, now), F($"abort: {canary} removed from traffic, {state.Stable} kept")),
+            RolloutAction.SkipStep when last => (RolloutAction.Promote, Next(state, RolloutAction.Promote, o, now), F($"skip_step: last step skipped, {canary} becomes stable")),
+            RolloutAction.SkipStep => (action, Next(state, action, o, now), F($"skip_step: step {state.StepIndex + 1} skipped; next {o.Steps[state.StepIndex + 1]} %")),
+            RolloutAction.Approve => (action, state with { ApprovedStep = state.StepIndex }, F($"approve: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) approved")),
+            _ => throw new ArgumentOutOfRangeException(nameof(action), action, "Expected an operator action."),
+        };
+    }
+
+    private static string Describe(RolloutState? state) =>
+        state is null ? "no rollout" : F($"{state.Phase} (stable {state.Stable}, canary {state.Canary?.ToString() ?? "none"})");
+
     public async ValueTask<RolloutState?> GetStateAsync(ModelId model, CancellationToken cancellationToken = default) =>
         _pending.TryGetValue(model, out var pending)
             ? pending.Desired with { Revision = pending.ExpectedRevision + 1 }
@@ -336,13 +512,22 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
 
     private static RolloutState Next(RolloutState state, RolloutAction action, ModelReleaseOptions o, DateTimeOffset now) => action switch
     {
-        RolloutAction.Advance => state with { StepIndex = state.StepIndex + 1, CanaryWeightPercent = o.Steps[state.StepIndex + 1], StepStartedAt = now },
-        RolloutAction.Promote => state with { Stable = state.Canary!.Value, Canary = null, Phase = RolloutPhase.Promoted, CanaryWeightPercent = 0, StepStartedAt = now },
-        RolloutAction.Rollback => state with { Phase = RolloutPhase.RolledBack, CanaryWeightPercent = 0, StepStartedAt = now },
+        RolloutAction.Advance or RolloutAction.SkipStep => state with { StepIndex = state.StepIndex + 1, CanaryWeightPercent = o.Steps[state.StepIndex + 1], StepStartedAt = now },
+        RolloutAction.Promote => state with { Stable = state.Canary!.Value, PreviousStable = state.Stable, Canary = null, Phase = RolloutPhase.Promoted, CanaryWeightPercent = 0, StepStartedAt = now, Paused = false },
+        RolloutAction.Rollback or RolloutAction.Abort => state with { Phase = RolloutPhase.RolledBack, CanaryWeightPercent = 0, StepStartedAt = now, Paused = false },
         _ => state,
     };
 
-    private async Task<RolloutVerdict> JudgeAsync(ModelId model, RolloutState state, ModelVersion canary, ModelReleaseOptions o, CancellationToken cancellationToken)
+    private static List<string> Reasons(RolloutVerdict verdict) =>
+        [.. verdict.Gates
+            .OrderBy(g => g.Outcome switch { GateOutcome.Fail => 0, GateOutcome.NoData => 1, GateOutcome.Marginal => 2, _ => 3 })
+            .Select(g => $"{g.Gate}: {g.Reason}")];
+
+    /// <summary>
+    /// Judges the canary over the analysis window (widened back to the step start until it holds enough requests), or
+    /// over the whole step; stable over the whole rollout. Attempts no metrics source saw (ledger) are added to both.
+    /// </summary>
+    private async Task<RolloutVerdict> JudgeAsync(ModelId model, RolloutState state, ModelVersion canary, ModelReleaseOptions o, bool wholeStep, CancellationToken cancellationToken)
     {
         if (_services.GetService<IVersionMetricsSource>() is not { } source)
         {
@@ -352,11 +537,45 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
                 new Dictionary<string, double>());
         }
 
+        var now = _time.GetUtcNow();
         var rolloutStart = state.History.LastOrDefault(d => d.Action == RolloutAction.Start)?.At ?? state.StepStartedAt;
-        var canarySnapshot = await source.GetSnapshotAsync(new ModelKey(model, canary), state.StepStartedAt, cancellationToken).ConfigureAwait(false);
-        var stableSnapshot = await source.GetSnapshotAsync(new ModelKey(model, state.Stable), rolloutStart, cancellationToken).ConfigureAwait(false);
-        return RolloutJudge.Judge(o.Gates, new RolloutGateContext(model, state.StepIndex, canarySnapshot, stableSnapshot));
+        if (rolloutStart > state.StepStartedAt)
+        {
+            rolloutStart = state.StepStartedAt;
+        }
+
+        var canaryKey = new ModelKey(model, canary);
+        var window = o.Gates.AnalysisWindow;
+        var since = wholeStep ? state.StepStartedAt : Max(state.StepStartedAt, now - window);
+        var canarySnapshot = await SnapshotAsync(source, canaryKey, since, cancellationToken).ConfigureAwait(false);
+        for (var widen = 0; widen < 16 && canarySnapshot.Requests < o.Gates.MinSamples && since > state.StepStartedAt; widen++)
+        {
+            window *= 2;
+            since = Max(state.StepStartedAt, now - window);
+            canarySnapshot = await SnapshotAsync(source, canaryKey, since, cancellationToken).ConfigureAwait(false);
+        }
+
+        var stableSnapshot = await SnapshotAsync(source, new ModelKey(model, state.Stable), rolloutStart, cancellationToken).ConfigureAwait(false);
+        var verdict = RolloutJudge.Judge(o.Gates, new RolloutGateContext(model, state.StepIndex, canarySnapshot, stableSnapshot));
+        var figures = new Dictionary<string, double>(verdict.Figures, StringComparer.Ordinal) { ["window_seconds"] = (now - since).TotalSeconds };
+        return verdict with { Figures = figures };
     }
+
+    private async Task<VersionMetricsSnapshot> SnapshotAsync(IVersionMetricsSource source, ModelKey key, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var snapshot = await source.GetSnapshotAsync(key, since, cancellationToken).ConfigureAwait(false);
+        var (unseen, latency) = _ledger.Read(key, since);
+        return unseen == 0
+            ? snapshot
+            : snapshot with
+            {
+                Requests = snapshot.Requests + unseen,
+                Failures = snapshot.Failures + unseen,
+                LatencySamplesMs = latency.Count == 0 ? snapshot.LatencySamplesMs : [.. snapshot.LatencySamplesMs, .. latency],
+            };
+    }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     /// <summary>Writes a decision's state; on a conflict a rollback is re-applied to the newer state, other decisions are dropped.</summary>
     private async Task<bool> CommitAsync(ModelId model, RolloutState basedOn, RolloutState desired, RolloutDecision decision, CancellationToken cancellationToken)
@@ -414,7 +633,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
     {
         Remember(saved);
         Record(model, decision, written: true);
-        await UpdateAliasesAsync(model, decision.Action, basedOn.Stable, basedOn.Canary, cancellationToken).ConfigureAwait(false);
+        await UpdateAliasesAsync(model, decision.Action, decision.Action == RolloutAction.Undo ? saved.Stable : basedOn.Stable, basedOn.Canary, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<(bool Done, RolloutDecision? Decision)> TryFlushAsync(ModelId model, Pending pending, CancellationToken cancellationToken)
@@ -485,6 +704,9 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         }
     }
 
+    /// <summary>The state an action is based on: the store's, or the last known one when the store is unreachable.</summary>
+    private Task<RolloutState?> ReadForWriteAsync(ModelId model, CancellationToken cancellationToken) => ReadAsync(model, cancellationToken);
+
     private async Task<bool> HoldsLeaseAsync(ModelId model, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
@@ -508,7 +730,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
 
     private async Task UpdateAliasesAsync(ModelId model, RolloutAction action, ModelVersion stable, ModelVersion? canary, CancellationToken cancellationToken)
     {
-        if (_services.GetService<IModelRegistry>() is not { } registry || action is RolloutAction.Hold or RolloutAction.Advance)
+        if (_services.GetService<IModelRegistry>() is not { } registry || action is not (RolloutAction.Start or RolloutAction.Promote or RolloutAction.Rollback or RolloutAction.Abort or RolloutAction.Undo))
         {
             return;
         }
@@ -525,7 +747,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
                     await registry.SetAliasAsync(model, "stable", c, cancellationToken).ConfigureAwait(false);
                     await registry.RemoveAliasAsync(model, "canary", cancellationToken).ConfigureAwait(false);
                     break;
-                case RolloutAction.Rollback:
+                case RolloutAction.Rollback or RolloutAction.Abort or RolloutAction.Undo:
                     await registry.SetAliasAsync(model, "stable", stable, cancellationToken).ConfigureAwait(false);
                     await registry.RemoveAliasAsync(model, "canary", cancellationToken).ConfigureAwait(false);
                     break;
@@ -541,7 +763,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
     private void Record(ModelId model, RolloutDecision decision, bool written)
     {
         _metrics.Decision(model, decision.Action);
-        var level = decision.Action == RolloutAction.Rollback ? LogLevel.Warning : written ? LogLevel.Information : LogLevel.Debug;
+        var level = decision.Action is RolloutAction.Rollback or RolloutAction.Abort or RolloutAction.Undo or RolloutAction.Pause ? LogLevel.Warning : written ? LogLevel.Information : LogLevel.Debug;
         if (_logger.IsEnabled(level))
         {
             _logger.Log(
@@ -618,4 +840,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
     }
 
     private sealed record Pending(RolloutState Desired, long ExpectedRevision, RolloutDecision Decision);
+
+    /// <summary>What the controller remembers between evaluations of one step: consecutive failing evaluations, since when verdicts are marginal, when data was last seen.</summary>
+    private sealed record Streak(ModelVersion Canary, int StepIndex, string? Epoch, int Failures, DateTimeOffset? MarginalSince, DateTimeOffset LastDataAt);
 }
