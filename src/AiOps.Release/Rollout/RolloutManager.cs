@@ -133,6 +133,11 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         try
         {
             var current = await _store.GetAsync(model, cancellationToken).ConfigureAwait(false);
+            if (current is null && NewestKnown(model) is { } known)
+            {
+                current = await ReseedAsync(model, known, cancellationToken).ConfigureAwait(false);
+            }
+
             if (current is { Phase: RolloutPhase.Progressing })
             {
                 throw new InvalidOperationException(
@@ -173,6 +178,8 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
             var state = new RolloutState(model, stable, candidate, RolloutPhase.Progressing, 0, o.Steps[0], now)
             {
                 History = Append(current?.History, decision),
+                Epoch = current?.Epoch ?? NewEpoch(),
+                PreviousStable = current?.PreviousStable,
             };
             var expected = current?.Revision ?? 0;
             if (!await _store.TrySaveAsync(state, expected, cancellationToken).ConfigureAwait(false))
@@ -209,6 +216,17 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
             }
 
             var state = await ReadAsync(model, cancellationToken).ConfigureAwait(false);
+            if (state is null && NewestKnown(model) is { } newest)
+            {
+                // The store was reset: the lease holder re-seeds it from the newest state known here.
+                if (!await HoldsLeaseAsync(model, cancellationToken).ConfigureAwait(false))
+                {
+                    return null;
+                }
+
+                state = await ReseedAsync(model, newest, cancellationToken).ConfigureAwait(false);
+            }
+
             if (state is not { Phase: RolloutPhase.Progressing, Canary: { } canary })
             {
                 return null;
@@ -224,8 +242,8 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
             var verdict = await JudgeAsync(model, state, canary, o, wholeStep: false, cancellationToken).ConfigureAwait(false);
             var held = now - state.StepStartedAt;
             var hold = o.HoldFor(state.StepIndex);
-            var streak = _streaks.TryGetValue(model, out var known) && known.Canary == canary && known.StepIndex == state.StepIndex && known.Epoch == state.Epoch
-                ? known
+            var streak = _streaks.TryGetValue(model, out var remembered) && remembered.Canary == canary && remembered.StepIndex == state.StepIndex
+                ? remembered
                 : new Streak(canary, state.StepIndex, state.Epoch, 0, null, state.StepStartedAt);
             var figures = new Dictionary<string, double>(verdict.Figures, StringComparer.Ordinal)
             {
@@ -366,9 +384,16 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var state = await ReadAsync(model, cancellationToken).ConfigureAwait(false);
+            var state = await ReadForWriteAsync(model, cancellationToken).ConfigureAwait(false);
             if (state is not { Phase: RolloutPhase.Progressing })
             {
+                return null;
+            }
+
+            // An automatic rollback is a controller write: it needs the lease like every other (the holder decides).
+            if (!await HoldsLeaseAsync(model, cancellationToken).ConfigureAwait(false))
+            {
+                _logger.LogWarning("Not rolling back {Model} from this replica ({Reason}): another replica holds the controller lease.", model, reason);
                 return null;
             }
 
@@ -497,7 +522,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
     public async ValueTask<RolloutState?> GetStateAsync(ModelId model, CancellationToken cancellationToken = default) =>
         _pending.TryGetValue(model, out var pending)
             ? pending.Desired with { Revision = pending.ExpectedRevision + 1 }
-            : await ReadAsync(model, cancellationToken).ConfigureAwait(false);
+            : await ReadAsync(model, cancellationToken).ConfigureAwait(false) ?? NewestKnown(model);
 
     public void Dispose()
     {
@@ -592,7 +617,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
                 _pending[model] = new Pending(desired, basedOn.Revision, decision);
                 var local = desired with { Revision = basedOn.Revision + 1 };
                 _lastKnown[model] = local;
-                _monitor.ApplyLocal(local);
+                _monitor.ApplyLocal(local, provisional: true);
                 _metrics.StateWriteFailed(model);
                 _logger.LogError(ex, "Cannot write the rollout state of {Model}; the {Action} decision is kept and will be written when the store is back.", model, decision.Action);
                 Record(model, decision, written: false);
@@ -642,6 +667,30 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         try
         {
             current = await _store.GetAsync(model, cancellationToken).ConfigureAwait(false);
+
+            // The lease holds for every write of the controller, kept rollbacks included: a replica that lost it while the
+            // store was away does not overwrite what the holder decided since. People's actions are written regardless.
+            if (pending.Decision.Actor is null && !await HoldsLeaseAsync(model, cancellationToken).ConfigureAwait(false))
+            {
+                _pending.TryRemove(model, out _);
+                _logger.LogWarning("The kept {Action} decision of {Model} is dropped: another replica holds the controller lease now; following the store.", pending.Decision.Action, model);
+                if (current is not null)
+                {
+                    Remember(current, force: true);
+                }
+
+                return (true, null);
+            }
+
+            if (current is null && pending.ExpectedRevision > 0)
+            {
+                // The store was reset while the decision waited: it seeds the new generation.
+                _pending.TryRemove(model, out _);
+                var seeded = await ReseedAsync(model, pending.Desired, cancellationToken).ConfigureAwait(false);
+                Record(model, pending.Decision, written: seeded is not null);
+                return (true, pending.Decision);
+            }
+
             if ((current?.Revision ?? 0) == pending.ExpectedRevision &&
                 await _store.TrySaveAsync(pending.Desired, pending.ExpectedRevision, cancellationToken).ConfigureAwait(false))
             {
@@ -679,7 +728,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
             pending.Decision.Action);
         if (current is not null)
         {
-            Remember(current);
+            Remember(current, force: true);
         }
 
         return (true, null);
@@ -704,8 +753,14 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         }
     }
 
-    /// <summary>The state an action is based on: the store's, or the last known one when the store is unreachable.</summary>
-    private Task<RolloutState?> ReadForWriteAsync(ModelId model, CancellationToken cancellationToken) => ReadAsync(model, cancellationToken);
+    /// <summary>The state an action is based on: the store's (re-seeded first when it was reset), or the last known one when the store is unreachable.</summary>
+    private async Task<RolloutState?> ReadForWriteAsync(ModelId model, CancellationToken cancellationToken)
+    {
+        var state = await ReadAsync(model, cancellationToken).ConfigureAwait(false);
+        return state is null && NewestKnown(model) is not null
+            ? await ReseedAsync(model, null, cancellationToken).ConfigureAwait(false)
+            : state;
+    }
 
     private async Task<bool> HoldsLeaseAsync(ModelId model, CancellationToken cancellationToken)
     {
@@ -779,10 +834,65 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         DecisionMade?.Invoke(model, decision);
     }
 
-    private void Remember(RolloutState state)
+    private void Remember(RolloutState state, bool force = false)
     {
         _lastKnown[state.Model] = state;
-        _monitor.ApplyLocal(state);
+        _monitor.ApplyLocal(state, provisional: false, force: force);
+    }
+
+    private static string NewEpoch() => Guid.NewGuid().ToString("N");
+
+    /// <summary>The newest state this process knows of a model: a decision waiting to be written, the last state read or written here, or the routers' last read.</summary>
+    private RolloutState? NewestKnown(ModelId model)
+    {
+        RolloutState?[] known =
+        [
+            _pending.TryGetValue(model, out var p) ? p.Desired with { Revision = p.ExpectedRevision + 1 } : null,
+            _lastKnown.TryGetValue(model, out var last) ? last : null,
+            _monitor.TryGet(model, out var route) ? route!.LastState : null,
+        ];
+        return known
+            .Where(s => s is not null)
+            .OrderByDescending(s => s!.History.Count > 0 ? s.History[^1].At : s.StepStartedAt)
+            .ThenByDescending(s => s!.Revision)
+            .FirstOrDefault();
+    }
+
+    /// <summary>
+    /// Writes <paramref name="known"/> (or the newest known state) into a store found empty, as the first state of a new
+    /// generation, with a <see cref="RolloutAction.Reseed"/> decision in its history; every router accepts it whatever
+    /// the revisions it saw before. When another replica re-seeded first, its state is returned.
+    /// </summary>
+    private async Task<RolloutState?> ReseedAsync(ModelId model, RolloutState? known, CancellationToken cancellationToken)
+    {
+        known ??= NewestKnown(model);
+        if (known is null)
+        {
+            return null;
+        }
+
+        var now = _time.GetUtcNow();
+        var decision = new RolloutDecision(now, RolloutAction.Reseed, known.StepIndex, known.Phase == RolloutPhase.Progressing ? known.CanaryWeightPercent : 0,
+        [
+            F($"store_reset: the state store held no state of {model}; re-seeded from revision {known.Revision} of generation {known.Epoch ?? "none"} ({known.Phase}, stable {known.Stable}, canary {known.Canary?.ToString() ?? "none"} at {known.CanaryWeightPercent} %)"),
+        ]);
+        var seeded = known with { Epoch = NewEpoch(), History = Append(known.History, decision) };
+        if (await _store.TrySaveAsync(seeded, 0, cancellationToken).ConfigureAwait(false))
+        {
+            var saved = seeded with { Revision = 1 };
+            Remember(saved);
+            Record(model, decision, written: true);
+            _logger.LogWarning("Re-seeded the reset rollout state store of {Model} (new generation {Epoch}) from revision {Revision} of generation {Previous}.", model, saved.Epoch, known.Revision, known.Epoch ?? "none");
+            return saved;
+        }
+
+        var current = await _store.GetAsync(model, cancellationToken).ConfigureAwait(false);
+        if (current is not null)
+        {
+            Remember(current);
+        }
+
+        return current;
     }
 
     private List<RolloutDecision> Append(IReadOnlyList<RolloutDecision>? history, RolloutDecision decision)
