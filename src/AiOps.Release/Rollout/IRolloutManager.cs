@@ -4,8 +4,9 @@ namespace AiOps.Release.Rollout;
 
 /// <summary>
 /// Starts, evaluates and rolls back staged rollouts. The background controller calls
-/// <see cref="EvaluateAsync"/> for every model each <see cref="AiOpsReleaseOptions.EvaluationInterval"/>; operators and
-/// alert handlers call the others.
+/// <see cref="EvaluateAsync"/> for every model each <see cref="AiOpsReleaseOptions.EvaluationInterval"/>; alert handlers
+/// call <see cref="RollbackAsync"/> and <see cref="UndoAsync"/>; operators call the others (each action is recorded in
+/// the history with who and why). A store found reset (empty) is re-seeded from the newest known state before an action.
 /// </summary>
 public interface IRolloutManager
 {
@@ -31,11 +32,15 @@ public interface IRolloutManager
     /// <returns>The decision, or <see langword="null"/> when there was nothing to decide (no rollout, or another replica holds the lease).</returns>
     ValueTask<RolloutDecision?> EvaluateAsync(ModelId model, CancellationToken cancellationToken = default);
 
-    /// <summary>Rolls a progressing rollout back at once (automatic: alert handlers, the controller): canary weight 0, aliases restored.</summary>
+    /// <summary>
+    /// Rolls a progressing rollout back at once (automatic: alert handlers, the controller): canary weight 0, aliases
+    /// restored. Like every automatic write it needs the controller lease: on a replica that does not hold it, nothing
+    /// is written and <see langword="null"/> is returned (the holder decides). People use <see cref="AbortAsync"/>.
+    /// </summary>
     /// <param name="model">The model.</param>
     /// <param name="reason">Why, recorded in the decision.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>The state after the rollback, or <see langword="null"/> when no rollout was progressing.</returns>
+    /// <returns>The state after the rollback, or <see langword="null"/> when no rollout was progressing or another replica holds the lease.</returns>
     ValueTask<RolloutState?> RollbackAsync(ModelId model, string reason, CancellationToken cancellationToken = default);
 
     /// <summary>Promotes the canary at once, skipping the remaining steps (an operator's decision; the gates are not consulted).</summary>
