@@ -23,6 +23,9 @@ public static class AiOpsReleaseDiagnostics
     /// <summary>The span of an operator or alert rollback (tags <c>aiops.model</c>, <c>aiops.rollout.reason</c>).</summary>
     public const string RolloutRollbackActivityName = "aiops.rollout.rollback";
 
+    /// <summary>The span of an operator action: promote, pause, resume, abort, skip step, undo, approve (tags <c>aiops.model</c>, <c>aiops.rollout.action</c>, <c>aiops.rollout.actor</c>).</summary>
+    public const string RolloutOperateActivityName = "aiops.rollout.operate";
+
     /// <summary>The span of writing one checkpoint (tags <c>aiops.checkpoint.step</c>, <c>aiops.checkpoint.id</c>, <c>aiops.outcome</c>).</summary>
     public const string CheckpointSaveActivityName = "aiops.checkpoint.save";
 

@@ -30,6 +30,26 @@ public sealed class ModelReleaseOptions
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2227:Collection properties should be read only", Justification = "Options are assigned with collection expressions and bound from configuration.")]
     public IList<TimeSpan> StepHolds { get; set; } = [];
 
+    /// <summary>
+    /// The steps (0-based indices into <see cref="Steps"/>) a person must approve (<see cref="Rollout.IRolloutManager.ApproveAsync"/>)
+    /// before the canary leaves them, once their hold time is over and their gates pass. Default: none.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2227:Collection properties should be read only", Justification = "Options are assigned with collection expressions and bound from configuration.")]
+    public IList<int> ApprovalSteps { get; set; } = [];
+
+    /// <summary>
+    /// The seed of the sticky routing hash of a rollout. <see langword="null"/> (the default) derives it from the model
+    /// and the candidate version, so each release samples its own users (a user stays on one side throughout one
+    /// rollout, on every replica); set a fixed value to give several releases the same canary users.
+    /// </summary>
+    public string? RoutingSeed { get; set; }
+
+    /// <summary>
+    /// How long after a promotion a P1 alert on the new stable version undoes it (the previous stable serves again).
+    /// Zero turns it off. Default: 24 hours.
+    /// </summary>
+    public TimeSpan UndoWatchPeriod { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>The metric gates and the statistical judge.</summary>
     public RolloutGateOptions Gates { get; set; } = new();
 

@@ -7,7 +7,7 @@ namespace AiOps.Release;
 
 /// <summary>
 /// Reports whether the routers read the rollout state: degraded (serving the last known weights) when the store is
-/// unreachable or decisions wait to be written, unhealthy when a model has no stable version to serve.
+/// unreachable, was found reset (until re-seeded) or decisions wait to be written, unhealthy when a model has no stable version to serve.
 /// </summary>
 internal sealed class ReleaseHealthCheck(RolloutStateMonitor monitor, IRolloutManager manager) : IHealthCheck
 {
@@ -29,6 +29,13 @@ internal sealed class ReleaseHealthCheck(RolloutStateMonitor monitor, IRolloutMa
                 problems.Add(string.Create(
                     CultureInfo.InvariantCulture,
                     $"{route.Model}: rollout state store unreachable since {since:O} ({route.LastError}); serving the last known weights ({data[route.Model.Value]})"));
+            }
+            else if (route.ResetSince is { } reset)
+            {
+                worst = HealthStatus.Degraded;
+                problems.Add(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{route.Model}: rollout state store found reset (empty) at {reset:O}; serving the last known weights ({data[route.Model.Value]}) until it is re-seeded"));
             }
             else if (route.IsLoaded && t.Stable is null)
             {

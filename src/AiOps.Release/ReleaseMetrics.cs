@@ -17,6 +17,7 @@ internal sealed class ReleaseMetrics : IDisposable
     private readonly Counter<long> _shadowDropped;
     private readonly Histogram<double> _shadowDifference;
     private readonly Counter<long> _stateWriteFailures;
+    private readonly Counter<long> _storeResets;
     private Func<IEnumerable<Measurement<double>>> _weights = static () => [];
 
     public ReleaseMetrics(IMeterFactory? meterFactory)
@@ -29,6 +30,7 @@ internal sealed class ReleaseMetrics : IDisposable
         _shadowComparisons = _meter.CreateCounter<long>("aiops.release.shadow.comparisons", "{comparison}", "Shadow answers compared with the caller's, by model, shadow version and outcome (match, mismatch, error).");
         _shadowDropped = _meter.CreateCounter<long>("aiops.release.shadow.dropped", "{request}", "Shadow copies dropped because the shadow queue was full, by model.");
         _shadowDifference = _meter.CreateHistogram<double>("aiops.release.shadow.max_abs_difference", null, "The largest absolute difference between caller and shadow output elements, by model.");
+        _storeResets = _meter.CreateCounter<long>("aiops.release.state.resets", "{reset}", "Times the rollout state store was found reset (empty after holding a state), by model.");
         _stateWriteFailures = _meter.CreateCounter<long>("aiops.release.state.write_failures", "{write}", "Rollout state writes that failed (store unreachable) and were queued for retry, by model.");
     }
 
@@ -57,6 +59,8 @@ internal sealed class ReleaseMetrics : IDisposable
     }
 
     public void ShadowDropped(ModelId model) => _shadowDropped.Add(1, new KeyValuePair<string, object?>("model", model.Value));
+
+    public void StoreReset(ModelId model) => _storeResets.Add(1, new KeyValuePair<string, object?>("model", model.Value));
 
     public void StateWriteFailed(ModelId model) => _stateWriteFailures.Add(1, new KeyValuePair<string, object?>("model", model.Value));
 

@@ -91,6 +91,15 @@ internal sealed class ModelReleaseOptionsValidator : IValidateOptions<ModelRelea
             Check(options.StepHolds[i] >= TimeSpan.Zero, $"StepHolds:{i}", options.StepHolds[i], "0 or more");
         }
 
+        for (var i = 0; i < options.ApprovalSteps.Count; i++)
+        {
+            Check(options.ApprovalSteps[i] >= 0 && options.ApprovalSteps[i] < (options.Steps?.Count ?? 0), $"ApprovalSteps:{i}", options.ApprovalSteps[i],
+                $"a step index from 0 to {(options.Steps?.Count ?? 1) - 1} (0-based, into {p}Steps)");
+        }
+
+        Check(options.RoutingSeed is null || options.RoutingSeed.Length > 0, "RoutingSeed", options.RoutingSeed, "a non-empty text, or leave it unset for one per rollout");
+        Check(options.UndoWatchPeriod >= TimeSpan.Zero, "UndoWatchPeriod", options.UndoWatchPeriod, "0 (off) or more");
+
         var g = options.Gates;
         Check(g is not null, "Gates", null, "gate settings (leave it unset for the defaults)");
         if (g is not null)
@@ -107,6 +116,12 @@ internal sealed class ModelReleaseOptionsValidator : IValidateOptions<ModelRelea
             Check(g.JudgeMarginalScore is >= 0 and <= 100, "Gates:JudgeMarginalScore", g.JudgeMarginalScore, "a score between 0 and 100");
             Check(g.JudgeMarginalScore < g.JudgePassScore, "Gates:JudgeMarginalScore", g.JudgeMarginalScore,
                 $"less than {p}Gates:JudgePassScore ({Show(g.JudgePassScore)})");
+            Check(g.AnalysisWindow > TimeSpan.Zero, "Gates:AnalysisWindow", g.AnalysisWindow, "a positive time (e.g. 00:01:00, the evaluation interval)");
+            Check(g.FailureLimit >= 1, "Gates:FailureLimit", g.FailureLimit, "1 or more consecutive failing evaluations");
+            Check(g.ErrorRateAlpha is > 0 and <= 0.5, "Gates:ErrorRateAlpha", g.ErrorRateAlpha, "a significance level above 0 and at most 0.5 (e.g. 0.001)");
+            Check(g.MarginalTimeout is null || g.MarginalTimeout > TimeSpan.Zero, "Gates:MarginalTimeout", g.MarginalTimeout,
+                "a positive time, or leave it unset to hold while marginal");
+            Check(Enum.IsDefined(g.MarginalAction), "Gates:MarginalAction", g.MarginalAction, "Rollback or Pause");
             Check(g.NoDataRollbackAfter is null || g.NoDataRollbackAfter > TimeSpan.Zero, "Gates:NoDataRollbackAfter", g.NoDataRollbackAfter,
                 "a positive time, or leave it unset to hold forever");
         }

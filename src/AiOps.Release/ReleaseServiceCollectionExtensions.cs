@@ -61,6 +61,7 @@ public static class AiOpsReleaseServiceCollectionExtensions
             sp.GetRequiredService<IOptions<AiOpsReleaseOptions>>().Value.StateDirectory,
             sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<RolloutStateMonitor>();
+        services.TryAddSingleton<AttemptLedger>();
         services.TryAddSingleton<ShadowDispatcher>();
         services.TryAddSingleton<IShadowComparisonLog>(sp => sp.GetRequiredService<ShadowDispatcher>());
         services.AddHostedService(sp => sp.GetRequiredService<ShadowDispatcher>());
@@ -109,6 +110,39 @@ public static class AiOpsReleaseServiceCollectionExtensions
         services.AddSingleton(new ReleaseModelRegistration(model));
         ReleasePipelines.Register(services, model);
         services.AddKeyedSingleton<IModelClient>(name, (sp, _) => ActivatorUtilities.CreateInstance<CanaryModelClient>(sp, model));
+        return builder;
+    }
+
+    /// <summary>
+    /// Sends a JSON webhook (<see cref="RolloutNotification"/>) to <paramref name="url"/> for every rollout decision that
+    /// changes something: <c>pre-rollout</c>, <c>step</c>, <c>promotion</c>, <c>rollback</c> (also aborts and undos),
+    /// <c>pause</c>, <c>resume</c>, <c>approval</c>, <c>reseed</c>. Delivered in the background with retries through
+    /// Polly; never delays a decision. Call it again for more URLs.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="url">An absolute http or https URL.</param>
+    /// <param name="configure">Retries, attempt timeout and queue size.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The URL is not an absolute http(s) URL, or a setting is out of range.</exception>
+    public static AiOpsReleaseBuilder AddRolloutWebhook(this AiOpsReleaseBuilder builder, Uri url, Action<RolloutWebhookOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(url);
+        if (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"Expected an absolute http or https URL for the rollout webhook; got '{url}'.", nameof(url));
+        }
+
+        var o = new RolloutWebhookOptions { Url = url };
+        configure?.Invoke(o);
+        if (o.MaxRetryAttempts is < 0 or > 10 || o.RetryDelay < TimeSpan.Zero || o.AttemptTimeout <= TimeSpan.Zero || o.QueueCapacity < 1 || o.Url is null)
+        {
+            throw new ArgumentException(
+                $"Invalid rollout webhook settings (MaxRetryAttempts {o.MaxRetryAttempts}, RetryDelay {o.RetryDelay}, AttemptTimeout {o.AttemptTimeout}, QueueCapacity {o.QueueCapacity}); expected MaxRetryAttempts 0 to 10, RetryDelay 0 or more, a positive AttemptTimeout, QueueCapacity 1 or more and a Url.",
+                nameof(configure));
+        }
+
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostedService>(sp => ActivatorUtilities.CreateInstance<RolloutWebhookNotifier>(sp, o));
         return builder;
     }
 

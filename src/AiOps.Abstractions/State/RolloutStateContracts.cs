@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace AiOps.State;
 
 /// <summary>Where a rollout stands.</summary>
@@ -33,6 +35,27 @@ public enum RolloutAction
 
     /// <summary>Removed the canary from traffic.</summary>
     Rollback,
+
+    /// <summary>An operator paused the rollout: the weights stay, the controller neither advances nor promotes (gates still roll back).</summary>
+    Pause,
+
+    /// <summary>An operator resumed a paused rollout.</summary>
+    Resume,
+
+    /// <summary>An operator aborted the rollout: canary weight 0, stable kept (the phase becomes <see cref="RolloutPhase.RolledBack"/>).</summary>
+    Abort,
+
+    /// <summary>An operator skipped the current step: the canary moved to the next step's weight at once.</summary>
+    SkipStep,
+
+    /// <summary>After a promotion, the previous stable version became stable again (by an operator or a P1 alert in the watch period).</summary>
+    Undo,
+
+    /// <summary>A person approved an approval step: the rollout may leave it once its gates pass.</summary>
+    Approve,
+
+    /// <summary>The state store was found reset (empty, or of another generation) and was re-seeded from the newest known state.</summary>
+    Reseed,
 }
 
 /// <summary>One decision of the rollout controller, with its reasons and the figures behind it.</summary>
@@ -45,6 +68,10 @@ public sealed record RolloutDecision(DateTimeOffset At, RolloutAction Action, in
 {
     /// <summary>The measured figures (e.g. <c>canary_p95_ms</c>, <c>stable_error_rate</c>).</summary>
     public IReadOnlyDictionary<string, double> Figures { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>Who made the decision: an operator's name for operator actions, <see langword="null"/> for the controller.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Actor { get; init; }
 }
 
 /// <summary>The persisted state of one model's rollout, shared by all replicas.</summary>
@@ -69,6 +96,27 @@ public sealed record RolloutState(
 
     /// <summary>The decisions so far, oldest first.</summary>
     public IReadOnlyList<RolloutDecision> History { get; init; } = [];
+
+    /// <summary>
+    /// The store generation this state belongs to: a new id whenever a rollout is written to an empty store (first
+    /// write, or after the store was reset). Readers accept a state of another generation whatever its revision, so a
+    /// store that lost its data (revision counting again from 1) is followed; <see langword="null"/> in states written
+    /// before generations existed.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Epoch { get; init; }
+
+    /// <summary>Whether an operator paused the rollout (weights kept; no advance or promotion until resumed).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Paused { get; init; }
+
+    /// <summary>The step index a person approved (for approval steps), or <see langword="null"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? ApprovedStep { get; init; }
+
+    /// <summary>The stable version before the last promotion (the target of an undo), or <see langword="null"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ModelVersion? PreviousStable { get; init; }
 }
 
 /// <summary>

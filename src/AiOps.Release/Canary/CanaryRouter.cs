@@ -12,37 +12,49 @@ internal sealed record RouteTable(ModelVersion? Stable, ModelVersion? Canary, in
 {
     public static RouteTable Empty { get; } = new(null, null, 0, -1);
 
+    /// <summary>The store generation of the state (<see cref="AiOps.State.RolloutState.Epoch"/>).</summary>
+    public string? Epoch { get; init; }
+
+    /// <summary>Whether this table comes from a decision of this process not yet confirmed by the store (a write that failed and is retried).</summary>
+    public bool Provisional { get; init; }
+
+    /// <summary>The sticky-hash seed of this rollout's split.</summary>
+    public ulong Seed { get; init; }
+
     public double CanaryWeightPercent => Canary is null ? 0 : CanaryBuckets / (StickyHash.Buckets / 100.0);
 }
 
 /// <summary>
 /// Picks stable or canary for a request: an explicit pin wins; otherwise the sticky hash of the routing key falls in
 /// the canary's buckets or not. Buckets below the weight go to the canary, so raising the weight only moves users
-/// from stable to canary, never back. Allocation-free.
+/// from stable to canary, never back. The hash seed comes with the table: one per rollout (model and candidate by
+/// default), so each release samples its own users and a user keeps its side throughout a rollout. Allocation-free.
 /// </summary>
 internal sealed class CanaryRouter
 {
-    private readonly ulong _seed;
     private volatile RouteTable _table = RouteTable.Empty;
 
-    public CanaryRouter(ModelId model)
-    {
-        Model = model;
-        _seed = StickyHash.SeedFor(model);
-    }
+    public CanaryRouter(ModelId model) => Model = model;
 
     public ModelId Model { get; }
 
     public RouteTable Table => _table;
 
-    /// <summary>Installs a newer table; an older revision than the current one is ignored.</summary>
+    /// <summary>
+    /// Installs a newer table: one of another store generation (a reset store counts its revisions again), a higher
+    /// revision, or the store's own table of the same revision over a provisional one. Anything else is ignored.
+    /// </summary>
     /// <returns>Whether the table was installed.</returns>
     public bool Update(RouteTable table, bool force = false)
     {
         while (true)
         {
             var current = _table;
-            if (!force && table.Revision < current.Revision)
+            var newer = force
+                || (table.Epoch is not null && !string.Equals(table.Epoch, current.Epoch, StringComparison.Ordinal))
+                || table.Revision > current.Revision
+                || (table.Revision == current.Revision && (current.Provisional || !table.Provisional));
+            if (!newer)
             {
                 return false;
             }
@@ -83,7 +95,7 @@ internal sealed class CanaryRouter
 #pragma warning disable CA5394 // not security: requests without a routing key are split at random by weight, by design
             ? Random.Shared.Next(StickyHash.Buckets)
 #pragma warning restore CA5394
-            : StickyHash.Bucket(StickyHash.Hash(routingKey, _seed));
+            : StickyHash.Bucket(StickyHash.Hash(routingKey, t.Seed));
         return bucket < t.CanaryBuckets
             ? new RoutingDecision(canary, RouteReason.CanaryWeight)
             : new RoutingDecision(stable, RouteReason.StableWeight);

@@ -6,7 +6,8 @@ namespace AiOps.Release.Canary;
 /// The sticky assignment hash: FNV-1a over the UTF-16 code units of the routing key, seeded with the model name,
 /// followed by the MurmurHash3 64-bit finaliser for avalanche. Unlike <see cref="string.GetHashCode()"/> it is the
 /// same in every process and on every machine, so a user stays on one version across calls and replicas; seeding by
-/// model keeps the splits of different models independent.
+/// rollout (model and candidate, or <see cref="ModelReleaseOptions.RoutingSeed"/>) keeps the splits of different models
+/// and of different releases independent.
 /// </summary>
 internal static class StickyHash
 {

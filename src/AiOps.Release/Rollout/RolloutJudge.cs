@@ -32,12 +32,19 @@ internal static class RolloutJudge
 
         if (canary.Requests < o.MinSamples || stable.Requests < o.MinSamples)
         {
+            // Too little to pass, but a canary significantly above the ceiling is failing whatever the counts.
+            if (Ceiling(o, canary, figures) is { Outcome: GateOutcome.Fail } ceiling)
+            {
+                gates.Add(ceiling);
+                return new RolloutVerdict(GateOutcome.Fail, gates, figures);
+            }
+
             gates.Add(new GateResult("samples", GateOutcome.NoData, F(
-                $"too little data to judge: canary has {canary.Requests} requests since the step began, stable {stable.Requests} since the rollout began; need {o.MinSamples} each")));
+                $"too little data to judge: canary has {canary.Requests} requests in the analysis window, stable {stable.Requests} since the rollout began; need {o.MinSamples} each")));
             return new RolloutVerdict(GateOutcome.NoData, gates, figures);
         }
 
-        gates.Add(ErrorRate(o, canary, stable));
+        gates.Add(ErrorRate(o, canary, stable, figures));
         gates.AddRange(Latency(o, canary, stable, figures));
         gates.Add(Accuracy(o, canary, stable, figures));
         gates.Add(Drift(o, canary, figures));
@@ -53,17 +60,38 @@ internal static class RolloutJudge
         return new RolloutVerdict(outcome, gates, figures);
     }
 
-    private static GateResult ErrorRate(RolloutGateOptions o, VersionMetricsSnapshot canary, VersionMetricsSnapshot stable)
+    private static GateResult? Ceiling(RolloutGateOptions o, VersionMetricsSnapshot canary, Dictionary<string, double> figures)
     {
-        if (o.MaxErrorRate is { } max && canary.ErrorRate > max)
+        if (o.MaxErrorRate is not { } max || canary.Requests == 0)
         {
-            return new GateResult("error_rate", GateOutcome.Fail, F($"canary error rate {canary.ErrorRate:P2} ({canary.Failures}/{canary.Requests}) is above the limit {max:P2}"));
+            return null;
         }
 
+        var p = ProportionTests.BinomialUpperTail(canary.Requests, canary.Failures, max);
+        figures["ceiling_p"] = p;
+        return p < o.ErrorRateAlpha
+            ? new GateResult("error_rate", GateOutcome.Fail, F(
+                $"canary error rate {canary.ErrorRate:P2} ({canary.Failures}/{canary.Requests}) is above the ceiling {max:P2} (one-sided binomial p={p:0.####e+0} < {o.ErrorRateAlpha})")) { Immediate = true }
+            : new GateResult("error_rate", GateOutcome.Pass, F($"canary error rate {canary.ErrorRate:P2} ({canary.Failures}/{canary.Requests}) is not significantly above the ceiling {max:P2} (p={p:0.####})"));
+    }
+
+    private static GateResult ErrorRate(RolloutGateOptions o, VersionMetricsSnapshot canary, VersionMetricsSnapshot stable, Dictionary<string, double> figures)
+    {
+        if (Ceiling(o, canary, figures) is { Outcome: GateOutcome.Fail } ceiling)
+        {
+            return ceiling;
+        }
+
+        var p = ProportionTests.FisherUpperTail(canary.Failures, canary.Requests, stable.Failures, stable.Requests);
         var increase = canary.ErrorRate - stable.ErrorRate;
-        return increase > o.MaxErrorRateIncrease
-            ? new GateResult("error_rate", GateOutcome.Fail, F($"canary error rate {canary.ErrorRate:P2} exceeds stable's {stable.ErrorRate:P2} by {increase * 100:0.##} points; at most {o.MaxErrorRateIncrease * 100:0.##} allowed"))
-            : new GateResult("error_rate", GateOutcome.Pass, F($"canary error rate {canary.ErrorRate:P2}, stable {stable.ErrorRate:P2}"));
+        figures["error_rate_p"] = p;
+        figures["error_rate_increase"] = increase;
+        var text = F($"canary error rate {canary.ErrorRate:P2} ({canary.Failures}/{canary.Requests}), stable {stable.ErrorRate:P2} ({stable.Failures}/{stable.Requests}); Fisher one-sided p={p:0.####}");
+        return p < o.ErrorRateAlpha && increase > o.MaxErrorRateIncrease
+            ? new GateResult("error_rate", GateOutcome.Fail, text + F($" < {o.ErrorRateAlpha} and {increase * 100:0.##} points above stable; at most {o.MaxErrorRateIncrease * 100:0.##} allowed"))
+            : new GateResult("error_rate", GateOutcome.Pass, text + (p < o.ErrorRateAlpha
+                ? F($": higher, within the allowed {o.MaxErrorRateIncrease * 100:0.##} points")
+                : F($": not significantly higher (alpha {o.ErrorRateAlpha})")));
     }
 
     private static IEnumerable<GateResult> Latency(RolloutGateOptions o, VersionMetricsSnapshot canary, VersionMetricsSnapshot stable, Dictionary<string, double> figures)

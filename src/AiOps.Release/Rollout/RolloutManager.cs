@@ -32,6 +32,8 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
     private readonly ConcurrentDictionary<ModelId, RolloutState> _lastKnown = new();
     private readonly ConcurrentDictionary<ModelId, Pending> _pending = new();
     private readonly ConcurrentDictionary<ModelId, DateTimeOffset> _leaseUntil = new();
+    private readonly ConcurrentDictionary<ModelId, Streak> _streaks = new();
+    private readonly AttemptLedger _ledger;
 
     public RolloutManager(
         IRolloutStateStore store,
@@ -43,8 +45,10 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         IOptions<AiOpsReleaseOptions> options,
         TimeProvider time,
         ReleaseMetrics metrics,
+        AttemptLedger ledger,
         ILogger<RolloutManager> logger)
     {
+        _ledger = ledger;
         _store = store;
         _catalog = catalog;
         _services = services;
@@ -129,6 +133,11 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         try
         {
             var current = await _store.GetAsync(model, cancellationToken).ConfigureAwait(false);
+            if (current is null && NewestKnown(model) is { } known)
+            {
+                current = await ReseedAsync(model, known, cancellationToken).ConfigureAwait(false);
+            }
+
             if (current is { Phase: RolloutPhase.Progressing })
             {
                 throw new InvalidOperationException(
@@ -169,6 +178,8 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
             var state = new RolloutState(model, stable, candidate, RolloutPhase.Progressing, 0, o.Steps[0], now)
             {
                 History = Append(current?.History, decision),
+                Epoch = current?.Epoch ?? NewEpoch(),
+                PreviousStable = current?.PreviousStable,
             };
             var expected = current?.Revision ?? 0;
             if (!await _store.TrySaveAsync(state, expected, cancellationToken).ConfigureAwait(false))
@@ -205,6 +216,17 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
             }
 
             var state = await ReadAsync(model, cancellationToken).ConfigureAwait(false);
+            if (state is null && NewestKnown(model) is { } newest)
+            {
+                // The store was reset: the lease holder re-seeds it from the newest state known here.
+                if (!await HoldsLeaseAsync(model, cancellationToken).ConfigureAwait(false))
+                {
+                    return null;
+                }
+
+                state = await ReseedAsync(model, newest, cancellationToken).ConfigureAwait(false);
+            }
+
             if (state is not { Phase: RolloutPhase.Progressing, Canary: { } canary })
             {
                 return null;
@@ -217,9 +239,12 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
 
             var o = _modelOptions.Get(model.Value);
             var now = _time.GetUtcNow();
-            var verdict = await JudgeAsync(model, state, canary, o, cancellationToken).ConfigureAwait(false);
+            var verdict = await JudgeAsync(model, state, canary, o, wholeStep: false, cancellationToken).ConfigureAwait(false);
             var held = now - state.StepStartedAt;
             var hold = o.HoldFor(state.StepIndex);
+            var streak = _streaks.TryGetValue(model, out var remembered) && remembered.Canary == canary && remembered.StepIndex == state.StepIndex
+                ? remembered
+                : new Streak(canary, state.StepIndex, state.Epoch, 0, null, state.StepStartedAt);
             var figures = new Dictionary<string, double>(verdict.Figures, StringComparer.Ordinal)
             {
                 ["step"] = state.StepIndex,
@@ -227,45 +252,108 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
                 ["held_seconds"] = held.TotalSeconds,
                 ["hold_seconds"] = hold.TotalSeconds,
             };
-            var gateReasons = verdict.Gates
-                .OrderBy(g => g.Outcome switch { GateOutcome.Fail => 0, GateOutcome.NoData => 1, GateOutcome.Marginal => 2, _ => 3 })
-                .Select(g => $"{g.Gate}: {g.Reason}")
-                .ToList();
+            var gateReasons = Reasons(verdict);
 
-            RolloutAction action;
+            var action = RolloutAction.Hold;
+            var pause = false;
             var reasons = new List<string>();
             switch (verdict.Outcome)
             {
                 case GateOutcome.Fail:
-                    action = RolloutAction.Rollback;
-                    break;
-                case GateOutcome.NoData when o.Gates.NoDataRollbackAfter is { } limit && held >= limit:
-                    action = RolloutAction.Rollback;
-                    reasons.Add(F($"no_data: step {state.StepIndex + 1} has had too little data for {Duration(held)} (limit {Duration(limit)})"));
+                    var failures = streak.Failures + 1;
+                    figures["consecutive_failures"] = failures;
+                    streak = streak with { Failures = failures, MarginalSince = null, LastDataAt = now };
+                    if (failures >= o.Gates.FailureLimit || verdict.Gates.Any(g => g is { Outcome: GateOutcome.Fail, Immediate: true }))
+                    {
+                        action = RolloutAction.Rollback;
+                    }
+                    else
+                    {
+                        reasons.Add(F($"gate_failed: evaluation {failures} of {o.Gates.FailureLimit} consecutive failing ones that roll back"));
+                    }
+
                     break;
                 case GateOutcome.NoData:
+                    streak = streak with { Failures = 0 };
+                    var quiet = now - streak.LastDataAt;
+                    if (o.Gates.NoDataRollbackAfter is { } limit && quiet >= limit)
+                    {
+                        action = RolloutAction.Rollback;
+                        reasons.Add(F($"no_data: step {state.StepIndex + 1} has had too little data for {Duration(quiet)} (limit {Duration(limit)})"));
+                    }
+
+                    break;
                 case GateOutcome.Marginal:
-                    action = RolloutAction.Hold;
+                    var since = streak.MarginalSince ?? now;
+                    streak = streak with { Failures = 0, MarginalSince = since, LastDataAt = now };
+                    figures["marginal_seconds"] = (now - since).TotalSeconds;
+                    if (o.Gates.MarginalTimeout is { } timeout && now - since >= timeout)
+                    {
+                        var text = F($"marginal_timeout: verdicts marginal for {Duration(now - since)} (limit {Duration(timeout)})");
+                        if (o.Gates.MarginalAction == MarginalTimeoutAction.Rollback)
+                        {
+                            action = RolloutAction.Rollback;
+                            reasons.Add(text + "; rolling back");
+                        }
+                        else if (!state.Paused)
+                        {
+                            action = RolloutAction.Pause;
+                            pause = true;
+                            reasons.Add(text + "; paused for a person to decide (resume, promote or abort)");
+                            _logger.LogWarning("Rollout of {Model} paused: canary {Canary} stayed marginal for {Duration}.", model, canary, Duration(now - since));
+                        }
+                    }
+
                     break;
                 default:
-                    if (held < hold)
+                    streak = streak with { Failures = 0, MarginalSince = null, LastDataAt = now };
+                    if (state.Paused)
                     {
-                        action = RolloutAction.Hold;
+                        reasons.Add(F($"paused: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) is paused; gates pass"));
+                    }
+                    else if (held < hold)
+                    {
                         reasons.Add(F($"hold_time: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) held {Duration(held)} of {Duration(hold)}; gates pass"));
                     }
                     else
                     {
-                        action = state.StepIndex < o.Steps.Count - 1 ? RolloutAction.Advance : RolloutAction.Promote;
-                        reasons.Add(action == RolloutAction.Advance
-                            ? F($"advance: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) held {Duration(held)} with every gate passing; next {o.Steps[state.StepIndex + 1]} %")
-                            : F($"promote: last step ({state.CanaryWeightPercent} %) held {Duration(held)} with every gate passing; {canary} becomes stable"));
+                        // Before leaving the step, judge all of it: differences too small for one window still stop the canary.
+                        var whole = await JudgeAsync(model, state, canary, o, wholeStep: true, cancellationToken).ConfigureAwait(false);
+                        foreach (var (name, value) in whole.Figures)
+                        {
+                            figures["step_" + name] = value;
+                        }
+
+                        if (whole.Outcome == GateOutcome.Fail)
+                        {
+                            action = RolloutAction.Rollback;
+                            reasons.Add(F($"step_check: the whole of step {state.StepIndex + 1} fails its gates"));
+                            gateReasons.InsertRange(0, Reasons(whole).Select(r => "step " + r));
+                        }
+                        else if (whole.Outcome != GateOutcome.Pass)
+                        {
+                            reasons.Add(F($"step_check: the whole of step {state.StepIndex + 1} is {whole.Outcome}; holding"));
+                            gateReasons.InsertRange(0, Reasons(whole).Select(r => "step " + r));
+                        }
+                        else if (o.ApprovalSteps.Contains(state.StepIndex) && state.ApprovedStep != state.StepIndex)
+                        {
+                            reasons.Add(F($"approval: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) passed its gates and waits for a person to approve it"));
+                        }
+                        else
+                        {
+                            action = state.StepIndex < o.Steps.Count - 1 ? RolloutAction.Advance : RolloutAction.Promote;
+                            reasons.Add(action == RolloutAction.Advance
+                                ? F($"advance: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) held {Duration(held)} with every gate passing; next {o.Steps[state.StepIndex + 1]} %")
+                                : F($"promote: last step ({state.CanaryWeightPercent} %) held {Duration(held)} with every gate passing; {canary} becomes stable"));
+                        }
                     }
 
                     break;
             }
 
+            _streaks[model] = streak;
             reasons.AddRange(gateReasons);
-            var next = Next(state, action, o, now);
+            var next = pause ? state with { Paused = true } : Next(state, action, o, now);
             var decision = new RolloutDecision(now, action, next.StepIndex, next.CanaryWeightPercent, reasons) { Figures = figures };
 
             var last = state.History.Count > 0 ? state.History[^1] : null;
@@ -296,9 +384,16 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var state = await ReadAsync(model, cancellationToken).ConfigureAwait(false);
+            var state = await ReadForWriteAsync(model, cancellationToken).ConfigureAwait(false);
             if (state is not { Phase: RolloutPhase.Progressing })
             {
+                return null;
+            }
+
+            // An automatic rollback is a controller write: it needs the lease like every other (the holder decides).
+            if (!await HoldsLeaseAsync(model, cancellationToken).ConfigureAwait(false))
+            {
+                _logger.LogWarning("Not rolling back {Model} from this replica ({Reason}): another replica holds the controller lease.", model, reason);
                 return null;
             }
 
@@ -318,10 +413,116 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         }
     }
 
+    public ValueTask<RolloutState> PromoteAsync(ModelId model, string actor, string reason, CancellationToken cancellationToken = default) =>
+        OperateAsync(model, actor, reason, RolloutAction.Promote, cancellationToken);
+
+    public ValueTask<RolloutState> PauseAsync(ModelId model, string actor, string reason, CancellationToken cancellationToken = default) =>
+        OperateAsync(model, actor, reason, RolloutAction.Pause, cancellationToken);
+
+    public ValueTask<RolloutState> ResumeAsync(ModelId model, string actor, string reason, CancellationToken cancellationToken = default) =>
+        OperateAsync(model, actor, reason, RolloutAction.Resume, cancellationToken);
+
+    public ValueTask<RolloutState> AbortAsync(ModelId model, string actor, string reason, CancellationToken cancellationToken = default) =>
+        OperateAsync(model, actor, reason, RolloutAction.Abort, cancellationToken);
+
+    public ValueTask<RolloutState> SkipStepAsync(ModelId model, string actor, string reason, CancellationToken cancellationToken = default) =>
+        OperateAsync(model, actor, reason, RolloutAction.SkipStep, cancellationToken);
+
+    public ValueTask<RolloutState> UndoAsync(ModelId model, string actor, string reason, CancellationToken cancellationToken = default) =>
+        OperateAsync(model, actor, reason, RolloutAction.Undo, cancellationToken);
+
+    public ValueTask<RolloutState> ApproveAsync(ModelId model, string actor, string reason, CancellationToken cancellationToken = default) =>
+        OperateAsync(model, actor, reason, RolloutAction.Approve, cancellationToken);
+
+    /// <summary>
+    /// An operator action: read the state, check the action applies, write the next state with the actor and reason
+    /// in the history. Operator actions are people's decisions and may come from any replica (the write is still
+    /// revision-checked); a write the store refuses (unreachable) is kept and retried like the controller's.
+    /// </summary>
+    private async ValueTask<RolloutState> OperateAsync(ModelId model, string actor, string reason, RolloutAction action, CancellationToken cancellationToken)
+    {
+        EnsureConfigured(model);
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        using var activity = AiOpsReleaseDiagnostics.Source.StartActivity(AiOpsReleaseDiagnostics.RolloutOperateActivityName);
+        activity?.SetTag("aiops.model", model.Value);
+        activity?.SetTag("aiops.rollout.action", action.ToString());
+        activity?.SetTag("aiops.rollout.actor", actor);
+        var gate = Gate(model);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            for (var attempt = 0; attempt < 5; attempt++)
+            {
+                var state = await ReadForWriteAsync(model, cancellationToken).ConfigureAwait(false);
+                var o = _modelOptions.Get(model.Value);
+                var now = _time.GetUtcNow();
+                var (recorded, next, text) = Operate(model, state, action, o, now);
+                var decision = new RolloutDecision(now, recorded, next.StepIndex, next.CanaryWeightPercent, [F($"{text} by {actor}: {reason}")])
+                {
+                    Actor = actor,
+                    Figures = new Dictionary<string, double>(StringComparer.Ordinal) { ["step"] = state!.StepIndex, ["canary_weight"] = state.CanaryWeightPercent },
+                };
+                if (await CommitAsync(model, state, next with { History = Append(state.History, decision) }, decision, cancellationToken).ConfigureAwait(false))
+                {
+                    _streaks.TryRemove(model, out _);
+                    return _lastKnown[model];
+                }
+            }
+
+            throw new InvalidOperationException($"The rollout state of {model} kept changing while {action} was being applied; read it again and retry.");
+        }
+        catch (Exception e) when (activity is not null)
+        {
+            Tracing.Fail(activity, e);
+            throw;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private static (RolloutAction Recorded, RolloutState Next, string Text) Operate(ModelId model, RolloutState? state, RolloutAction action, ModelReleaseOptions o, DateTimeOffset now)
+    {
+        if (action == RolloutAction.Undo)
+        {
+            if (state is not { Phase: RolloutPhase.Promoted, PreviousStable: { } previous })
+            {
+                throw new InvalidOperationException(
+                    $"Cannot undo the rollout of {model}: expected a promoted rollout with a previous stable version; the state is {Describe(state)}.");
+            }
+
+            return (action, state with { Stable = previous, PreviousStable = state.Stable, Canary = null, Phase = RolloutPhase.RolledBack, CanaryWeightPercent = 0, StepStartedAt = now, Paused = false },
+                F($"undo: {previous} is stable again instead of {state.Stable}"));
+        }
+
+        if (state is not { Phase: RolloutPhase.Progressing, Canary: { } canary })
+        {
+            throw new InvalidOperationException($"Cannot {action} the rollout of {model}: expected a progressing rollout; the state is {Describe(state)}.");
+        }
+
+        var last = state.StepIndex >= o.Steps.Count - 1;
+        return action switch
+        {
+            RolloutAction.Promote => (action, Next(state, action, o, now), F($"promote: {canary} becomes stable, skipping the remaining steps")),
+            RolloutAction.Pause => (action, state with { Paused = true }, F($"pause: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) paused")),
+            RolloutAction.Resume => (action, state with { Paused = false }, F($"resume: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) resumed")),
+            RolloutAction.Abort => (action, Next(state, action, o, now), F($"abort: {canary} removed from traffic, {state.Stable} kept")),
+            RolloutAction.SkipStep when last => (RolloutAction.Promote, Next(state, RolloutAction.Promote, o, now), F($"skip_step: last step skipped, {canary} becomes stable")),
+            RolloutAction.SkipStep => (action, Next(state, action, o, now), F($"skip_step: step {state.StepIndex + 1} skipped; next {o.Steps[state.StepIndex + 1]} %")),
+            RolloutAction.Approve => (action, state with { ApprovedStep = state.StepIndex }, F($"approve: step {state.StepIndex + 1} ({state.CanaryWeightPercent} %) approved")),
+            _ => throw new ArgumentOutOfRangeException(nameof(action), action, "Expected an operator action."),
+        };
+    }
+
+    private static string Describe(RolloutState? state) =>
+        state is null ? "no rollout" : F($"{state.Phase} (stable {state.Stable}, canary {state.Canary?.ToString() ?? "none"})");
+
     public async ValueTask<RolloutState?> GetStateAsync(ModelId model, CancellationToken cancellationToken = default) =>
         _pending.TryGetValue(model, out var pending)
             ? pending.Desired with { Revision = pending.ExpectedRevision + 1 }
-            : await ReadAsync(model, cancellationToken).ConfigureAwait(false);
+            : await ReadAsync(model, cancellationToken).ConfigureAwait(false) ?? NewestKnown(model);
 
     public void Dispose()
     {
@@ -336,13 +537,22 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
 
     private static RolloutState Next(RolloutState state, RolloutAction action, ModelReleaseOptions o, DateTimeOffset now) => action switch
     {
-        RolloutAction.Advance => state with { StepIndex = state.StepIndex + 1, CanaryWeightPercent = o.Steps[state.StepIndex + 1], StepStartedAt = now },
-        RolloutAction.Promote => state with { Stable = state.Canary!.Value, Canary = null, Phase = RolloutPhase.Promoted, CanaryWeightPercent = 0, StepStartedAt = now },
-        RolloutAction.Rollback => state with { Phase = RolloutPhase.RolledBack, CanaryWeightPercent = 0, StepStartedAt = now },
+        RolloutAction.Advance or RolloutAction.SkipStep => state with { StepIndex = state.StepIndex + 1, CanaryWeightPercent = o.Steps[state.StepIndex + 1], StepStartedAt = now },
+        RolloutAction.Promote => state with { Stable = state.Canary!.Value, PreviousStable = state.Stable, Canary = null, Phase = RolloutPhase.Promoted, CanaryWeightPercent = 0, StepStartedAt = now, Paused = false },
+        RolloutAction.Rollback or RolloutAction.Abort => state with { Phase = RolloutPhase.RolledBack, CanaryWeightPercent = 0, StepStartedAt = now, Paused = false },
         _ => state,
     };
 
-    private async Task<RolloutVerdict> JudgeAsync(ModelId model, RolloutState state, ModelVersion canary, ModelReleaseOptions o, CancellationToken cancellationToken)
+    private static List<string> Reasons(RolloutVerdict verdict) =>
+        [.. verdict.Gates
+            .OrderBy(g => g.Outcome switch { GateOutcome.Fail => 0, GateOutcome.NoData => 1, GateOutcome.Marginal => 2, _ => 3 })
+            .Select(g => $"{g.Gate}: {g.Reason}")];
+
+    /// <summary>
+    /// Judges the canary over the analysis window (widened back to the step start until it holds enough requests), or
+    /// over the whole step; stable over the whole rollout. Attempts no metrics source saw (ledger) are added to both.
+    /// </summary>
+    private async Task<RolloutVerdict> JudgeAsync(ModelId model, RolloutState state, ModelVersion canary, ModelReleaseOptions o, bool wholeStep, CancellationToken cancellationToken)
     {
         if (_services.GetService<IVersionMetricsSource>() is not { } source)
         {
@@ -352,11 +562,45 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
                 new Dictionary<string, double>());
         }
 
+        var now = _time.GetUtcNow();
         var rolloutStart = state.History.LastOrDefault(d => d.Action == RolloutAction.Start)?.At ?? state.StepStartedAt;
-        var canarySnapshot = await source.GetSnapshotAsync(new ModelKey(model, canary), state.StepStartedAt, cancellationToken).ConfigureAwait(false);
-        var stableSnapshot = await source.GetSnapshotAsync(new ModelKey(model, state.Stable), rolloutStart, cancellationToken).ConfigureAwait(false);
-        return RolloutJudge.Judge(o.Gates, new RolloutGateContext(model, state.StepIndex, canarySnapshot, stableSnapshot));
+        if (rolloutStart > state.StepStartedAt)
+        {
+            rolloutStart = state.StepStartedAt;
+        }
+
+        var canaryKey = new ModelKey(model, canary);
+        var window = o.Gates.AnalysisWindow;
+        var since = wholeStep ? state.StepStartedAt : Max(state.StepStartedAt, now - window);
+        var canarySnapshot = await SnapshotAsync(source, canaryKey, since, cancellationToken).ConfigureAwait(false);
+        for (var widen = 0; widen < 16 && canarySnapshot.Requests < o.Gates.MinSamples && since > state.StepStartedAt; widen++)
+        {
+            window *= 2;
+            since = Max(state.StepStartedAt, now - window);
+            canarySnapshot = await SnapshotAsync(source, canaryKey, since, cancellationToken).ConfigureAwait(false);
+        }
+
+        var stableSnapshot = await SnapshotAsync(source, new ModelKey(model, state.Stable), rolloutStart, cancellationToken).ConfigureAwait(false);
+        var verdict = RolloutJudge.Judge(o.Gates, new RolloutGateContext(model, state.StepIndex, canarySnapshot, stableSnapshot));
+        var figures = new Dictionary<string, double>(verdict.Figures, StringComparer.Ordinal) { ["window_seconds"] = (now - since).TotalSeconds };
+        return verdict with { Figures = figures };
     }
+
+    private async Task<VersionMetricsSnapshot> SnapshotAsync(IVersionMetricsSource source, ModelKey key, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var snapshot = await source.GetSnapshotAsync(key, since, cancellationToken).ConfigureAwait(false);
+        var (unseen, latency) = _ledger.Read(key, since);
+        return unseen == 0
+            ? snapshot
+            : snapshot with
+            {
+                Requests = snapshot.Requests + unseen,
+                Failures = snapshot.Failures + unseen,
+                LatencySamplesMs = latency.Count == 0 ? snapshot.LatencySamplesMs : [.. snapshot.LatencySamplesMs, .. latency],
+            };
+    }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     /// <summary>Writes a decision's state; on a conflict a rollback is re-applied to the newer state, other decisions are dropped.</summary>
     private async Task<bool> CommitAsync(ModelId model, RolloutState basedOn, RolloutState desired, RolloutDecision decision, CancellationToken cancellationToken)
@@ -373,7 +617,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
                 _pending[model] = new Pending(desired, basedOn.Revision, decision);
                 var local = desired with { Revision = basedOn.Revision + 1 };
                 _lastKnown[model] = local;
-                _monitor.ApplyLocal(local);
+                _monitor.ApplyLocal(local, provisional: true);
                 _metrics.StateWriteFailed(model);
                 _logger.LogError(ex, "Cannot write the rollout state of {Model}; the {Action} decision is kept and will be written when the store is back.", model, decision.Action);
                 Record(model, decision, written: false);
@@ -414,7 +658,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
     {
         Remember(saved);
         Record(model, decision, written: true);
-        await UpdateAliasesAsync(model, decision.Action, basedOn.Stable, basedOn.Canary, cancellationToken).ConfigureAwait(false);
+        await UpdateAliasesAsync(model, decision.Action, decision.Action == RolloutAction.Undo ? saved.Stable : basedOn.Stable, basedOn.Canary, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<(bool Done, RolloutDecision? Decision)> TryFlushAsync(ModelId model, Pending pending, CancellationToken cancellationToken)
@@ -423,6 +667,30 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         try
         {
             current = await _store.GetAsync(model, cancellationToken).ConfigureAwait(false);
+
+            // The lease holds for every write of the controller, kept rollbacks included: a replica that lost it while the
+            // store was away does not overwrite what the holder decided since. People's actions are written regardless.
+            if (pending.Decision.Actor is null && !await HoldsLeaseAsync(model, cancellationToken).ConfigureAwait(false))
+            {
+                _pending.TryRemove(model, out _);
+                _logger.LogWarning("The kept {Action} decision of {Model} is dropped: another replica holds the controller lease now; following the store.", pending.Decision.Action, model);
+                if (current is not null)
+                {
+                    Remember(current, force: true);
+                }
+
+                return (true, null);
+            }
+
+            if (current is null && pending.ExpectedRevision > 0)
+            {
+                // The store was reset while the decision waited: it seeds the new generation.
+                _pending.TryRemove(model, out _);
+                var seeded = await ReseedAsync(model, pending.Desired, cancellationToken).ConfigureAwait(false);
+                Record(model, pending.Decision, written: seeded is not null);
+                return (true, pending.Decision);
+            }
+
             if ((current?.Revision ?? 0) == pending.ExpectedRevision &&
                 await _store.TrySaveAsync(pending.Desired, pending.ExpectedRevision, cancellationToken).ConfigureAwait(false))
             {
@@ -460,7 +728,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
             pending.Decision.Action);
         if (current is not null)
         {
-            Remember(current);
+            Remember(current, force: true);
         }
 
         return (true, null);
@@ -483,6 +751,15 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
             _logger.LogWarning("Cannot read the rollout state of {Model} ({Error}); deciding on the last known state.", model, ex.Message);
             return _lastKnown.TryGetValue(model, out var last) ? last : null;
         }
+    }
+
+    /// <summary>The state an action is based on: the store's (re-seeded first when it was reset), or the last known one when the store is unreachable.</summary>
+    private async Task<RolloutState?> ReadForWriteAsync(ModelId model, CancellationToken cancellationToken)
+    {
+        var state = await ReadAsync(model, cancellationToken).ConfigureAwait(false);
+        return state is null && NewestKnown(model) is not null
+            ? await ReseedAsync(model, null, cancellationToken).ConfigureAwait(false)
+            : state;
     }
 
     private async Task<bool> HoldsLeaseAsync(ModelId model, CancellationToken cancellationToken)
@@ -508,7 +785,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
 
     private async Task UpdateAliasesAsync(ModelId model, RolloutAction action, ModelVersion stable, ModelVersion? canary, CancellationToken cancellationToken)
     {
-        if (_services.GetService<IModelRegistry>() is not { } registry || action is RolloutAction.Hold or RolloutAction.Advance)
+        if (_services.GetService<IModelRegistry>() is not { } registry || action is not (RolloutAction.Start or RolloutAction.Promote or RolloutAction.Rollback or RolloutAction.Abort or RolloutAction.Undo))
         {
             return;
         }
@@ -525,7 +802,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
                     await registry.SetAliasAsync(model, "stable", c, cancellationToken).ConfigureAwait(false);
                     await registry.RemoveAliasAsync(model, "canary", cancellationToken).ConfigureAwait(false);
                     break;
-                case RolloutAction.Rollback:
+                case RolloutAction.Rollback or RolloutAction.Abort or RolloutAction.Undo:
                     await registry.SetAliasAsync(model, "stable", stable, cancellationToken).ConfigureAwait(false);
                     await registry.RemoveAliasAsync(model, "canary", cancellationToken).ConfigureAwait(false);
                     break;
@@ -541,7 +818,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
     private void Record(ModelId model, RolloutDecision decision, bool written)
     {
         _metrics.Decision(model, decision.Action);
-        var level = decision.Action == RolloutAction.Rollback ? LogLevel.Warning : written ? LogLevel.Information : LogLevel.Debug;
+        var level = decision.Action is RolloutAction.Rollback or RolloutAction.Abort or RolloutAction.Undo or RolloutAction.Pause ? LogLevel.Warning : written ? LogLevel.Information : LogLevel.Debug;
         if (_logger.IsEnabled(level))
         {
             _logger.Log(
@@ -557,10 +834,65 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         DecisionMade?.Invoke(model, decision);
     }
 
-    private void Remember(RolloutState state)
+    private void Remember(RolloutState state, bool force = false)
     {
         _lastKnown[state.Model] = state;
-        _monitor.ApplyLocal(state);
+        _monitor.ApplyLocal(state, provisional: false, force: force);
+    }
+
+    private static string NewEpoch() => Guid.NewGuid().ToString("N");
+
+    /// <summary>The newest state this process knows of a model: a decision waiting to be written, the last state read or written here, or the routers' last read.</summary>
+    private RolloutState? NewestKnown(ModelId model)
+    {
+        RolloutState?[] known =
+        [
+            _pending.TryGetValue(model, out var p) ? p.Desired with { Revision = p.ExpectedRevision + 1 } : null,
+            _lastKnown.TryGetValue(model, out var last) ? last : null,
+            _monitor.TryGet(model, out var route) ? route!.LastState : null,
+        ];
+        return known
+            .Where(s => s is not null)
+            .OrderByDescending(s => s!.History.Count > 0 ? s.History[^1].At : s.StepStartedAt)
+            .ThenByDescending(s => s!.Revision)
+            .FirstOrDefault();
+    }
+
+    /// <summary>
+    /// Writes <paramref name="known"/> (or the newest known state) into a store found empty, as the first state of a new
+    /// generation, with a <see cref="RolloutAction.Reseed"/> decision in its history; every router accepts it whatever
+    /// the revisions it saw before. When another replica re-seeded first, its state is returned.
+    /// </summary>
+    private async Task<RolloutState?> ReseedAsync(ModelId model, RolloutState? known, CancellationToken cancellationToken)
+    {
+        known ??= NewestKnown(model);
+        if (known is null)
+        {
+            return null;
+        }
+
+        var now = _time.GetUtcNow();
+        var decision = new RolloutDecision(now, RolloutAction.Reseed, known.StepIndex, known.Phase == RolloutPhase.Progressing ? known.CanaryWeightPercent : 0,
+        [
+            F($"store_reset: the state store held no state of {model}; re-seeded from revision {known.Revision} of generation {known.Epoch ?? "none"} ({known.Phase}, stable {known.Stable}, canary {known.Canary?.ToString() ?? "none"} at {known.CanaryWeightPercent} %)"),
+        ]);
+        var seeded = known with { Epoch = NewEpoch(), History = Append(known.History, decision) };
+        if (await _store.TrySaveAsync(seeded, 0, cancellationToken).ConfigureAwait(false))
+        {
+            var saved = seeded with { Revision = 1 };
+            Remember(saved);
+            Record(model, decision, written: true);
+            _logger.LogWarning("Re-seeded the reset rollout state store of {Model} (new generation {Epoch}) from revision {Revision} of generation {Previous}.", model, saved.Epoch, known.Revision, known.Epoch ?? "none");
+            return saved;
+        }
+
+        var current = await _store.GetAsync(model, cancellationToken).ConfigureAwait(false);
+        if (current is not null)
+        {
+            Remember(current);
+        }
+
+        return current;
     }
 
     private List<RolloutDecision> Append(IReadOnlyList<RolloutDecision>? history, RolloutDecision decision)
@@ -618,4 +950,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
     }
 
     private sealed record Pending(RolloutState Desired, long ExpectedRevision, RolloutDecision Decision);
+
+    /// <summary>What the controller remembers between evaluations of one step: consecutive failing evaluations, since when verdicts are marginal, when data was last seen.</summary>
+    private sealed record Streak(ModelVersion Canary, int StepIndex, string? Epoch, int Failures, DateTimeOffset? MarginalSince, DateTimeOffset LastDataAt);
 }

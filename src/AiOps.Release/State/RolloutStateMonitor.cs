@@ -12,7 +12,10 @@ namespace AiOps.Release.State;
 /// <summary>
 /// Keeps every model's route table in memory, refreshed from the state store on change notifications and by
 /// polling every <see cref="AiOpsReleaseOptions.RefreshInterval"/>. When the store cannot be read the last known
-/// table stays in force and the failure is reported to the health check.
+/// table stays in force and the failure is reported to the health check. A store found empty after it held a state
+/// (Redis restarted without its data, the state file deleted) is a reset: the last known table stays in force, the
+/// reset is reported (health Degraded, a warning, <see cref="StoreReset"/>) until the store is re-seeded, and the
+/// state of the new generation is accepted whatever its revision.
 /// </summary>
 internal sealed class RolloutStateMonitor : IDisposable
 {
@@ -22,6 +25,7 @@ internal sealed class RolloutStateMonitor : IDisposable
     private readonly IOptionsMonitor<ModelReleaseOptions> _modelOptions;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ReleaseMetrics _metrics;
     private readonly Dictionary<ModelId, ModelRoute> _routes;
     private readonly PeriodicJob _poll;
     private int _disposed;
@@ -43,6 +47,7 @@ internal sealed class RolloutStateMonitor : IDisposable
         _modelOptions = modelOptions;
         _time = time;
         _logger = logger;
+        _metrics = metrics;
         _routes = [];
         foreach (var m in models)
         {
@@ -62,6 +67,9 @@ internal sealed class RolloutStateMonitor : IDisposable
     }
 
     public IReadOnlyCollection<ModelRoute> Routes => _routes.Values;
+
+    /// <summary>Raised when a model's store is found reset (empty after holding a state), with the last known state.</summary>
+    public event Action<ModelId, RolloutState>? StoreReset;
 
     public ModelRoute Get(ModelId model) =>
         _routes.TryGetValue(model, out var route)
@@ -83,8 +91,38 @@ internal sealed class RolloutStateMonitor : IDisposable
         try
         {
             var state = await _store.GetAsync(model, cancellationToken).ConfigureAwait(false);
+            if (state is null && route.LastState is { } known)
+            {
+                // The store held a state and now holds none: it was reset. Keep serving what we know until it is re-seeded.
+                if (route.RecordReset(_time.GetUtcNow(), attempt))
+                {
+                    _metrics.StoreReset(model);
+                    _logger.LogWarning(
+                        "The rollout state store holds no state for {Model} although it held revision {Revision} (generation {Epoch}): it was reset. Serving the last known weights (stable {Stable}, canary {Canary} at {Weight} %) until the controller or an operator re-seeds it.",
+                        model,
+                        known.Revision,
+                        known.Epoch ?? "none",
+                        route.Router.Table.Stable,
+                        route.Router.Table.Canary,
+                        route.Router.Table.CanaryWeightPercent);
+                    StoreReset?.Invoke(model, known);
+                }
+
+                return;
+            }
+
             var table = await BuildTableAsync(model, state, cancellationToken).ConfigureAwait(false);
-            route.Apply(table, state, _time.GetUtcNow(), attempt);
+            var previousEpoch = route.LastState?.Epoch;
+            if (route.Apply(table, state, _time.GetUtcNow(), attempt) && state is not null && previousEpoch is not null &&
+                !string.Equals(previousEpoch, state.Epoch, StringComparison.Ordinal))
+            {
+                _logger.LogWarning(
+                    "The rollout state store of {Model} is of a new generation ({Epoch}, was {Previous}): following it (revision {Revision}).",
+                    model,
+                    state.Epoch,
+                    previousEpoch,
+                    state.Revision);
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -108,12 +146,16 @@ internal sealed class RolloutStateMonitor : IDisposable
         }
     }
 
-    /// <summary>Installs a state this process decided but could not persist yet, so its routers follow it at once.</summary>
-    public void ApplyLocal(RolloutState state)
+    /// <summary>
+    /// Installs a state this process wrote (or, <paramref name="provisional"/>, decided but could not persist yet), so
+    /// its routers follow it at once; <paramref name="force"/> installs it whatever its revision (the store's state
+    /// after a kept decision was dropped).
+    /// </summary>
+    public void ApplyLocal(RolloutState state, bool provisional = false, bool force = false)
     {
         if (_routes.TryGetValue(state.Model, out var route))
         {
-            route.Router.Update(TableFrom(state));
+            route.ApplyLocal(TableFrom(state) with { Provisional = provisional }, state, force);
         }
     }
 
@@ -129,12 +171,22 @@ internal sealed class RolloutStateMonitor : IDisposable
         }
     }
 
-    internal static RouteTable TableFrom(RolloutState state) =>
+    internal RouteTable TableFrom(RolloutState state) =>
         new(
             state.Stable,
             state.Phase == RolloutPhase.Progressing ? state.Canary : null,
             state.Phase == RolloutPhase.Progressing && state.Canary is not null ? StickyHash.ToBuckets(state.CanaryWeightPercent) : 0,
-            state.Revision);
+            state.Revision)
+        {
+            Epoch = state.Epoch,
+            Seed = state.Canary is { } canary ? SeedFor(state.Model, canary) : 0,
+        };
+
+    /// <summary>The routing seed of a rollout: <see cref="ModelReleaseOptions.RoutingSeed"/>, or one derived from the model and the candidate.</summary>
+    internal ulong SeedFor(ModelId model, ModelVersion candidate) =>
+        _modelOptions.Get(model.Value).RoutingSeed is { } configured
+            ? StickyHash.Hash(configured, 0)
+            : StickyHash.Hash(model.Value + "/" + candidate.ToString(), 0);
 
     /// <summary>Finds the stable version when no rollout state exists: options, then the registry alias, then the highest loaded version.</summary>
     internal async ValueTask<ModelVersion?> ResolveInitialStableAsync(ModelId model, CancellationToken cancellationToken)
@@ -196,6 +248,7 @@ internal sealed class ModelRoute
     private long _reads;
     private long _lastGoodRead;
     private long _lastFailedRead;
+    private long _lastAppliedRead;
 
     public ModelRoute(ModelId model, ModelVersion? shadowVersion, RolloutStateMonitor monitor)
     {
@@ -219,6 +272,9 @@ internal sealed class ModelRoute
 
     public DateTimeOffset? FailingSince { get; private set; }
 
+    /// <summary>Since when the store is found reset (empty after holding a state) and not re-seeded yet.</summary>
+    public DateTimeOffset? ResetSince { get; private set; }
+
     public bool IsLoaded => LastRefreshAt is not null || Router.Table.Stable is not null;
 
     /// <summary>Waits for the first read of the state (only the first requests of a model pay for it).</summary>
@@ -240,26 +296,72 @@ internal sealed class ModelRoute
     /// <summary>Numbers a read of the store, so reads that finish out of order cannot hide a newer outcome.</summary>
     public long BeginRead() => Interlocked.Increment(ref _reads);
 
-    /// <summary>Applies a successful read; the table only moves forward (by revision), the failure flag only clears when this read started after the last failed one.</summary>
-    public void Apply(RouteTable table, RolloutState? state, DateTimeOffset at, long attempt)
+    /// <summary>
+    /// Applies a successful read; the table only moves forward (by generation and revision; a read that began before
+    /// the last applied one cannot switch generations back), the failure flag only clears when this read started after
+    /// the last failed one.
+    /// </summary>
+    /// <returns>Whether the table was installed.</returns>
+    public bool Apply(RouteTable table, RolloutState? state, DateTimeOffset at, long attempt)
     {
         lock (_gate)
         {
-            if (Router.Update(table))
+            var installed = false;
+            var otherEpoch = !string.Equals(table.Epoch, Router.Table.Epoch, StringComparison.Ordinal);
+            if ((!otherEpoch || attempt >= _lastAppliedRead) && Router.Update(table))
             {
                 LastState = state;
+                installed = true;
+            }
+
+            _lastAppliedRead = Math.Max(_lastAppliedRead, attempt);
+            if (state is not null)
+            {
+                ResetSince = null;
             }
 
             if (attempt < _lastFailedRead)
             {
                 // A read that began before a newer one failed: the store is still believed unreachable.
-                return;
+                return installed;
             }
 
             _lastGoodRead = Math.Max(_lastGoodRead, attempt);
             LastRefreshAt = at;
             LastError = null;
             FailingSince = null;
+            return installed;
+        }
+    }
+
+    /// <summary>Installs a state this process wrote or decided.</summary>
+    public void ApplyLocal(RouteTable table, RolloutState state, bool force)
+    {
+        lock (_gate)
+        {
+            if (Router.Update(table, force))
+            {
+                LastState = state;
+                if (!table.Provisional)
+                {
+                    ResetSince = null;
+                }
+            }
+        }
+    }
+
+    /// <summary>Records that the store was found empty after holding a state; returns whether it is newly found.</summary>
+    public bool RecordReset(DateTimeOffset at, long attempt)
+    {
+        lock (_gate)
+        {
+            _lastGoodRead = Math.Max(_lastGoodRead, attempt);
+            LastRefreshAt = at;
+            LastError = null;
+            FailingSince = null;
+            var first = ResetSince is null;
+            ResetSince ??= at;
+            return first;
         }
     }
 

@@ -148,4 +148,83 @@ public sealed class RedisRolloutTests
         await b.Monitor.RefreshAllAsync();
         Assert.Equal(HealthStatus.Healthy, (await b.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Status);
     }
+
+    /// <summary>
+    /// Redis restarts without its data mid-rollout (at 50 %, revision 3): every replica notices (health Degraded, last
+    /// known weights kept), the next operator action re-seeds the store as a new generation, and every replica follows
+    /// it within 5 s although its revision is lower than the ones they saw.
+    /// </summary>
+    [RedisFact]
+    public async Task RedisRestartsEmptyMidRollout_EveryReplicaFollowsTheNextOperatorActionWithinFiveSeconds()
+    {
+        await using var redis = await RedisServer.StartAsync(persistent: false);
+        var time = NewTime();
+        var metrics = new ReplicaMetrics();
+        var prefix = $"t{Guid.NewGuid():N}:";
+        await using var a = new RedisReplica(redis.ConnectionString, prefix, "a", time, metrics);
+        await using var b = new RedisReplica(redis.ConnectionString, prefix, "b", time, metrics);
+        await using var c = new RedisReplica(redis.ConnectionString, prefix, "c", time, metrics);
+        RedisReplica[] replicas = [a, b, c];
+        var request = new ModelRequest(ModelTensor.Create<float>("x", new[] { 1f }, 1, 1)) { RoutingKey = "user-7" };
+        foreach (var r in replicas)
+        {
+            await r.Client.InferAsync(request);
+        }
+
+        await a.Manager.StartAsync(Fraud, "2");
+        Assert.Equal(RolloutAction.Hold, (await a.Manager.EvaluateAsync(Fraud))!.Action);
+        time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(RolloutAction.Advance, (await a.Manager.EvaluateAsync(Fraud))!.Action);
+        await EventuallyAsync(() => replicas.All(r => r.CanaryWeight == 50), TimeSpan.FromSeconds(10), "all routers at 50 %");
+        var before = (await a.Manager.GetStateAsync(Fraud))!;
+
+        redis.Kill();
+        await redis.StartProcessAsync(); // not persistent: the restarted server is empty
+        await EventuallyAsync(
+            () => replicas.All(r => ((RedisRolloutStateStore)r.Services.GetRequiredService<IRolloutStateStore>()).IsConnected),
+            TimeSpan.FromSeconds(30),
+            "every replica reconnected to the restarted Redis");
+
+        // Every replica recognises the reset, says so, and keeps serving the last known weights.
+        foreach (var r in replicas)
+        {
+            var deadline = Stopwatch.StartNew();
+            while (r.Monitor.Get(Fraud).ResetSince is null)
+            {
+                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), "a replica did not notice the empty store within 30 s");
+                await r.Monitor.RefreshAllAsync();
+                await Task.Delay(20);
+            }
+
+            Assert.Equal(50, r.CanaryWeight);
+            var health = await r.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+            Assert.Equal(HealthStatus.Degraded, health.Status);
+            Assert.Contains("found reset", health.Entries["aiops-release"].Description, StringComparison.Ordinal);
+        }
+
+        // The next operator action, from a replica that is not the controller.
+        await b.Manager.AbortAsync(Fraud, "ops", "redis lost its data; abort and investigate");
+        var sw = Stopwatch.StartNew();
+        while (!replicas.All(r => r.CanaryWeight == 0))
+        {
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), $"routers did not follow the abort within 30 s: {string.Join(", ", replicas.Select(r => r.CanaryWeight))}");
+            time.Advance(TimeSpan.FromMilliseconds(200)); // the routers' poll runs on the shared fake clock
+            await Task.Delay(20);
+        }
+
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"every replica followed the abort after {sw.Elapsed}; expected within 5 s");
+        Assert.Equal(0, b.Manager.PendingWrites);
+        await using var check = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var stored = JsonSerializer.Deserialize<RolloutState>((string)(await check.GetDatabase().HashGetAsync(prefix + "fraud:state", "json"))!, ReleaseJson.Options)!;
+        Assert.Equal(RolloutPhase.RolledBack, stored.Phase);
+        Assert.NotEqual(before.Epoch, stored.Epoch);
+        Assert.True(stored.Revision < before.Revision, $"stored revision {stored.Revision}, before the reset {before.Revision}");
+        Assert.Equal([RolloutAction.Reseed, RolloutAction.Abort], stored.History.TakeLast(2).Select(d => d.Action));
+        Assert.Equal("ops", stored.History[^1].Actor);
+        foreach (var r in replicas)
+        {
+            await r.Monitor.RefreshAllAsync();
+            Assert.Equal(HealthStatus.Healthy, (await r.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Status);
+        }
+    }
 }

@@ -61,17 +61,40 @@ public sealed class ModelClientTests : IDisposable
     }
 
     [Fact]
-    public async Task InferAsync_BadInput_NeitherRetriedNorFallenBack()
+    public async Task InferAsync_BadInputBothVersionsRefuse_NotRetriedAndTheCanaryErrorThrown()
     {
         await using var h = new ReleaseHarness(_dir.Path, model: o => o.Steps = [100]);
         await h.Manager.StartAsync(Fraud, "2");
         var canary = h.Catalog.Get(ReleaseHarness.Model, "2");
-        canary.Behaviour = (_, _) => throw new ModelInputException("x", "Input 'x' has shape [1, 3]; expected [-1, 2].");
+        var stable = h.Catalog.Get(ReleaseHarness.Model, "1");
+        canary.Behaviour = (_, _) => throw new ModelInputException("x", "canary: Input 'x' has shape [1, 3]; expected [-1, 2].");
+        stable.Behaviour = (_, _) => throw new ModelInputException("x", "stable: Input 'x' has shape [1, 3]; expected [-1, 2].");
 
-        await Assert.ThrowsAsync<ModelInputException>(() => h.Client.InferAsync(ReleaseHarness.Request("user-1")).AsTask());
+        var error = await Assert.ThrowsAsync<ModelInputException>(() => h.Client.InferAsync(ReleaseHarness.Request("user-1")).AsTask());
 
+        Assert.StartsWith("canary:", error.Message, StringComparison.Ordinal);
         Assert.Equal(1, canary.Calls);
-        Assert.Equal(0, h.Catalog.Get(ReleaseHarness.Model, "1").Calls);
+        Assert.Equal(1, stable.Calls);
+
+        // The caller's bad input is not the canary's failure: nothing is counted against it.
+        var ledger = h.Services.GetRequiredService<AiOps.Release.Rollout.AttemptLedger>();
+        Assert.Equal(0, ledger.Read(new ModelKey(Fraud, "2"), h.Time.GetUtcNow().AddMinutes(-1)).Failures);
+    }
+
+    [Fact]
+    public async Task InferAsync_CanaryRefusesInputStableAccepts_AnsweredByStableAndCountedAgainstTheCanary()
+    {
+        await using var h = new ReleaseHarness(_dir.Path, model: o => o.Steps = [100]);
+        await h.Manager.StartAsync(Fraud, "2");
+        var canary = h.Catalog.Get(ReleaseHarness.Model, "2");
+        canary.Behaviour = (_, _) => throw new ModelInputException("x", "Input 'x' has shape [1, 2]; expected [-1, 3].");
+
+        var response = await h.Client.InferAsync(ReleaseHarness.Request("user-1"));
+
+        Assert.Equal(new ModelVersion("1"), response.Key.Version);
+        Assert.Equal(1, canary.Calls);
+        var ledger = h.Services.GetRequiredService<AiOps.Release.Rollout.AttemptLedger>();
+        Assert.Equal(1, ledger.Read(new ModelKey(Fraud, "2"), h.Time.GetUtcNow().AddMinutes(-1)).Failures);
     }
 
     [Fact]

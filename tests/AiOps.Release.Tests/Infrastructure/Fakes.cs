@@ -135,3 +135,69 @@ public sealed class TempDir : IDisposable
         }
     }
 }
+
+/// <summary>
+/// An in-memory rollout state store with the file store's semantics (revision check, lease by owner and expiry);
+/// <see cref="Reset"/> loses everything, as a Redis restarted without its data does.
+/// </summary>
+public sealed class MemoryStateStore(TimeProvider time) : IRolloutStateStore
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ModelId, RolloutState> _states = [];
+    private readonly Dictionary<ModelId, (string Owner, DateTimeOffset Until)> _leases = [];
+
+    public event EventHandler<ModelId>? Changed;
+
+    public int Writes { get; private set; }
+
+    /// <summary>Forgets every state and lease.</summary>
+    public void Reset()
+    {
+        lock (_lock)
+        {
+            _states.Clear();
+            _leases.Clear();
+        }
+    }
+
+    public ValueTask<RolloutState?> GetAsync(ModelId model, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return ValueTask.FromResult(_states.TryGetValue(model, out var s) ? s : null);
+        }
+    }
+
+    public ValueTask<bool> TrySaveAsync(RolloutState state, long expectedRevision, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            var current = _states.TryGetValue(state.Model, out var s) ? s.Revision : 0;
+            if (current != expectedRevision)
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            _states[state.Model] = state with { Revision = expectedRevision + 1 };
+            Writes++;
+        }
+
+        Changed?.Invoke(this, state.Model);
+        return ValueTask.FromResult(true);
+    }
+
+    public ValueTask<bool> TryAcquireLeaseAsync(ModelId model, string owner, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            if (_leases.TryGetValue(model, out var lease) && lease.Until > now && lease.Owner != owner)
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            _leases[model] = (owner, now + duration);
+            return ValueTask.FromResult(true);
+        }
+    }
+}

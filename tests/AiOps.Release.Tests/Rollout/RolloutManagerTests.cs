@@ -98,11 +98,11 @@ public sealed class RolloutManagerTests : IDisposable
     }
 
     [Theory]
-    [InlineData("slower", "latency")]
-    [InlineData("failing", "error_rate")]
-    [InlineData("drifting", "drift")]
-    [InlineData("less-accurate", "accuracy")]
-    public async Task EvaluateAsync_BadCandidate_RollsBackAtOnceWithReasonAndFigures(string kind, string gate)
+    [InlineData("slower", "latency", false)]
+    [InlineData("failing", "error_rate", true)]
+    [InlineData("drifting", "drift", false)]
+    [InlineData("less-accurate", "accuracy", false)]
+    public async Task EvaluateAsync_BadCandidate_RollsBackAfterTheFailureLimitOrAtOnceAboveTheCeiling(string kind, string gate, bool immediate)
     {
         await using var h = new ReleaseHarness(_dir.Path);
         h.Metrics.Set(ReleaseHarness.Model, "1", new FakeBehaviour(1000, 2, 40, Accuracy: 0.95, Drift: DriftSeverity.Stable));
@@ -117,6 +117,15 @@ public sealed class RolloutManagerTests : IDisposable
 
         h.Time.Advance(TimeSpan.FromMinutes(1)); // one evaluation interval, far inside the 24 h hold
         var decision = await h.Manager.EvaluateAsync(Fraud);
+        if (!immediate)
+        {
+            // The first failing evaluation of the default limit of 2 holds and says so; the second rolls back.
+            Assert.Equal(RolloutAction.Hold, decision!.Action);
+            Assert.StartsWith("gate_failed: evaluation 1 of 2", decision.Reasons[0], StringComparison.Ordinal);
+            Assert.StartsWith(gate, decision.Reasons[1], StringComparison.Ordinal);
+            h.Time.Advance(TimeSpan.FromMinutes(1));
+            decision = await h.Manager.EvaluateAsync(Fraud);
+        }
 
         Assert.Equal(RolloutAction.Rollback, decision!.Action);
         Assert.StartsWith(gate, decision.Reasons[0], StringComparison.Ordinal);
