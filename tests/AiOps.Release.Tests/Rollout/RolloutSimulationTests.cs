@@ -162,13 +162,23 @@ public sealed class RolloutSimulationTests
         public async ValueTask DisposeAsync()
         {
             // Let hung calls time out so nothing outlives the simulation.
-            for (var i = 0; i < 40 && _inFlight.Count > 0; i++)
+            for (var i = 0; i < 2_000 && _inFlight.Count > 0; i++)
             {
                 H.Time.Advance(Tick);
                 _inFlight.RemoveAll(t => t.IsCompleted);
             }
 
-            await H.DisposeAsync();
+            // Polly's pipeline registry, when disposed, waits for executions still in flight by polling on the
+            // pipeline's clock, which is the fake one here: keep it moving until the container is disposed (a hung
+            // attempt whose fallback was still running made this wait forever otherwise).
+            var disposal = H.DisposeAsync().AsTask();
+            for (var i = 0; i < 100_000 && !disposal.IsCompleted; i++)
+            {
+                H.Time.Advance(Tick);
+                await Task.Yield();
+            }
+
+            await disposal;
             _dir.Dispose();
         }
 
