@@ -15,6 +15,12 @@ public sealed class AiOpsReleaseOptions
     /// </summary>
     public string StateDirectory { get; set; } = Path.Combine("aiops-state", "rollouts");
 
+    /// <summary>
+    /// Whether the file state store writes its state, lease and lock files owner-only on Unix (0600 files, 0700 for
+    /// the folder it creates). Turn off only when processes of several users share the folder. Default: true.
+    /// </summary>
+    public bool OwnerOnlyStateFiles { get; set; } = true;
+
     /// <summary>How often the rollout controller evaluates every model. Default: 1 minute.</summary>
     public TimeSpan EvaluationInterval { get; set; } = TimeSpan.FromMinutes(1);
 

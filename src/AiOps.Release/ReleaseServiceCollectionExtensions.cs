@@ -59,7 +59,8 @@ public static class AiOpsReleaseServiceCollectionExtensions
         services.TryAddSingleton(sp => new ReleaseMetrics(sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<IRolloutStateStore>(sp => new FileRolloutStateStore(
             sp.GetRequiredService<IOptions<AiOpsReleaseOptions>>().Value.StateDirectory,
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<AiOpsReleaseOptions>>().Value.OwnerOnlyStateFiles));
         services.TryAddSingleton<RolloutStateMonitor>();
         services.TryAddSingleton<AttemptLedger>();
         services.TryAddSingleton<ShadowDispatcher>();
@@ -155,7 +156,7 @@ public static class AiOpsReleaseServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         builder.Services.Configure<AiOpsReleaseOptions>(o => o.StateDirectory = directory);
-        builder.Services.Replace(ServiceDescriptor.Singleton<IRolloutStateStore>(sp => new FileRolloutStateStore(HostingSurface.ResolvePath(sp, directory)!, sp.GetRequiredService<TimeProvider>())));
+        builder.Services.Replace(ServiceDescriptor.Singleton<IRolloutStateStore>(sp => new FileRolloutStateStore(HostingSurface.ResolvePath(sp, directory)!, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<AiOpsReleaseOptions>>().Value.OwnerOnlyStateFiles)));
         return builder;
     }
 

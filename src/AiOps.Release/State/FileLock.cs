@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using AiOps.Release.Internal;
 
 namespace AiOps.Release.State;
 
@@ -20,20 +21,38 @@ internal sealed class FileLock : IAsyncDisposable
         _stream = stream;
     }
 
-    public static async Task<FileLock> AcquireAsync(string lockPath, CancellationToken cancellationToken)
+    public static Task<FileLock> AcquireAsync(string lockPath, CancellationToken cancellationToken) =>
+        AcquireAsync(lockPath, null, cancellationToken);
+
+    /// <summary>Takes the lock; on Unix a <paramref name="fileMode"/> sets the lock file's mode and its new folder's.</summary>
+    public static async Task<FileLock> AcquireAsync(string lockPath, UnixFileMode? fileMode, CancellationToken cancellationToken)
     {
         var full = Path.GetFullPath(lockPath);
         var gate = s_gates.GetOrAdd(full, static _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            if (fileMode is { } mode && !OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(full)!, AtomicFile.DirectoryModeFor(mode));
+            }
+            else
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            }
+
             var started = Environment.TickCount64;
             while (true)
             {
                 try
                 {
-                    var stream = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+                    var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None, BufferSize = 1 };
+                    if (fileMode is { } created && !OperatingSystem.IsWindows())
+                    {
+                        options.UnixCreateMode = created;
+                    }
+
+                    var stream = new FileStream(full, options);
                     return new FileLock(gate, stream);
                 }
                 catch (IOException) when (Environment.TickCount64 - started < s_waitLimit.TotalMilliseconds)

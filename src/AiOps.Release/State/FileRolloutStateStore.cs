@@ -13,12 +13,17 @@ internal sealed class FileRolloutStateStore : IRolloutStateStore
 {
     private readonly string _directory;
     private readonly TimeProvider _time;
+    private readonly UnixFileMode? _fileMode;
 
-    public FileRolloutStateStore(string directory, TimeProvider time)
+    /// <param name="directory">The store's folder.</param>
+    /// <param name="time">The clock of leases.</param>
+    /// <param name="ownerOnlyPermissions">On Unix, state, lease and lock files 0600 and the folder 0700.</param>
+    public FileRolloutStateStore(string directory, TimeProvider time, bool ownerOnlyPermissions = true)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         _directory = Path.GetFullPath(directory);
         _time = time;
+        _fileMode = ownerOnlyPermissions && !OperatingSystem.IsWindows() ? AtomicFile.OwnerOnlyFile : null;
     }
 
     public event EventHandler<ModelId>? Changed;
@@ -31,7 +36,7 @@ internal sealed class FileRolloutStateStore : IRolloutStateStore
     public async ValueTask<bool> TrySaveAsync(RolloutState state, long expectedRevision, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var fileLock = await FileLock.AcquireAsync(LockPath(state.Model), cancellationToken).ConfigureAwait(false);
+        var fileLock = await FileLock.AcquireAsync(LockPath(state.Model), _fileMode, cancellationToken).ConfigureAwait(false);
         await using (fileLock.ConfigureAwait(false))
         {
             var current = await ReleaseJson.ReadFileAsync<RolloutState>(StatePath(state.Model), cancellationToken).ConfigureAwait(false);
@@ -41,7 +46,7 @@ internal sealed class FileRolloutStateStore : IRolloutStateStore
             }
 
             var stored = state with { Revision = expectedRevision + 1 };
-            await AtomicFile.WriteAllBytesAsync(StatePath(state.Model), JsonSerializer.SerializeToUtf8Bytes(stored, ReleaseJson.Options), cancellationToken)
+            await AtomicFile.WriteAllBytesAsync(StatePath(state.Model), JsonSerializer.SerializeToUtf8Bytes(stored, ReleaseJson.Options), _fileMode, cancellationToken)
                 .ConfigureAwait(false);
         }
 
@@ -52,7 +57,7 @@ internal sealed class FileRolloutStateStore : IRolloutStateStore
     public async ValueTask<bool> TryAcquireLeaseAsync(ModelId model, string owner, TimeSpan duration, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(owner);
-        var fileLock = await FileLock.AcquireAsync(LockPath(model), cancellationToken).ConfigureAwait(false);
+        var fileLock = await FileLock.AcquireAsync(LockPath(model), _fileMode, cancellationToken).ConfigureAwait(false);
         await using (fileLock.ConfigureAwait(false))
         {
             var now = _time.GetUtcNow();
@@ -63,7 +68,7 @@ internal sealed class FileRolloutStateStore : IRolloutStateStore
             }
 
             var renewed = new Lease(owner, now + duration);
-            await AtomicFile.WriteAllBytesAsync(LeasePath(model), JsonSerializer.SerializeToUtf8Bytes(renewed, ReleaseJson.Options), cancellationToken)
+            await AtomicFile.WriteAllBytesAsync(LeasePath(model), JsonSerializer.SerializeToUtf8Bytes(renewed, ReleaseJson.Options), _fileMode, cancellationToken)
                 .ConfigureAwait(false);
             return true;
         }

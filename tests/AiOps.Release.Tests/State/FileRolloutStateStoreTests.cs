@@ -22,6 +22,35 @@ public sealed class FileRolloutStateStoreTests : IDisposable
     };
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Writes_OnUnix_StateLeaseAndLockFilesOwnerOnlyUnlessTurnedOff()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // Unix permissions only
+        }
+
+        const UnixFileMode File0600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        var folder = Path.Combine(_dir.Path, "state");
+        var store = new FileRolloutStateStore(folder, _time);
+        Assert.True(await store.TrySaveAsync(State(10), 0));
+        Assert.True(await store.TryAcquireLeaseAsync(Fraud, "replica-a", TimeSpan.FromMinutes(1)));
+        Assert.True(await store.TrySaveAsync(State(50), 1)); // a replacement keeps the mode
+
+        var files = Directory.GetFiles(folder);
+        Assert.Equal(3, files.Length); // state, lease, lock
+        Assert.All(files, f => Assert.Equal(File0600, File.GetUnixFileMode(f)));
+        Assert.Equal(File0600 | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
+
+        // Turned off (processes of several users share the folder): the umask decides, as for any file.
+        var shared = Path.Combine(_dir.Path, "shared");
+        var probe = Path.Combine(_dir.Path, "probe");
+        await File.WriteAllTextAsync(probe, "x");
+        Assert.True(await new FileRolloutStateStore(shared, _time, ownerOnlyPermissions: false).TrySaveAsync(State(10), 0));
+        Assert.All(Directory.GetFiles(shared), f => Assert.Equal(File.GetUnixFileMode(probe), File.GetUnixFileMode(f)));
+    }
+
+    [Fact]
     public async Task TrySaveAsync_RoundTrip_KeepsEveryFieldAndIncrementsRevision()
     {
         var store = new FileRolloutStateStore(_dir.Path, _time);
