@@ -47,7 +47,7 @@ internal static class RolloutJudge
         gates.Add(ErrorRate(o, canary, stable, figures));
         gates.AddRange(Latency(o, canary, stable, figures));
         gates.Add(Accuracy(o, canary, stable, figures));
-        gates.Add(Drift(o, canary, figures));
+        gates.Add(Drift(o, canary, stable, figures));
         foreach (var custom in o.CustomGates)
         {
             gates.Add(custom(context));
@@ -158,7 +158,11 @@ internal static class RolloutJudge
             : new GateResult("accuracy", GateOutcome.Pass, F($"canary accuracy {ca:P2}, stable {sa:P2}"));
     }
 
-    private static GateResult Drift(RolloutGateOptions o, VersionMetricsSnapshot canary, Dictionary<string, double> figures)
+    /// <summary>
+    /// Input drift is judged against stable: drift above <see cref="RolloutGateOptions.MaxDriftSeverity"/> fails the
+    /// canary only when stable's inputs did not drift as far (the world moved for both, not the canary's traffic).
+    /// </summary>
+    private static GateResult Drift(RolloutGateOptions o, VersionMetricsSnapshot canary, VersionMetricsSnapshot stable, Dictionary<string, double> figures)
     {
         if (canary.Drift is not { } drift)
         {
@@ -168,8 +172,17 @@ internal static class RolloutJudge
         }
 
         figures["canary_drift_severity"] = (int)drift;
+        if (stable.Drift is { } stableDrift)
+        {
+            figures["stable_drift_severity"] = (int)stableDrift;
+            if (drift > o.MaxDriftSeverity && stableDrift >= drift)
+            {
+                return new GateResult("drift", GateOutcome.Pass, F($"canary input drift is {drift}, as stable's ({stableDrift}): the inputs moved for both versions"));
+            }
+        }
+
         return drift > o.MaxDriftSeverity
-            ? new GateResult("drift", GateOutcome.Fail, F($"canary input drift is {drift}; at most {o.MaxDriftSeverity} allowed"))
+            ? new GateResult("drift", GateOutcome.Fail, F($"canary input drift is {drift}; at most {o.MaxDriftSeverity} allowed (stable: {stable.Drift?.ToString() ?? "not tracked"})"))
             : new GateResult("drift", GateOutcome.Pass, F($"canary input drift is {drift}"));
     }
 

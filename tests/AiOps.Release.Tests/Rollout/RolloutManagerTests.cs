@@ -143,6 +143,28 @@ public sealed class RolloutManagerTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(DriftSeverity.Severe, RolloutAction.Advance)]   // the inputs moved for both: not the canary's fault
+    [InlineData(DriftSeverity.Moderate, RolloutAction.Hold)]    // the canary's traffic drifted further: first failing evaluation
+    [InlineData(DriftSeverity.Stable, RolloutAction.Hold)]
+    public async Task EvaluateAsync_CanaryDriftSevere_JudgedAgainstStablesDrift(DriftSeverity stableDrift, RolloutAction expected)
+    {
+        await using var h = new ReleaseHarness(_dir.Path);
+        h.Metrics.Set(ReleaseHarness.Model, "1", new FakeBehaviour(1000, 2, 40, Accuracy: 0.95, Drift: stableDrift));
+        h.Metrics.Set(ReleaseHarness.Model, "2", new FakeBehaviour(1000, 2, 40, Accuracy: 0.95, Drift: DriftSeverity.Severe));
+        await h.Manager.StartAsync(Fraud, "2");
+
+        h.Time.Advance(TimeSpan.FromHours(25)); // past the step's hold: a passing canary advances
+        var decision = (await h.Manager.EvaluateAsync(Fraud))!;
+
+        Assert.Equal(expected, decision.Action);
+        Assert.Equal((int)stableDrift, decision.Figures["stable_drift_severity"]);
+        if (expected == RolloutAction.Hold)
+        {
+            Assert.Contains(decision.Reasons, r => r.StartsWith("drift", StringComparison.Ordinal));
+        }
+    }
+
     [Fact]
     public async Task EvaluateAsync_NoData_HoldsPastTheHoldTimeAndRollsBackAfterTheLimit()
     {
