@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using AiOps.IntegrationTests.Infrastructure;
 using AiOps.Samples.InferenceHost;
@@ -30,14 +28,14 @@ public sealed class GrpcProtocolTests
 {
     public static string ClientDirectory { get; } = Path.Combine(RepoPaths.Root, "tests", "AiOps.IntegrationTests", "InferenceHost", "GrpcClient");
 
-    public static string? Node { get; } = FindOnPath("node");
+    public static string? Node { get; } = ProcessRunner.FindOnPath("node");
 
     [NodeGrpcFact]
     public async Task NodeClient_EveryRpc_AnswersAsTheRestEndpointsDo()
     {
         var root = Path.Combine(Path.GetTempPath(), "aiops-grpc-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(root);
-        var (httpPort, grpcPort) = (FreePort(), FreePort());
+        var (httpPort, grpcPort) = (ProcessRunner.FreeLoopbackPort(), ProcessRunner.FreeLoopbackPort());
         var app = InferenceHostApp.Build(
             [$"--contentRoot={root}"],
             b =>
@@ -125,26 +123,5 @@ public sealed class GrpcProtocolTests
         await process.WaitForExitAsync();
         Assert.True(process.ExitCode == 0, $"node exited with {process.ExitCode}: {await stderr}");
         return JsonDocument.Parse(await stdout).RootElement;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string? FindOnPath(string name)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
     }
 }

@@ -87,5 +87,13 @@ internal static class ProcessRunner
         return null;
     }
 
+    /// <summary>A TCP port free on the loopback interface now (for servers a test starts).</summary>
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     private static string Tail(string s, int max) => s.Length <= max ? s : s[^max..];
 }

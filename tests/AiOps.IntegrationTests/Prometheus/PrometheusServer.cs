@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using AiOps.IntegrationTests.Infrastructure;
 
 namespace AiOps.IntegrationTests.Prometheus;
 
@@ -29,12 +29,12 @@ internal sealed class PrometheusServer : IAsyncDisposable
 
     private PrometheusServer()
     {
-        Port = FreePort();
+        Port = ProcessRunner.FreeLoopbackPort();
         Directory.CreateDirectory(_directory);
         _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}/") };
     }
 
-    public static string? Executable { get; } = FindOnPath("prometheus");
+    public static string? Executable { get; } = ProcessRunner.FindOnPath("prometheus");
 
     public int Port { get; }
 
@@ -177,26 +177,5 @@ internal sealed class PrometheusServer : IAsyncDisposable
         {
             _log.AppendLine(line);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string? FindOnPath(string name)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using AiOps.IntegrationTests.Infrastructure;
 
 namespace AiOps.IntegrationTests.Redis;
 
@@ -27,12 +28,12 @@ internal sealed class RedisServer : IAsyncDisposable
     private RedisServer(bool persistent)
     {
         _persistent = persistent;
-        Port = FreePort();
+        Port = ProcessRunner.FreeLoopbackPort();
         Directory.CreateDirectory(_directory);
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
     }
 
-    public static string? Executable { get; } = FindOnPath("redis-server");
+    public static string? Executable { get; } = ProcessRunner.FindOnPath("redis-server");
 
     public int Port { get; }
 
@@ -141,26 +142,5 @@ internal sealed class RedisServer : IAsyncDisposable
         {
             return false;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string? FindOnPath(string name)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
     }
 }
