@@ -13,17 +13,7 @@ public sealed class TensorTypeTests : IClassFixture<ModelFilesFixture>
     private string UnsignedModel()
     {
         var path = _files.NewPath($"uint-{Guid.NewGuid():N}.onnx");
-        File.WriteAllBytes(path, new OnnxModelBuilder("uints")
-            .AddInput("u16", OnnxDataType.UInt16, "batch", 2)
-            .AddInput("u32", OnnxDataType.UInt32, "batch", 2)
-            .AddInput("u64", OnnxDataType.UInt64, "batch", 2)
-            .AddOutput("o16", OnnxDataType.UInt16, "batch", 2)
-            .AddOutput("o32", OnnxDataType.UInt32, "batch", 2)
-            .AddOutput("o64", OnnxDataType.UInt64, "batch", 2)
-            .AddNode("Identity", ["u16"], ["o16"])
-            .AddNode("Identity", ["u32"], ["o32"])
-            .AddNode("Identity", ["u64"], ["o64"])
-            .Build());
+        File.WriteAllBytes(path, Kit.UnsignedIdentity());
         return path;
     }
 

@@ -185,6 +185,23 @@ public static class TestModels
             .Build();
 
     /// <summary>
+    /// Identity over an unsigned 16-, 32- and 64-bit input each, with a shared batch: <c>o16 = u16</c>,
+    /// <c>o32 = u32</c>, <c>o64 = u64</c> (each <c>[batch, 2]</c>).
+    /// </summary>
+    public static byte[] UnsignedIdentity() =>
+        new OnnxModelBuilder("uints")
+            .AddInput("u16", OnnxDataType.UInt16, "batch", 2)
+            .AddInput("u32", OnnxDataType.UInt32, "batch", 2)
+            .AddInput("u64", OnnxDataType.UInt64, "batch", 2)
+            .AddOutput("o16", OnnxDataType.UInt16, "batch", 2)
+            .AddOutput("o32", OnnxDataType.UInt32, "batch", 2)
+            .AddOutput("o64", OnnxDataType.UInt64, "batch", 2)
+            .AddNode("Identity", ["u16"], ["o16"])
+            .AddNode("Identity", ["u32"], ["o32"])
+            .AddNode("Identity", ["u64"], ["o64"])
+            .Build();
+
+    /// <summary>
     /// An audio front-end whose Conv needs a minimum length: <c>features = Conv(audio, W)</c> with
     /// <c>audio: float[batch, 1, samples]</c> and a 400-tap averaging kernel, so <c>samples</c> must be at least 400
     /// (generated warm-up with free dimensions 1 is refused by the graph).

@@ -41,17 +41,7 @@ public sealed class ServingHost : IAsyncDisposable
         var v2 = Write(root, "clf-2.onnx", Kit.Classifier(2).ToOnnx());
         var multi = Write(root, "multi.onnx", Kit.MultiInput());
         var wide = Write(root, "wide.onnx", Kit.Classifier(1, inputSize: WideFeatures).ToOnnx());
-        var uints = Write(root, "uints.onnx", new OnnxModelBuilder("uints")
-            .AddInput("u16", OnnxDataType.UInt16, "batch", 2)
-            .AddInput("u32", OnnxDataType.UInt32, "batch", 2)
-            .AddInput("u64", OnnxDataType.UInt64, "batch", 2)
-            .AddOutput("o16", OnnxDataType.UInt16, "batch", 2)
-            .AddOutput("o32", OnnxDataType.UInt32, "batch", 2)
-            .AddOutput("o64", OnnxDataType.UInt64, "batch", 2)
-            .AddNode("Identity", ["u16"], ["o16"])
-            .AddNode("Identity", ["u32"], ["o32"])
-            .AddNode("Identity", ["u64"], ["o64"])
-            .Build());
+        var uints = Write(root, "uints.onnx", Kit.UnsignedIdentity());
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
