@@ -199,8 +199,7 @@ internal sealed class QuickstartSession : IAsyncDisposable
 
             // The quickstart triggers the nightly runs itself, so each lands on a known simulated night; the scheduled
             // job (daily by default) would run a second backup each simulated night, kept beside the first as .1.
-            o.RunOnStart = false;
-            o.Interval = TimeSpan.FromDays(30); // timers cap near 49 days
+            o.Scheduled = false;
             o.KeepPerFile = 3;
             o.LogDirectories.Add(Path.Combine(root, "logs"));
             o.LogRetentionDays = 3;

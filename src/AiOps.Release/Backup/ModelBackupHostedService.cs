@@ -8,7 +8,8 @@ namespace AiOps.Release.Backup;
 /// <summary>
 /// Runs <see cref="IModelBackup"/> at start (when <see cref="ModelBackupOptions.RunOnStart"/>) and then every
 /// <see cref="ModelBackupOptions.Interval"/> of <see cref="TimeProvider"/> time, counted from the host's start; never two
-/// runs at once, and a failed run is logged and retried at the next interval.
+/// runs at once, and a failed run is logged and retried at the next interval. Does nothing when
+/// <see cref="ModelBackupOptions.Scheduled"/> is <see langword="false"/>.
 /// </summary>
 internal sealed class ModelBackupHostedService(
     IModelBackup backup,
@@ -20,6 +21,11 @@ internal sealed class ModelBackupHostedService(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (!options.Value.Scheduled)
+        {
+            return Task.CompletedTask; // the host calls IModelBackup.RunOnceAsync itself
+        }
+
         // Started with the host, so time that passes after the host has started is never missed.
         _job ??= new PeriodicJob(
             "model backup",

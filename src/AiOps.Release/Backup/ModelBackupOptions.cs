@@ -24,8 +24,22 @@ public sealed class ModelBackupOptions
     /// <summary>The model files to back up (their file names must differ).</summary>
     public IList<string> ModelFiles { get; } = [];
 
-    /// <summary>How often the job runs. Default one day.</summary>
+    /// <summary>
+    /// How often the job runs. Default one day; at most <see cref="MaxInterval"/> (a timer's longest period, about
+    /// 49.7 days).
+    /// </summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>The longest <see cref="Interval"/> a timer can wait: 4,294,967,294 ms (about 49.7 days).</summary>
+    public static readonly TimeSpan MaxInterval = TimeSpan.FromMilliseconds(uint.MaxValue - 1.0);
+
+    /// <summary>
+    /// Whether the package runs the job on its own schedule (at start when <see cref="RunOnStart"/>, then every
+    /// <see cref="Interval"/>). Default <see langword="true"/>. <see langword="false"/> registers no timer: the host
+    /// runs backups itself through <see cref="IModelBackup.RunOnceAsync"/> (a cron job, an operator action, a test on
+    /// simulated time); the health check still judges the last success against <see cref="MaxBackupAge"/>.
+    /// </summary>
+    public bool Scheduled { get; set; } = true;
 
     /// <summary>Whether the job also runs once when the host starts. Default <see langword="true"/>.</summary>
     public bool RunOnStart { get; set; } = true;

@@ -38,9 +38,10 @@ internal sealed class ModelBackupOptionsValidator : IValidateOptions<ModelBackup
             }
         }
 
-        if (options.Interval <= TimeSpan.Zero)
+        if (options.Interval <= TimeSpan.Zero || options.Interval > ModelBackupOptions.MaxInterval)
         {
-            errors.Add(OptionsMessage.Invalid(Section + nameof(options.Interval), options.Interval, "a positive interval (e.g. 1.00:00:00)"));
+            errors.Add(OptionsMessage.Invalid(Section + nameof(options.Interval), options.Interval,
+                $"a positive interval of at most {ModelBackupOptions.MaxInterval} (e.g. 1.00:00:00); to run backups only when the host asks, set {Section}{nameof(options.Scheduled)} to false"));
         }
 
         if (options.KeepPerFile < 1)

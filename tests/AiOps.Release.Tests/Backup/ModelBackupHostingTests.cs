@@ -124,13 +124,36 @@ public sealed class ModelBackupHostingTests : IDisposable
         Assert.Equal([model], host.Services.GetRequiredService<IOptions<ModelBackupOptions>>().Value.ModelFiles);
     }
 
+    [Fact]
+    public async Task HostedService_NotScheduled_NeverRunsByItselfButRunOnceAsyncStillWorks()
+    {
+        var model = WriteModel();
+        using var host = BuildHost(o =>
+        {
+            o.ModelFiles.Add(model);
+            o.Scheduled = false; // RunOnStart stays true: it belongs to the schedule
+        });
+        using var runs = new MetricCollector<long>(host.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), CheckpointMetrics.MeterName, "aiops.backup.runs");
+        await host.StartAsync();
+
+        _time.Advance(TimeSpan.FromDays(3));
+        Assert.True((await host.Services.GetRequiredService<IModelBackup>().RunOnceAsync()).Succeeded);
+        await host.StopAsync(); // waits for any run the job started: a scheduled run would be counted by now
+
+        Assert.Single(runs.GetMeasurementSnapshot());
+        Assert.Equal(["model_backup_20240804.onnx"], Directory.EnumerateFiles(_folder.Sub("backups")).Select(Path.GetFileName));
+    }
+
     [Theory]
     [InlineData("BackupDirectory", "AiOps:Release:Backup:BackupDirectory is empty; expected the folder backups are copied to.")]
     [InlineData("ModelFiles",
         "AiOps:Release:Backup:ModelFiles:1 is '/b/model.onnx'; expected a file name other than that of AiOps:Release:Backup:ModelFiles:0 ('/a/model.onnx'): their backups would overwrite each other.")]
     [InlineData("KeepPerFile", "AiOps:Release:Backup:KeepPerFile is 0; expected 1 or more.")]
     [InlineData("LogRetentionDays", "AiOps:Release:Backup:LogRetentionDays is 0; expected 1 day or more.")]
-    [InlineData("Interval", "AiOps:Release:Backup:Interval is 00:00:00; expected a positive interval (e.g. 1.00:00:00).")]
+    [InlineData("Interval",
+        "AiOps:Release:Backup:Interval is 00:00:00; expected a positive interval of at most 49.17:02:47.2940000 (e.g. 1.00:00:00); to run backups only when the host asks, set AiOps:Release:Backup:Scheduled to false.")]
+    [InlineData("LongInterval",
+        "AiOps:Release:Backup:Interval is 60.00:00:00; expected a positive interval of at most 49.17:02:47.2940000 (e.g. 1.00:00:00); to run backups only when the host asks, set AiOps:Release:Backup:Scheduled to false.")]
     public async Task Start_BadOptions_FailsNamingTheSetting(string setting, string expected)
     {
         var builder = Host.CreateApplicationBuilder();
@@ -145,7 +168,12 @@ public sealed class ModelBackupHostingTests : IDisposable
 
             o.KeepPerFile = setting == "KeepPerFile" ? 0 : 7;
             o.LogRetentionDays = setting == "LogRetentionDays" ? 0 : 7;
-            o.Interval = setting == "Interval" ? TimeSpan.Zero : TimeSpan.FromDays(1);
+            o.Interval = setting switch
+            {
+                "Interval" => TimeSpan.Zero,
+                "LongInterval" => TimeSpan.FromDays(60), // a timer cannot wait that long: refused at start, not at the first tick
+                _ => TimeSpan.FromDays(1),
+            };
         });
         using var host = builder.Build();
 
