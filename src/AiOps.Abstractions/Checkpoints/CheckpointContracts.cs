@@ -44,7 +44,10 @@ public interface ICheckpointStore
     /// <returns>The committed checkpoint.</returns>
     ValueTask<CheckpointInfo> SaveAsync(CheckpointContent content, CancellationToken cancellationToken = default);
 
-    /// <summary>Lists committed checkpoints, oldest first (no hash verification).</summary>
+    /// <summary>
+    /// Lists committed checkpoints (no hash verification), lowest training step first, then by commit time and id: the
+    /// last entry is the latest step even after the wall clock stepped back.
+    /// </summary>
     /// <param name="cancellationToken">Cancels the listing.</param>
     ValueTask<IReadOnlyList<CheckpointInfo>> ListAsync(CancellationToken cancellationToken = default);
 
