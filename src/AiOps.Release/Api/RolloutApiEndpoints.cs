@@ -246,15 +246,22 @@ internal sealed partial class RolloutApiEndpoints
         try
         {
             var length = 0;
-            while (length <= max)
+            try
             {
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length, max + 1 - length), context.RequestAborted).ConfigureAwait(false);
-                if (read == 0)
+                while (length <= max)
                 {
-                    break;
-                }
+                    var read = await request.Body.ReadAsync(buffer.AsMemory(length, max + 1 - length), context.RequestAborted).ConfigureAwait(false);
+                    if (read == 0)
+                    {
+                        break;
+                    }
 
-                length += read;
+                    length += read;
+                }
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                length = max + 1; // the server's limit (set to ours above) stopped the read
             }
 
             if (length > max)
