@@ -56,8 +56,13 @@ internal static class Measurements
             case "leak":
                 await LeakAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000);
                 return 0;
+            case "serve-load":
+                return await ServingLoad.RunAsync(
+                    args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 10,
+                    args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5,
+                    args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 32);
             default:
-                Console.Error.WriteLine("Expected: measure hash|checkpoint|data-gen|data-memory|batching|overhead|leak ... (see Program.cs).");
+                Console.Error.WriteLine("Expected: measure hash|checkpoint|data-gen|data-memory|batching|overhead|leak|serve-load ... (see Program.cs).");
                 return 2;
         }
     }

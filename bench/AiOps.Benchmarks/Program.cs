@@ -13,6 +13,8 @@ using BenchmarkDotNet.Running;
 //   measure batching [seconds] [both|batched|unbatched] [maxBatch|default] [delayMs|default] [callers,...]  1/8/64 callers (default), batched (default options) vs unbatched: throughput, p50/p99, CPU/call
 //   measure overhead [tiny|1ms] [pairs]      runner vs raw InferenceSession.Run, interleaved pairs: medians and median paired difference
 //   measure leak [calls]                     process memory over N unbatched calls (default 1 million)
+//   measure serve-load [seconds] [rounds] [connections]  REST infer on the tiny model under wrk (default 10 s, 5 rounds, 32
+//                                            connections): MapOpenInferenceProtocol vs a raw-ORT ASP.NET endpoint, ABAB, medians
 if (args.Length > 0 && args[0] == "measure")
 {
     return await Measurements.RunAsync(args[1..]);

@@ -7,7 +7,7 @@ namespace AiOps.Samples.InferenceHost;
 /// <summary>
 /// Builds the inference host: registered ONNX models served over the Open Inference Protocol (the endpoints of
 /// AiOps.Inference, <c>MapOpenInferenceProtocol()</c>), with monitoring (<c>/metrics</c>), canary routing through
-/// AiOps.Release and a bounded request body. Everything is wired through the packages' DI extensions; this class only
+/// AiOps.Release, its rollout operator API (<c>/aiops/rollouts</c>, loopback only) and a bounded request body. Everything is wired through the packages' DI extensions; this class only
 /// chooses settings.
 /// </summary>
 /// <remarks>
@@ -83,6 +83,9 @@ public static class InferenceHostApp
         var app = builder.Build();
         app.MapOpenInferenceProtocol();
         app.MapOpenInferenceProtocolGrpc(); // answers on an HTTP/2 endpoint (Kestrel:Endpoints:<name>:Protocols = Http2)
+        // The rollout operator API (/aiops/rollouts): no AiOps:Release:Api:AuthorizationPolicy is named here, so it answers
+        // only direct loopback requests (the host listens on 127.0.0.1 by default). A deployed host names a policy.
+        app.MapAiOpsRolloutApi();
         app.MapAiOpsMetrics();
         app.MapHealthChecks("/healthz");
         return app;

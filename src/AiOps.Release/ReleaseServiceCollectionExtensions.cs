@@ -4,6 +4,7 @@ using AiOps.Alerts;
 using AiOps.Release.Internal;
 using AiOps.Registry;
 using AiOps.Release;
+using AiOps.Release.Api;
 using AiOps.Release.Canary;
 using AiOps.Release.Registry;
 using AiOps.Release.Resilience;
@@ -56,6 +57,9 @@ public static class AiOpsReleaseServiceCollectionExtensions
         HostingSurface.ResolvePaths<AiOpsReleaseOptions>(services, static (o, resolve) => o.StateDirectory = resolve(o.StateDirectory)!);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AiOpsReleaseOptions>, AiOpsReleaseOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ModelReleaseOptions>, ModelReleaseOptionsValidator>());
+        HostingSurface.BindSection<RolloutApiOptions>(services, null, RolloutApiOptions.SectionName);
+        services.AddOptions<RolloutApiOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RolloutApiOptions>, RolloutApiOptionsValidator>());
         services.TryAddSingleton(sp => new ReleaseMetrics(sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<IRolloutStateStore>(sp => new FileRolloutStateStore(
             sp.GetRequiredService<IOptions<AiOpsReleaseOptions>>().Value.StateDirectory,
@@ -111,6 +115,21 @@ public static class AiOpsReleaseServiceCollectionExtensions
         services.AddSingleton(new ReleaseModelRegistration(model));
         ReleasePipelines.Register(services, model);
         services.AddKeyedSingleton<IModelClient>(name, (sp, _) => ActivatorUtilities.CreateInstance<CanaryModelClient>(sp, model));
+        return builder;
+    }
+
+    /// <summary>
+    /// Configures the rollout operator HTTP API (<c>app.MapAiOpsRolloutApi()</c>) in code, after configuration section
+    /// <c>AiOps:Release:Api</c>: the authorization policy, loopback access without one, the body size limit.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>The builder.</returns>
+    public static AiOpsReleaseBuilder ConfigureRolloutApi(this AiOpsReleaseBuilder builder, Action<RolloutApiOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.Configure(configure);
         return builder;
     }
 

@@ -24,6 +24,22 @@ public interface IRolloutManager
     ValueTask<RolloutState> StartAsync(ModelId model, ModelVersion candidate, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Starts a rollout of <paramref name="candidate"/> on a person's decision: as <see cref="StartAsync(ModelId, ModelVersion, CancellationToken)"/>,
+    /// and the start is recorded in the history with who (<see cref="RolloutDecision.Actor"/>) and why.
+    /// </summary>
+    /// <param name="model">The model (configured with <c>AddModel</c>).</param>
+    /// <param name="candidate">The version to roll out; it must be loaded and differ from stable.</param>
+    /// <param name="actor">Who started it (recorded in the history).</param>
+    /// <param name="reason">Why (recorded in the history), or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The new state.</returns>
+    /// <exception cref="ArgumentException"><paramref name="actor"/> is empty, or the candidate is already stable.</exception>
+    /// <exception cref="InvalidOperationException">A rollout is already progressing.</exception>
+    /// <exception cref="ModelNotFoundException">The candidate is not loaded, or no stable version is known.</exception>
+    /// <exception cref="ModelSignatureMismatchException">The candidate's signature is not compatible with stable's; nothing is written.</exception>
+    ValueTask<RolloutState> StartAsync(ModelId model, ModelVersion candidate, string actor, string? reason, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Evaluates a progressing rollout once (when this replica holds the lease): judges the gates and holds, advances,
     /// promotes or rolls back. A decision that cannot be written (store unreachable) is kept and written later.
     /// </summary>

@@ -66,14 +66,28 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
 
     public int PendingWrites => _pending.Count;
 
-    public async ValueTask<RolloutState> StartAsync(ModelId model, ModelVersion candidate, CancellationToken cancellationToken = default)
+    public ValueTask<RolloutState> StartAsync(ModelId model, ModelVersion candidate, CancellationToken cancellationToken = default) =>
+        StartTracedAsync(model, candidate, actor: null, reason: null, cancellationToken);
+
+    public ValueTask<RolloutState> StartAsync(ModelId model, ModelVersion candidate, string actor, string? reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        return StartTracedAsync(model, candidate, actor, string.IsNullOrWhiteSpace(reason) ? null : reason, cancellationToken);
+    }
+
+    private async ValueTask<RolloutState> StartTracedAsync(ModelId model, ModelVersion candidate, string? actor, string? reason, CancellationToken cancellationToken)
     {
         using var activity = AiOpsReleaseDiagnostics.Source.StartActivity(AiOpsReleaseDiagnostics.RolloutStartActivityName);
         activity?.SetTag("aiops.model", model.Value);
         activity?.SetTag("aiops.rollout.canary", candidate.ToString());
+        if (actor is not null)
+        {
+            activity?.SetTag("aiops.rollout.actor", actor);
+        }
+
         try
         {
-            return await StartCoreAsync(model, candidate, cancellationToken).ConfigureAwait(false);
+            return await StartCoreAsync(model, candidate, actor, reason, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (activity is not null)
         {
@@ -125,7 +139,7 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
         }
     }
 
-    private async ValueTask<RolloutState> StartCoreAsync(ModelId model, ModelVersion candidate, CancellationToken cancellationToken)
+    private async ValueTask<RolloutState> StartCoreAsync(ModelId model, ModelVersion candidate, string? actor, string? reason, CancellationToken cancellationToken)
     {
         EnsureConfigured(model);
         var gate = Gate(model);
@@ -171,10 +185,13 @@ internal sealed class RolloutManager : IRolloutManager, IDisposable
 
             var o = _modelOptions.Get(model.Value);
             var now = _time.GetUtcNow();
-            var decision = new RolloutDecision(now, RolloutAction.Start, 0, o.Steps[0],
-            [
-                F($"start: rolling out {candidate} against stable {stable}; steps {string.Join(" → ", o.Steps.Select(s => s.ToString(CultureInfo.InvariantCulture) + " %"))}, first step held {Duration(o.HoldFor(0))}"),
-            ]);
+            var text = F($"start: rolling out {candidate} against stable {stable}; steps {string.Join(" → ", o.Steps.Select(s => s.ToString(CultureInfo.InvariantCulture) + " %"))}, first step held {Duration(o.HoldFor(0))}");
+            if (actor is not null)
+            {
+                text += reason is null ? F($"; by {actor}") : F($"; by {actor}: {reason}");
+            }
+
+            var decision = new RolloutDecision(now, RolloutAction.Start, 0, o.Steps[0], [text]) { Actor = actor };
             var state = new RolloutState(model, stable, candidate, RolloutPhase.Progressing, 0, o.Steps[0], now)
             {
                 History = Append(current?.History, decision),

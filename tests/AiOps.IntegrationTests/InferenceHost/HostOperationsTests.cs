@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using AiOps.Release.Rollout;
 using Microsoft.Extensions.DependencyInjection;
@@ -201,5 +202,40 @@ public sealed class HostOperationsTests
             ["x-aiops-version"] = "1",
         }));
         Assert.Equal("1", pinned.Version);
+    }
+
+    [Fact]
+    public async Task RolloutApi_StartThenAbortOverLoopback_MovesTrafficAndTheHistoryNamesWho()
+    {
+        await using var host = await RunningHost.StartAsync();
+        var features = RunningHost.Features(1, seed: 37);
+        var body = RunningHost.InferBody(features);
+
+        async Task<int> CanaryUsersAsync()
+        {
+            var canary = 0;
+            for (var user = 0; user < 200; user++)
+            {
+                var answer = await RunningHost.ReadAnswerAsync(await host.InferAsync(body, headers: new Dictionary<string, string> { ["x-aiops-routing-key"] = $"user-{user}" }));
+                canary += answer.Version == "2" ? 1 : 0;
+            }
+
+            return canary;
+        }
+
+        using var started = await host.Client.PostAsync("/aiops/rollouts/classifier/start", new StringContent("""{"version":"2","actor":"ann","reason":"new weights"}""", Encoding.UTF8, "application/json"));
+        Assert.True(started.IsSuccessStatusCode, await started.Content.ReadAsStringAsync());
+        Assert.InRange(await CanaryUsersAsync(), 5, 45);
+
+        using var aborted = await host.Client.PostAsync("/aiops/rollouts/classifier/abort", new StringContent("""{"actor":"bob","reason":"latency"}""", Encoding.UTF8, "application/json"));
+        Assert.True(aborted.IsSuccessStatusCode, await aborted.Content.ReadAsStringAsync());
+        Assert.Equal(0, await CanaryUsersAsync());
+
+        using var state = JsonDocument.Parse(await host.Client.GetStringAsync("/aiops/rollouts/classifier"));
+        var history = state.RootElement.GetProperty("history").EnumerateArray().ToArray();
+        Assert.Equal(["Start:ann", "Abort:bob"], history.Select(d => d.GetProperty("action").GetString() + ":" + d.GetProperty("actor").GetString()));
+        using var badVerb = await host.Client.PostAsync("/aiops/rollouts/classifier/finish", new StringContent("{}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.NotFound, badVerb.StatusCode);
+        Assert.Equal("application/problem+json", badVerb.Content.Headers.ContentType?.MediaType);
     }
 }

@@ -93,6 +93,17 @@ public sealed partial class ConsumerPackageTests(PackedFeedFixture feed)
             var aiopsDependencies = metadata.Descendants(ns + "dependency").Where(d => ((string?)d.Attribute("id"))?.StartsWith("AiOps.", StringComparison.Ordinal) == true);
             Assert.All(aiopsDependencies, d => Assert.Equal(feed.Version, (string?)d.Attribute("version")));
 
+            if (id is "AiOps.Inference" or "AiOps.Release")
+            {
+                // Endpoint groups (OIP, the rollout operator API): the ASP.NET Core shared framework, which also brings
+                // Microsoft.Extensions.*, so no package of those is a dependency (NU1510 would flag them as pruned).
+                var frameworks = metadata.Descendants(ns + "frameworkReference").Select(f => (string?)f.Attribute("name")).ToArray();
+                Assert.Contains("Microsoft.AspNetCore.App", frameworks);
+                var extensions = metadata.Descendants(ns + "dependency").Select(d => (string?)d.Attribute("id"))
+                    .Where(d => d?.StartsWith("Microsoft.Extensions.", StringComparison.Ordinal) == true).ToArray();
+                Assert.True(extensions.Length == 0, $"{id} depends on {string.Join(", ", extensions)}; the shared framework provides them.");
+            }
+
             if (id == "AiOps.Inference")
             {
                 // The managed API and the CPU native build, on one version (the GPU swap relies on both).
