@@ -12,6 +12,9 @@ public sealed class ModelQualityOptions
     /// <summary>The output holding the scores or class; <see langword="null"/> for the first float output (or the first int64 output holding class ids).</summary>
     public string? PredictionOutput { get; set; }
 
+    /// <summary>Whether the model classifies (default) or regresses: how <c>OnInference</c> reads its output.</summary>
+    public QualityTask Task { get; set; } = QualityTask.Classification;
+
     /// <summary>The class precision, recall and AUC are computed for (one-vs-rest; default 1).</summary>
     public int PositiveClass { get; set; } = 1;
 
