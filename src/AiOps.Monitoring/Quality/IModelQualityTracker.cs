@@ -76,6 +76,26 @@ public interface IModelQualityTracker
     /// <param name="basis">Whether the period is of label arrival or of prediction time.</param>
     RegressionMetrics? GetRegressionMetrics(ModelKey key, DateTimeOffset since, QualityTimeBasis basis);
 
+    /// <summary>
+    /// Sets the calibration of <paramref name="key"/>'s confidences for the estimated accuracy (fit it on a labelled
+    /// reference set with <see cref="ConfidenceCalibrator.Fit"/>); <see langword="null"/> takes the confidences as calibrated.
+    /// </summary>
+    /// <param name="key">The model version.</param>
+    /// <param name="calibrator">The calibrator, or <see langword="null"/>.</param>
+    void SetCalibration(ModelKey key, ConfidenceCalibrator? calibrator);
+
+    /// <summary>
+    /// The accuracy of <paramref name="key"/>'s predictions made since <paramref name="since"/> estimated without labels
+    /// (NannyML's CBPE): the mean over predictions of the calibrated probability that the predicted class is right (for a
+    /// binary model, mean(max(p, 1 − p)) when calibrated), with the realised accuracy of those already labelled to check
+    /// it against. The confidence is the predicted class's probability from the response (<c>OnInference</c>), or for
+    /// <see cref="RecordPrediction"/> the score taken as the positive-class probability of a binary model.
+    /// <see langword="null"/> when no prediction of the period has a confidence.
+    /// </summary>
+    /// <param name="key">The model version.</param>
+    /// <param name="since">The start of the period (prediction time).</param>
+    AccuracyEstimate? GetEstimatedAccuracy(ModelKey key, DateTimeOffset since);
+
     /// <summary>Predictions waiting for a label.</summary>
     int PendingCount { get; }
 

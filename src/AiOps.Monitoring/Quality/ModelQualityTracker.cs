@@ -42,6 +42,7 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
     private readonly Gauge<double> _recall;
     private readonly Gauge<double> _f1;
     private readonly Gauge<double> _mae;
+    private readonly Gauge<double> _estimated;
     private readonly Gauge<double> _rmse;
     private readonly Counter<long> _joined;
     private readonly Counter<long> _unmatched;
@@ -65,6 +66,7 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         _precision = _meter.CreateGauge<double>("aiops.quality.precision", description: "Precision of the positive class over the last closed quality window (by label arrival).");
         _recall = _meter.CreateGauge<double>("aiops.quality.recall", description: "Recall of the positive class over the last closed quality window (by label arrival).");
         _f1 = _meter.CreateGauge<double>("aiops.quality.f1", description: "F1 of the positive class over the last closed quality window (by label arrival).");
+        _estimated = _meter.CreateGauge<double>("aiops.quality.accuracy.estimated", description: "Accuracy estimated from the calibrated confidence of the predictions made in the last closed quality window (CBPE), labelled or not.");
         _mae = _meter.CreateGauge<double>("aiops.quality.mae", description: "Mean absolute error of a regression model over the last closed quality window (by label arrival).");
         _rmse = _meter.CreateGauge<double>("aiops.quality.rmse", description: "Root mean squared error of a regression model over the last closed quality window (by label arrival).");
         _joined = _meter.CreateCounter<long>("aiops.quality.labels.joined", "{label}", "Ground-truth labels joined with their prediction.");
@@ -123,19 +125,22 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
                     var row = span.Slice(r * width, width);
                     int predicted;
                     double? score;
+                    double confidence;
                     if (width == 1)
                     {
                         // One sigmoid output: the probability of class 1.
                         predicted = row[0] >= 0.5f ? 1 : 0;
                         score = _options.PositiveClass == 0 ? 1 - row[0] : row[0];
+                        confidence = Math.Max(row[0], 1.0 - row[0]);
                     }
                     else
                     {
                         predicted = ArgMax(row);
                         score = _options.PositiveClass < width ? row[_options.PositiveClass] : null;
+                        confidence = row[predicted];
                     }
 
-                    RecordPrediction(key, request.RequestId, predicted, score, r);
+                    Predict(key, request.RequestId, predicted, score, null, r, confidence);
                 }
 
                 break;
@@ -166,7 +171,67 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
     }
 
     public void RecordPrediction(ModelKey key, string requestId, int predictedClass, double? score = null, int row = 0) =>
-        Predict(key, requestId, predictedClass, score, null, row);
+        Predict(key, requestId, predictedClass, score, null, row, score is { } s && s >= 0 && s <= 1 ? (predictedClass == _options.PositiveClass ? s : 1 - s) : null);
+
+    public void SetCalibration(ModelKey key, ConfidenceCalibrator? calibrator)
+    {
+        var version = Version(key);
+        lock (version)
+        {
+            version.Calibrator = calibrator;
+        }
+    }
+
+    public AccuracyEstimate? GetEstimatedAccuracy(ModelKey key, DateTimeOffset since)
+    {
+        VersionQuality? version;
+        lock (_versions)
+        {
+            _versions.TryGetValue(key, out version);
+        }
+
+        if (version is null)
+        {
+            return null;
+        }
+
+        List<double> confidences;
+        List<LabeledPrediction> labelled;
+        ConfidenceCalibrator? calibrator;
+        lock (version)
+        {
+            confidences = version.Confidences.Where(c => c.At >= since).Select(c => c.Confidence).ToList();
+            labelled = version.Outcomes.Where(o => o.PredictedAt >= since).ToList();
+            calibrator = version.Calibrator;
+        }
+
+        return Estimate(confidences, calibrator, labelled);
+    }
+
+    /// <summary>CBPE: the expected accuracy is the mean calibrated probability that each predicted class is right.</summary>
+    private static AccuracyEstimate? Estimate(List<double> confidences, ConfidenceCalibrator? calibrator, List<LabeledPrediction> labelled)
+    {
+        if (confidences.Count == 0)
+        {
+            return null;
+        }
+
+        double sum = 0, variance = 0;
+        foreach (var raw in confidences)
+        {
+            var c = calibrator?.Calibrate(raw) ?? raw;
+            sum += c;
+            variance += c * (1 - c);
+        }
+
+        double n = confidences.Count;
+        var realised = QualityMetrics.Compute(labelled)?.Accuracy;
+        return new AccuracyEstimate(confidences.Count, sum / n, Math.Sqrt(variance) / n, calibrator is not null)
+        {
+            RealisedAccuracy = realised,
+            Labelled = labelled.Count,
+        };
+    }
 
     public void RecordValuePrediction(ModelKey key, string requestId, double predicted, int row = 0)
     {
@@ -195,11 +260,25 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         _ => throw new ArgumentOutOfRangeException(nameof(basis), basis, "Expected QualityTimeBasis LabelArrival or PredictionTime."),
     };
 
-    private void Predict(ModelKey key, string requestId, int predictedClass, double? score, double? value, int row)
+    private void Predict(ModelKey key, string requestId, int predictedClass, double? score, double? value, int row, double? confidence = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(requestId);
         ArgumentOutOfRangeException.ThrowIfNegative(row);
         var now = _time.GetUtcNow();
+        if (confidence is { } c && !double.IsNaN(c))
+        {
+            // Every prediction with a confidence counts in the estimate, labelled or not.
+            var v = Version(key);
+            lock (v)
+            {
+                v.Confidences.Enqueue((now, c));
+                while (v.Confidences.Count > _options.MaxOutcomesPerVersion)
+                {
+                    v.Confidences.Dequeue();
+                }
+            }
+        }
+
         long dropped = 0, unmatched;
         PendingLabel early;
         lock (_pendingGate)
@@ -380,8 +459,12 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         {
             List<LabeledPrediction> outcomes;
             List<LabeledValue> values;
+            List<double> confidences;
+            ConfidenceCalibrator? calibrator;
             lock (version)
             {
+                confidences = version.Confidences.Where(c => c.At >= start && c.At < now).Select(c => c.Confidence).ToList();
+                calibrator = version.Calibrator;
                 outcomes = version.Outcomes.Where(o => o.LabeledAt >= start && o.LabeledAt < now).ToList();
                 values = version.ValueOutcomes.Where(o => o.LabeledAt >= start && o.LabeledAt < now).ToList();
             }
@@ -402,7 +485,8 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
             }
 
             var regression = RegressionMetrics.Compute(values);
-            var window = new QualityWindow(key, start, now, metrics, baseline) { Regression = regression };
+            var estimate = Estimate(confidences, calibrator, []);
+            var window = new QualityWindow(key, start, now, metrics, baseline) { Regression = regression, EstimatedAccuracy = estimate?.EstimatedAccuracy };
             windows.Add(window);
             var tags = new TagList { { "model", key.Model.Value }, { "version", key.Version.Value } };
             if (metrics is not null)
@@ -411,6 +495,11 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
                 Record(_precision, metrics.Precision, tags);
                 Record(_recall, metrics.Recall, tags);
                 Record(_f1, metrics.F1, tags);
+            }
+
+            if (estimate is not null)
+            {
+                _estimated.Record(estimate.EstimatedAccuracy, tags);
             }
 
             if (regression is not null)
@@ -674,6 +763,11 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         public Queue<LabeledPrediction> Outcomes { get; } = new();
 
         public Queue<LabeledValue> ValueOutcomes { get; } = new();
+
+        /// <summary>When each prediction was made and the confidence of its predicted class, for the CBPE estimate.</summary>
+        public Queue<(DateTimeOffset At, double Confidence)> Confidences { get; } = new();
+
+        public ConfidenceCalibrator? Calibrator { get; set; }
 
         public QualityMetrics? Baseline { get; set; }
 

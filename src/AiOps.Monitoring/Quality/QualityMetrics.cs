@@ -209,6 +209,9 @@ public sealed record QualityWindow(ModelKey Key, DateTimeOffset WindowStart, Dat
     /// <summary>Baseline accuracy minus window accuracy (positive = worse); <see langword="null"/> without both.</summary>
     public double? AccuracyDrop => Metrics is null || Baseline is null ? null : Baseline.Accuracy - Metrics.Accuracy;
 
+    /// <summary>The accuracy estimated (CBPE) from the confidence of the predictions made in the window, labelled or not; <see langword="null"/> without confidences.</summary>
+    public double? EstimatedAccuracy { get; init; }
+
     /// <summary>The regression metrics of the values observed in the window; <see langword="null"/> when none.</summary>
     public RegressionMetrics? Regression { get; init; }
 }
