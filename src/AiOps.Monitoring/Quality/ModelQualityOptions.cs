@@ -43,7 +43,8 @@ public sealed class ModelQualityOptions
     /// </summary>
     public double AccuracyHysteresis { get; set; } = 0.02;
 
-    /// <summary>Labelled predictions kept per version for windows and <c>GetAccuracy</c> (default 100 000, oldest dropped first).</summary>
+    /// <summary>Labelled predictions kept per version for windows and <c>GetAccuracy</c> (default 100 000, oldest dropped first);
+    /// as many regression outcomes and prediction confidences (for the estimated accuracy) are kept.</summary>
     public int MaxOutcomesPerVersion { get; set; } = 100_000;
 
     /// <summary>The length of a tumbling window (default 1 hour). A window holds the outcomes whose label arrived in it.</summary>
