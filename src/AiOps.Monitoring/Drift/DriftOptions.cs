@@ -139,7 +139,7 @@ public sealed class DriftOptions
     /// Jensen–Shannon, Hellinger and chi-square, the KS p-value for KS and Wasserstein; a feature judged by both runs
     /// each at half this level (Bonferroni), so the level bounds the feature's false-alarm rate, not each statistic's.
     /// The default is half the 1 % per-feature target, leaving room for the chi-square approximation, which runs up to
-    /// ~1.1× nominal with cells of 5 to 10 expected values (measured: 0.1–0.6 % of 100-row windows without drift
+    /// ~1.1× nominal with cells of 5 to 10 expected values (measured: 0.2–0.4 % of 100-row windows without drift
     /// flagged per feature, see <c>FalseAlarmRateTests</c>). Small windows then do not flag sampling noise (100 rows
     /// against 10 bins give PSI ≈ 0.09 with no drift at all), while on large windows the effect size still decides.
     /// Must be in (0, 1].

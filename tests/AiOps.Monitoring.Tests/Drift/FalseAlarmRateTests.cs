@@ -135,6 +135,20 @@ public sealed class FalseAlarmRateTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ThreeTenthsSigmaShift_OneMillionRows_StreamingWindow_IsStillModerate()
+    {
+        var rng = new Random(8);
+        var profile = ReferenceProfileBuilder.Numeric("x", Enumerable.Range(0, 1_000_000).Select(_ => NextNormal(rng)).ToArray());
+        var window = new FeatureHistogram(profile);
+        window.Add(Enumerable.Range(0, 1_000_000).Select(_ => NextNormal(rng) + 0.3).ToArray());
+        var rows = new DriftCalculator().Evaluate(window);
+        var ks = rows.Single(r => r.Statistic == DriftStatisticNames.KolmogorovSmirnov);
+        Assert.Equal(DriftSeverity.Moderate, ks.Severity);
+        Assert.InRange(ks.Value, 0.11, 0.13);
+        Assert.True(ks.PValue < 1e-100);
+    }
+
+    [Fact]
     public void RareCategoryDoubling_AndUnseenCategory_In100Rows_AreStillFlagged()
     {
         // Pooling sparse cells must not hide what changed: a category the reference never saw (10 of 100 values)...
