@@ -1,7 +1,10 @@
 using System.Globalization;
 using AiOps.Drift;
 using AiOps.Monitoring.Drift;
+using AiOps.Monitoring.Observation;
 using AiOps.Monitoring.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace AiOps.Monitoring.Tests.Drift;
 
@@ -130,5 +133,54 @@ public sealed class PcaReconstructionDriftTests
         }
 
         Assert.Equal(errors.Average(), pca.Score(reference), 9);
+    }
+
+    private static ModelRequest Request(double[] rows, int from, int count) =>
+        new(ModelTensor.Create("features", rows.Skip(from * 4).Take(count * 4).Select(v => (float)v).ToArray().AsMemory(), count, 4));
+
+    [Fact]
+    public void Monitor_FedByServedRequests_FlagsTheCorrelationFlipPerVersion_AndSetsTheGauges()
+    {
+        var services = new ServiceCollection();
+        services.AddMetrics();
+        services.AddAiOpsMultivariateDrift();
+        using var provider = services.BuildServiceProvider();
+        using var score = new MetricCollector<double>(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), "AiOps.Monitoring", "aiops.drift.multivariate.score");
+        using var drifted = new MetricCollector<int>(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), "AiOps.Monitoring", "aiops.drift.multivariate.drifted");
+        var monitor = provider.GetRequiredService<MultivariateDriftMonitor>();
+        var observer = provider.GetServices<IInferenceObserver>().OfType<MultivariateDriftMonitor>().Single();
+        Assert.Same(monitor, observer);
+
+        var pca = PcaReconstructionDrift.Fit(Rows(10_000, 0.9, seed: 7), 4);
+        ModelKey stable = new("m", "1"), flipped = new("m", "2");
+        monitor.SetModel(stable, pca, "features");
+        monitor.SetModel(flipped, pca, "features");
+        var same = Rows(1_000, 0.9, seed: 8);
+        var flip = Rows(1_000, -0.9, seed: 9);
+        var response = new ModelResponse(stable, []);
+        for (var r = 0; r < 1_000; r += 50)
+        {
+            observer.OnInference(stable, Request(same, r, 50), response);
+            observer.OnInference(flipped, Request(flip, r, 50), response);
+        }
+
+        observer.OnInference(new ModelKey("m", "3"), Request(same, 0, 10), response); // not watched: ignored
+        observer.OnInference(stable, new ModelRequest(ModelTensor.Create("features", new float[6].AsMemory(), 2, 3)), response); // other width: ignored
+
+        var results = monitor.CloseWindows();
+        Assert.Equal(2, results.Count);
+        Assert.Equal(1_000, results[stable].Rows);
+        Assert.False(results[stable].Drifted);
+        Assert.True(results[flipped].Drifted);
+
+        // The streamed score is the batch score of the same rows (float inputs).
+        var asFloats = flip.Select(v => (double)(float)v).ToArray();
+        Assert.Equal(pca.Score(asFloats), results[flipped].Score, 9);
+        Assert.Equal(1, drifted.GetMeasurementSnapshot().Single(m => (string?)m.Tags["version"] == "2").Value);
+        Assert.Equal(0, drifted.GetMeasurementSnapshot().Single(m => (string?)m.Tags["version"] == "1").Value);
+        Assert.Equal(results[flipped].Score, score.GetMeasurementSnapshot().Single(m => (string?)m.Tags["version"] == "2").Value, 12);
+
+        // A window without rows gives no result.
+        Assert.Empty(monitor.CloseWindows());
     }
 }
