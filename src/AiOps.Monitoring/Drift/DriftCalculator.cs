@@ -70,31 +70,33 @@ public sealed class DriftCalculator
         var rows = new List<FeatureDrift>(4);
 
         // One significance test for every binned statistic: is the difference of the bins more than sampling noise?
-        var binnedP = DriftStatistics.HomogeneityPValue(reference, counts);
+        // Sparse bins are pooled first (Cochran), and the feature's tests share the significance level (Bonferroni).
+        var binnedP = DriftStatistics.PooledHomogeneityPValue(reference, counts);
+        var alpha = _options.SignificanceLevel / TestCount(kinds);
         if (kinds.HasFlag(DriftStatisticKinds.Psi))
         {
-            rows.Add(Row(feature.Name, DriftStatisticNames.Psi, DriftStatistics.Psi(reference, counts, _options.Epsilon), current.Count, binnedP));
+            rows.Add(Row(feature.Name, DriftStatisticNames.Psi, DriftStatistics.Psi(reference, counts, _options.Epsilon), current.Count, binnedP, alpha));
         }
 
         if (kinds.HasFlag(DriftStatisticKinds.KolmogorovSmirnov))
         {
             var ks = DriftStatistics.KolmogorovSmirnovBinned(reference, counts);
-            rows.Add(Row(feature.Name, DriftStatisticNames.KolmogorovSmirnov, ks.Statistic, current.Count, ks.PValue) with { PValue = ks.PValue });
+            rows.Add(Row(feature.Name, DriftStatisticNames.KolmogorovSmirnov, ks.Statistic, current.Count, ks.PValue, alpha) with { PValue = ks.PValue });
         }
 
         if (kinds.HasFlag(DriftStatisticKinds.JensenShannon))
         {
-            rows.Add(Row(feature.Name, DriftStatisticNames.JensenShannon, DriftStatistics.JensenShannonDistance(reference, counts), current.Count, binnedP));
+            rows.Add(Row(feature.Name, DriftStatisticNames.JensenShannon, DriftStatistics.JensenShannonDistance(reference, counts), current.Count, binnedP, alpha));
         }
 
         if (kinds.HasFlag(DriftStatisticKinds.Hellinger))
         {
-            rows.Add(Row(feature.Name, DriftStatisticNames.Hellinger, DriftStatistics.Hellinger(reference, counts), current.Count, binnedP));
+            rows.Add(Row(feature.Name, DriftStatisticNames.Hellinger, DriftStatistics.Hellinger(reference, counts), current.Count, binnedP, alpha));
         }
 
         if (kinds.HasFlag(DriftStatisticKinds.ChiSquare))
         {
-            rows.Add(ChiSquareRow(feature.Name, DriftStatistics.ChiSquare(reference, counts, _options.Epsilon), current.Count, binnedP));
+            rows.Add(ChiSquareRow(feature.Name, DriftStatistics.ChiSquare(reference, counts, _options.Epsilon), current.Count, binnedP, alpha));
         }
 
         return rows;
@@ -137,21 +139,23 @@ public sealed class DriftCalculator
             var profile = ReferenceProfileBuilder.Numeric(feature, sortedReference, binning);
             var histogram = new FeatureHistogram(profile);
             histogram.Add(sortedCurrent);
-            var binnedOnly = new DriftCalculator(CopyWith(binned));
+            // The binned statistics' test shares the significance level with the exact KS test (Bonferroni over both).
+            var binnedOnly = new DriftCalculator(CopyWith(binned, _options.SignificanceLevel >= 1 ? 1 : _options.SignificanceLevel * TestCount(binned) / TestCount(kinds)));
             rows.AddRange(binnedOnly.Evaluate(histogram));
         }
 
+        var alpha = _options.SignificanceLevel / TestCount(kinds);
         if (kinds.HasFlag(DriftStatisticKinds.KolmogorovSmirnov))
         {
             var ks = DriftStatistics.KolmogorovSmirnovSorted(sortedReference, sortedCurrent);
             exactKs = ks;
-            rows.Add(Row(feature, DriftStatisticNames.KolmogorovSmirnov, ks.Statistic, sortedCurrent.Length, ks.PValue) with { PValue = ks.PValue });
+            rows.Add(Row(feature, DriftStatisticNames.KolmogorovSmirnov, ks.Statistic, sortedCurrent.Length, ks.PValue, alpha) with { PValue = ks.PValue });
         }
 
         if (kinds.HasFlag(DriftStatisticKinds.Wasserstein))
         {
             var p = (exactKs ?? DriftStatistics.KolmogorovSmirnovSorted(sortedReference, sortedCurrent)).PValue;
-            rows.Add(Row(feature, DriftStatisticNames.Wasserstein, DriftStatistics.NormalizedWassersteinSorted(sortedReference, sortedCurrent), sortedCurrent.Length, p));
+            rows.Add(Row(feature, DriftStatisticNames.Wasserstein, DriftStatistics.NormalizedWassersteinSorted(sortedReference, sortedCurrent), sortedCurrent.Length, p, alpha));
         }
 
         // Too few values on either side to judge: the statistics are reported, the verdict is "insufficient data".
@@ -192,14 +196,27 @@ public sealed class DriftCalculator
         }
     }
 
-    /// <summary>An effect size above a threshold counts only when its test says it is more than noise.</summary>
-    private DriftSeverity Gate(DriftSeverity severity, double pValue) =>
-        severity > DriftSeverity.Stable && _options.SignificanceLevel < 1 && !(pValue < _options.SignificanceLevel) ? DriftSeverity.Stable : severity;
+    /// <summary>
+    /// The distinct significance tests a feature's verdict rests on: the bins' homogeneity test (PSI, JS, Hellinger,
+    /// chi-square) and the KS test (KS, Wasserstein). A feature is flagged when any statistic is, so each test runs at
+    /// <see cref="DriftOptions.SignificanceLevel"/> divided by this (Bonferroni): the chance that a feature without
+    /// drift is flagged stays at most the level, where two tests at the full level each flagged up to twice as often.
+    /// </summary>
+    private static int TestCount(DriftStatisticKinds kinds)
+    {
+        var tests = (kinds & (DriftStatisticKinds.Psi | DriftStatisticKinds.JensenShannon | DriftStatisticKinds.Hellinger | DriftStatisticKinds.ChiSquare)) != 0 ? 1 : 0;
+        tests += (kinds & (DriftStatisticKinds.KolmogorovSmirnov | DriftStatisticKinds.Wasserstein)) != 0 ? 1 : 0;
+        return Math.Max(tests, 1);
+    }
 
-    private DriftOptions CopyWith(DriftStatisticKinds numeric) => new()
+    /// <summary>An effect size above a threshold counts only when its test says it is more than noise at <paramref name="alpha"/>.</summary>
+    private DriftSeverity Gate(DriftSeverity severity, double pValue, double alpha) =>
+        severity > DriftSeverity.Stable && _options.SignificanceLevel < 1 && !(pValue < alpha) ? DriftSeverity.Stable : severity;
+
+    private DriftOptions CopyWith(DriftStatisticKinds numeric, double significanceLevel) => new()
     {
         Epsilon = _options.Epsilon,
-        SignificanceLevel = _options.SignificanceLevel,
+        SignificanceLevel = significanceLevel,
         NumericStatistics = numeric,
         Psi = _options.Psi,
         JensenShannon = _options.JensenShannon,
@@ -207,11 +224,11 @@ public sealed class DriftCalculator
         ChiSquare = _options.ChiSquare,
     };
 
-    private FeatureDrift Row(string feature, string statistic, double value, long count, double significance) =>
-        new(feature, statistic, value, Gate(_options.ThresholdsFor(statistic).Classify(value), significance)) { SampleCount = count };
+    private FeatureDrift Row(string feature, string statistic, double value, long count, double significance, double alpha) =>
+        new(feature, statistic, value, Gate(_options.ThresholdsFor(statistic).Classify(value), significance, alpha)) { SampleCount = count };
 
-    private FeatureDrift ChiSquareRow(string feature, ChiSquareResult chi, long count, double significance) =>
-        new(feature, DriftStatisticNames.ChiSquare, chi.Statistic, Gate(_options.ChiSquare.Classify(Math.Max(chi.EffectSize, chi.UnseenShare)), significance))
+    private FeatureDrift ChiSquareRow(string feature, ChiSquareResult chi, long count, double significance, double alpha) =>
+        new(feature, DriftStatisticNames.ChiSquare, chi.Statistic, Gate(_options.ChiSquare.Classify(Math.Max(chi.EffectSize, chi.UnseenShare)), significance, alpha))
         {
             PValue = chi.PValue,
             SampleCount = count,

@@ -35,7 +35,7 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
 
         if (!(options.SignificanceLevel > 0 && options.SignificanceLevel <= 1))
         {
-            errors.Add(OptionsMessage.Invalid(Section + nameof(DriftOptions.SignificanceLevel), options.SignificanceLevel, "a value in (0, 1] (default 0.01; 1 turns the test off)"));
+            errors.Add(OptionsMessage.Invalid(Section + nameof(DriftOptions.SignificanceLevel), options.SignificanceLevel, "a value in (0, 1] (default 0.005; 1 turns the tests off)"));
         }
 
         if (options.MinimumSampleCount < 1)

@@ -93,4 +93,18 @@ public static class DriftServiceCollectionExtensions
             static o => o.EnableHealthCheck);
         return builder;
     }
+
+    /// <summary>
+    /// Adds <see cref="MultivariateDriftMonitor"/> (one PCA reconstruction drift score per watched model version, fed by
+    /// monitored runners as an <see cref="IInferenceObserver"/>); watch a version with
+    /// <see cref="MultivariateDriftMonitor.SetModel"/> and close windows with <see cref="MultivariateDriftMonitor.CloseWindows"/>.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    public static IServiceCollection AddAiOpsMultivariateDrift(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton(sp => new MultivariateDriftMonitor(sp.GetService<IMeterFactory>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceObserver, MultivariateDriftMonitor>(sp => sp.GetRequiredService<MultivariateDriftMonitor>()));
+        return services;
+    }
 }

@@ -193,6 +193,112 @@ public static class DriftStatistics
         return df <= 0 ? 1.0 : SpecialFunctions.GammaUpperRegularized(df / 2.0, chi / 2.0);
     }
 
+    /// <summary>The smallest expected count a cell of <see cref="PooledHomogeneityPValue"/> keeps on its own (Cochran's rule of 5).</summary>
+    internal const double MinimumExpectedCount = 5;
+
+    /// <summary>
+    /// The p-value of "both binned samples come from one distribution", sound for sparse bins. Two parts:
+    /// <list type="bullet">
+    /// <item>The bins the reference has: the chi-square test of homogeneity (<see cref="HomogeneityPValue"/>) after
+    /// pooling the cells too sparse for its approximation (Cochran 1954): every bin whose expected count in the smaller
+    /// sample is under <see cref="MinimumExpectedCount"/> goes into one pooled cell, and when that cell is still under
+    /// it, it joins the smallest remaining bin. Unpooled, one value in a bin the reference holds 1 in 10,000 of gives
+    /// χ² ≈ 100 by itself, so rare categories and the tails of few-valued features flagged 1.6–3.8 % of 100-row
+    /// windows without drift at α = 0.01.</item>
+    /// <item>The bins the reference never saw (unseen categories, values between or beyond per-value bins): k current
+    /// values there against none of the reference's n is Fisher's exact test of the 2 × 2 table, P = C(m, k) / C(n + m, k)
+    /// (one value of 100 against 10,000 reference values: 0.0099, not significant; ten: 10⁻²⁰).</item>
+    /// </list>
+    /// When both parts apply, the smaller p-value doubled (Bonferroni).
+    /// </summary>
+    /// <param name="referenceCounts">Reference counts per bin.</param>
+    /// <param name="currentCounts">Current counts per bin.</param>
+    /// <exception cref="ArgumentException">The spans differ in length, a count is negative, or a side has no values.</exception>
+    internal static double PooledHomogeneityPValue(ReadOnlySpan<long> referenceCounts, ReadOnlySpan<long> currentCounts)
+    {
+        var (refTotal, curTotal) = Totals(referenceCounts, currentCounts);
+        long unseen = 0;
+        for (var i = 0; i < referenceCounts.Length; i++)
+        {
+            if (referenceCounts[i] == 0)
+            {
+                unseen += currentCounts[i];
+            }
+        }
+
+        var seenCurrent = (long)curTotal - unseen;
+        var seenP = seenCurrent > 0 ? SeenHomogeneityPValue(referenceCounts, currentCounts, refTotal, seenCurrent) : 1.0;
+        if (unseen == 0)
+        {
+            return seenP;
+        }
+
+        // Fisher's exact test: all k values of the unseen bins fell in the current sample, P = Π (m − i) / (n + m − i).
+        var fisher = 1.0;
+        for (long i = 0; i < unseen && fisher > 0; i++)
+        {
+            fisher *= (curTotal - i) / (refTotal + curTotal - i);
+        }
+
+        return Math.Min(1, 2 * Math.Min(seenP, fisher));
+    }
+
+    private static double SeenHomogeneityPValue(ReadOnlySpan<long> referenceCounts, ReadOnlySpan<long> currentCounts, double refTotal, double seenCurrent)
+    {
+        var total = refTotal + seenCurrent;
+        var smaller = Math.Min(refTotal, seenCurrent);
+        Span<long> refCells = referenceCounts.Length <= 256 ? stackalloc long[referenceCounts.Length + 1] : new long[referenceCounts.Length + 1];
+        Span<long> curCells = referenceCounts.Length <= 256 ? stackalloc long[referenceCounts.Length + 1] : new long[referenceCounts.Length + 1];
+        long pooledRef = 0, pooledCur = 0;
+        var cells = 0;
+        for (var i = 0; i < referenceCounts.Length; i++)
+        {
+            if (referenceCounts[i] == 0)
+            {
+                continue;
+            }
+
+            long column = referenceCounts[i] + currentCounts[i];
+            if (smaller * column / total < MinimumExpectedCount)
+            {
+                pooledRef += referenceCounts[i];
+                pooledCur += currentCounts[i];
+                continue;
+            }
+
+            refCells[cells] = referenceCounts[i];
+            curCells[cells] = currentCounts[i];
+            cells++;
+        }
+
+        if (pooledRef + pooledCur > 0)
+        {
+            if (cells > 0 && smaller * (pooledRef + pooledCur) / total < MinimumExpectedCount)
+            {
+                // Still too sparse: merge it into the smallest cell.
+                var smallest = 0;
+                for (var k = 1; k < cells; k++)
+                {
+                    if (refCells[k] + curCells[k] < refCells[smallest] + curCells[smallest])
+                    {
+                        smallest = k;
+                    }
+                }
+
+                refCells[smallest] += pooledRef;
+                curCells[smallest] += pooledCur;
+            }
+            else
+            {
+                refCells[cells] = pooledRef;
+                curCells[cells] = pooledCur;
+                cells++;
+            }
+        }
+
+        return HomogeneityPValue(refCells[..cells], curCells[..cells]);
+    }
+
     /// <summary>
     /// Binned Kolmogorov–Smirnov: the largest gap between the cumulative reference and current proportions at the bin
     /// edges. Values inside a bin are not seen, so this is a lower bound of the exact statistic

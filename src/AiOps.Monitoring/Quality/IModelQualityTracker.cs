@@ -10,10 +10,20 @@ public enum QualityTimeBasis
     PredictionTime,
 }
 
+/// <summary>What kind of prediction a model makes, for <see cref="ModelQualityOptions.Task"/>.</summary>
+public enum QualityTask
+{
+    /// <summary>Classes (accuracy, precision, recall, F1, AUC): a float output holds scores or probabilities, an int64 one class ids.</summary>
+    Classification = 0,
+
+    /// <summary>Values (MAE, RMSE): each row of the float output is the predicted value (its first column).</summary>
+    Regression,
+}
+
 /// <summary>
 /// Joins predictions with ground-truth labels that arrive later (by request id, bounded memory, expiry after
 /// <see cref="ModelQualityOptions.PredictionTimeToLive"/>, 72 h by default; a label that arrives before its prediction
-/// waits for it), computes windowed accuracy, precision, recall and AUC by label arrival, compares each window with the
+/// waits for it), computes windowed accuracy, precision, recall, F1 and AUC (MAE and RMSE for regression) by label arrival or prediction time, compares each window with the
 /// baseline (the first <see cref="ModelQualityOptions.BaselineMinimumLabels"/> labels, or one set explicitly) and raises
 /// <c>accuracy_drop</c> when accuracy falls 5 points (P2) or 10 (P1) and <c>accuracy_rise</c> when it rises 5, with
 /// hysteresis. Registered by <c>AddAiOpsModelQuality</c>; also an <see cref="Observation.IInferenceObserver"/> that
@@ -40,6 +50,51 @@ public interface IModelQualityTracker
     /// <returns><see langword="true"/> when a waiting prediction was joined now; <see langword="false"/> when the label
     /// was kept to wait for its prediction (unknown, already labelled or expired predictions included).</returns>
     bool RecordLabel(string requestId, int label, int row = 0);
+
+    /// <summary>Records a regression prediction to join with its observed value later (<see cref="RecordValueLabel"/>).</summary>
+    /// <param name="key">The model version that predicted.</param>
+    /// <param name="requestId">The id the observed value will arrive with.</param>
+    /// <param name="predicted">The predicted value.</param>
+    /// <param name="row">The row of a batched request (0 for a single row).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="predicted"/> is NaN or infinite.</exception>
+    void RecordValuePrediction(ModelKey key, string requestId, double predicted, int row = 0);
+
+    /// <summary>
+    /// Joins an observed value with its regression prediction (MAE, RMSE); it waits for its prediction as a label does.
+    /// Given for a classifier's prediction, an integral value is taken as the class and any other is counted unmatched.
+    /// </summary>
+    /// <param name="requestId">The request id.</param>
+    /// <param name="actual">The observed value.</param>
+    /// <param name="row">The row of a batched request.</param>
+    /// <returns><see langword="true"/> when a waiting prediction was joined now.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="actual"/> is NaN or infinite.</exception>
+    bool RecordValueLabel(string requestId, double actual, int row = 0);
+
+    /// <summary>The regression metrics of <paramref name="key"/>'s joined predictions in the period selected by <paramref name="basis"/>; <see langword="null"/> when none.</summary>
+    /// <param name="key">The model version.</param>
+    /// <param name="since">The start of the period.</param>
+    /// <param name="basis">Whether the period is of label arrival or of prediction time.</param>
+    RegressionMetrics? GetRegressionMetrics(ModelKey key, DateTimeOffset since, QualityTimeBasis basis);
+
+    /// <summary>
+    /// Sets the calibration of <paramref name="key"/>'s confidences for the estimated accuracy (fit it on a labelled
+    /// reference set with <see cref="ConfidenceCalibrator.Fit"/>); <see langword="null"/> takes the confidences as calibrated.
+    /// </summary>
+    /// <param name="key">The model version.</param>
+    /// <param name="calibrator">The calibrator, or <see langword="null"/>.</param>
+    void SetCalibration(ModelKey key, ConfidenceCalibrator? calibrator);
+
+    /// <summary>
+    /// The accuracy of <paramref name="key"/>'s predictions made since <paramref name="since"/> estimated without labels
+    /// (NannyML's CBPE): the mean over predictions of the calibrated probability that the predicted class is right (for a
+    /// binary model, mean(max(p, 1 − p)) when calibrated), with the realised accuracy of those already labelled to check
+    /// it against. The confidence is the predicted class's probability from the response (<c>OnInference</c>), or for
+    /// <see cref="RecordPrediction"/> the score taken as the positive-class probability of a binary model.
+    /// <see langword="null"/> when no prediction of the period has a confidence.
+    /// </summary>
+    /// <param name="key">The model version.</param>
+    /// <param name="since">The start of the period (prediction time).</param>
+    AccuracyEstimate? GetEstimatedAccuracy(ModelKey key, DateTimeOffset since);
 
     /// <summary>Predictions waiting for a label.</summary>
     int PendingCount { get; }

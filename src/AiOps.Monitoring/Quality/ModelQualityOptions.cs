@@ -12,6 +12,9 @@ public sealed class ModelQualityOptions
     /// <summary>The output holding the scores or class; <see langword="null"/> for the first float output (or the first int64 output holding class ids).</summary>
     public string? PredictionOutput { get; set; }
 
+    /// <summary>Whether the model classifies (default) or regresses: how <c>OnInference</c> reads its output.</summary>
+    public QualityTask Task { get; set; } = QualityTask.Classification;
+
     /// <summary>The class precision, recall and AUC are computed for (one-vs-rest; default 1).</summary>
     public int PositiveClass { get; set; } = 1;
 
@@ -40,7 +43,8 @@ public sealed class ModelQualityOptions
     /// </summary>
     public double AccuracyHysteresis { get; set; } = 0.02;
 
-    /// <summary>Labelled predictions kept per version for windows and <c>GetAccuracy</c> (default 100 000, oldest dropped first).</summary>
+    /// <summary>Labelled predictions kept per version for windows and <c>GetAccuracy</c> (default 100 000, oldest dropped first);
+    /// as many regression outcomes and prediction confidences (for the estimated accuracy) are kept.</summary>
     public int MaxOutcomesPerVersion { get; set; } = 100_000;
 
     /// <summary>The length of a tumbling window (default 1 hour). A window holds the outcomes whose label arrived in it.</summary>

@@ -22,6 +22,11 @@ internal sealed class ModelQualityOptionsValidator : IValidateOptions<ModelQuali
             errors.Add(OptionsMessage.Invalid(Section + nameof(options.MaxPendingPredictions), options.MaxPendingPredictions, "1 or more (default 100000)"));
         }
 
+        if (!Enum.IsDefined(options.Task))
+        {
+            errors.Add(OptionsMessage.Invalid(Section + nameof(options.Task), options.Task, "Classification or Regression (default Classification)"));
+        }
+
         if (options.MaxOutcomesPerVersion < 1)
         {
             errors.Add(OptionsMessage.Invalid(Section + nameof(options.MaxOutcomesPerVersion), options.MaxOutcomesPerVersion, "1 or more (default 100000)"));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using AiOps.Alerts;
 using AiOps.Monitoring.Alerts;
@@ -37,6 +38,12 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
     private readonly Gauge<double> _accuracy;
+    private readonly Gauge<double> _precision;
+    private readonly Gauge<double> _recall;
+    private readonly Gauge<double> _f1;
+    private readonly Gauge<double> _mae;
+    private readonly Gauge<double> _estimated;
+    private readonly Gauge<double> _rmse;
     private readonly Counter<long> _joined;
     private readonly Counter<long> _unmatched;
     private readonly Counter<long> _dropped;
@@ -56,6 +63,12 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         _ownsMeter = meterFactory is null;
         _meter = meterFactory?.Create(AiOpsMonitoringDiagnostics.MeterName) ?? new Meter(AiOpsMonitoringDiagnostics.MeterName);
         _accuracy = _meter.CreateGauge<double>("aiops.quality.accuracy", description: "Accuracy of a version over the last closed quality window.");
+        _precision = _meter.CreateGauge<double>("aiops.quality.precision", description: "Precision of the positive class over the last closed quality window (by label arrival).");
+        _recall = _meter.CreateGauge<double>("aiops.quality.recall", description: "Recall of the positive class over the last closed quality window (by label arrival).");
+        _f1 = _meter.CreateGauge<double>("aiops.quality.f1", description: "F1 of the positive class over the last closed quality window (by label arrival).");
+        _estimated = _meter.CreateGauge<double>("aiops.quality.accuracy.estimated", description: "Accuracy estimated from the calibrated confidence of the predictions made in the last closed quality window (CBPE), labelled or not.");
+        _mae = _meter.CreateGauge<double>("aiops.quality.mae", description: "Mean absolute error of a regression model over the last closed quality window (by label arrival).");
+        _rmse = _meter.CreateGauge<double>("aiops.quality.rmse", description: "Root mean squared error of a regression model over the last closed quality window (by label arrival).");
         _joined = _meter.CreateCounter<long>("aiops.quality.labels.joined", "{label}", "Ground-truth labels joined with their prediction.");
         _unmatched = _meter.CreateCounter<long>("aiops.quality.labels.unmatched", "{label}", "Labels whose prediction was unknown, already labelled or expired.");
         _dropped = _meter.CreateCounter<long>("aiops.quality.predictions.dropped", "{prediction}", "Predictions dropped unlabelled (expired or over the pending limit).");
@@ -85,6 +98,18 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         var output = FindOutput(response);
         switch (output)
         {
+            case ModelTensor<float> values when _options.Task == QualityTask.Regression:
+            {
+                var span = values.Span;
+                var width = values.Rank >= 2 ? (int)values.Shape[^1] : 1;
+                for (var r = 0; width > 0 && r < span.Length / width; r++)
+                {
+                    RecordValuePrediction(key, request.RequestId, span[r * width], r);
+                }
+
+                break;
+            }
+
             case ModelTensor<float> scores:
             {
                 var width = scores.Rank >= 2 ? (int)scores.Shape[^1] : 1;
@@ -100,19 +125,22 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
                     var row = span.Slice(r * width, width);
                     int predicted;
                     double? score;
+                    double confidence;
                     if (width == 1)
                     {
                         // One sigmoid output: the probability of class 1.
                         predicted = row[0] >= 0.5f ? 1 : 0;
                         score = _options.PositiveClass == 0 ? 1 - row[0] : row[0];
+                        confidence = Math.Max(row[0], 1.0 - row[0]);
                     }
                     else
                     {
                         predicted = ArgMax(row);
                         score = _options.PositiveClass < width ? row[_options.PositiveClass] : null;
+                        confidence = row[predicted];
                     }
 
-                    RecordPrediction(key, request.RequestId, predicted, score, r);
+                    Predict(key, request.RequestId, predicted, score, null, r, confidence);
                 }
 
                 break;
@@ -142,11 +170,115 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         }
     }
 
-    public void RecordPrediction(ModelKey key, string requestId, int predictedClass, double? score = null, int row = 0)
+    public void RecordPrediction(ModelKey key, string requestId, int predictedClass, double? score = null, int row = 0) =>
+        Predict(key, requestId, predictedClass, score, null, row, score is { } s && s >= 0 && s <= 1 ? (predictedClass == _options.PositiveClass ? s : 1 - s) : null);
+
+    public void SetCalibration(ModelKey key, ConfidenceCalibrator? calibrator)
+    {
+        var version = Version(key);
+        lock (version)
+        {
+            version.Calibrator = calibrator;
+        }
+    }
+
+    public AccuracyEstimate? GetEstimatedAccuracy(ModelKey key, DateTimeOffset since)
+    {
+        VersionQuality? version;
+        lock (_versions)
+        {
+            _versions.TryGetValue(key, out version);
+        }
+
+        if (version is null)
+        {
+            return null;
+        }
+
+        List<double> confidences;
+        List<LabeledPrediction> labelled;
+        ConfidenceCalibrator? calibrator;
+        lock (version)
+        {
+            confidences = version.Confidences.Where(c => c.At >= since).Select(c => c.Confidence).ToList();
+            labelled = version.Outcomes.Where(o => o.PredictedAt >= since).ToList();
+            calibrator = version.Calibrator;
+        }
+
+        return Estimate(confidences, calibrator, labelled);
+    }
+
+    /// <summary>CBPE: the expected accuracy is the mean calibrated probability that each predicted class is right.</summary>
+    private static AccuracyEstimate? Estimate(List<double> confidences, ConfidenceCalibrator? calibrator, List<LabeledPrediction> labelled)
+    {
+        if (confidences.Count == 0)
+        {
+            return null;
+        }
+
+        double sum = 0, variance = 0;
+        foreach (var raw in confidences)
+        {
+            var c = calibrator?.Calibrate(raw) ?? raw;
+            sum += c;
+            variance += c * (1 - c);
+        }
+
+        double n = confidences.Count;
+        var realised = QualityMetrics.Compute(labelled)?.Accuracy;
+        return new AccuracyEstimate(confidences.Count, sum / n, Math.Sqrt(variance) / n, calibrator is not null)
+        {
+            RealisedAccuracy = realised,
+            Labelled = labelled.Count,
+        };
+    }
+
+    public void RecordValuePrediction(ModelKey key, string requestId, double predicted, int row = 0)
+    {
+        if (!double.IsFinite(predicted))
+        {
+            throw new ArgumentOutOfRangeException(nameof(predicted), predicted, "Expected a finite predicted value.");
+        }
+
+        Predict(key, requestId, 0, null, predicted, row);
+    }
+
+    public bool RecordValueLabel(string requestId, double actual, int row = 0)
+    {
+        if (!double.IsFinite(actual))
+        {
+            throw new ArgumentOutOfRangeException(nameof(actual), actual, "Expected a finite observed value.");
+        }
+
+        return Label(requestId, new PendingLabel(0, actual, default), row);
+    }
+
+    public RegressionMetrics? GetRegressionMetrics(ModelKey key, DateTimeOffset since, QualityTimeBasis basis) => basis switch
+    {
+        QualityTimeBasis.LabelArrival => RegressionMetrics.Compute(ValueOutcomes(key, o => o.LabeledAt >= since)),
+        QualityTimeBasis.PredictionTime => RegressionMetrics.Compute(ValueOutcomes(key, o => o.PredictedAt >= since)),
+        _ => throw new ArgumentOutOfRangeException(nameof(basis), basis, "Expected QualityTimeBasis LabelArrival or PredictionTime."),
+    };
+
+    private void Predict(ModelKey key, string requestId, int predictedClass, double? score, double? value, int row, double? confidence = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(requestId);
         ArgumentOutOfRangeException.ThrowIfNegative(row);
         var now = _time.GetUtcNow();
+        if (confidence is { } c && !double.IsNaN(c))
+        {
+            // Every prediction with a confidence counts in the estimate, labelled or not.
+            var v = Version(key);
+            lock (v)
+            {
+                v.Confidences.Enqueue((now, c));
+                while (v.Confidences.Count > _options.MaxOutcomesPerVersion)
+                {
+                    v.Confidences.Dequeue();
+                }
+            }
+        }
+
         long dropped = 0, unmatched;
         PendingLabel early;
         lock (_pendingGate)
@@ -166,7 +298,7 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
                     }
                 }
 
-                _pending[(requestId, row)] = new PendingPrediction(key, predictedClass, score, now);
+                _pending[(requestId, row)] = new PendingPrediction(key, predictedClass, score, value, now);
                 _order.Enqueue((requestId, row, now));
             }
         }
@@ -175,11 +307,13 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         if (early.At != default)
         {
             // The label came first: the pair is complete now, so it counts in the window it completes in.
-            Join(new PendingPrediction(key, predictedClass, score, now), early.Label, now);
+            Join(new PendingPrediction(key, predictedClass, score, value, now), early, now);
         }
     }
 
-    public bool RecordLabel(string requestId, int label, int row = 0)
+    public bool RecordLabel(string requestId, int label, int row = 0) => Label(requestId, new PendingLabel(label, null, default), row);
+
+    private bool Label(string requestId, PendingLabel label, int row)
     {
         ArgumentException.ThrowIfNullOrEmpty(requestId);
         ArgumentOutOfRangeException.ThrowIfNegative(row);
@@ -203,7 +337,7 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
                     }
                 }
 
-                _earlyLabels[(requestId, row)] = new PendingLabel(label, now);
+                _earlyLabels[(requestId, row)] = label with { At = now };
                 _labelOrder.Enqueue((requestId, row, now));
             }
         }
@@ -232,12 +366,35 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         }
     }
 
-    private void Join(PendingPrediction prediction, int label, DateTimeOffset now)
+    private void Join(PendingPrediction prediction, PendingLabel label, DateTimeOffset now)
     {
         var version = Version(prediction.Key);
+        if (prediction.Value is { } predicted)
+        {
+            lock (version)
+            {
+                version.ValueOutcomes.Enqueue(new LabeledValue(predicted, label.Value ?? label.Label, prediction.At, now));
+                while (version.ValueOutcomes.Count > _options.MaxOutcomesPerVersion)
+                {
+                    version.ValueOutcomes.Dequeue();
+                }
+            }
+
+            CountJoin(prediction.Key);
+            return;
+        }
+
+        if (label.Value is { } observed && observed != Math.Round(observed))
+        {
+            // A real-valued observation for a classifier's prediction: nothing to compare it with.
+            _unmatched.Add(1);
+            return;
+        }
+
+        var labelClass = label.Value is { } v ? (int)v : label.Label;
         lock (version)
         {
-            version.Outcomes.Enqueue(new LabeledPrediction(prediction.PredictedClass, label, prediction.Score, prediction.At, now));
+            version.Outcomes.Enqueue(new LabeledPrediction(prediction.PredictedClass, labelClass, prediction.Score, prediction.At, now));
             if (version.Baseline is null && version.BaselineOutcomes.Count < _options.BaselineMinimumLabels)
             {
                 version.BaselineOutcomes.Add(version.Outcomes.Last());
@@ -249,8 +406,11 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
             }
         }
 
-        _joined.Add(1, new KeyValuePair<string, object?>("model", prediction.Key.Model.Value), new KeyValuePair<string, object?>("version", prediction.Key.Version.Value));
+        CountJoin(prediction.Key);
     }
+
+    private void CountJoin(ModelKey key) =>
+        _joined.Add(1, new KeyValuePair<string, object?>("model", key.Model.Value), new KeyValuePair<string, object?>("version", key.Version.Value));
 
     public QualityMetrics? GetMetrics(ModelKey key, DateTimeOffset since) => GetMetrics(key, since, QualityTimeBasis.PredictionTime);
 
@@ -298,9 +458,15 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         foreach (var (key, version) in versions)
         {
             List<LabeledPrediction> outcomes;
+            List<LabeledValue> values;
+            List<double> confidences;
+            ConfidenceCalibrator? calibrator;
             lock (version)
             {
+                confidences = version.Confidences.Where(c => c.At >= start && c.At < now).Select(c => c.Confidence).ToList();
+                calibrator = version.Calibrator;
                 outcomes = version.Outcomes.Where(o => o.LabeledAt >= start && o.LabeledAt < now).ToList();
+                values = version.ValueOutcomes.Where(o => o.LabeledAt >= start && o.LabeledAt < now).ToList();
             }
 
             var metrics = QualityMetrics.Compute(outcomes, _options.PositiveClass);
@@ -318,11 +484,28 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
                 baseline = version.Baseline;
             }
 
-            var window = new QualityWindow(key, start, now, metrics, baseline);
+            var regression = RegressionMetrics.Compute(values);
+            var estimate = Estimate(confidences, calibrator, []);
+            var window = new QualityWindow(key, start, now, metrics, baseline) { Regression = regression, EstimatedAccuracy = estimate?.EstimatedAccuracy };
             windows.Add(window);
+            var tags = new TagList { { "model", key.Model.Value }, { "version", key.Version.Value } };
             if (metrics is not null)
             {
-                _accuracy.Record(metrics.Accuracy, new KeyValuePair<string, object?>("model", key.Model.Value), new KeyValuePair<string, object?>("version", key.Version.Value));
+                _accuracy.Record(metrics.Accuracy, tags);
+                Record(_precision, metrics.Precision, tags);
+                Record(_recall, metrics.Recall, tags);
+                Record(_f1, metrics.F1, tags);
+            }
+
+            if (estimate is not null)
+            {
+                _estimated.Record(estimate.EstimatedAccuracy, tags);
+            }
+
+            if (regression is not null)
+            {
+                _mae.Record(regression.MeanAbsoluteError, tags);
+                _rmse.Record(regression.RootMeanSquaredError, tags);
             }
 
             if (enough && baseline is not null && _options.PublishAlerts)
@@ -453,6 +636,33 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         }
     }
 
+    private static void Record(Gauge<double> gauge, double? value, in TagList tags)
+    {
+        if (value is { } v)
+        {
+            gauge.Record(v, tags);
+        }
+    }
+
+    private List<LabeledValue> ValueOutcomes(ModelKey key, Func<LabeledValue, bool> filter)
+    {
+        VersionQuality? version;
+        lock (_versions)
+        {
+            _versions.TryGetValue(key, out version);
+        }
+
+        if (version is null)
+        {
+            return [];
+        }
+
+        lock (version)
+        {
+            return version.ValueOutcomes.Where(filter).ToList();
+        }
+    }
+
     private List<LabeledPrediction> Outcomes(ModelKey key, Func<LabeledPrediction, bool> filter)
     {
         VersionQuality? version;
@@ -542,13 +752,22 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         return best;
     }
 
-    private readonly record struct PendingPrediction(ModelKey Key, int PredictedClass, double? Score, DateTimeOffset At);
+    /// <summary>A prediction waiting for its label: a class (and score), or a regression <paramref name="Value"/>.</summary>
+    private readonly record struct PendingPrediction(ModelKey Key, int PredictedClass, double? Score, double? Value, DateTimeOffset At);
 
-    private readonly record struct PendingLabel(int Label, DateTimeOffset At);
+    /// <summary>A label waiting for its prediction: a class, or an observed <paramref name="Value"/>.</summary>
+    private readonly record struct PendingLabel(int Label, double? Value, DateTimeOffset At);
 
     private sealed class VersionQuality
     {
         public Queue<LabeledPrediction> Outcomes { get; } = new();
+
+        public Queue<LabeledValue> ValueOutcomes { get; } = new();
+
+        /// <summary>When each prediction was made and the confidence of its predicted class, for the CBPE estimate.</summary>
+        public Queue<(DateTimeOffset At, double Confidence)> Confidences { get; } = new();
+
+        public ConfidenceCalibrator? Calibrator { get; set; }
 
         public QualityMetrics? Baseline { get; set; }
 

@@ -55,12 +55,71 @@ public sealed record QualityMetrics(long Count, double Accuracy, double? Precisi
         }
 
         double n = outcomes.Count;
+        var (macroPrecision, macroRecall, macroF1) = Macro(outcomes);
         return new QualityMetrics(
             outcomes.Count,
             correct / n,
             tp + fp == 0 ? null : tp / (double)(tp + fp),
             tp + fn == 0 ? null : tp / (double)(tp + fn),
-            allScored ? ComputeAuc(outcomes, positiveClass) : null);
+            allScored ? ComputeAuc(outcomes, positiveClass) : null)
+        {
+            F1 = (2 * tp) + fp + fn == 0 ? null : 2.0 * tp / ((2 * tp) + fp + fn),
+            MacroPrecision = macroPrecision,
+            MacroRecall = macroRecall,
+            MacroF1 = macroF1,
+        };
+    }
+
+    /// <summary>
+    /// F1 = 2·TP / (2·TP + FP + FN) for the positive class, the harmonic mean of <see cref="Precision"/> and
+    /// <see cref="Recall"/> (scikit-learn's <c>f1_score</c>, binary); 0 when there is no true positive but either side has
+    /// the class, <see langword="null"/> when neither labels nor predictions have it.
+    /// </summary>
+    public double? F1 { get; init; }
+
+    /// <summary>The unweighted mean over classes of one-vs-rest precision (scikit-learn's <c>precision_score(average='macro')</c>:
+    /// the classes are those of the labels and the predictions, a class never predicted counts 0).</summary>
+    public double? MacroPrecision { get; init; }
+
+    /// <summary>The unweighted mean over classes of one-vs-rest recall (<c>recall_score(average='macro')</c>; a class never labelled counts 0).</summary>
+    public double? MacroRecall { get; init; }
+
+    /// <summary>The unweighted mean over classes of one-vs-rest F1 (<c>f1_score(average='macro')</c>; an undefined F1 counts 0).</summary>
+    public double? MacroF1 { get; init; }
+
+    private static (double? Precision, double? Recall, double? F1) Macro(IReadOnlyCollection<LabeledPrediction> outcomes)
+    {
+        var perClass = new Dictionary<int, (long Tp, long Fp, long Fn)>();
+        foreach (var o in outcomes)
+        {
+            if (o.PredictedClass == o.Label)
+            {
+                var c = perClass.GetValueOrDefault(o.Label);
+                perClass[o.Label] = (c.Tp + 1, c.Fp, c.Fn);
+            }
+            else
+            {
+                var p = perClass.GetValueOrDefault(o.PredictedClass);
+                perClass[o.PredictedClass] = (p.Tp, p.Fp + 1, p.Fn);
+                var l = perClass.GetValueOrDefault(o.Label);
+                perClass[o.Label] = (l.Tp, l.Fp, l.Fn + 1);
+            }
+        }
+
+        if (perClass.Count == 0)
+        {
+            return (null, null, null);
+        }
+
+        double precision = 0, recall = 0, f1 = 0;
+        foreach (var (tp, fp, fn) in perClass.Values)
+        {
+            precision += tp + fp == 0 ? 0 : tp / (double)(tp + fp);
+            recall += tp + fn == 0 ? 0 : tp / (double)(tp + fn);
+            f1 += (2 * tp) + fp + fn == 0 ? 0 : 2.0 * tp / ((2 * tp) + fp + fn);
+        }
+
+        return (precision / perClass.Count, recall / perClass.Count, f1 / perClass.Count);
     }
 
     /// <summary>AUC = (R₊ − n₊(n₊+1)/2) / (n₊·n₋), R₊ the sum of the positives' score ranks (average ranks for ties).</summary>
@@ -101,6 +160,44 @@ public sealed record QualityMetrics(long Count, double Accuracy, double? Precisi
     }
 }
 
+/// <summary>One regression prediction joined with its observed value.</summary>
+/// <param name="Predicted">The value the model predicted.</param>
+/// <param name="Actual">The observed value.</param>
+/// <param name="PredictedAt">When the prediction was made.</param>
+/// <param name="LabeledAt">When the observed value arrived.</param>
+public readonly record struct LabeledValue(double Predicted, double Actual, DateTimeOffset PredictedAt, DateTimeOffset LabeledAt);
+
+/// <summary>Regression quality over a set of predictions joined with their observed values.</summary>
+/// <param name="Count">The joined predictions.</param>
+/// <param name="MeanAbsoluteError">MAE = Σ |ŷ − y| / n (scikit-learn's <c>mean_absolute_error</c>).</param>
+/// <param name="RootMeanSquaredError">RMSE = √(Σ (ŷ − y)² / n) (<c>root_mean_squared_error</c>).</param>
+/// <param name="MeanError">The bias Σ (ŷ − y) / n: positive when the model predicts too high.</param>
+public sealed record RegressionMetrics(long Count, double MeanAbsoluteError, double RootMeanSquaredError, double MeanError)
+{
+    /// <summary>Computes the metrics; <see langword="null"/> when <paramref name="outcomes"/> is empty.</summary>
+    /// <param name="outcomes">The joined predictions.</param>
+    public static RegressionMetrics? Compute(IReadOnlyCollection<LabeledValue> outcomes)
+    {
+        ArgumentNullException.ThrowIfNull(outcomes);
+        if (outcomes.Count == 0)
+        {
+            return null;
+        }
+
+        double abs = 0, squared = 0, signed = 0;
+        foreach (var o in outcomes)
+        {
+            var e = o.Predicted - o.Actual;
+            abs += Math.Abs(e);
+            squared += e * e;
+            signed += e;
+        }
+
+        double n = outcomes.Count;
+        return new RegressionMetrics(outcomes.Count, abs / n, Math.Sqrt(squared / n), signed / n);
+    }
+}
+
 /// <summary>A closed quality window of one model version.</summary>
 /// <param name="Key">The model version.</param>
 /// <param name="WindowStart">When it opened.</param>
@@ -111,4 +208,10 @@ public sealed record QualityWindow(ModelKey Key, DateTimeOffset WindowStart, Dat
 {
     /// <summary>Baseline accuracy minus window accuracy (positive = worse); <see langword="null"/> without both.</summary>
     public double? AccuracyDrop => Metrics is null || Baseline is null ? null : Baseline.Accuracy - Metrics.Accuracy;
+
+    /// <summary>The accuracy estimated (CBPE) from the confidence of the predictions made in the window, labelled or not; <see langword="null"/> without confidences.</summary>
+    public double? EstimatedAccuracy { get; init; }
+
+    /// <summary>The regression metrics of the values observed in the window; <see langword="null"/> when none.</summary>
+    public RegressionMetrics? Regression { get; init; }
 }
