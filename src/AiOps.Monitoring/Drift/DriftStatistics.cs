@@ -42,8 +42,11 @@ public readonly record struct ChiSquareResult(double Statistic, int DegreesOfFre
 /// <item><term><c>chi_square</c></term><description>χ² of current counts against nₛ·rᵢ over the buckets the reference has;
 /// severity from the larger of Cohen's w = √(χ²/nₛ) and the share of unseen categories: 0.1 / 0.3.</description></item>
 /// </list>
-/// Severity is decided by effect sizes, never by p-values, so a window of millions of rows does not flag every feature
-/// for a shift too small to matter.
+/// These functions grade by effect sizes only, so a window of millions of rows does not flag every feature for a shift
+/// too small to matter. <see cref="DriftCalculator"/> adds a significance gate on top: a feature's moderate or severe
+/// grade stands only when its tests' p-value is below <see cref="DriftOptions.SignificanceLevel"/> divided by the number
+/// of tests it runs (Bonferroni), so small windows without drift rarely flag (the effect size AND the test, as Evidently
+/// combines them).
 /// </remarks>
 public static class DriftStatistics
 {
