@@ -30,6 +30,11 @@ internal sealed class TensorBinding
     /// <summary>Formats as <c>Float32[batch, 4]</c>.</summary>
     public string Describe()
     {
+        if (ElementType == TensorElementType.SequenceOfMaps)
+        {
+            return $"seq(map({Ops.MapKeyType}, {Ops.MapValueType}))";
+        }
+
         var parts = new string[Dims.Length];
         for (var i = 0; i < Dims.Length; i++)
         {
