@@ -155,6 +155,24 @@ public sealed class MapSequenceOutputTests : IClassFixture<ModelFilesFixture>
     }
 
     [Fact]
+    public async Task LoadAsync_SequenceOfMapsInput_RefusedNamingTheTypeAndWhatIsAccepted()
+    {
+        var path = _files.NewPath($"seq-input-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(path, new OnnxModelBuilder("seq_input")
+            .AddInput("x", OnnxDataType.Float, "batch", 2)
+            .AddSequenceOfMapsInput("features", OnnxDataType.String, OnnxDataType.Float)
+            .AddOutput("y", OnnxDataType.Float, "batch", 2)
+            .AddNode("Identity", ["x"], ["y"])
+            .Build());
+
+        var error = await Assert.ThrowsAsync<ModelLoadException>(() => _files.CreateAsync(path));
+
+        Assert.Contains("Input 'features'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ONNX_TYPE_SEQUENCE", error.Message, StringComparison.Ordinal);
+        Assert.Contains("as an output, a sequence of maps", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ReloadAsync_ZipMapKeysChangeFromInt64ToString_RefusedAsIncompatible()
     {
         var path = Write(stringLabels: false);

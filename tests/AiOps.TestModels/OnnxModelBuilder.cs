@@ -108,11 +108,26 @@ public sealed class OnnxModelBuilder
     /// <param name="valueType">The map value type (e.g. <see cref="OnnxDataType.Float"/>).</param>
     public OnnxModelBuilder AddSequenceOfMapsOutput(string name, OnnxDataType keyType, OnnxDataType valueType)
     {
+        _outputs.Add(SequenceOfMaps(name, keyType, valueType));
+        return this;
+    }
+
+    /// <summary>Adds a graph input that is a sequence of maps (models that take one are refused by AiOps; for tests of that).</summary>
+    /// <param name="name">The input name.</param>
+    /// <param name="keyType">The map key type.</param>
+    /// <param name="valueType">The map value type.</param>
+    public OnnxModelBuilder AddSequenceOfMapsInput(string name, OnnxDataType keyType, OnnxDataType valueType)
+    {
+        _inputs.Add(SequenceOfMaps(name, keyType, valueType));
+        return this;
+    }
+
+    private static ProtoWriter SequenceOfMaps(string name, OnnxDataType keyType, OnnxDataType valueType)
+    {
         var value = new ProtoWriter().Message(1, new ProtoWriter().Varint(1, (int)valueType));
         var map = new ProtoWriter().Varint(1, (int)keyType).Message(2, value);
         var sequence = new ProtoWriter().Message(1, new ProtoWriter().Message(5, map));
-        _outputs.Add(new ProtoWriter().String(1, name).Message(2, new ProtoWriter().Message(4, sequence)));
-        return this;
+        return new ProtoWriter().String(1, name).Message(2, new ProtoWriter().Message(4, sequence));
     }
 
     /// <summary>Imports an operator set besides the default one, e.g. <c>ai.onnx.ml</c> for ZipMap, LinearClassifier and LabelEncoder.</summary>
