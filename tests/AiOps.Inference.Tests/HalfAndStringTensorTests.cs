@@ -158,6 +158,26 @@ public sealed class HalfAndStringTensorTests : IClassFixture<ModelFilesFixture>
     }
 
     [Fact]
+    public void CreateInput_HalfAndBFloat16_OrtValueIsOverTheCallersMemoryWithoutACopy()
+    {
+        var halves = new Half[6];
+        var bfloats = new BFloat16[4];
+        using var h = AiOps.Inference.Sessions.ElementOps.For(TensorElementType.Float16)!.CreateInput(ModelTensor.Create("a", halves.AsMemory(), 2, 3));
+        using var b = AiOps.Inference.Sessions.ElementOps.For(TensorElementType.BFloat16)!.CreateInput(ModelTensor.Create("x", bfloats.AsMemory(), 2, 2));
+
+        // What ONNX Runtime reads is the caller's array itself: a write through the native tensor shows in it.
+        h.GetTensorMutableDataAsSpan<Float16>()[4] = new Float16(0x3C00);
+        b.GetTensorMutableDataAsSpan<OrtBFloat16>()[3] = new OrtBFloat16(0x3F80);
+
+        Assert.Equal(Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16, OrtElementTypeOf(h));
+        Assert.Equal(Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.BFloat16, OrtElementTypeOf(b));
+        Assert.Equal((Half)1, halves[4]);
+        Assert.Equal(1f, (float)bfloats[3]);
+    }
+
+    private static Microsoft.ML.OnnxRuntime.Tensors.TensorElementType OrtElementTypeOf(OrtValue value) => value.GetTensorTypeAndShape().ElementDataType;
+
+    [Fact]
     public void BFloat16_ConversionFromFloat_AgreesWithOnnxRuntimesBitForBit()
     {
         var random = new Random(3);
