@@ -11,6 +11,9 @@ public enum OnnxDataType
     /// <summary>Unsigned 8-bit integer.</summary>
     UInt8 = 2,
 
+    /// <summary>Signed 8-bit integer.</summary>
+    Int8 = 3,
+
     /// <summary>Unsigned 16-bit integer.</summary>
     UInt16 = 4,
 
@@ -20,8 +23,14 @@ public enum OnnxDataType
     /// <summary>64-bit integer.</summary>
     Int64 = 7,
 
+    /// <summary>UTF-8 string.</summary>
+    String = 8,
+
     /// <summary>Boolean.</summary>
     Bool = 9,
+
+    /// <summary>16-bit IEEE float (float16).</summary>
+    Float16 = 10,
 
     /// <summary>64-bit float.</summary>
     Double = 11,
@@ -31,6 +40,9 @@ public enum OnnxDataType
 
     /// <summary>Unsigned 64-bit integer.</summary>
     UInt64 = 13,
+
+    /// <summary>bfloat16 (the upper half of a 32-bit float).</summary>
+    BFloat16 = 16,
 }
 
 /// <summary>
@@ -48,6 +60,7 @@ public sealed class OnnxModelBuilder
     private readonly List<ProtoWriter> _nodes = [];
     private readonly Dictionary<string, string> _metadata = new(StringComparer.Ordinal);
     private readonly Dictionary<string, MemoryStream> _external = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _opsets = new(StringComparer.Ordinal);
 
     /// <summary>Creates a builder for a graph called <paramref name="graphName"/>.</summary>
     /// <param name="graphName">The graph name.</param>
@@ -64,11 +77,14 @@ public sealed class OnnxModelBuilder
     /// <summary>The opset version.</summary>
     public int Opset { get; }
 
-    /// <summary>Adds a graph input. A dimension given as a string is symbolic (dynamic), e.g. <c>"batch"</c>.</summary>
+    /// <summary>
+    /// Adds a graph input. A dimension given as a string is symbolic (dynamic), e.g. <c>"batch"</c>; <see langword="null"/>
+    /// is dynamic and unnamed.
+    /// </summary>
     /// <param name="name">The input name.</param>
     /// <param name="type">The element type.</param>
-    /// <param name="dims">Each a <see cref="long"/>/<see cref="int"/> (fixed) or <see cref="string"/> (symbolic).</param>
-    public OnnxModelBuilder AddInput(string name, OnnxDataType type, params object[] dims)
+    /// <param name="dims">Each a <see cref="long"/>/<see cref="int"/> (fixed), <see cref="string"/> (symbolic) or <see langword="null"/> (unnamed).</param>
+    public OnnxModelBuilder AddInput(string name, OnnxDataType type, params object?[] dims)
     {
         _inputs.Add(ValueInfo(name, type, dims));
         return this;
@@ -77,10 +93,135 @@ public sealed class OnnxModelBuilder
     /// <summary>Adds a graph output.</summary>
     /// <param name="name">The output name.</param>
     /// <param name="type">The element type.</param>
-    /// <param name="dims">Each a <see cref="long"/>/<see cref="int"/> (fixed) or <see cref="string"/> (symbolic).</param>
-    public OnnxModelBuilder AddOutput(string name, OnnxDataType type, params object[] dims)
+    /// <param name="dims">Each a <see cref="long"/>/<see cref="int"/> (fixed), <see cref="string"/> (symbolic) or <see langword="null"/> (unnamed).</param>
+    public OnnxModelBuilder AddOutput(string name, OnnxDataType type, params object?[] dims)
     {
         _outputs.Add(ValueInfo(name, type, dims));
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a graph output that is a sequence of maps (<c>seq(map(key, value))</c>), what scikit-learn's ZipMap gives.
+    /// </summary>
+    /// <param name="name">The output name.</param>
+    /// <param name="keyType">The map key type (<see cref="OnnxDataType.Int64"/> or <see cref="OnnxDataType.String"/>).</param>
+    /// <param name="valueType">The map value type (e.g. <see cref="OnnxDataType.Float"/>).</param>
+    public OnnxModelBuilder AddSequenceOfMapsOutput(string name, OnnxDataType keyType, OnnxDataType valueType)
+    {
+        _outputs.Add(SequenceOfMaps(name, keyType, valueType));
+        return this;
+    }
+
+    /// <summary>Adds a graph input that is a sequence of maps (models that take one are refused by AiOps; for tests of that).</summary>
+    /// <param name="name">The input name.</param>
+    /// <param name="keyType">The map key type.</param>
+    /// <param name="valueType">The map value type.</param>
+    public OnnxModelBuilder AddSequenceOfMapsInput(string name, OnnxDataType keyType, OnnxDataType valueType)
+    {
+        _inputs.Add(SequenceOfMaps(name, keyType, valueType));
+        return this;
+    }
+
+    private static ProtoWriter SequenceOfMaps(string name, OnnxDataType keyType, OnnxDataType valueType)
+    {
+        var value = new ProtoWriter().Message(1, new ProtoWriter().Varint(1, (int)valueType));
+        var map = new ProtoWriter().Varint(1, (int)keyType).Message(2, value);
+        var sequence = new ProtoWriter().Message(1, new ProtoWriter().Message(5, map));
+        return new ProtoWriter().String(1, name).Message(2, new ProtoWriter().Message(4, sequence));
+    }
+
+    /// <summary>Imports an operator set besides the default one, e.g. <c>ai.onnx.ml</c> for ZipMap, LinearClassifier and LabelEncoder.</summary>
+    /// <param name="domain">The domain.</param>
+    /// <param name="version">The opset version.</param>
+    public OnnxModelBuilder AddOpset(string domain, int version)
+    {
+        _opsets[domain] = version;
+        return this;
+    }
+
+    /// <summary>Adds a float16 initializer (weights of an fp16 export), stored as raw little-endian data.</summary>
+    /// <param name="name">The tensor name.</param>
+    /// <param name="data">The values, row-major.</param>
+    /// <param name="dims">The dimensions.</param>
+    public OnnxModelBuilder AddInitializer(string name, Half[] data, params long[] dims)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var t = new ProtoWriter();
+        t.PackedInt64(1, dims);
+        t.Varint(2, (int)OnnxDataType.Float16);
+        t.String(8, name);
+        t.Bytes(9, MemoryMarshal.AsBytes(data.AsSpan()));
+        _initializers.Add(t);
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a node of any domain with attributes of the types ONNX-ML operators use: <see cref="long"/>,
+    /// <see cref="float"/>, <see cref="string"/>, <c>long[]</c>, <c>float[]</c>, <c>string[]</c>.
+    /// </summary>
+    /// <param name="opType">The operator, e.g. <c>ZipMap</c>.</param>
+    /// <param name="domain">The operator's domain (<c>ai.onnx.ml</c>; empty for the default one).</param>
+    /// <param name="inputs">Input tensor names.</param>
+    /// <param name="outputs">Output tensor names.</param>
+    /// <param name="attributes">The attributes by name.</param>
+    public OnnxModelBuilder AddNode(string opType, string domain, string[] inputs, string[] outputs, IReadOnlyDictionary<string, object> attributes)
+    {
+        ArgumentNullException.ThrowIfNull(attributes);
+        AddNode(opType, inputs, outputs);
+        var n = _nodes[^1];
+        foreach (var (key, value) in attributes.OrderBy(a => a.Key, StringComparer.Ordinal))
+        {
+            var a = new ProtoWriter().String(1, key);
+            switch (value)
+            {
+                case float f:
+                    a.Float(2, f).Varint(20, 1);
+                    break;
+                case long l:
+                    a.Varint(3, l).Varint(20, 2);
+                    break;
+                case int i:
+                    a.Varint(3, i).Varint(20, 2);
+                    break;
+                case string text:
+                    a.String(4, text).Varint(20, 3);
+                    break;
+                case float[] floats:
+                    foreach (var f in floats)
+                    {
+                        a.Float(7, f);
+                    }
+
+                    a.Varint(20, 6);
+                    break;
+                case long[] longs:
+                    foreach (var l in longs)
+                    {
+                        a.Varint(8, l);
+                    }
+
+                    a.Varint(20, 7);
+                    break;
+                case string[] strings:
+                    foreach (var text in strings)
+                    {
+                        a.String(9, text);
+                    }
+
+                    a.Varint(20, 8);
+                    break;
+                default:
+                    throw new ArgumentException($"Attribute '{key}' of {opType} is a {value?.GetType().Name ?? "null"}; expected long, float, string or an array of them.", nameof(attributes));
+            }
+
+            n.Message(5, a);
+        }
+
+        if (!string.IsNullOrEmpty(domain))
+        {
+            n.String(7, domain);
+        }
+
         return this;
     }
 
@@ -266,6 +407,10 @@ public sealed class OnnxModelBuilder
         model.Varint(5, 1);
         model.Message(7, graph);
         model.Message(8, new ProtoWriter().String(1, string.Empty).Varint(2, Opset));
+        foreach (var (domain, version) in _opsets.OrderBy(o => o.Key, StringComparer.Ordinal))
+        {
+            model.Message(8, new ProtoWriter().String(1, domain).Varint(2, version));
+        }
         foreach (var (key, value) in _metadata.OrderBy(m => m.Key, StringComparer.Ordinal))
         {
             model.Message(14, new ProtoWriter().String(1, key).String(2, value));
@@ -274,7 +419,7 @@ public sealed class OnnxModelBuilder
         return model.ToArray();
     }
 
-    private static ProtoWriter ValueInfo(string name, OnnxDataType type, object[] dims)
+    private static ProtoWriter ValueInfo(string name, OnnxDataType type, object?[] dims)
     {
         var shape = new ProtoWriter();
         foreach (var d in dims)
@@ -282,6 +427,8 @@ public sealed class OnnxModelBuilder
             var dim = new ProtoWriter();
             switch (d)
             {
+                case null:
+                    break; // neither size nor name: an unknown dimension, as skl2onnx writes None
                 case string symbol:
                     dim.String(2, symbol);
                     break;

@@ -202,6 +202,120 @@ public static class TestModels
             .Build();
 
     /// <summary>
+    /// Half-precision identity and add: <c>y = Identity(a)</c>, <c>sum = Add(a, b)</c> with
+    /// <c>a, b, y, sum: float16[batch, 3]</c>.
+    /// </summary>
+    public static byte[] Float16IdentityAdd() =>
+        new OnnxModelBuilder("fp16_identity_add")
+            .AddInput("a", OnnxDataType.Float16, "batch", 3)
+            .AddInput("b", OnnxDataType.Float16, "batch", 3)
+            .AddOutput("y", OnnxDataType.Float16, "batch", 3)
+            .AddOutput("sum", OnnxDataType.Float16, "batch", 3)
+            .AddNode("Identity", ["a"], ["y"])
+            .AddNode("Add", ["a", "b"], ["sum"])
+            .Build();
+
+    /// <summary>bfloat16 identity: <c>y = Identity(x)</c> with <c>x, y: bfloat16[batch, 2]</c>.</summary>
+    public static byte[] BFloat16Identity() =>
+        new OnnxModelBuilder("bf16_identity")
+            .AddInput("x", OnnxDataType.BFloat16, "batch", 2)
+            .AddOutput("y", OnnxDataType.BFloat16, "batch", 2)
+            .AddNode("Identity", ["x"], ["y"])
+            .Build();
+
+    /// <summary>
+    /// Shaped like a real fp16 export that keeps float32 inputs (onnxconverter-common's <c>keep_io_types</c>):
+    /// <c>x: float[batch, 4]</c> is cast to float16, multiplied by float16 weights <c>W: [4, 2]</c> = [[1, 2], [3, 4],
+    /// [5, 6], [7, 8]] / 8 and added to float16 <c>b = [0.5, -0.25]</c>; <c>y16: float16[batch, 2]</c> is that result and
+    /// <c>y: float[batch, 2]</c> the same cast back to float32.
+    /// </summary>
+    public static byte[] Float16Export() =>
+        new OnnxModelBuilder("fp16_export")
+            .AddInput("x", OnnxDataType.Float, "batch", 4)
+            .AddOutput("y", OnnxDataType.Float, "batch", 2)
+            .AddOutput("y16", OnnxDataType.Float16, "batch", 2)
+            .AddInitializer("W", new[] { 1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f }.Select(v => (Half)(v / 8)).ToArray(), 4, 2)
+            .AddInitializer("b", [(Half)0.5f, (Half)(-0.25f)], 2)
+            .AddNode("Cast", ["x"], ["x16"], new Dictionary<string, long> { ["to"] = (long)OnnxDataType.Float16 })
+            .AddNode("MatMul", ["x16", "W"], ["xw"])
+            .AddNode("Add", ["xw", "b"], ["y16"])
+            .AddNode("Cast", ["y16"], ["y"], new Dictionary<string, long> { ["to"] = (long)OnnxDataType.Float })
+            .Build();
+
+    /// <summary>String identity: <c>o = Identity(s)</c> with <c>s, o: string[batch, 2]</c>.</summary>
+    public static byte[] StringIdentity() =>
+        new OnnxModelBuilder("string_identity")
+            .AddInput("s", OnnxDataType.String, "batch", 2)
+            .AddOutput("o", OnnxDataType.String, "batch", 2)
+            .AddNode("Identity", ["s"], ["o"])
+            .Build();
+
+    /// <summary>
+    /// A string-to-id encoder (ai.onnx.ml LabelEncoder, as a vocabulary lookup): <c>ids = LabelEncoder(words)</c> with
+    /// <c>words: string[batch]</c>, <c>ids: int64[batch]</c>, keys <c>cat, dog, émeu</c> to 0, 1, 2 and -1 for any other word.
+    /// </summary>
+    public static byte[] StringLabelEncoder() =>
+        new OnnxModelBuilder("label_encoder")
+            .AddOpset("ai.onnx.ml", 3)
+            .AddInput("words", OnnxDataType.String, "batch")
+            .AddOutput("ids", OnnxDataType.Int64, "batch")
+            .AddNode("LabelEncoder", "ai.onnx.ml", ["words"], ["ids"], new Dictionary<string, object>
+            {
+                ["keys_strings"] = new[] { "cat", "dog", "émeu" },
+                ["values_int64s"] = new[] { 0L, 1L, 2L },
+                ["default_int64"] = -1L,
+            })
+            .Build();
+
+    /// <summary>The coefficients (3 classes × 4 features, row-major) of <see cref="SklearnClassifier"/>.</summary>
+    public static readonly float[] SklearnCoefficients = [0.5f, -1f, 0.25f, 2f, -0.75f, 0.5f, 1.5f, -1f, 0.25f, 0.5f, -1.75f, -1f];
+
+    /// <summary>The intercepts (one per class) of <see cref="SklearnClassifier"/>.</summary>
+    public static readonly float[] SklearnIntercepts = [0.1f, -0.2f, 0.05f];
+
+    /// <summary>
+    /// Shaped like skl2onnx's export of a scikit-learn linear classifier with its defaults (ZipMap on):
+    /// <c>float_input: float[N, 4]</c> → ai.onnx.ml <c>LinearClassifier</c> (<see cref="SklearnCoefficients"/>,
+    /// <see cref="SklearnIntercepts"/>, softmax) → <c>output_label</c> (int64[N], classes 0, 1, 2; or string[N],
+    /// classes "setosa", "versicolor", "virginica" when <paramref name="stringLabels"/>) and <c>output_probability</c>, a
+    /// <c>seq(map(int64 | string, float))</c> from ZipMap. The batch dimension is unnamed, as skl2onnx writes it.
+    /// </summary>
+    /// <param name="stringLabels">String class labels (classlabels_strings) instead of int64 ones.</param>
+    public static byte[] SklearnClassifier(bool stringLabels = false)
+    {
+        var classifier = new Dictionary<string, object>
+        {
+            ["coefficients"] = SklearnCoefficients,
+            ["intercepts"] = SklearnIntercepts,
+            ["multi_class"] = 0L,
+            ["post_transform"] = "SOFTMAX",
+        };
+        var zipMap = new Dictionary<string, object>();
+        if (stringLabels)
+        {
+            classifier["classlabels_strings"] = SklearnStringLabels;
+            zipMap["classlabels_strings"] = SklearnStringLabels;
+        }
+        else
+        {
+            classifier["classlabels_ints"] = new[] { 0L, 1L, 2L };
+            zipMap["classlabels_int64s"] = new[] { 0L, 1L, 2L };
+        }
+
+        return new OnnxModelBuilder(stringLabels ? "sklearn_linear_string_labels" : "sklearn_linear", opset: 15)
+            .AddOpset("ai.onnx.ml", 1)
+            .AddInput("float_input", OnnxDataType.Float, null, 4)
+            .AddOutput("output_label", stringLabels ? OnnxDataType.String : OnnxDataType.Int64, [null])
+            .AddSequenceOfMapsOutput("output_probability", stringLabels ? OnnxDataType.String : OnnxDataType.Int64, OnnxDataType.Float)
+            .AddNode("LinearClassifier", "ai.onnx.ml", ["float_input"], ["output_label", "probability_tensor"], classifier)
+            .AddNode("ZipMap", "ai.onnx.ml", ["probability_tensor"], ["output_probability"], zipMap)
+            .Build();
+    }
+
+    /// <summary>The class labels of <see cref="SklearnClassifier"/> with string labels.</summary>
+    public static readonly string[] SklearnStringLabels = ["setosa", "versicolor", "virginica"];
+
+    /// <summary>
     /// An audio front-end whose Conv needs a minimum length: <c>features = Conv(audio, W)</c> with
     /// <c>audio: float[batch, 1, samples]</c> and a 400-tap averaging kernel, so <c>samples</c> must be at least 400
     /// (generated warm-up with free dimensions 1 is refused by the graph).

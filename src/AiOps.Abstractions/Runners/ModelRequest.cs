@@ -90,7 +90,11 @@ public sealed class ModelRequest
 
 /// <summary>The result of one inference: named output tensors and the version that produced them.</summary>
 /// <param name="Key">The model version that answered.</param>
-/// <param name="Outputs">The output tensors in the model's declaration order.</param>
+/// <param name="Outputs">
+/// The outputs in the model's declaration order: tensors (<see cref="ModelTensor{T}"/>) and, for a model that ends in
+/// scikit-learn's ZipMap, sequences of maps (<see cref="ModelMapSequence{TKey, TValue}"/>, element type
+/// <see cref="TensorElementType.SequenceOfMaps"/>).
+/// </param>
 public sealed record ModelResponse(ModelKey Key, IReadOnlyList<ModelTensor> Outputs)
 {
     /// <summary>Returns the output called <paramref name="name"/>.</summary>

@@ -2,8 +2,10 @@ namespace AiOps;
 
 /// <summary>
 /// A named, dense, row-major tensor passed to or returned from a model. The data is held in caller memory
-/// (<see cref="ModelTensor{T}.Data"/>) and is not copied by AiOps: the ONNX runner pins it and hands it to the
-/// native runtime directly. Do not mutate the memory while a call that uses it is running.
+/// (<see cref="ModelTensor{T}.Data"/>) and is not copied by AiOps: the ONNX runner pins numeric and boolean data
+/// (<see cref="Half"/> and <see cref="BFloat16"/> included) and hands it to the native runtime directly; string
+/// elements are encoded to UTF-8 for it, which is a copy by nature. Do not mutate the memory while a call that uses
+/// it is running.
 /// </summary>
 public abstract class ModelTensor
 {
@@ -58,16 +60,25 @@ public abstract class ModelTensor
     /// <param name="name">The input or output name.</param>
     /// <param name="data">The elements, row-major; its length must equal the product of <paramref name="shape"/>.</param>
     /// <param name="shape">The dimensions.</param>
-    public static ModelTensor<T> Create<T>(string name, Memory<T> data, params ReadOnlySpan<long> shape)
-        where T : unmanaged => new(name, data, shape);
+    public static ModelTensor<T> Create<T>(string name, Memory<T> data, params ReadOnlySpan<long> shape) => new(name, data, shape);
 
     /// <summary>Returns this tensor as <see cref="ModelTensor{T}"/>, or throws naming the actual element type.</summary>
     /// <typeparam name="T">The expected element type.</typeparam>
     /// <exception cref="InvalidCastException">The tensor holds another element type.</exception>
-    public ModelTensor<T> As<T>()
-        where T : unmanaged =>
-        this as ModelTensor<T> ?? throw new InvalidCastException(
-            $"Tensor '{Name}' holds {ElementType} elements; expected {TensorElementTypes.Of<T>()}.");
+    public ModelTensor<T> As<T>() =>
+        this as ModelTensor<T> ?? throw new InvalidCastException(this is ModelMapSequence m
+            ? $"Output '{Name}' is a sequence of maps from {m.KeyType} to {m.ValueType}, not a tensor; expected {TensorElementTypes.Of<T>()} elements (read it with AsMapSequence)."
+            : $"Tensor '{Name}' holds {ElementType} elements; expected {TensorElementTypes.Of<T>()}.");
+
+    /// <summary>Returns this output as a sequence of maps (<see cref="TensorElementType.SequenceOfMaps"/>), or throws naming what it holds.</summary>
+    /// <typeparam name="TKey">The expected key type (<see cref="long"/> or <see cref="string"/>).</typeparam>
+    /// <typeparam name="TValue">The expected value type (e.g. <see cref="float"/>).</typeparam>
+    /// <exception cref="InvalidCastException">The output is a tensor, or a sequence of maps of other key or value types.</exception>
+    public ModelMapSequence<TKey, TValue> AsMapSequence<TKey, TValue>()
+        where TKey : notnull =>
+        this as ModelMapSequence<TKey, TValue> ?? throw new InvalidCastException(this is ModelMapSequence m
+            ? $"Output '{Name}' is a sequence of maps from {m.KeyType} to {m.ValueType}; expected {TensorElementTypes.Of<TKey>()} to {TensorElementTypes.Of<TValue>()}."
+            : $"Output '{Name}' is a {ElementType} tensor; expected a sequence of maps from {TensorElementTypes.Of<TKey>()} to {TensorElementTypes.Of<TValue>()}.");
 
     private static long ComputeElementCount(long[] shape)
     {
@@ -82,9 +93,13 @@ public abstract class ModelTensor
 }
 
 /// <summary>A tensor of <typeparamref name="T"/> elements over caller memory.</summary>
-/// <typeparam name="T">The element type: float, double, sbyte, byte, short, int, long or bool.</typeparam>
+/// <typeparam name="T">
+/// The element type: <see cref="float"/>, <see cref="double"/>, <see cref="Half"/>, <see cref="BFloat16"/>,
+/// <see cref="sbyte"/>, <see cref="byte"/>, <see cref="short"/>, <see cref="ushort"/>, <see cref="int"/>,
+/// <see cref="uint"/>, <see cref="long"/>, <see cref="ulong"/>, <see cref="bool"/> or <see cref="string"/>
+/// (elements of a string tensor must not be null when it is run).
+/// </typeparam>
 public sealed class ModelTensor<T> : ModelTensor
-    where T : unmanaged
 {
     private static readonly TensorElementType s_elementType = TensorElementTypes.Of<T>();
 
@@ -99,7 +114,7 @@ public sealed class ModelTensor<T> : ModelTensor
         if (s_elementType == TensorElementType.Unknown)
         {
             throw new ArgumentException(
-                $"Tensor '{name}' uses element type {typeof(T).Name}; expected float, double, sbyte, byte, short, ushort, int, uint, long, ulong or bool.",
+                $"Tensor '{name}' uses element type {typeof(T).Name}; expected float, double, Half, BFloat16, sbyte, byte, short, ushort, int, uint, long, ulong, bool or string.",
                 nameof(data));
         }
 

@@ -122,6 +122,10 @@ internal static class SignatureRules
         {
             problems.Add($"{kind} '{now.Name}' is {now.ElementType} today but {then.ElementType} in the replacement");
         }
+        else if (now.MapKeyType != then.MapKeyType || now.MapValueType != then.MapValueType)
+        {
+            problems.Add($"{kind} '{now.Name}' is a sequence of maps from {now.MapKeyType} to {now.MapValueType} today but from {then.MapKeyType} to {then.MapValueType} in the replacement");
+        }
 
         if (now.Dimensions.Count != then.Dimensions.Count)
         {

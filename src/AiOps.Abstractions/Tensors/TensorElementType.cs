@@ -39,6 +39,22 @@ public enum TensorElementType
 
     /// <summary>Unsigned 64-bit integer (<see cref="ulong"/>).</summary>
     UInt64,
+
+    /// <summary>16-bit IEEE float, "half" (<see cref="Half"/>); ONNX <c>float16</c>.</summary>
+    Float16,
+
+    /// <summary>bfloat16: the upper half of a 32-bit float (<see cref="AiOps.BFloat16"/>); ONNX <c>bfloat16</c>.</summary>
+    BFloat16,
+
+    /// <summary>Text (<see cref="string"/>, UTF-8 in the model); ONNX <c>string</c>. Elements must not be null.</summary>
+    String,
+
+    /// <summary>
+    /// Not a tensor element type: the output is a sequence of maps (ONNX <c>seq(map(K, V))</c>, e.g. scikit-learn's
+    /// ZipMap), carried as <see cref="ModelMapSequence"/>; <see cref="TensorSpec.MapKeyType"/> and
+    /// <see cref="TensorSpec.MapValueType"/> say K and V.
+    /// </summary>
+    SequenceOfMaps,
 }
 
 /// <summary>Maps CLR element types to <see cref="TensorElementType"/>.</summary>
@@ -47,7 +63,6 @@ public static class TensorElementTypes
     /// <summary>Returns the element type for <typeparamref name="T"/>, or <see cref="TensorElementType.Unknown"/>.</summary>
     /// <typeparam name="T">A CLR element type.</typeparam>
     public static TensorElementType Of<T>()
-        where T : unmanaged
     {
         if (typeof(T) == typeof(float))
         {
@@ -104,18 +119,34 @@ public static class TensorElementTypes
             return TensorElementType.UInt64;
         }
 
+        if (typeof(T) == typeof(Half))
+        {
+            return TensorElementType.Float16;
+        }
+
+        if (typeof(T) == typeof(BFloat16))
+        {
+            return TensorElementType.BFloat16;
+        }
+
+        if (typeof(T) == typeof(string))
+        {
+            return TensorElementType.String;
+        }
+
         return TensorElementType.Unknown;
     }
 
     /// <summary>Returns the size in bytes of one element of <paramref name="type"/>.</summary>
     /// <param name="type">The element type.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is <see cref="TensorElementType.Unknown"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is <see cref="TensorElementType.Unknown"/>, or has no fixed size (<see cref="TensorElementType.String"/>).</exception>
     public static int SizeOf(TensorElementType type) => type switch
     {
         TensorElementType.Float32 or TensorElementType.Int32 or TensorElementType.UInt32 => 4,
         TensorElementType.Float64 or TensorElementType.Int64 or TensorElementType.UInt64 => 8,
-        TensorElementType.Int16 or TensorElementType.UInt16 => 2,
+        TensorElementType.Int16 or TensorElementType.UInt16 or TensorElementType.Float16 or TensorElementType.BFloat16 => 2,
         TensorElementType.Int8 or TensorElementType.UInt8 or TensorElementType.Bool => 1,
+        TensorElementType.String or TensorElementType.SequenceOfMaps => throw new ArgumentOutOfRangeException(nameof(type), type, $"{type} elements have no fixed size; expected a fixed-size element type."),
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Expected a known tensor element type."),
     };
 }

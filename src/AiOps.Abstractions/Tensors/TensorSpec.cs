@@ -12,11 +12,22 @@ public sealed record TensorSpec(string Name, TensorElementType ElementType, IRea
     /// <summary>Symbolic names of the dimensions (e.g. <c>batch</c>), <see langword="null"/> or empty where none.</summary>
     public IReadOnlyList<string?> SymbolicDimensions { get; init; } = [];
 
+    /// <summary>
+    /// For a sequence-of-maps output (<see cref="ElementType"/> <see cref="TensorElementType.SequenceOfMaps"/>, shape
+    /// <c>[-1]</c>): the key type of its maps; <see cref="TensorElementType.Unknown"/> for a tensor.
+    /// </summary>
+    public TensorElementType MapKeyType { get; init; }
+
+    /// <summary>For a sequence-of-maps output: the value type of its maps; <see cref="TensorElementType.Unknown"/> for a tensor.</summary>
+    public TensorElementType MapValueType { get; init; }
+
     /// <summary>Whether the first dimension is dynamic, so several requests can be stacked into one batch.</summary>
     public bool HasDynamicBatch => Dimensions.Count > 0 && Dimensions[0] < 0;
 
     /// <summary>Formats the spec as <c>input: Float32[-1, 4]</c>.</summary>
-    public override string ToString() => $"{Name}: {ElementType}[{string.Join(", ", Dimensions)}]";
+    public override string ToString() => ElementType == TensorElementType.SequenceOfMaps
+        ? $"{Name}: seq(map({MapKeyType}, {MapValueType}))"
+        : $"{Name}: {ElementType}[{string.Join(", ", Dimensions)}]";
 }
 
 /// <summary>

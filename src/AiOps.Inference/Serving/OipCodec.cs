@@ -185,9 +185,9 @@ internal static class OipCodec
                 throw Bad($"Input '{name}' has both 'data' and binary_data_size; expected one of them.");
             }
 
-            if (size != expected * datatype.ElementSize)
+            if (datatype.FixedByteLength(expected) is { } takes && size != takes)
             {
-                throw Bad($"Input '{name}' has binary_data_size {size}; shape {ModelTensor.FormatShape(shape)} of {datatype.Name} takes {expected * datatype.ElementSize} bytes.");
+                throw Bad($"Input '{name}' has binary_data_size {size}; shape {ModelTensor.FormatShape(shape)} of {datatype.Name} takes {takes} bytes.");
             }
 
             if (size > binary.Length - offset)
@@ -477,12 +477,13 @@ internal static class OipCodec
 
     private static OutputPlan PlanTensor(ModelTensor output, bool binary)
     {
+        output = OipDatatypes.ToWire(output);
         if (!OipDatatypes.TryGet(output.ElementType, out var datatype))
         {
             throw new NotSupportedException($"Output '{output.Name}' has element type {output.ElementType}, which the protocol writer does not handle.");
         }
 
-        var bytes = checked((int)(output.ElementCount * datatype.ElementSize));
+        var bytes = datatype.ByteLength(output);
         return new OutputPlan(output.Name, datatype.Name, output.Shape.ToArray(), binary, bytes, w => datatype.WriteJson(w, output), d => datatype.WriteBytes(output, d));
     }
 

@@ -18,8 +18,14 @@ internal abstract class OipDatatype(string name, TensorElementType elementType, 
     /// <summary>The element type it maps to.</summary>
     public TensorElementType ElementType { get; } = elementType;
 
-    /// <summary>Bytes per element in the binary extension.</summary>
+    /// <summary>Bytes per element in the binary extension (0 for BYTES, whose elements carry their own length).</summary>
     public int ElementSize { get; } = elementSize;
+
+    /// <summary>The bytes <paramref name="count"/> elements take in the binary extension, or <see langword="null"/> when they vary (BYTES).</summary>
+    public virtual long? FixedByteLength(long count) => count * ElementSize;
+
+    /// <summary>The bytes <paramref name="tensor"/> takes in the binary extension.</summary>
+    public virtual int ByteLength(ModelTensor tensor) => checked((int)(tensor.ElementCount * ElementSize));
 
     /// <summary>Creates a tensor of <paramref name="count"/> elements from the JSON leaves of <paramref name="data"/> (already checked against the shape).</summary>
     public abstract ModelTensor FromJson(string input, long[] shape, int count, JsonElement data);
@@ -30,7 +36,7 @@ internal abstract class OipDatatype(string name, TensorElementType elementType, 
     /// <summary>Writes the elements of <paramref name="tensor"/> as JSON values (inside an open array).</summary>
     public abstract void WriteJson(Utf8JsonWriter writer, ModelTensor tensor);
 
-    /// <summary>Copies the elements of <paramref name="tensor"/> as little-endian bytes into <paramref name="destination"/> (<see cref="ModelTensor.ElementCount"/> × <see cref="ElementSize"/> long).</summary>
+    /// <summary>Copies the elements of <paramref name="tensor"/> as little-endian bytes into <paramref name="destination"/> (<see cref="ByteLength"/> long).</summary>
     public abstract void WriteBytes(ModelTensor tensor, Span<byte> destination);
 
     /// <summary>Reads the elements as doubles, for classification.</summary>
@@ -58,6 +64,12 @@ internal static class OipDatatypes
         new Numeric<uint>("UINT32", static e => e.TryGetUInt32(out var v) ? (true, v) : (false, 0u), static (w, v) => w.WriteNumberValue(v), static c => c.UintContents.Count, static (c, i) => (true, c.UintContents[i])),
         new Numeric<ulong>("UINT64", static e => e.TryGetUInt64(out var v) ? (true, v) : (false, 0ul), static (w, v) => w.WriteNumberValue(v), static c => c.Uint64Contents.Count, static (c, i) => (true, c.Uint64Contents[i])),
         new BoolType(),
+
+        // No typed contents field in the KServe proto for FP16/BF16: raw_input_contents only. JSON numbers are rounded to
+        // nearest (ties to even); a finite number beyond the type's range is refused (not turned into infinity).
+        new Numeric<Half>("FP16", static e => e.TryGetDouble(out var v) && (Half)v is var h && Half.IsFinite(h) ? (true, h) : (false, default), static (w, v) => w.WriteNumberValue((float)v), null, null),
+        new Numeric<BFloat16>("BF16", static e => e.TryGetDouble(out var v) && (BFloat16)v is var b && BFloat16.IsFinite(b) ? (true, b) : (false, default), static (w, v) => w.WriteNumberValue((float)v), null, null),
+        new BytesType(),
     ];
 
     private static readonly FrozenDictionary<string, OipDatatype> s_byName = All.ToFrozenDictionary(d => d.Name, StringComparer.Ordinal);
@@ -72,20 +84,83 @@ internal static class OipDatatypes
     /// <summary>Finds the datatype of an element type.</summary>
     public static bool TryGet(TensorElementType type, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out OipDatatype? datatype) => s_byType.TryGetValue(type, out datatype);
 
-    /// <summary>The protocol name of an element type (<c>BYTES</c> for one without a numeric mapping).</summary>
+    /// <summary>The protocol name of an element type (<c>BYTES</c> for a sequence of maps, sent as JSON text per map).</summary>
     public static string NameOf(TensorElementType type) => TryGet(type, out var d) ? d.Name : "BYTES";
+
+    /// <summary>
+    /// The output as the protocol carries it: a sequence of maps (scikit-learn's ZipMap, which the protocol has no
+    /// datatype for) becomes a BYTES tensor of shape [maps], each element the map as a JSON object
+    /// (<c>{"0":0.25,"1":0.75}</c>); a tensor stays as it is.
+    /// </summary>
+    public static ModelTensor ToWire(ModelTensor output) => output switch
+    {
+        ModelMapSequence<long, float> m => MapsAsJson(m),
+        ModelMapSequence<long, double> m => MapsAsJson(m),
+        ModelMapSequence<long, long> m => MapsAsJson(m),
+        ModelMapSequence<long, string> m => MapsAsJson(m),
+        ModelMapSequence<string, float> m => MapsAsJson(m),
+        ModelMapSequence<string, double> m => MapsAsJson(m),
+        ModelMapSequence<string, long> m => MapsAsJson(m),
+        ModelMapSequence<string, string> m => MapsAsJson(m),
+        _ => output,
+    };
+
+    private static ModelTensor<string> MapsAsJson<TKey, TValue>(ModelMapSequence<TKey, TValue> maps)
+        where TKey : notnull
+    {
+        var texts = new string[maps.Count];
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        for (var i = 0; i < texts.Length; i++)
+        {
+            buffer.ResetWrittenCount();
+            using (var w = new Utf8JsonWriter(buffer))
+            {
+                w.WriteStartObject();
+                foreach (var (key, value) in maps[i])
+                {
+                    w.WritePropertyName(key is string k ? k : ((long)(object)key).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    switch (value)
+                    {
+                        case float f:
+                            w.WriteNumberValue(f);
+                            break;
+                        case double d:
+                            w.WriteNumberValue(d);
+                            break;
+                        case long l:
+                            w.WriteNumberValue(l);
+                            break;
+                        default:
+                            w.WriteStringValue(value as string);
+                            break;
+                    }
+                }
+
+                w.WriteEndObject();
+            }
+
+            texts[i] = System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+        }
+
+        return new ModelTensor<string>(maps.Name, texts, texts.Length);
+    }
 
     private sealed class Numeric<T>(
         string name,
         Func<JsonElement, (bool Ok, T Value)> read,
         Action<Utf8JsonWriter, T> write,
-        Func<Grpc.InferTensorContents, int> contentsCount,
-        Func<Grpc.InferTensorContents, int, (bool Ok, T Value)> contentsAt)
+        Func<Grpc.InferTensorContents, int>? contentsCount,
+        Func<Grpc.InferTensorContents, int, (bool Ok, T Value)>? contentsAt)
         : OipDatatype(name, TensorElementTypes.Of<T>(), System.Runtime.CompilerServices.Unsafe.SizeOf<T>())
         where T : unmanaged
     {
         public override ModelTensor FromContents(string input, long[] shape, int count, Grpc.InferTensorContents contents)
         {
+            if (contentsCount is null || contentsAt is null)
+            {
+                throw new OipRequestException(400, $"Input '{input}' is {Name}, which has no typed contents field in the protocol; expected its little-endian bytes ({ElementSize} per element) in raw_input_contents.");
+            }
+
             var available = contentsCount(contents);
             if (available != count)
             {
@@ -183,6 +258,11 @@ internal static class OipDatatypes
             short s => s,
             int i => i,
             long l => l,
+            ushort u => u,
+            uint u => u,
+            ulong u => u,
+            Half h => (double)h,
+            BFloat16 b => (double)b,
             _ => 0,
         };
 
@@ -282,6 +362,138 @@ internal static class OipDatatypes
         {
             values = [];
             return false;
+        }
+    }
+
+    /// <summary>
+    /// BYTES: string tensors. JSON data is strings; in the binary extension (and gRPC raw contents) each element is a
+    /// 4-byte little-endian length and that many bytes, as Triton writes them; gRPC typed contents use <c>bytes_contents</c>.
+    /// Elements must be UTF-8 (ONNX string tensors are text).
+    /// </summary>
+    private sealed class BytesType() : OipDatatype("BYTES", TensorElementType.String, 0)
+    {
+        private static readonly System.Text.UTF8Encoding s_strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+        public override long? FixedByteLength(long count) => null;
+
+        public override int ByteLength(ModelTensor tensor)
+        {
+            long total = 0;
+            foreach (var s in ((ModelTensor<string>)tensor).Span)
+            {
+                total += 4 + System.Text.Encoding.UTF8.GetByteCount(s ?? string.Empty);
+            }
+
+            return checked((int)total);
+        }
+
+        public override ModelTensor FromContents(string input, long[] shape, int count, Grpc.InferTensorContents contents)
+        {
+            if (contents.BytesContents.Count != count)
+            {
+                throw new OipRequestException(400, $"Input '{input}' has shape {ModelTensor.FormatShape(shape)} ({count} elements) but {contents.BytesContents.Count} BYTES contents values.");
+            }
+
+            var values = new string[count];
+            for (var i = 0; i < count; i++)
+            {
+                values[i] = Decode(input, i, contents.BytesContents[i].Span);
+            }
+
+            return new ModelTensor<string>(input, values, shape);
+        }
+
+        public override ModelTensor FromJson(string input, long[] shape, int count, JsonElement data)
+        {
+            var values = new string[count];
+            var index = 0;
+            Fill(data);
+            return new ModelTensor<string>(input, values, shape);
+
+            void Fill(JsonElement array)
+            {
+                foreach (var e in array.EnumerateArray())
+                {
+                    switch (e.ValueKind)
+                    {
+                        case JsonValueKind.Array:
+                            Fill(e);
+                            continue;
+                        case JsonValueKind.String:
+                            values[index++] = e.GetString()!;
+                            continue;
+                        default:
+                            throw new OipRequestException(400, $"Input '{input}' value {Show(e)} at index {index} is not a valid BYTES value; expected a JSON string.");
+                    }
+                }
+            }
+        }
+
+        public override ModelTensor FromBytes(string input, long[] shape, int count, ReadOnlySpan<byte> bytes)
+        {
+            var values = new string[count];
+            var at = 0;
+            for (var i = 0; i < count; i++)
+            {
+                if (bytes.Length - at < 4)
+                {
+                    throw new OipRequestException(400, $"Input '{input}' BYTES element {i} has no 4-byte length: {bytes.Length - at} bytes are left; expected a little-endian length and that many bytes per element.");
+                }
+
+                var length = BinaryPrimitives.ReadUInt32LittleEndian(bytes[at..]);
+                at += 4;
+                if (length > (uint)(bytes.Length - at))
+                {
+                    throw new OipRequestException(400, $"Input '{input}' BYTES element {i} says {length} bytes but {bytes.Length - at} are left.");
+                }
+
+                values[i] = Decode(input, i, bytes.Slice(at, (int)length));
+                at += (int)length;
+            }
+
+            if (at != bytes.Length)
+            {
+                throw new OipRequestException(400, $"Input '{input}' has {bytes.Length - at} bytes after its {count} BYTES elements; expected exactly the shape's elements.");
+            }
+
+            return new ModelTensor<string>(input, values, shape);
+        }
+
+        public override void WriteJson(Utf8JsonWriter writer, ModelTensor tensor)
+        {
+            foreach (var v in ((ModelTensor<string>)tensor).Span)
+            {
+                writer.WriteStringValue(v);
+            }
+        }
+
+        public override void WriteBytes(ModelTensor tensor, Span<byte> destination)
+        {
+            var at = 0;
+            foreach (var v in ((ModelTensor<string>)tensor).Span)
+            {
+                var n = System.Text.Encoding.UTF8.GetBytes(v ?? string.Empty, destination[(at + 4)..]);
+                BinaryPrimitives.WriteInt32LittleEndian(destination[at..], n);
+                at += 4 + n;
+            }
+        }
+
+        public override bool TryGetDoubles(ModelTensor tensor, out double[] values)
+        {
+            values = [];
+            return false;
+        }
+
+        private static string Decode(string input, int index, ReadOnlySpan<byte> bytes)
+        {
+            try
+            {
+                return s_strict.GetString(bytes);
+            }
+            catch (System.Text.DecoderFallbackException)
+            {
+                throw new OipRequestException(400, $"Input '{input}' BYTES element {index} is not valid UTF-8; expected text (the model's string tensors hold UTF-8).");
+            }
         }
     }
 

@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
+using OrtBFloat16 = Microsoft.ML.OnnxRuntime.BFloat16;
 using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 
 namespace AiOps.Inference.Sessions;
@@ -23,8 +25,57 @@ internal abstract class ElementOps
         TensorElementType.UInt16 => ElementOps<ushort>.Instance,
         TensorElementType.UInt32 => ElementOps<uint>.Instance,
         TensorElementType.UInt64 => ElementOps<ulong>.Instance,
+        TensorElementType.Float16 => ElementOps<Half>.Instance,
+        TensorElementType.BFloat16 => ElementOps<BFloat16>.Instance,
+        TensorElementType.String => StringOps.Instance,
         _ => null,
     };
+
+    /// <summary>
+    /// The operations for a declared input or output: a tensor of a known element type, or (outputs only) a sequence
+    /// of maps such as scikit-learn's ZipMap gives; <see langword="null"/> with what it is in <paramref name="what"/> otherwise.
+    /// </summary>
+    public static ElementOps? ForNode(NodeMetadata node, bool input, out string what)
+    {
+        if (node.IsTensor)
+        {
+            what = $"a {node.ElementDataType} tensor";
+            return For(node.IsString ? TensorElementType.String : FromOrt(node.ElementDataType));
+        }
+
+        what = $"a {node.OnnxValueType} value";
+        if (input || node.OnnxValueType != OnnxValueType.ONNX_TYPE_SEQUENCE)
+        {
+            return null;
+        }
+
+        var element = node.AsSequenceMetadata().ElementMeta;
+        if (element.OnnxValueType != OnnxValueType.ONNX_TYPE_MAP)
+        {
+            what = $"a sequence of {element.OnnxValueType}";
+            return null;
+        }
+
+        var map = element.AsMapMetadata();
+        var value = map.ValueMetadata;
+        var valueType = value.IsTensor ? (value.IsString ? TensorElementType.String : FromOrt(value.ElementDataType)) : TensorElementType.Unknown;
+        what = $"a sequence of maps from {map.KeyDataType} to {(value.IsTensor ? value.ElementDataType.ToString() : value.OnnxValueType.ToString())}";
+        return (FromOrt(map.KeyDataType), valueType) switch
+        {
+            (TensorElementType.Int64, TensorElementType.Float32) => MapSequenceOps<long, float>.Instance,
+            (TensorElementType.Int64, TensorElementType.Float64) => MapSequenceOps<long, double>.Instance,
+            (TensorElementType.Int64, TensorElementType.Int64) => MapSequenceOps<long, long>.Instance,
+            (TensorElementType.Int64, TensorElementType.String) => MapSequenceOps<long, string>.Instance,
+            (TensorElementType.String, TensorElementType.Float32) => MapSequenceOps<string, float>.Instance,
+            (TensorElementType.String, TensorElementType.Float64) => MapSequenceOps<string, double>.Instance,
+            (TensorElementType.String, TensorElementType.Int64) => MapSequenceOps<string, long>.Instance,
+            (TensorElementType.String, TensorElementType.String) => MapSequenceOps<string, string>.Instance,
+            _ => null,
+        };
+    }
+
+    /// <summary>What a load refusal lists as accepted.</summary>
+    public const string Supported = "a tensor of float, double, float16, bfloat16, int8, uint8, int16, uint16, int32, uint32, int64, uint64, bool or string (or, as an output, a sequence of maps from int64 or string to float, double, int64 or string)";
 
     public static TensorElementType FromOrt(OrtElementType type) => type switch
     {
@@ -39,6 +90,9 @@ internal abstract class ElementOps
         OrtElementType.UInt16 => TensorElementType.UInt16,
         OrtElementType.UInt32 => TensorElementType.UInt32,
         OrtElementType.UInt64 => TensorElementType.UInt64,
+        OrtElementType.Float16 => TensorElementType.Float16,
+        OrtElementType.BFloat16 => TensorElementType.BFloat16,
+        OrtElementType.String => TensorElementType.String,
         _ => TensorElementType.Unknown,
     };
 
@@ -71,6 +125,30 @@ internal abstract class ElementOps
 
     /// <summary>The size of one element in bytes.</summary>
     public abstract int ElementSize { get; }
+
+    /// <summary>Whether ONNX Runtime can write this output into managed memory allocated before the run.</summary>
+    public virtual bool CanPreallocate => true;
+
+    /// <summary>For a sequence-of-maps output, the key type; otherwise <see cref="TensorElementType.Unknown"/>.</summary>
+    public virtual TensorElementType MapKeyType => TensorElementType.Unknown;
+
+    /// <summary>For a sequence-of-maps output, the value type; otherwise <see cref="TensorElementType.Unknown"/>.</summary>
+    public virtual TensorElementType MapValueType => TensorElementType.Unknown;
+
+    /// <summary>The index of the first null element (string tensors), or -1.</summary>
+    public virtual long IndexOfNull(ModelTensor tensor) => -1;
+
+    /// <summary>The number of elements of <paramref name="shape"/>, as an array length.</summary>
+    protected static int ElementCount(long[] shape)
+    {
+        long count = 1;
+        foreach (var d in shape)
+        {
+            count = checked(count * d);
+        }
+
+        return checked((int)count);
+    }
 }
 
 /// <summary>The operations for <typeparamref name="T"/>.</summary>
@@ -87,21 +165,32 @@ internal sealed class ElementOps<T> : ElementOps
 
     public override TensorElementType ElementType => s_type;
 
-    public override OrtValue CreateInput(ModelTensor tensor) =>
-        OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, ((ModelTensor<T>)tensor).Data, tensor.Shape.ToArray()); // ONNX Runtime copies the dimensions; the elements stay in the caller's memory
+    public override OrtValue CreateInput(ModelTensor tensor) => Wrap(((ModelTensor<T>)tensor).Data, tensor.Shape.ToArray()); // ONNX Runtime copies the dimensions; the elements stay in the caller's memory
 
     public override ModelTensor AllocateOutput(string name, long[] shape, out OrtValue value)
     {
         var result = new ModelTensor<T>(name, new T[ElementCount(shape)], shape);
-        value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, result.Data, shape);
+        value = Wrap(result.Data, shape);
         return result;
     }
 
     public override ModelTensor CopyOutput(string name, OrtValue value)
     {
         var shape = value.GetTensorTypeAndShape().Shape;
-        return new ModelTensor<T>(name, value.GetTensorDataAsSpan<T>().ToArray(), shape);
+        T[] data = typeof(T) == typeof(Half) ? MemoryMarshal.Cast<Float16, T>(value.GetTensorDataAsSpan<Float16>()).ToArray()
+            : typeof(T) == typeof(BFloat16) ? MemoryMarshal.Cast<OrtBFloat16, T>(value.GetTensorDataAsSpan<OrtBFloat16>()).ToArray()
+            : value.GetTensorDataAsSpan<T>().ToArray();
+        return new ModelTensor<T>(name, data, shape);
     }
+
+    /// <summary>
+    /// An <see cref="OrtValue"/> over <paramref name="data"/> without a copy. <see cref="Half"/> and AiOps'
+    /// <see cref="BFloat16"/> are handed over as ONNX Runtime's own 16-bit types (the same bits, reinterpreted in place).
+    /// </summary>
+    private static OrtValue Wrap(Memory<T> data, long[] shape) =>
+        typeof(T) == typeof(Half) ? OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new ReinterpretedMemory<T, Float16>(data).Memory, shape)
+        : typeof(T) == typeof(BFloat16) ? OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new ReinterpretedMemory<T, OrtBFloat16>(data).Memory, shape)
+        : OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, data, shape);
 
     public override long IndexOfNonFinite(ModelTensor tensor)
     {
@@ -113,6 +202,30 @@ internal sealed class ElementOps<T> : ElementOps
         if (typeof(T) == typeof(double))
         {
             return IndexOfNonFinite(MemoryMarshal.Cast<T, double>(((ModelTensor<T>)tensor).Data.Span));
+        }
+
+        if (typeof(T) == typeof(Half))
+        {
+            var span = MemoryMarshal.Cast<T, Half>(((ModelTensor<T>)tensor).Data.Span);
+            for (var i = 0; i < span.Length; i++)
+            {
+                if (!Half.IsFinite(span[i]))
+                {
+                    return i;
+                }
+            }
+        }
+
+        if (typeof(T) == typeof(BFloat16))
+        {
+            var span = MemoryMarshal.Cast<T, BFloat16>(((ModelTensor<T>)tensor).Data.Span);
+            for (var i = 0; i < span.Length; i++)
+            {
+                if (!BFloat16.IsFinite(span[i]))
+                {
+                    return i;
+                }
+            }
         }
 
         return -1;
@@ -155,7 +268,10 @@ internal sealed class ElementOps<T> : ElementOps
 
         for (var i = 0; i < data.Length; i++)
         {
-            data[i] = (T)Convert.ChangeType(values[values.Count == 1 ? 0 : i], typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+            var v = values[values.Count == 1 ? 0 : i];
+            data[i] = typeof(T) == typeof(Half) ? (T)(object)(Half)v
+                : typeof(T) == typeof(BFloat16) ? (T)(object)(BFloat16)v
+                : (T)Convert.ChangeType(v, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
         }
 
         return new ModelTensor<T>(name, data, shape);
@@ -170,17 +286,6 @@ internal sealed class ElementOps<T> : ElementOps
         }
 
         return new ModelTensor<T>(name, MemoryMarshal.Cast<byte, T>(bytes).ToArray(), shape);
-    }
-
-    private static int ElementCount(long[] shape)
-    {
-        long count = 1;
-        foreach (var d in shape)
-        {
-            count = checked(count * d);
-        }
-
-        return checked((int)count);
     }
 
     private static long IndexOfNonFinite(ReadOnlySpan<float> values)
@@ -234,5 +339,231 @@ internal sealed class ElementOps<T> : ElementOps
         }
 
         return -1;
+    }
+}
+
+/// <summary>
+/// <typeparamref name="TFrom"/> memory seen as <typeparamref name="TTo"/> of the same size (System.Half as ONNX
+/// Runtime's Float16, AiOps' BFloat16 as ONNX Runtime's): no copy; pinning pins the caller's memory.
+/// </summary>
+internal sealed class ReinterpretedMemory<TFrom, TTo> : MemoryManager<TTo>
+    where TFrom : unmanaged
+    where TTo : unmanaged
+{
+    private readonly Memory<TFrom> _source;
+
+    public ReinterpretedMemory(Memory<TFrom> source)
+    {
+        System.Diagnostics.Debug.Assert(System.Runtime.CompilerServices.Unsafe.SizeOf<TFrom>() == System.Runtime.CompilerServices.Unsafe.SizeOf<TTo>(), "Same element size.");
+        _source = source;
+    }
+
+    public override Span<TTo> GetSpan() => MemoryMarshal.Cast<TFrom, TTo>(_source.Span);
+
+    public override MemoryHandle Pin(int elementIndex = 0) => _source[elementIndex..].Pin();
+
+    public override void Unpin()
+    {
+        // The handle returned by Pin unpins the source when it is disposed.
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+    }
+}
+
+/// <summary>String tensors: UTF-8 in ONNX Runtime, so every element is encoded in and decoded out (a copy by nature).</summary>
+internal sealed class StringOps : ElementOps
+{
+    public static readonly StringOps Instance = new();
+
+    private StringOps()
+    {
+    }
+
+    public override TensorElementType ElementType => TensorElementType.String;
+
+    public override int ElementSize => throw new NotSupportedException("String elements have no fixed size.");
+
+    /// <summary>ONNX Runtime owns string buffers; outputs are read after the run.</summary>
+    public override bool CanPreallocate => false;
+
+    public override OrtValue CreateInput(ModelTensor tensor)
+    {
+        var span = ((ModelTensor<string>)tensor).Span;
+        var value = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, tensor.Shape.ToArray());
+        try
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                value.StringTensorSetElementAt(span[i].AsSpan(), i);
+            }
+
+            return value;
+        }
+        catch
+        {
+            value.Dispose();
+            throw;
+        }
+    }
+
+    public override ModelTensor AllocateOutput(string name, long[] shape, out OrtValue value) =>
+        throw new NotSupportedException("String outputs are allocated by ONNX Runtime.");
+
+    public override ModelTensor CopyOutput(string name, OrtValue value) =>
+        new ModelTensor<string>(name, value.GetStringTensorAsArray(), value.GetTensorTypeAndShape().Shape);
+
+    public override long IndexOfNonFinite(ModelTensor tensor) => -1;
+
+    public override long IndexOfNull(ModelTensor tensor)
+    {
+        var span = ((ModelTensor<string>)tensor).Span;
+        for (var i = 0; i < span.Length; i++)
+        {
+            if (span[i] is null)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    public override ModelTensor Stack(string name, IReadOnlyList<ModelTensor[]> items, int inputIndex, long[] shape)
+    {
+        var data = new string[ElementCount(shape)];
+        var offset = 0;
+        for (var i = 0; i < items.Count; i++)
+        {
+            var src = ((ModelTensor<string>)items[i][inputIndex]).Span;
+            src.CopyTo(data.AsSpan(offset));
+            offset += src.Length;
+        }
+
+        return new ModelTensor<string>(name, data, shape);
+    }
+
+    public override ModelTensor SliceRows(ModelTensor batch, long firstRow, long rows)
+    {
+        var typed = (ModelTensor<string>)batch;
+        var shape = typed.Shape.ToArray();
+        var rowSize = shape[0] == 0 ? 0 : typed.ElementCount / shape[0];
+        shape[0] = rows;
+        return new ModelTensor<string>(batch.Name, typed.Data.Slice(checked((int)(firstRow * rowSize)), checked((int)(rows * rowSize))), shape);
+    }
+
+    public override ModelTensor Zeros(string name, long[] shape)
+    {
+        var data = new string[ElementCount(shape)];
+        Array.Fill(data, string.Empty);
+        return new ModelTensor<string>(name, data, shape);
+    }
+
+    /// <summary>Declared warm-up values of a string input are numbers written as invariant text (e.g. 3 gives "3").</summary>
+    public override ModelTensor FromValues(string name, long[] shape, IReadOnlyList<double> values)
+    {
+        var data = new string[ElementCount(shape)];
+        if (values.Count != 1 && values.Count != data.Length)
+        {
+            throw new ArgumentException($"{values.Count} values for a tensor of shape [{string.Join(", ", shape)}]; expected one value (it fills the tensor) or {data.Length}.");
+        }
+
+        for (var i = 0; i < data.Length; i++)
+        {
+            data[i] = values[values.Count == 1 ? 0 : i].ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return new ModelTensor<string>(name, data, shape);
+    }
+
+    public override ModelTensor FromBytes(string name, long[] shape, ReadOnlySpan<byte> bytes) =>
+        throw new ArgumentException($"String input '{name}' cannot be read from a raw element file (strings have no fixed size); expected inline Values, or none (empty strings).");
+}
+
+/// <summary>
+/// A sequence-of-maps output (ONNX <c>seq(map(K, V))</c>, scikit-learn's ZipMap): read from ONNX Runtime after the run
+/// into a <see cref="ModelMapSequence{TKey, TValue}"/>, sliced per caller when calls were batched. Never an input.
+/// </summary>
+internal sealed class MapSequenceOps<TKey, TValue> : ElementOps
+    where TKey : notnull
+{
+    public static readonly MapSequenceOps<TKey, TValue> Instance = new();
+
+    private MapSequenceOps()
+    {
+    }
+
+    public override TensorElementType ElementType => TensorElementType.SequenceOfMaps;
+
+    public override TensorElementType MapKeyType => TensorElementTypes.Of<TKey>();
+
+    public override TensorElementType MapValueType => TensorElementTypes.Of<TValue>();
+
+    public override int ElementSize => throw new NotSupportedException("A sequence of maps has no fixed element size.");
+
+    public override bool CanPreallocate => false;
+
+    public override ModelTensor CopyOutput(string name, OrtValue value)
+    {
+        var allocator = OrtAllocator.DefaultInstance;
+        var count = value.GetValueCount();
+        var maps = new IReadOnlyDictionary<TKey, TValue>[count];
+        for (var i = 0; i < count; i++)
+        {
+            using var map = value.GetValue(i, allocator);
+            using var keys = map.GetValue(0, allocator);
+            using var values = map.GetValue(1, allocator);
+            var k = Read<TKey>(keys);
+            var v = Read<TValue>(values);
+            var dictionary = new Dictionary<TKey, TValue>(k.Length);
+            for (var j = 0; j < k.Length; j++)
+            {
+                dictionary[k[j]] = v[j];
+            }
+
+            maps[i] = dictionary;
+        }
+
+        return new ModelMapSequence<TKey, TValue>(name, maps);
+    }
+
+    public override ModelTensor SliceRows(ModelTensor batch, long firstRow, long rows) =>
+        ((ModelMapSequence)batch).Slice(checked((int)firstRow), checked((int)rows));
+
+    public override long IndexOfNonFinite(ModelTensor tensor) => -1;
+
+    public override OrtValue CreateInput(ModelTensor tensor) => throw NotAnInput();
+
+    public override ModelTensor AllocateOutput(string name, long[] shape, out OrtValue value) => throw new NotSupportedException("Sequences of maps are allocated by ONNX Runtime.");
+
+    public override ModelTensor Stack(string name, IReadOnlyList<ModelTensor[]> items, int inputIndex, long[] shape) => throw NotAnInput();
+
+    public override ModelTensor Zeros(string name, long[] shape) => throw NotAnInput();
+
+    public override ModelTensor FromValues(string name, long[] shape, IReadOnlyList<double> values) => throw NotAnInput();
+
+    public override ModelTensor FromBytes(string name, long[] shape, ReadOnlySpan<byte> bytes) => throw NotAnInput();
+
+    private static NotSupportedException NotAnInput() => new("A sequence of maps is never a model input (refused at load).");
+
+    private static T[] Read<T>(OrtValue tensor)
+    {
+        if (typeof(T) == typeof(string))
+        {
+            return (T[])(object)tensor.GetStringTensorAsArray();
+        }
+
+        if (typeof(T) == typeof(long))
+        {
+            return (T[])(object)tensor.GetTensorDataAsSpan<long>().ToArray();
+        }
+
+        if (typeof(T) == typeof(float))
+        {
+            return (T[])(object)tensor.GetTensorDataAsSpan<float>().ToArray();
+        }
+
+        return (T[])(object)tensor.GetTensorDataAsSpan<double>().ToArray();
     }
 }

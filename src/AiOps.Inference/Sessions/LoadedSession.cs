@@ -30,6 +30,11 @@ internal sealed class TensorBinding
     /// <summary>Formats as <c>Float32[batch, 4]</c>.</summary>
     public string Describe()
     {
+        if (ElementType == TensorElementType.SequenceOfMaps)
+        {
+            return $"seq(map({Ops.MapKeyType}, {Ops.MapValueType}))";
+        }
+
         var parts = new string[Dims.Length];
         for (var i = 0; i < Dims.Length; i++)
         {
@@ -126,6 +131,13 @@ internal sealed class LoadedSession : IDisposable
         var shapes = new (long, int, int)[outputs.Length][];
         for (var o = 0; o < outputs.Length && shapes is not null; o++)
         {
+            if (!outputs[o].Ops.CanPreallocate)
+            {
+                // String tensors and sequences of maps live in ONNX Runtime's memory: read after the run.
+                shapes = null;
+                break;
+            }
+
             shapes[o] = new (long, int, int)[outputs[o].Dims.Length];
             for (var d = 0; d < outputs[o].Dims.Length; d++)
             {
@@ -253,6 +265,12 @@ internal sealed class LoadedSession : IDisposable
                 {
                     throw Bad(key, spec.Name, $"Input '{spec.Name}' has shape {t.FormatShape()}; expected dimension {d} to be {spec.Dims[d]} ({spec.Name}: {spec.Describe()}).");
                 }
+            }
+
+            var missing = spec.Ops.IndexOfNull(t);
+            if (missing >= 0)
+            {
+                throw Bad(key, spec.Name, $"Input '{spec.Name}' has a null string at element {missing}; expected a string at every element (use \"\" for an empty one).");
             }
 
             if (!allowNonFinite)

@@ -321,17 +321,23 @@ internal static class SessionLoader
         return new LoadedSession(session, inputs, outputs, metadata, provider, fallbackReason, path, sha256, timeProvider.GetUtcNow(), firstDimensionIsBatch);
     }
 
-    private static TensorSpec Spec(TensorBinding b) => new(b.Name, b.ElementType, b.Dims) { SymbolicDimensions = b.Symbols };
+    private static TensorSpec Spec(TensorBinding b) => new(b.Name, b.ElementType, b.Dims) { SymbolicDimensions = b.Symbols, MapKeyType = b.Ops.MapKeyType, MapValueType = b.Ops.MapValueType };
 
     private static TensorBinding[] Bindings(ModelKey key, IReadOnlyDictionary<string, NodeMetadata> nodes, string kind)
     {
         var result = new List<TensorBinding>(nodes.Count);
         foreach (var (name, node) in nodes)
         {
-            var type = node.IsTensor && !node.IsString ? ElementOps.FromOrt(node.ElementDataType) : TensorElementType.Unknown;
-            var ops = ElementOps.For(type) ?? throw new ModelLoadException(
-                $"{kind} '{name}' of {key} is a {(node.IsTensor ? node.ElementDataType.ToString() : node.OnnxValueType.ToString())} {(node.IsTensor ? "tensor" : "value")}; expected a tensor of float, double, int8, uint8, int16, int32, int64 or bool.")
+            var ops = ElementOps.ForNode(node, kind == "Input", out var what) ?? throw new ModelLoadException(
+                $"{kind} '{name}' of {key} is {what}; expected {ElementOps.Supported}.")
             { Key = key };
+            if (ops.ElementType == TensorElementType.SequenceOfMaps)
+            {
+                // One map per row (ZipMap): a sequence of unknown length, batchable only where the batch axis is declared.
+                result.Add(new TensorBinding(name, ops, [-1], [null]));
+                continue;
+            }
+
             var dims = Array.ConvertAll(node.Dimensions, d => d < 0 ? -1L : d);
             var symbols = new string?[dims.Length];
             for (var i = 0; i < dims.Length; i++)

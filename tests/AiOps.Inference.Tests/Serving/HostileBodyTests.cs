@@ -215,7 +215,7 @@ public sealed class HostileBodyTests(ServingHostFixture fixture) : IClassFixture
     }
 
     [Theory]
-    [InlineData("/v2/models/nope", "Unknown model 'nope'; served: clf, multi, uints, wide")]
+    [InlineData("/v2/models/nope", "Unknown model 'nope'; served: bf16, clf, fp16, multi, sklearn, strings, uints, wide")]
     [InlineData("/v2/models/clf/versions/9", "Unknown version '9' of model 'clf'; served: 1, 2")]
     [InlineData("/v2/models/clf/versions/9/ready", "Unknown version '9'")]
     public async Task UnknownModelOrVersion_404Json(string path, string expected)

@@ -14,7 +14,9 @@ namespace AiOps.Inference.Tests.Serving;
 /// <summary>
 /// A real Kestrel host on a free loopback port serving, over <c>MapOpenInferenceProtocol()</c>: <c>clf</c> (the kit's
 /// classifier, versions 1 and 2, default 1), <c>multi</c> (two float inputs and an int64 one) and <c>wide</c> (a
-/// classifier over 64 features, for megabyte tensors) and <c>uints</c> (identity over UINT16/32/64).
+/// classifier over 64 features, for megabyte tensors), <c>uints</c> (identity over UINT16/32/64), <c>fp16</c> (float16
+/// identity and add), <c>bf16</c> (bfloat16 identity), <c>strings</c> (string identity) and <c>sklearn</c> (a
+/// LinearClassifier + ZipMap export with a <c>seq(map(int64, float))</c> output).
 /// </summary>
 public sealed class ServingHost : IAsyncDisposable
 {
@@ -42,6 +44,13 @@ public sealed class ServingHost : IAsyncDisposable
         var multi = Write(root, "multi.onnx", Kit.MultiInput());
         var wide = Write(root, "wide.onnx", Kit.Classifier(1, inputSize: WideFeatures).ToOnnx());
         var uints = Write(root, "uints.onnx", Kit.UnsignedIdentity());
+        var typed = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["fp16"] = Write(root, "fp16.onnx", Kit.Float16IdentityAdd()),
+            ["bf16"] = Write(root, "bf16.onnx", Kit.BFloat16Identity()),
+            ["strings"] = Write(root, "strings.onnx", Kit.StringIdentity()),
+            ["sklearn"] = Write(root, "sklearn.onnx", Kit.SklearnClassifier()),
+        };
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -69,6 +78,15 @@ public sealed class ServingHost : IAsyncDisposable
                 Cpu(o);
                 o.Path = uints;
             });
+        foreach (var (name, path) in typed)
+        {
+            builder.Services.AddAiOpsInference().AddOnnxModel(name, o =>
+            {
+                Cpu(o);
+                o.Path = path;
+            });
+        }
+
         builder.Services.AddOpenInferenceProtocol(configure);
         services?.Invoke(builder.Services);
         var app = builder.Build();

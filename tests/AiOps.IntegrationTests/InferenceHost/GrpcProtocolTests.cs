@@ -97,6 +97,106 @@ public sealed class GrpcProtocolTests
         }
     }
 
+    [NodeGrpcFact]
+    public async Task NodeClient_Fp16Bf16AndBytes_RoundTripBitForBitOverGrpc()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "aiops-grpc-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        var models = new Dictionary<string, byte[]>
+        {
+            ["fp16"] = TestModels.TestModels.Float16IdentityAdd(),
+            ["bf16"] = TestModels.TestModels.BFloat16Identity(),
+            ["strings"] = TestModels.TestModels.StringIdentity(),
+        };
+        var (httpPort, grpcPort) = (ProcessRunner.FreeLoopbackPort(), ProcessRunner.FreeLoopbackPort());
+        var settings = new Dictionary<string, string?>
+        {
+            ["Kestrel:Endpoints:http:Url"] = $"http://127.0.0.1:{httpPort}",
+            ["Kestrel:Endpoints:grpc:Url"] = $"http://127.0.0.1:{grpcPort}",
+            ["Kestrel:Endpoints:grpc:Protocols"] = "Http2",
+            ["AiOps:Release:EnableController"] = "false",
+        };
+        foreach (var (name, bytes) in models)
+        {
+            var path = Path.Combine(root, $"{name}.onnx");
+            File.WriteAllBytes(path, bytes);
+            settings[$"AiOps:Models:{name}:Path"] = path;
+            settings[$"AiOps:Models:{name}:ExecutionProviders:0"] = "Cpu";
+        }
+
+        var app = InferenceHostApp.Build(
+            [$"--contentRoot={root}"],
+            b =>
+            {
+                b.Configuration.AddInMemoryCollection(settings);
+                b.Logging.ClearProviders();
+            });
+        await app.StartAsync();
+        try
+        {
+            var proto = Path.Combine(RepoPaths.Root, "src", "AiOps.Inference", "Serving", "Grpc", "grpc_predict_v2.proto");
+            var result = await RunNodeScriptAsync("typed.mjs", proto, $"127.0.0.1:{grpcPort}");
+
+            Assert.Equal("FP16", result.GetProperty("fp16Metadata").GetProperty("inputs")[0].GetProperty("datatype").GetString());
+            Assert.Equal("BF16", result.GetProperty("bf16Metadata").GetProperty("outputs")[0].GetProperty("datatype").GetString());
+            Assert.Equal("BYTES", result.GetProperty("stringsMetadata").GetProperty("inputs")[0].GetProperty("datatype").GetString());
+
+            static ushort[] Bits(params Half[] values) => [.. values.Select(BitConverter.HalfToUInt16Bits)];
+            static ushort[] Values(JsonElement output) => [.. output.GetProperty("values").EnumerateArray().Select(v => v.GetUInt16())];
+            var fp16 = result.GetProperty("fp16");
+            Assert.Equal("FP16", fp16.GetProperty("sum").GetProperty("datatype").GetString());
+            Assert.Equal(Bits((Half)1, (Half)(-0.5), Half.MaxValue), Values(fp16.GetProperty("y")));
+            Assert.Equal(Bits((Half)1 + (Half)0.25, (Half)(-0.5) + (Half)0.25, Half.MaxValue + (Half)(-1)), Values(fp16.GetProperty("sum")));
+            AssertError(result, "fp16Typed", "INVALID_ARGUMENT", "no typed contents field in the protocol; expected its little-endian bytes (2 per element) in raw_input_contents");
+            Assert.Equal([(ushort)0x3FC0, (ushort)0xC049, (ushort)0x0001, (ushort)0x8000], Values(result.GetProperty("bf16").GetProperty("y")));
+
+            string[] words = ["héllo", "", "日本語", "🦤"];
+            foreach (var call in new[] { "bytesContents", "bytesRaw" })
+            {
+                var o = result.GetProperty(call).GetProperty("o");
+                Assert.Equal("BYTES", o.GetProperty("datatype").GetString());
+                Assert.Equal(["2", "2"], o.GetProperty("shape").EnumerateArray().Select(d => d.GetString()));
+                Assert.Equal(words, o.GetProperty("values").EnumerateArray().Select(v => v.GetString()));
+            }
+
+            AssertError(result, "bytesNotUtf8", "INVALID_ARGUMENT", "BYTES element 1 is not valid UTF-8");
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private static async Task<JsonElement> RunNodeScriptAsync(string script, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Node!)
+        {
+            WorkingDirectory = ClientDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(script);
+        foreach (var a in arguments)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"node exited with {process.ExitCode}: {await stderr}");
+        return JsonDocument.Parse(await stdout).RootElement;
+    }
+
     private static void AssertError(JsonElement result, string call, string code, string message)
     {
         var error = result.GetProperty(call).GetProperty("error");

@@ -185,9 +185,9 @@ internal sealed partial class OipGrpcService(OipEndpoints endpoints, ILogger<Oip
             if (raw.Count != 0)
             {
                 var bytes = raw[i];
-                if (bytes.Length != expected * datatype.ElementSize)
+                if (datatype.FixedByteLength(expected) is { } takes && bytes.Length != takes)
                 {
-                    throw Bad($"Input '{OipEndpoints.Truncate(name)}' has {bytes.Length} bytes of raw_input_contents; shape {ModelTensor.FormatShape(shape)} of {datatype.Name} takes {expected * datatype.ElementSize}.");
+                    throw Bad($"Input '{OipEndpoints.Truncate(name)}' has {bytes.Length} bytes of raw_input_contents; shape {ModelTensor.FormatShape(shape)} of {datatype.Name} takes {takes}.");
                 }
 
                 tensors.Add(datatype.FromBytes(name, shape, (int)expected, bytes.Span));
@@ -224,8 +224,9 @@ internal sealed partial class OipGrpcService(OipEndpoints endpoints, ILogger<Oip
         }
 
         var response = new ModelInferResponse { ModelName = answer.Key.Model.Value, ModelVersion = answer.Key.Version.Value, Id = request.Id };
-        foreach (var output in chosen)
+        foreach (var chosenOutput in chosen)
         {
+            var output = OipDatatypes.ToWire(chosenOutput);
             if (!OipDatatypes.TryGet(output.ElementType, out var datatype))
             {
                 throw new NotSupportedException($"Output '{output.Name}' has element type {output.ElementType}, which the protocol writer does not handle.");
@@ -234,7 +235,7 @@ internal sealed partial class OipGrpcService(OipEndpoints endpoints, ILogger<Oip
             var tensor = new ModelInferResponse.Types.InferOutputTensor { Name = output.Name, Datatype = datatype.Name };
             tensor.Shape.AddRange(output.Shape.ToArray());
             response.Outputs.Add(tensor);
-            var bytes = new byte[checked((int)(output.ElementCount * datatype.ElementSize))];
+            var bytes = new byte[datatype.ByteLength(output)];
             datatype.WriteBytes(output, bytes);
             response.RawOutputContents.Add(UnsafeByteOperations.UnsafeWrap(bytes));
         }
