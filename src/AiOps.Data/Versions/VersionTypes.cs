@@ -226,7 +226,10 @@ public interface IDatasetStore
     /// <exception cref="KeyNotFoundException">No such version.</exception>
     Task TagAsync(string dataset, string tagOrVersion, string tag, CancellationToken cancellationToken = default);
 
-    /// <summary>Copies a version's files into <paramref name="targetDirectory"/>, checking each hash.</summary>
+    /// <summary>Copies a version's files into <paramref name="targetDirectory"/>, checking each hash, all or nothing: the files are staged in
+    /// a temporary folder inside the target and renamed into place only once every one is complete and verified, so a failure,
+    /// cancellation or crash while copying leaves the target as it was (a crash between the final renames is finished by the next
+    /// restore into the same target). Files of the target that the version does not name are left alone.</summary>
     /// <param name="dataset">The dataset.</param>
     /// <param name="tagOrVersion">A tag or a version.</param>
     /// <param name="targetDirectory">Where to write the files.</param>
@@ -234,6 +237,8 @@ public interface IDatasetStore
     /// <returns>The paths written.</returns>
     /// <exception cref="KeyNotFoundException">No such version.</exception>
     /// <exception cref="InvalidDataException">A stored file no longer matches its hash.</exception>
+    /// <exception cref="RestorePathException">A file would land outside the target: the manifest names an absolute path or one with
+    /// <c>..</c>, or a folder on the way is a symbolic link (also when swapped in during the restore). Nothing is written outside.</exception>
     Task<IReadOnlyList<string>> RestoreAsync(string dataset, string tagOrVersion, string targetDirectory, CancellationToken cancellationToken = default);
 
     /// <summary>Compares two versions (schema, statistics, files).</summary>
@@ -255,6 +260,29 @@ public interface IDatasetStore
     /// <exception cref="NotSupportedException">The store does not collect garbage (the default for other implementations).</exception>
     Task<DatasetGcResult> CollectGarbageAsync(TimeSpan? minimumAge = null, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException($"{GetType().Name} does not collect garbage.");
+}
+
+/// <summary>A restore refused a file whose path would leave the target directory (an absolute or <c>..</c> name in the manifest, or a
+/// symbolic link on the way); nothing was written outside the target.</summary>
+public sealed class RestorePathException : AiOpsException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="version">The dataset and version (<c>training@3f2a…</c>).</param>
+    /// <param name="fileName">The file's name as the manifest gives it.</param>
+    /// <param name="targetDirectory">The target directory.</param>
+    /// <param name="problem">What is wrong with the path and what was expected.</param>
+    public RestorePathException(string version, string fileName, string targetDirectory, string problem)
+        : base($"{version}: file '{fileName}' {problem} ('{targetDirectory}').")
+    {
+        FileName = fileName;
+        TargetDirectory = targetDirectory;
+    }
+
+    /// <summary>The file's name as the manifest gives it.</summary>
+    public string FileName { get; }
+
+    /// <summary>The target directory of the restore.</summary>
+    public string TargetDirectory { get; }
 }
 
 /// <summary>What <see cref="IDatasetStore.CollectGarbageAsync"/> removed.</summary>
