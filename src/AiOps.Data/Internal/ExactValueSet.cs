@@ -16,6 +16,7 @@ internal sealed class ExactValueSet
     private const ulong Empty = 0;
 
     private readonly List<char[]> _pages = [];
+    private readonly ulong _hashMask;
     private ulong[] _hashes;
     private long[] _refs;
     private int _mask;
@@ -24,8 +25,11 @@ internal sealed class ExactValueSet
     private int _pageUsed;
     private long _arenaChars;
 
-    public ExactValueSet(int capacity = 1024)
+    /// <param name="capacity">Distinct values expected.</param>
+    /// <param name="hashMask">Tests narrow the hash (e.g. to 8 bits) so that most lookups collide and take the exact comparison.</param>
+    public ExactValueSet(int capacity = 1024, ulong hashMask = ulong.MaxValue)
     {
+        _hashMask = hashMask;
         var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, capacity * 2));
         _hashes = new ulong[size];
         _refs = new long[size];
@@ -43,7 +47,8 @@ internal sealed class ExactValueSet
     /// <summary>Adds <paramref name="value"/>; <see langword="false"/> when it was already present.</summary>
     public bool Add(ReadOnlySpan<char> value)
     {
-        var h = Hash(value);
+        var h = Hash(value) & _hashMask;
+        h = h == Empty ? 1 : h;
         var i = (int)h & _mask;
         var hashes = _hashes;
         while (true)
