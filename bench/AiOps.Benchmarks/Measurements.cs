@@ -44,6 +44,9 @@ internal static class Measurements
             case "data-side":
                 DataSide(args.Length > 1 ? args[1] : Path.Combine(Path.GetTempPath(), "aiops-side-1m.csv"), args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5);
                 return 0;
+            case "data-unique":
+                DataUniqueProfile.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5);
+                return 0;
             case "data-time":
                 DataTime(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10);
                 return 0;
@@ -231,6 +234,9 @@ internal static class Measurements
             var ours = new List<double>();
             var theirs = new List<double>();
             var panda = new List<double>();
+            var oursCpu = new List<double>();
+            var theirsCpu = new List<double>();
+            var pandaCpu = new List<double>();
             long[]? expected = null;
             void Agree(string who, long[] counts)
             {
@@ -243,21 +249,26 @@ internal static class Measurements
 
             for (var r = -1; r < rounds; r++) // round -1 warms up (JIT, page cache, DuckDB's first query)
             {
+                var cpu = new Cpu();
                 var sw = Stopwatch.StartNew();
                 var a = DataSideBySide.AiOps(engine, path, rules);
                 var t = sw.Elapsed.TotalSeconds;
+                var tc = cpu.Ms / 1e3;
                 Agree("AiOps", a);
+                cpu = new Cpu();
                 sw.Restart();
                 var d = DataSideBySide.DuckDb(duck, path);
                 var td = sw.Elapsed.TotalSeconds;
+                var tdc = cpu.Ms / 1e3;
                 Agree("DuckDB", d);
                 if (hasPandas)
                 {
                     var line = Shell($"taskset -c {(cores == 1 ? "0" : "0,1")} /usr/bin/python3 '{script}' '{path}'").Trim().Split(' ');
-                    Agree("pandas", [.. line.Skip(1).Select(x => long.Parse(x, CultureInfo.InvariantCulture))]);
+                    Agree("pandas", [.. line.Skip(2).Select(x => long.Parse(x, CultureInfo.InvariantCulture))]);
                     if (r >= 0)
                     {
                         panda.Add(double.Parse(line[0], CultureInfo.InvariantCulture));
+                        pandaCpu.Add(double.Parse(line[1], CultureInfo.InvariantCulture));
                     }
                 }
 
@@ -265,15 +276,19 @@ internal static class Measurements
                 {
                     ours.Add(t);
                     theirs.Add(td);
+                    oursCpu.Add(tc);
+                    theirsCpu.Add(tdc);
                 }
             }
 
-            string Rate(List<double> x) => string.Create(CultureInfo.InvariantCulture, $"median {Median(x):F3} s = {rows / Median(x) / 1e6:F2} M rows/s [{string.Join(" ", x.Select(v => v.ToString("F3", CultureInfo.InvariantCulture)))}]");
-            Console.WriteLine($"RESULT {cores} core(s): AiOps.Data {Rate(ours)}");
-            Console.WriteLine($"RESULT {cores} core(s): DuckDB    {Rate(theirs)}  -> AiOps is {Median(theirs) / Median(ours):F2}x DuckDB");
+            string Rate(List<double> x, List<double> c) => string.Create(CultureInfo.InvariantCulture,
+                $"wall median {Median(x):F3} s = {rows / Median(x) / 1e6:F2} M rows/s [{string.Join(" ", x.Select(v => v.ToString("F3", CultureInfo.InvariantCulture)))}]; " +
+                $"CPU median {Median(c):F3} s = {rows / Median(c) / 1e6:F2} M rows/CPU-s");
+            Console.WriteLine($"RESULT {cores} core(s): AiOps.Data {Rate(ours, oursCpu)}");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {cores} core(s): DuckDB    {Rate(theirs, theirsCpu)}  -> AiOps/DuckDB wall {Median(theirs) / Median(ours):F2}x, CPU {Median(theirsCpu) / Median(oursCpu):F2}x"));
             if (hasPandas)
             {
-                Console.WriteLine($"RESULT {cores} core(s): pandas    {Rate(panda)}  -> AiOps is {Median(panda) / Median(ours):F2}x pandas");
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {cores} core(s): pandas    {Rate(panda, pandaCpu)}  -> AiOps/pandas wall {Median(panda) / Median(ours):F2}x, CPU {Median(pandaCpu) / Median(oursCpu):F2}x"));
             }
             else
             {

@@ -39,6 +39,35 @@ public sealed class ExactValueSetTests
     }
 
     [Fact]
+    public void Add_DigitOnlyValues_PackedExactly_LeadingZerosAndLengthsKeptApart()
+    {
+        var set = new ExactValueSet();
+        string[] distinct = ["7", "07", "007", "0", "00", "70", "12345678901234567", "012345678901234567", "99999999999999999", "999999999999999999", "1a", "-7", "7 "];
+        foreach (var v in distinct)
+        {
+            Assert.True(set.Add(v), v);
+        }
+
+        foreach (var v in distinct)
+        {
+            Assert.False(set.Add(new string(v.AsSpan())), v);
+        }
+
+        Assert.Equal(distinct.Length, set.Count);
+
+        // Many numeric ids with repeats, through the packed table's growth, against a HashSet.
+        var rnd = new Random(9);
+        var reference = new HashSet<string>(distinct, StringComparer.Ordinal);
+        for (var i = 0; i < 200_000; i++)
+        {
+            var v = rnd.Next(3) == 0 ? rnd.Next(150_000).ToString("D6", CultureInfo.InvariantCulture) : rnd.NextInt64(0, 100_000_000_000_000_000).ToString(CultureInfo.InvariantCulture);
+            Assert.Equal(reference.Add(v), set.Add(v));
+        }
+
+        Assert.Equal(reference.Count, set.Count);
+    }
+
+    [Fact]
     public void Add_ValuesLongerThanAnArenaPage_AreKeptExactly()
     {
         var set = new ExactValueSet();

@@ -8,7 +8,8 @@ namespace AiOps.Data.Internal;
 /// value's characters in an append-only arena. A lookup compares hashes first and the characters only when the hashes are equal
 /// (the match, or a rare collision), so membership is exact. Per distinct value it keeps 16 bytes of table entry (at a load of at
 /// most 1/2, so 16–32 bytes) plus the value's UTF-16 characters and a 4-byte length in the arena — no object per value, which a
-/// <see cref="HashSet{T}"/> of strings needs (about 80 bytes for a 10-character value).</summary>
+/// <see cref="HashSet{T}"/> of strings needs (about 80 bytes for a 10-character value). Values of at most 17 decimal digits (numeric
+/// ids, the common key) are packed exactly into one 64-bit key in a table of their own: 8 bytes per entry, 8–16 per value.</summary>
 internal sealed class ExactValueSet
 {
     private const int PageShift = 20; // 1 Mi characters (2 MiB) per arena page
@@ -17,10 +18,15 @@ internal sealed class ExactValueSet
 
     private readonly List<char[]> _pages = [];
     private readonly ulong _hashMask;
-    private ulong[] _hashes;
-    private long[] _refs;
+    private Entry[] _entries;
     private int _mask;
     private int _count;
+
+    // Values that are decimal digits only, at most 17 of them, are keys of their own: the number and the digit count packed into one
+    // 64-bit integer identify the text exactly ("007" and "7" differ in the count), so they need no hash, arena or comparison.
+    private ulong[] _packed;
+    private int _packedMask;
+    private int _packedCount;
     private char[] _page;
     private int _pageUsed;
     private long _arenaChars;
@@ -31,35 +37,47 @@ internal sealed class ExactValueSet
     {
         _hashMask = hashMask;
         var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, capacity * 2));
-        _hashes = new ulong[size];
-        _refs = new long[size];
+        _entries = new Entry[size];
         _mask = size - 1;
+        _packed = new ulong[size];
+        _packedMask = size - 1;
         _page = new char[Math.Min(PageSize, 4096)];
         _pages.Add(_page);
     }
 
     /// <summary>Distinct values held.</summary>
-    public int Count => _count;
+    public int Count => _count + _packedCount;
 
-    /// <summary>Bytes held: table plus arena.</summary>
-    public long Bytes => (_hashes.LongLength * 16) + (_arenaChars * 2);
+    /// <summary>Bytes held: tables plus arena.</summary>
+    public long Bytes => (_entries.LongLength * 16) + (_packed.LongLength * 8) + (_arenaChars * 2);
+
+    private struct Entry
+    {
+        public ulong Hash;
+        public long Location;
+    }
 
     /// <summary>Adds <paramref name="value"/>; <see langword="false"/> when it was already present.</summary>
     public bool Add(ReadOnlySpan<char> value)
     {
+        if (_hashMask == ulong.MaxValue && TryPack(value, out var key))
+        {
+            return AddPacked(key);
+        }
+
         var h = Hash(value) & _hashMask;
         h = h == Empty ? 1 : h;
+        var entries = _entries;
         var i = (int)h & _mask;
-        var hashes = _hashes;
         while (true)
         {
-            var slot = hashes[i];
-            if (slot == Empty)
+            ref var e = ref entries[i];
+            if (e.Hash == Empty)
             {
                 break;
             }
 
-            if (slot == h && Equal(_refs[i], value))
+            if (e.Hash == h && Equal(e.Location, value))
             {
                 return false;
             }
@@ -67,14 +85,98 @@ internal sealed class ExactValueSet
             i = (i + 1) & _mask;
         }
 
-        hashes[i] = h;
-        _refs[i] = Append(value);
-        if (++_count * 2 > hashes.Length)
+        entries[i].Hash = h;
+        entries[i].Location = Append(value);
+        if (++_count * 2 > entries.Length)
         {
             Grow();
         }
 
         return true;
+    }
+
+    /// <summary>1–17 ASCII digits as (number · 32 + digit count) + 1, never 0; anything else is not packed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryPack(ReadOnlySpan<char> value, out ulong key)
+    {
+        key = 0;
+        if (value.IsEmpty || value.Length > 17)
+        {
+            return false;
+        }
+
+        ulong n = 0;
+        foreach (var c in value)
+        {
+            var d = (uint)(c - '0');
+            if (d > 9)
+            {
+                return false;
+            }
+
+            n = (n * 10) + d;
+        }
+
+        key = (n << 5 | (uint)value.Length) + 1;
+        return true;
+    }
+
+    private bool AddPacked(ulong key)
+    {
+        var table = _packed;
+        var i = (int)Mix(key) & _packedMask;
+        while (true)
+        {
+            var slot = table[i];
+            if (slot == key)
+            {
+                return false;
+            }
+
+            if (slot == Empty)
+            {
+                break;
+            }
+
+            i = (i + 1) & _packedMask;
+        }
+
+        table[i] = key;
+        if (++_packedCount * 2 > table.Length)
+        {
+            var size = table.Length * 2;
+            var grown = new ulong[size];
+            var mask = size - 1;
+            foreach (var k in table)
+            {
+                if (k == Empty)
+                {
+                    continue;
+                }
+
+                var j = (int)Mix(k) & mask;
+                while (grown[j] != Empty)
+                {
+                    j = (j + 1) & mask;
+                }
+
+                grown[j] = k;
+            }
+
+            _packed = grown;
+            _packedMask = mask;
+        }
+
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Mix(ulong h)
+    {
+        h ^= h >> 33;
+        h *= 0xFF51AFD7ED558CCDUL;
+        h ^= h >> 33;
+        return h;
     }
 
     /// <summary>A 64-bit hash of the characters, never 0 (0 marks an empty slot).</summary>
@@ -89,15 +191,15 @@ internal sealed class ExactValueSet
             h = BitOperations.RotateLeft((h ^ w) * 0x9FB21C651E98DF25UL, 29);
         }
 
-        var tail = bytes[(words.Length * 8)..];
-        if (tail.Length > 0)
+        var rest = bytes.Length & 7;
+        if (rest != 0)
         {
-            ulong t = 0;
-            for (var j = 0; j < tail.Length; j++)
-            {
-                t |= (ulong)tail[j] << (8 * j);
-            }
-
+            // The last bytes in at most two reads (overlapping the words when the value has any; the length is in the seed).
+            ulong t = bytes.Length >= 8
+                ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes[^8..])
+                : rest >= 4
+                    ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes) | ((ulong)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes[^4..]) << 32)
+                    : System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(bytes) | ((ulong)bytes[^1] << 16);
             h = BitOperations.RotateLeft((h ^ t) * 0x9FB21C651E98DF25UL, 29);
         }
 
@@ -169,30 +271,26 @@ internal sealed class ExactValueSet
 
     private void Grow()
     {
-        var size = _hashes.Length * 2;
-        var hashes = new ulong[size];
-        var refs = new long[size];
+        var size = _entries.Length * 2;
+        var entries = new Entry[size];
         var mask = size - 1;
-        for (var j = 0; j < _hashes.Length; j++)
+        foreach (var e in _entries)
         {
-            var h = _hashes[j];
-            if (h == Empty)
+            if (e.Hash == Empty)
             {
                 continue;
             }
 
-            var i = (int)h & mask;
-            while (hashes[i] != Empty)
+            var i = (int)e.Hash & mask;
+            while (entries[i].Hash != Empty)
             {
                 i = (i + 1) & mask;
             }
 
-            hashes[i] = h;
-            refs[i] = _refs[j];
+            entries[i] = e;
         }
 
-        _hashes = hashes;
-        _refs = refs;
+        _entries = entries;
         _mask = mask;
     }
 }
