@@ -151,9 +151,11 @@ internal static class DataUniqueProfile
         _ = Duplicates(ids, useHashSet: true, out hashSetBytes);
         _ = Duplicates(ids, useHashSet: false, out exactBytes);
         var textIds = ids.Select(i => "u" + i).ToList(); // the same ids as text: the hashed table + arena, not the packed one
+        Settle();
         c2 = new Cpu();
         _ = Duplicates(textIds, useHashSet: true, out var hsText);
         var hsTextMs = c2.Ms;
+        Settle();
         c2 = new Cpu();
         _ = Duplicates(textIds, useHashSet: false, out var exText);
         var exTextMs = c2.Ms;

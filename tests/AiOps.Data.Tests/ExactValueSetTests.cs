@@ -42,7 +42,7 @@ public sealed class ExactValueSetTests
     public void Add_DigitOnlyValues_PackedExactly_LeadingZerosAndLengthsKeptApart()
     {
         var set = new ExactValueSet();
-        string[] distinct = ["7", "07", "007", "0", "00", "70", "12345678901234567", "012345678901234567", "99999999999999999", "999999999999999999", "1a", "-7", "7 "];
+        string[] distinct = ["7", "07", "007", "0", "00", "70", "134217727", "134217728", "0134217727", "9000000000", "12345678901234567", "012345678901234567", "99999999999999999", "999999999999999999", "1a", "-7", "7 "];
         foreach (var v in distinct)
         {
             Assert.True(set.Add(v), v);
@@ -60,7 +60,13 @@ public sealed class ExactValueSetTests
         var reference = new HashSet<string>(distinct, StringComparer.Ordinal);
         for (var i = 0; i < 200_000; i++)
         {
-            var v = rnd.Next(3) == 0 ? rnd.Next(150_000).ToString("D6", CultureInfo.InvariantCulture) : rnd.NextInt64(0, 100_000_000_000_000_000).ToString(CultureInfo.InvariantCulture);
+            var v = rnd.Next(4) switch
+            {
+                0 => rnd.Next(150_000).ToString("D6", CultureInfo.InvariantCulture), // leading zeros: the packed table
+                1 => rnd.Next(200_000_000).ToString(CultureInfo.InvariantCulture),    // around the bitmap's 2^27 limit
+                2 => rnd.Next(300_000).ToString(CultureInfo.InvariantCulture),        // serial ids: the bitmap
+                _ => rnd.NextInt64(0, 100_000_000_000_000_000).ToString(CultureInfo.InvariantCulture),
+            };
             Assert.Equal(reference.Add(v), set.Add(v));
         }
 

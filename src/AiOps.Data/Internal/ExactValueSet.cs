@@ -9,7 +9,8 @@ namespace AiOps.Data.Internal;
 /// (the match, or a rare collision), so membership is exact. Per distinct value it keeps 16 bytes of table entry (at a load of at
 /// most 1/2, so 16–32 bytes) plus the value's UTF-16 characters and a 4-byte length in the arena — no object per value, which a
 /// <see cref="HashSet{T}"/> of strings needs (about 80 bytes for a 10-character value). Values of at most 17 decimal digits (numeric
-/// ids, the common key) are packed exactly into one 64-bit key in a table of their own: 8 bytes per entry, 8–16 per value.</summary>
+/// ids, the common key) are packed exactly into one 64-bit key in a table of their own: 8 bytes per entry, 8–16 per value; canonical
+/// integers below 2^27 are bits of a bitmap instead (1 bit per possible value up to the largest seen).</summary>
 internal sealed class ExactValueSet
 {
     private const int PageShift = 20; // 1 Mi characters (2 MiB) per arena page
@@ -27,6 +28,11 @@ internal sealed class ExactValueSet
     private ulong[] _packed;
     private int _packedMask;
     private int _packedCount;
+
+    // Canonical decimal integers (no leading zero) below 2^27 — row numbers, serial ids — are bits of a bitmap as large as the largest
+    // seen (at most 16 MiB): 1 bit per possible id, and for 1 M serial ids 128 KiB that stays in cache, where a table's random probes miss.
+    private const int MaxDense = 1 << 27;
+    private ulong[] _dense = new ulong[64];
     private char[] _page;
     private int _pageUsed;
     private long _arenaChars;
@@ -49,7 +55,7 @@ internal sealed class ExactValueSet
     public int Count => _count + _packedCount;
 
     /// <summary>Bytes held: tables plus arena.</summary>
-    public long Bytes => (_entries.LongLength * 16) + (_packed.LongLength * 8) + (_arenaChars * 2);
+    public long Bytes => (_entries.LongLength * 16) + (_packed.LongLength * 8) + (_dense.LongLength * 8) + (_arenaChars * 2);
 
     private struct Entry
     {
@@ -62,7 +68,8 @@ internal sealed class ExactValueSet
     {
         if (_hashMask == ulong.MaxValue && TryPack(value, out var key))
         {
-            return AddPacked(key);
+            var number = (key - 1) >> 5;
+            return number < MaxDense && (value[0] != '0' || value.Length == 1) ? AddDense((int)number) : AddPacked(key);
         }
 
         var h = Hash(value) & _hashMask;
@@ -118,6 +125,26 @@ internal sealed class ExactValueSet
         }
 
         key = (n << 5 | (uint)value.Length) + 1;
+        return true;
+    }
+
+    private bool AddDense(int number)
+    {
+        var word = number >> 6;
+        if (word >= _dense.Length)
+        {
+            Array.Resize(ref _dense, (int)Math.Min(MaxDense / 64, BitOperations.RoundUpToPowerOf2((uint)word + 1)));
+        }
+
+        var bit = 1UL << (number & 63);
+        ref var w = ref _dense[word];
+        if ((w & bit) != 0)
+        {
+            return false;
+        }
+
+        w |= bit;
+        _packedCount++;
         return true;
     }
 
