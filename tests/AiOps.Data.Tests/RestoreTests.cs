@@ -139,6 +139,35 @@ public sealed class RestoreTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Restore_Concurrent_IntoOneTarget_BothComplete_NothingLeftOver()
+    {
+        var (v1, v2, _) = await TwoVersionsAsync();
+        var target = Path.Combine(_h.Root, "both");
+        await Task.WhenAll(Store.RestoreAsync("tree", v1.Version, target), Store.RestoreAsync("tree", v2.Version, target));
+        var state = State(target);
+        Assert.Equal(File.ReadAllText(Path.Combine(_h.Root, "v2", "sub", "deeper", "d.csv")), state["sub/deeper/d.csv"]);
+        Assert.Empty(Directory.GetFileSystemEntries(target, ".aiops-restore-*"));
+    }
+
+    [Fact]
+    public async Task Restore_LeftoverStagingWithoutJournal_RemovedOnlyOnceStale()
+    {
+        var (v1, _, _) = await TwoVersionsAsync();
+        var target = Path.Combine(_h.Root, "left");
+        var stale = Directory.CreateDirectory(Path.Combine(target, ".aiops-restore-0123.tmp")).FullName;
+        File.WriteAllText(Path.Combine(stale, "a.csv"), "half");
+        Directory.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddHours(-1));
+        var fresh = Directory.CreateDirectory(Path.Combine(target, ".aiops-restore-4567.tmp")).FullName; // another process's, in flight
+
+        await Store.RestoreAsync("tree", v1.Version, target);
+
+        Assert.False(Directory.Exists(stale));
+        Assert.True(Directory.Exists(fresh));
+        Assert.Equal(State(Path.Combine(_h.Root, "v1")), new SortedDictionary<string, string>(
+            State(target).Where(kv => !kv.Key.StartsWith(".aiops-restore-", StringComparison.Ordinal)).ToDictionary(), StringComparer.Ordinal));
+    }
+
     /// <summary>Writes a copy of <paramref name="v"/>'s manifest whose first file is named <paramref name="name"/>; returns its version.</summary>
     private string ForgeManifest(DatasetVersion v, string name, string forged)
     {

@@ -6,8 +6,9 @@ namespace AiOps.Data.Internal;
 
 /// <summary>An exact set of text values, for uniqueness: an open-addressing table of 64-bit hashes, each with the location of its
 /// value's characters in an append-only arena. A lookup compares hashes first and the characters only when the hashes are equal
-/// (the match, or a rare collision), so membership is exact. Per distinct value it keeps 16 bytes of table entry (at a load of at
-/// most 1/2, so 16–32 bytes) plus the value's UTF-16 characters and a 4-byte length in the arena — no object per value, which a
+/// (the match, or a rare collision), so membership is exact. Per distinct value it keeps an 8-byte slot (hash tag + index, at a load of
+/// at most 1/2, so 16–32 bytes), an 8-byte location (8–16 with the array's growth) and the value's UTF-16 characters and a 4-byte
+/// length in the arena — no object per value, which a
 /// <see cref="HashSet{T}"/> of strings needs (about 80 bytes for a 10-character value). Values of at most 17 decimal digits (numeric
 /// ids, the common key) are packed exactly into one 64-bit key in a table of their own: 8 bytes per entry, 8–16 per value; canonical
 /// integers below 2^27 are bits of a bitmap instead (1 bit per possible value up to the largest seen).</summary>
@@ -19,7 +20,10 @@ internal sealed class ExactValueSet
 
     private readonly List<char[]> _pages = [];
     private readonly ulong _hashMask;
-    private Entry[] _entries;
+    // Slots hold the hash's high 32 bits (a tag) and the 1-based index of the value's location; locations are appended in order.
+    // An insert touches one 8-byte slot at random and appends sequentially (a table of full entries would write 16 bytes at random).
+    private ulong[] _slots;
+    private long[] _locations;
     private int _mask;
     private int _count;
 
@@ -43,7 +47,8 @@ internal sealed class ExactValueSet
     {
         _hashMask = hashMask;
         var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, capacity * 2));
-        _entries = new Entry[size];
+        _slots = new ulong[size];
+        _locations = new long[Math.Max(16, capacity)];
         _mask = size - 1;
         _packed = new ulong[size];
         _packedMask = size - 1;
@@ -55,13 +60,7 @@ internal sealed class ExactValueSet
     public int Count => _count + _packedCount;
 
     /// <summary>Bytes held: tables plus arena.</summary>
-    public long Bytes => (_entries.LongLength * 16) + (_packed.LongLength * 8) + (_dense.LongLength * 8) + (_arenaChars * 2);
-
-    private struct Entry
-    {
-        public ulong Hash;
-        public long Location;
-    }
+    public long Bytes => (_slots.LongLength * 8) + (_locations.LongLength * 8) + (_packed.LongLength * 8) + (_dense.LongLength * 8) + (_arenaChars * 2);
 
     /// <summary>Adds <paramref name="value"/>; <see langword="false"/> when it was already present.</summary>
     public bool Add(ReadOnlySpan<char> value)
@@ -73,18 +72,18 @@ internal sealed class ExactValueSet
         }
 
         var h = Hash(value) & _hashMask;
-        h = h == Empty ? 1 : h;
-        var entries = _entries;
+        var tag = (ulong)(uint)(h >> 32) << 32;
+        var slots = _slots;
         var i = (int)h & _mask;
         while (true)
         {
-            ref var e = ref entries[i];
-            if (e.Hash == Empty)
+            var slot = slots[i];
+            if (slot == Empty)
             {
                 break;
             }
 
-            if (e.Hash == h && Equal(e.Location, value))
+            if ((slot & 0xFFFFFFFF00000000UL) == tag && Equal(_locations[(int)(uint)slot - 1], value))
             {
                 return false;
             }
@@ -92,9 +91,14 @@ internal sealed class ExactValueSet
             i = (i + 1) & _mask;
         }
 
-        entries[i].Hash = h;
-        entries[i].Location = Append(value);
-        if (++_count * 2 > entries.Length)
+        if (_count == _locations.Length)
+        {
+            Array.Resize(ref _locations, _count * 2);
+        }
+
+        _locations[_count] = Append(value);
+        slots[i] = tag | (uint)(_count + 1);
+        if (++_count * 2 > slots.Length)
         {
             Grow();
         }
@@ -239,13 +243,7 @@ internal sealed class ExactValueSet
         return h == Empty ? 1 : h;
     }
 
-    private bool Equal(long location, ReadOnlySpan<char> value)
-    {
-        var page = _pages[(int)(location >> PageShift)];
-        var offset = (int)(location & (PageSize - 1));
-        var length = page[offset] | (page[offset + 1] << 16);
-        return length == value.Length && page.AsSpan(offset + 2, length).SequenceEqual(value);
-    }
+    private bool Equal(long location, ReadOnlySpan<char> value) => Value(location).SequenceEqual(value);
 
     private long Append(ReadOnlySpan<char> value)
     {
@@ -296,28 +294,33 @@ internal sealed class ExactValueSet
         value.CopyTo(page.AsSpan(offset + 2));
     }
 
+    /// <summary>Doubles the slots, re-hashing each value from the arena (read in append order, so sequentially).</summary>
     private void Grow()
     {
-        var size = _entries.Length * 2;
-        var entries = new Entry[size];
+        var size = _slots.Length * 2;
+        var slots = new ulong[size];
         var mask = size - 1;
-        foreach (var e in _entries)
+        for (var idx = 0; idx < _count; idx++)
         {
-            if (e.Hash == Empty)
-            {
-                continue;
-            }
-
-            var i = (int)e.Hash & mask;
-            while (entries[i].Hash != Empty)
+            var h = Hash(Value(_locations[idx])) & _hashMask;
+            var i = (int)h & mask;
+            while (slots[i] != Empty)
             {
                 i = (i + 1) & mask;
             }
 
-            entries[i] = e;
+            slots[i] = ((ulong)(uint)(h >> 32) << 32) | (uint)(idx + 1);
         }
 
-        _entries = entries;
+        _slots = slots;
         _mask = mask;
+    }
+
+    private ReadOnlySpan<char> Value(long location)
+    {
+        var page = _pages[(int)(location >> PageShift)];
+        var offset = (int)(location & (PageSize - 1));
+        var length = page[offset] | (page[offset + 1] << 16);
+        return page.AsSpan(offset + 2, length);
     }
 }

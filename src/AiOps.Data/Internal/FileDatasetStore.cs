@@ -13,11 +13,16 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
 {
     private static readonly JsonSerializerOptions Json = ValidationReport.Json;
     private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly SemaphoreSlim _restoreLock = new(1, 1);
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", RegexOptions.CultureInvariant)]
     private static partial Regex NameRegex();
 
-    public void Dispose() => _lock.Dispose();
+    public void Dispose()
+    {
+        _lock.Dispose();
+        _restoreLock.Dispose();
+    }
 
     private string Root => Path.GetFullPath(options.Value.DatasetStorePath);
 
@@ -368,6 +373,7 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
 
     private const string RestorePrefix = ".aiops-restore-";
     private const string JournalSuffix = ".journal";
+    private static readonly TimeSpan StaleStaging = TimeSpan.FromMinutes(10);
 
     /// <summary>Restores all or nothing: every file is copied from its object into a staging folder inside the target
     /// (<c>.aiops-restore-&lt;id&gt;.tmp</c>, same file system) and checked against its hash; only when all are there is a journal
@@ -396,6 +402,20 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
             relatives.Add(rel);
         }
 
+        // Restores through this store run one at a time, so one never finishes or removes another's staging while it is in flight.
+        await _restoreLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await RestoreCoreAsync(version, relatives, root, at, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _restoreLock.Release();
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> RestoreCoreAsync(DatasetVersion version, List<string> relatives, string root, string at, CancellationToken cancellationToken)
+    {
         Directory.CreateDirectory(root);
         RecoverRestores(root);
         var id = Guid.NewGuid().ToString("N");
@@ -535,7 +555,11 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
 
         foreach (var staging in Directory.GetDirectories(root, RestorePrefix + "*" + AtomicFile.TempSuffix))
         {
-            TryDeleteDirectory(staging);
+            // Without a journal the restore never touched the target; one younger than this may be another process's, in flight.
+            if (Directory.GetLastWriteTimeUtc(staging) < DateTime.UtcNow - StaleStaging)
+            {
+                TryDeleteDirectory(staging);
+            }
         }
     }
 
