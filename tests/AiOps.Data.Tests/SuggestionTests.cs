@@ -175,6 +175,25 @@ public sealed class SuggestionTests : IDisposable
     }
 
     [Fact]
+    public async Task Suggest_UndeclaredColumnOfPhoneNumbers_TooFewRecognisedToBeDetected_GetsNoRangeWithAPhoneInIt()
+    {
+        // 80 % mobiles (below the 0.9 detection bar), 20 % other 11-digit numbers: not detected, yet min/max would be phones.
+        var rnd = new Random(4);
+        var rows = Enumerable.Range(0, 500).Select(i => i % 5 == 0
+            ? (20_000_000_000L + rnd.Next(1_000_000)).ToString(CultureInfo.InvariantCulture)
+            : (13_800_000_000L + rnd.Next(100_000_000)).ToString(CultureInfo.InvariantCulture)).ToList();
+        var path = _h.WriteFile("contacts.csv", "contact\n" + string.Join('\n', rows) + "\n");
+
+        var s = await RuleSet.SuggestAsync(DataSource.FromCsv(path));
+
+        Assert.False(s.DetectedPii.ContainsKey("contact"));
+        Assert.DoesNotContain(s.Definition.Rules, r => r.Type == "between");
+        Assert.Contains(s.Definition.Rules, r => r.Type == "type" && r.DataType == ColumnType.Integer);
+        var json = s.ToJson();
+        Assert.DoesNotContain(rows, json.Contains);
+    }
+
+    [Fact]
     public async Task Suggest_SparseColumn_GetsDatasetCompleteness_NotARowRuleThatQuarantines()
     {
         var path = _h.WriteFile("sparse.csv", "id,coupon\n" + string.Join('\n', Enumerable.Range(1, 200).Select(i => i % 3 == 0 ? $"{i},C{i}" : $"{i},")));

@@ -172,7 +172,7 @@ internal static class RuleSuggester
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        return Build(options, cols, rows, malformed);
+        return Build(options, masker, cols, rows, malformed);
     }
 
     private static void NotePii(Column c, IPiiMasker masker, string value, long tested)
@@ -197,6 +197,21 @@ internal static class RuleSuggester
         }
     }
 
+    /// <summary>A bound that could be one person's value, by the rule the reports use to withhold min/max: an integer of 15 to 20 digits
+    /// (resident IDs, cards) or one of 7 to 14 digits that a recogniser takes (a phone number read as a number). Such a column gets no
+    /// range, so the suggestion never carries the value.</summary>
+    private static bool LooksPersonal(double v, IPiiMasker masker)
+    {
+        var a = Math.Abs(v);
+        if (!double.IsFinite(v) || a < 1e6)
+        {
+            return false;
+        }
+
+        return (a >= 1e14 && a < 1e20 && Math.Floor(a) == a)
+            || (a < 1e14 && masker.Scan(v.ToString("0.##########", CultureInfo.InvariantCulture)).Count > 0);
+    }
+
     /// <summary>Hundredths, rounded down, never above <paramref name="share"/>: a rule with this <c>mostly</c> passes on the data it came from.</summary>
     internal static double Floor2(double share)
     {
@@ -213,7 +228,7 @@ internal static class RuleSuggester
     private static string Pct(long part, long whole) =>
         (whole == 0 ? 1.0 : part / (double)whole).ToString("P2", CultureInfo.InvariantCulture) + string.Create(CultureInfo.InvariantCulture, $" of {whole}");
 
-    private static RuleSuggestion Build(RuleSuggestionOptions options, Column[] cols, long rows, long malformed)
+    private static RuleSuggestion Build(RuleSuggestionOptions options, IPiiMasker masker, Column[] cols, long rows, long malformed)
     {
         var min = options.MinimumFraction;
         var def = new RuleSetDefinition { Name = options.Name };
@@ -285,7 +300,7 @@ internal static class RuleSuggester
                 Add(new RuleDefinition { Type = "type", Column = c.Name, DataType = ColumnType.Date, Mostly = Floor2(Share(c.Date.Matched)) }, $"{Pct(c.Date.Matched, nonNull)} values ISO-8601 dates", nonNull - c.Date.Matched);
             }
 
-            if (!pii && c.Numeric > 0 && Share(c.Numeric) >= min)
+            if (!pii && c.Numeric > 0 && Share(c.Numeric) >= min && !LooksPersonal(c.Min, masker) && !LooksPersonal(c.Max, masker))
             {
                 Add(new RuleDefinition { Type = "between", Column = c.Name, Min = c.Min, Max = c.Max, Mostly = Floor2(Share(c.Numeric)) },
                     string.Create(CultureInfo.InvariantCulture, $"numbers from {Fmt.N(c.Min)} to {Fmt.N(c.Max)} ({Pct(c.Numeric, nonNull)} values numeric)"), nonNull - c.Numeric);
