@@ -224,6 +224,28 @@ public sealed class RestoreTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(target, ".aiops-restore-*"));
     }
 
+    [Fact]
+    public async Task Restore_LinkSwappedInBetweenTheCheckAndTheRename_CreatesNothingOutside()
+    {
+        var (v1, v2, _) = await TwoVersionsAsync();
+        var target = Path.Combine(_h.Root, "late");
+        await Store.RestoreAsync("tree", v1.Version, target);
+        var outside = Directory.CreateDirectory(Path.Combine(_h.Root, "outside2")).FullName;
+        Store.BeforeRestoreMove = i =>
+        {
+            if (i == 0)
+            {
+                // After every path was checked and the journal written: sub becomes a link just before the renames.
+                Directory.Move(Path.Combine(target, "sub"), Path.Combine(_h.Root, "moved-sub2"));
+                Directory.CreateSymbolicLink(Path.Combine(target, "sub"), outside);
+            }
+        };
+
+        await Assert.ThrowsAsync<RestorePathException>(() => Store.RestoreAsync("tree", v2.Version, target));
+        Store.BeforeRestoreMove = null;
+        Assert.Empty(Directory.GetFileSystemEntries(outside)); // not a file, not even the folder 'deeper'
+    }
+
     private sealed class ByteBudget(long bytes)
     {
         public long Remaining = bytes;

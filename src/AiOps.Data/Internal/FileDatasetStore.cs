@@ -429,6 +429,7 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
             {
                 var file = version.Files[i];
                 var staged = Path.Combine(staging, relatives[i]);
+                RefuseLinks(staging, relatives[i], at, file.Name);
                 Directory.CreateDirectory(Path.GetDirectoryName(staged)!);
                 RefuseLinks(staging, relatives[i], at, file.Name);
                 string hash;
@@ -524,6 +525,7 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
     private static string MoveIntoPlace(string root, string staging, string relative, string at)
     {
         var final = Path.Combine(root, relative);
+        RefuseLinks(root, relative, at, relative); // before creating folders: creating through a link would make one outside
         Directory.CreateDirectory(Path.GetDirectoryName(final)!);
         RefuseLinks(root, relative, at, relative); // again, right before the rename: a folder swapped for a link since is caught here
         File.Move(Path.Combine(staging, relative), final, overwrite: true);
