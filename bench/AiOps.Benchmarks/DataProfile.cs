@@ -98,6 +98,118 @@ internal static class DataProfile
     }
 }
 
+/// <summary>What exact uniqueness costs (issue 17): CPU time, minimum of the rounds, of the engine with no rules, with
+/// <c>UniqueApprox</c> (HyperLogLog), with exact <c>Unique</c> (ExactValueSet), and of the bare set operation over the id column:
+/// <see cref="HashSet{T}"/> of strings (the previous implementation) vs <see cref="ExactValueSet"/>, with the bytes each holds.</summary>
+internal static class DataUniqueProfile
+{
+    public static void Run(string path, int rounds)
+    {
+        var engine = new ValidationEngine(new PiiMasker(null), 20, TimeProvider.System);
+        var ids = new List<string>();
+        using (var r = new CsvRowReader(File.OpenRead(path), "x", ',', 1 << 16))
+        {
+            while (r.Read())
+            {
+                ids.Add(r.GetField(0).ToString());
+            }
+        }
+
+        var min = new double[5];
+        Array.Fill(min, double.MaxValue);
+        long hashSetBytes = 0, exactBytes = 0;
+        Cpu c2;
+        for (var round = 0; round < rounds; round++)
+        {
+            Settle();
+            var c = new Cpu();
+            engine.Run(DataSource.FromCsv(path), RuleSet.Empty("x"), null, CancellationToken.None);
+            min[0] = Math.Min(min[0], c.Ms);
+            Settle();
+            c = new Cpu();
+            engine.Run(DataSource.FromCsv(path), RuleSet.Create("x").Column("id", x => x.UniqueApprox()).Build(), null, CancellationToken.None);
+            min[1] = Math.Min(min[1], c.Ms);
+            Settle();
+            c = new Cpu();
+            engine.Run(DataSource.FromCsv(path), RuleSet.Create("x").Column("id", x => x.Unique()).Build(), null, CancellationToken.None);
+            min[2] = Math.Min(min[2], c.Ms);
+
+            Settle();
+            c = new Cpu();
+            var dup = Duplicates(ids, useHashSet: true, out _);
+            min[3] = Math.Min(min[3], c.Ms);
+            Settle();
+            c = new Cpu();
+            var dup2 = Duplicates(ids, useHashSet: false, out _);
+            min[4] = Math.Min(min[4], c.Ms);
+            if (dup != dup2)
+            {
+                throw new InvalidOperationException($"HashSet found {dup} duplicates, ExactValueSet {dup2}.");
+            }
+        }
+
+        _ = Duplicates(ids, useHashSet: true, out hashSetBytes);
+        _ = Duplicates(ids, useHashSet: false, out exactBytes);
+        var textIds = ids.Select(i => "u" + i).ToList(); // the same ids as text: the hashed table + arena, not the packed one
+        Settle();
+        c2 = new Cpu();
+        _ = Duplicates(textIds, useHashSet: true, out var hsText);
+        var hsTextMs = c2.Ms;
+        Settle();
+        c2 = new Cpu();
+        _ = Duplicates(textIds, useHashSet: false, out var exText);
+        var exTextMs = c2.Ms;
+        var distinct = ids.Distinct(StringComparer.Ordinal).Count();
+        Console.WriteLine($"text ids ('u' + id, one run): HashSet<string> {hsTextMs:F0} ms, {hsText / (double)distinct:F1} B/value; ExactValueSet {exTextMs:F0} ms, {exText / (double)distinct:F1} B/value");
+        Console.WriteLine($"min CPU time over {rounds} rounds, {ids.Count} rows: engine no rules {min[0]:F0} ms, + unique_approx {min[1]:F0} ms, + exact unique {min[2]:F0} ms");
+        Console.WriteLine($"set only ({distinct} distinct ids): HashSet<string> {min[3]:F0} ms, {hashSetBytes / (double)distinct:F1} B/value (entries + the string the alternate lookup creates per value, as the rule kept); ExactValueSet {min[4]:F0} ms, {exactBytes / (double)distinct:F1} B/value (table + arena)");
+        Console.WriteLine($"exact unique adds {min[2] - min[0]:F0} ms to the engine ({ids.Count / (min[2] / 1e3) / 1e6:F2} M rows/CPU-s for the unique-only run)");
+    }
+
+    /// <summary>Collects the garbage of earlier measurements so its collection is not charged to the next one.</summary>
+    private static void Settle()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+
+    /// <summary>Counts repeats with one set kind; <paramref name="bytes"/> is the managed memory the set holds (entries, and for the
+    /// <see cref="HashSet{T}"/> the string its alternate lookup creates per added value, as the previous rule did).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static int Duplicates(List<string> ids, bool useHashSet, out long bytes)
+    {
+        var before = GC.GetTotalMemory(true);
+        var dup = 0;
+        object keep;
+        if (useHashSet)
+        {
+            var hs = new HashSet<string>(StringComparer.Ordinal);
+            var lookup = hs.GetAlternateLookup<ReadOnlySpan<char>>();
+            foreach (var id in ids)
+            {
+                dup += lookup.Add(id.AsSpan()) ? 0 : 1;
+            }
+
+            keep = hs;
+        }
+        else
+        {
+            var ex = new ExactValueSet();
+            foreach (var id in ids)
+            {
+                dup += ex.Add(id) ? 0 : 1;
+            }
+
+            keep = ex;
+        }
+
+        bytes = GC.GetTotalMemory(true) - before;
+        GC.KeepAlive(keep);
+        return dup;
+    }
+}
+
 /// <summary>Process CPU time since creation (robust against other processes competing for the cores).</summary>
 internal sealed class Cpu
 {

@@ -41,6 +41,12 @@ internal static class Measurements
             case "data-memory":
                 DataMemory(args[1]);
                 return 0;
+            case "data-side":
+                DataSide(args.Length > 1 ? args[1] : Path.Combine(Path.GetTempPath(), "aiops-side-1m.csv"), args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5);
+                return 0;
+            case "data-unique":
+                DataUniqueProfile.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5);
+                return 0;
             case "data-time":
                 DataTime(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10);
                 return 0;
@@ -195,6 +201,109 @@ internal static class Measurements
                 $"run {r}: wall {wall:F1} ms, user {(p.UserProcessorTime - user).TotalMilliseconds:F0} ms, sys {(p.PrivilegedProcessorTime - sys).TotalMilliseconds:F0} ms, " +
                 $"gen0 {GC.CollectionCount(0) - gcs}, threads {p.Threads.Count}, {report.RowsChecked / wall / 1e3:F2} M rows/s"));
         }
+    }
+
+    /// <summary>Issue 17, side by side in one run: AiOps.Data (10 rules, exact uniqueness) vs DuckDB (the same checks as SQL aggregates
+    /// over read_csv) vs pandas (spawned; its own perf_counter time, interpreter start-up and imports excluded), interleaved rounds,
+    /// first on one core (process affinity CPU 0, DuckDB threads = 1, python under taskset -c 0), then on two (DuckDB threads = 2).
+    /// Each tool's failing-row count per rule must agree with the others'.</summary>
+    private static void DataSide(string path, int rounds)
+    {
+        if (!File.Exists(path))
+        {
+            DataSideBySide.WriteCsvWithFaults(path, 1_000_000);
+        }
+
+        var rows = File.ReadLines(path).LongCount() - 1;
+        var engine = new ValidationEngine(new PiiMasker(null), 20, TimeProvider.System);
+        var rules = DataSideBySide.TenRulesExact();
+        var script = Path.Combine(Path.GetTempPath(), "aiops-side-pandas.py");
+        File.WriteAllText(script, DataSideBySide.PandasScript);
+        var hasPandas = Shell("/usr/bin/python3 -c 'import pandas' 2>/dev/null && echo yes || echo no").Trim() == "yes";
+        using var duck = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
+        duck.Open();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"file {path}: {rows} rows, {new FileInfo(path).Length / 1e6:F1} MB; load before: {File.ReadAllText("/proc/loadavg").Trim()}"));
+        foreach (var cores in new[] { 1, 2 })
+        {
+            if (OperatingSystem.IsLinux() || OperatingSystem.IsWindows())
+            {
+                Process.GetCurrentProcess().ProcessorAffinity = cores == 1 ? 1 : 3;
+            }
+
+            using (var set = duck.CreateCommand())
+            {
+                set.CommandText = $"SET threads = {cores}";
+                set.ExecuteNonQuery();
+            }
+
+            var ours = new List<double>();
+            var theirs = new List<double>();
+            var panda = new List<double>();
+            var oursCpu = new List<double>();
+            var theirsCpu = new List<double>();
+            var pandaCpu = new List<double>();
+            long[]? expected = null;
+            void Agree(string who, long[] counts)
+            {
+                expected ??= counts;
+                if (!counts.SequenceEqual(expected))
+                {
+                    throw new InvalidOperationException($"{who} counts {string.Join(",", counts)} differ from {string.Join(",", expected)} ({string.Join(",", DataSideBySide.RuleNames)}).");
+                }
+            }
+
+            for (var r = -1; r < rounds; r++) // round -1 warms up (JIT, page cache, DuckDB's first query)
+            {
+                var cpu = new Cpu();
+                var sw = Stopwatch.StartNew();
+                var a = DataSideBySide.AiOps(engine, path, rules);
+                var t = sw.Elapsed.TotalSeconds;
+                var tc = cpu.Ms / 1e3;
+                Agree("AiOps", a);
+                cpu = new Cpu();
+                sw.Restart();
+                var d = DataSideBySide.DuckDb(duck, path);
+                var td = sw.Elapsed.TotalSeconds;
+                var tdc = cpu.Ms / 1e3;
+                Agree("DuckDB", d);
+                if (hasPandas)
+                {
+                    var line = Shell($"taskset -c {(cores == 1 ? "0" : "0,1")} /usr/bin/python3 '{script}' '{path}'").Trim().Split(' ');
+                    Agree("pandas", [.. line.Skip(2).Select(x => long.Parse(x, CultureInfo.InvariantCulture))]);
+                    if (r >= 0)
+                    {
+                        panda.Add(double.Parse(line[0], CultureInfo.InvariantCulture));
+                        pandaCpu.Add(double.Parse(line[1], CultureInfo.InvariantCulture));
+                    }
+                }
+
+                if (r >= 0)
+                {
+                    ours.Add(t);
+                    theirs.Add(td);
+                    oursCpu.Add(tc);
+                    theirsCpu.Add(tdc);
+                }
+            }
+
+            string Rate(List<double> x, List<double> c) => string.Create(CultureInfo.InvariantCulture,
+                $"wall median {Median(x):F3} s = {rows / Median(x) / 1e6:F2} M rows/s [{string.Join(" ", x.Select(v => v.ToString("F3", CultureInfo.InvariantCulture)))}]; " +
+                $"CPU median {Median(c):F3} s = {rows / Median(c) / 1e6:F2} M rows/CPU-s");
+            Console.WriteLine($"RESULT {cores} core(s): AiOps.Data {Rate(ours, oursCpu)}");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {cores} core(s): DuckDB    {Rate(theirs, theirsCpu)}  -> AiOps/DuckDB wall {Median(theirs) / Median(ours):F2}x, CPU {Median(theirsCpu) / Median(oursCpu):F2}x"));
+            if (hasPandas)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {cores} core(s): pandas    {Rate(panda, pandaCpu)}  -> AiOps/pandas wall {Median(panda) / Median(ours):F2}x, CPU {Median(pandaCpu) / Median(oursCpu):F2}x"));
+            }
+            else
+            {
+                Console.WriteLine("RESULT pandas: /usr/bin/python3 cannot import pandas; skipped.");
+            }
+
+            Console.WriteLine($"counts per rule ({string.Join(",", DataSideBySide.RuleNames)}): {string.Join(",", expected!)}");
+        }
+
+        Console.WriteLine($"load after: {File.ReadAllText("/proc/loadavg").Trim()}");
     }
 
     private static void DataMemory(string path)

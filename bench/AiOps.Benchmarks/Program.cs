@@ -9,6 +9,8 @@ using BenchmarkDotNet.Running;
 //   measure data-gen <path> <rows>           writes the benchmark CSV (10 columns)
 //   measure data-memory <path>               validates it with the 10 rules, prints rows/s and peak RSS / GC heap
 //   measure data-time <path> [rounds]        per run: wall clock vs user/kernel CPU, GC counts, threads (10 rules)
+//   measure data-side [path] [rounds]       issue 17: AiOps (10 rules, EXACT unique) vs DuckDB SQL vs pandas, interleaved, 1 then 2 cores
+//   measure data-unique <path> [rounds]      issue 17: CPU cost of exact uniqueness in the engine; HashSet<string> vs ExactValueSet, B/value
 //   measure data-profile <path>              CPU time per stage (read, parse+stats, rules) and regex variants, min of 8 rounds
 //   measure batching [seconds] [both|batched|unbatched] [maxBatch|default] [delayMs|default] [callers,...]  1/8/64 callers (default), batched (default options) vs unbatched: throughput, p50/p99, CPU/call
 //   measure overhead [tiny|1ms] [pairs]      runner vs raw InferenceSession.Run, interleaved pairs: medians and median paired difference

@@ -1,5 +1,7 @@
 using System.Globalization;
+using AiOps.Data.Internal;
 using AiOps.Data.Quality;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace AiOps.Data;
@@ -37,8 +39,9 @@ public sealed class AiOpsDataOptions
 }
 
 /// <summary>Checks <see cref="AiOpsDataOptions"/> at start-up; each message names the configuration key, its value and what is expected
-/// (<c>AiOps:Data:FailingRowSampleSize is 20000; expected 0 to 10000.</c>).</summary>
-internal sealed class AiOpsDataOptionsValidator : IValidateOptions<AiOpsDataOptions>
+/// (<c>AiOps:Data:FailingRowSampleSize is 20000; expected 0 to 10000.</c>). Keys of the host's configuration under <c>AiOps:Data</c> that no
+/// option has (a misspelt rule setting such as <c>Rules:1:Mostley</c>) are refused too, naming the key and the allowed settings.</summary>
+internal sealed class AiOpsDataOptionsValidator(IConfiguration? configuration = null) : IValidateOptions<AiOpsDataOptions>
 {
     private const string Section = AiOpsDataOptions.SectionName + ":";
 
@@ -88,6 +91,11 @@ internal sealed class AiOpsDataOptionsValidator : IValidateOptions<AiOpsDataOpti
             }
 
             errors.AddRange(RuleSet.Check(def, at));
+        }
+
+        if (configuration is not null && (name ?? Options.DefaultName) == Options.DefaultName)
+        {
+            errors.AddRange(StrictConfiguration.Check(configuration));
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -37,6 +37,76 @@ public sealed class ServiceCollectionTests
     }
 
     [Fact]
+    public async Task AddAiOpsData_ConfiguredRuleSetWithUnknownKeys_FailsHostStartNamingTheKeyAndTheAllowedOnes()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AiOps:Data:RuleSets:training:PasRate"] = "0.95",
+            ["AiOps:Data:RuleSets:training:Rules:0:Type"] = "between",
+            ["AiOps:Data:RuleSets:training:Rules:0:Column"] = "age",
+            ["AiOps:Data:RuleSets:training:Rules:0:Min"] = "0",
+            ["AiOps:Data:RuleSets:training:Rules:0:Mostley"] = "0.99",
+            ["AiOps:Data:RuleSets:training:Rules:1:Type"] = "not_null",
+            ["AiOps:Data:RuleSets:training:Rules:1:Column"] = "b",
+            ["AiOps:Data:RuleSets:training:Rules:1:Where:Column"] = "a",
+            ["AiOps:Data:RuleSets:training:Rules:1:Where:Inn:0"] = "1",
+            ["AiOps:Data:RuleSet:other:Rules:0:Type"] = "not_null", // "RuleSet" for "RuleSets": the whole set would vanish
+        });
+        builder.Services.AddAiOpsData(o => o.DatasetStorePath = Path.Combine(Path.GetTempPath(), "aiops-data-tests", Guid.NewGuid().ToString("N")));
+        using var host = builder.Build();
+
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(e.Failures, f => f.StartsWith("AiOps:Data:RuleSets:training:Rules:0:Mostley is not a setting of a rule; expected one of: ", StringComparison.Ordinal)
+            && f.Contains("Mostly", StringComparison.Ordinal) && f.Contains("Column", StringComparison.Ordinal));
+        Assert.Contains(e.Failures, f => f.StartsWith("AiOps:Data:RuleSets:training:PasRate is not a setting of a rule set; expected one of: ", StringComparison.Ordinal)
+            && f.Contains("PassRate", StringComparison.Ordinal));
+        Assert.Contains(e.Failures, f => f.StartsWith("AiOps:Data:RuleSets:training:Rules:1:Where:Inn is not a clause of a where condition; expected one of: ", StringComparison.Ordinal)
+            && f.Contains("NotIn", StringComparison.Ordinal));
+        Assert.Contains(e.Failures, f => f.StartsWith("AiOps:Data:RuleSet is not a setting of AiOps.Data; expected one of: ", StringComparison.Ordinal)
+            && f.Contains("RuleSets", StringComparison.Ordinal));
+        Assert.Equal(4, e.Failures.Count(f => f.Contains(" is not a ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task AddAiOpsData_ConfiguredRuleSetWithKnownKeysInAnyCase_Starts_AndTheRuleSetValidates()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "aiops-data-tests", Guid.NewGuid().ToString("N"));
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AiOps:Data:FailingRowSampleSize"] = "5",
+            ["AiOps:Data:RuleSets:training:passRate"] = "0.9",
+            ["AiOps:Data:RuleSets:training:Rules:0:type"] = "between",
+            ["AiOps:Data:RuleSets:training:Rules:0:column"] = "age",
+            ["AiOps:Data:RuleSets:training:Rules:0:MAX"] = "120",
+            ["AiOps:Data:RuleSets:training:Rules:0:Where:Column"] = "country",
+            ["AiOps:Data:RuleSets:training:Rules:0:Where:In:0"] = "CN",
+            ["AiOps:Data:RuleSets:training:Rules:1:Type"] = "in_set",
+            ["AiOps:Data:RuleSets:training:Rules:1:Column"] = "country",
+            ["AiOps:Data:RuleSets:training:Rules:1:Values:0"] = "CN",
+            ["AiOps:Data:RuleSets:training:Rules:1:Values:1"] = "US",
+        });
+        builder.Services.AddAiOpsData(o => o.DatasetStorePath = root);
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            Directory.CreateDirectory(root);
+            var csv = Path.Combine(root, "t.csv");
+            await File.WriteAllTextAsync(csv, "age,country\n30,CN\n200,US\n40,DE\n");
+            var report = await host.Services.GetRequiredService<IDataValidator>().ValidateAsync(DataSource.FromCsv(csv), "training");
+            Assert.Equal(0, report.Rules.Single(r => r.Name == "age.between").Unexpected); // 200 is in the US: not evaluated
+            Assert.Equal(1, report.Rules.Single(r => r.Name == "country.in_set").Unexpected);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
     public async Task AddAiOpsData_BadOptions_FailHostStartNamingSettings()
     {
         var builder = Host.CreateApplicationBuilder();

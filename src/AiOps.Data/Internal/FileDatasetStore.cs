@@ -13,11 +13,16 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
 {
     private static readonly JsonSerializerOptions Json = ValidationReport.Json;
     private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly SemaphoreSlim _restoreLock = new(1, 1);
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", RegexOptions.CultureInvariant)]
     private static partial Regex NameRegex();
 
-    public void Dispose() => _lock.Dispose();
+    public void Dispose()
+    {
+        _lock.Dispose();
+        _restoreLock.Dispose();
+    }
 
     private string Root => Path.GetFullPath(options.Value.DatasetStorePath);
 
@@ -357,43 +362,222 @@ internal sealed partial class FileDatasetStore(IOptions<AiOpsDataOptions> option
         await AtomicFile.WriteAllBytesAsync(tagFile, Encoding.UTF8.GetBytes(version), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Test hook: wraps each stored object's stream as a restore reads it (a stream that fails after K bytes simulates a crash).</summary>
+    internal Func<Stream, Stream>? RestoreReadHook { get; set; }
+
+    /// <summary>Test hook: runs once every file is staged and verified, before the first rename into place (a test swaps in a symlink).</summary>
+    internal Action<string>? BeforeRestoreCommit { get; set; }
+
+    /// <summary>Test hook: runs before the rename of the i-th staged file into place (a throw simulates a crash between renames).</summary>
+    internal Action<int>? BeforeRestoreMove { get; set; }
+
+    private const string RestorePrefix = ".aiops-restore-";
+    private const string JournalSuffix = ".journal";
+    private static readonly TimeSpan StaleStaging = TimeSpan.FromMinutes(10);
+
+    /// <summary>Restores all or nothing: every file is copied from its object into a staging folder inside the target
+    /// (<c>.aiops-restore-&lt;id&gt;.tmp</c>, same file system) and checked against its hash; only when all are there is a journal
+    /// naming them written, and each is renamed over its place. A failure or crash while copying (where the time goes) leaves the
+    /// target exactly as it was; one between the renames leaves the journal, and the next restore into the target finishes them
+    /// before it starts. No path leaves the target: manifest names that are rooted or climb out are refused before anything is
+    /// written, and every folder on the way to a file is checked not to be a symbolic link right before the file is written and
+    /// again right before it is renamed into place.</summary>
     public async Task<IReadOnlyList<string>> RestoreAsync(string dataset, string tagOrVersion, string targetDirectory, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(targetDirectory);
         var version = await GetAsync(dataset, tagOrVersion, cancellationToken).ConfigureAwait(false)
             ?? throw new KeyNotFoundException($"Dataset '{dataset}' has no version or tag '{tagOrVersion}'.");
-        Directory.CreateDirectory(targetDirectory);
-        var written = new List<string>();
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(targetDirectory));
+        var at = $"{dataset}@{version.Version}";
+        var relatives = new List<string>(version.Files.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in version.Files)
         {
-            var root = Path.GetFullPath(targetDirectory);
-            var target = Path.GetFullPath(Path.Combine(root, file.Name.Replace('/', Path.DirectorySeparatorChar)));
-            if (Path.IsPathRooted(file.Name) || !target.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            var rel = SafeRelative(file.Name, root, at);
+            if (!seen.Add(rel))
             {
-                throw new InvalidDataException($"{dataset}@{version.Version} names file '{file.Name}', which lies outside the target directory; expected a relative path.");
+                throw new RestorePathException(at, file.Name, root, "names the same file as another entry; expected each file once");
             }
 
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            var writer = AtomicFile.Create(target);
-            await using (writer.ConfigureAwait(false))
+            relatives.Add(rel);
+        }
+
+        // Restores through this store run one at a time, so one never finishes or removes another's staging while it is in flight.
+        await _restoreLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await RestoreCoreAsync(version, relatives, root, at, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _restoreLock.Release();
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> RestoreCoreAsync(DatasetVersion version, List<string> relatives, string root, string at, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(root);
+        RecoverRestores(root);
+        var id = Guid.NewGuid().ToString("N");
+        var staging = Path.Combine(root, RestorePrefix + id + AtomicFile.TempSuffix);
+        var journal = Path.Combine(root, RestorePrefix + id + JournalSuffix);
+        Directory.CreateDirectory(staging);
+        var committing = false;
+        try
+        {
+            for (var i = 0; i < version.Files.Count; i++)
             {
+                var file = version.Files[i];
+                var staged = Path.Combine(staging, relatives[i]);
+                RefuseLinks(staging, relatives[i], at, file.Name);
+                Directory.CreateDirectory(Path.GetDirectoryName(staged)!);
+                RefuseLinks(staging, relatives[i], at, file.Name);
                 string hash;
-                using (var source = new FileStream(ObjectPath(file.Sha256), FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan))
+                var source = (Stream)new FileStream(ObjectPath(file.Sha256), FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                source = RestoreReadHook?.Invoke(source) ?? source;
+                await using (source.ConfigureAwait(false))
                 {
-                    hash = await ContentHasher.Sha256Async(source, writer.Stream, cancellationToken).ConfigureAwait(false);
+                    var target = new FileStream(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+                    await using (target.ConfigureAwait(false))
+                    {
+                        hash = await ContentHasher.Sha256Async(source, target, cancellationToken).ConfigureAwait(false);
+                        target.Flush(flushToDisk: true);
+                    }
                 }
 
                 if (hash != file.Sha256)
                 {
-                    throw new InvalidDataException($"Stored object for '{file.Name}' of {dataset}@{version.Version} hashes to {hash}, expected {file.Sha256}: the store is corrupt.");
+                    throw new InvalidDataException($"Stored object for '{file.Name}' of {at} hashes to {hash}, expected {file.Sha256}: the store is corrupt.");
                 }
+            }
 
-                writer.Commit();
-                written.Add(target);
+            cancellationToken.ThrowIfCancellationRequested();
+            BeforeRestoreCommit?.Invoke(staging);
+
+            // Every file is staged and verified: from here the restore goes forward, even across a crash (the journal).
+            foreach (var rel in relatives)
+            {
+                RefuseLinks(root, rel, at, rel);
+            }
+
+            AtomicFile.WriteAllBytes(journal, JsonSerializer.SerializeToUtf8Bytes(relatives, Json));
+            committing = true;
+            var written = new List<string>(relatives.Count);
+            for (var i = 0; i < relatives.Count; i++)
+            {
+                BeforeRestoreMove?.Invoke(i);
+                written.Add(MoveIntoPlace(root, staging, relatives[i], at));
+            }
+
+            File.Delete(journal);
+            return written;
+        }
+        finally
+        {
+            if (!committing || !File.Exists(journal))
+            {
+                TryDeleteDirectory(staging);
             }
         }
+    }
 
-        return written;
+    /// <summary>The manifest name as a relative path under <paramref name="root"/>, or a <see cref="RestorePathException"/>.</summary>
+    private static string SafeRelative(string name, string root, string at)
+    {
+        if (string.IsNullOrEmpty(name) || Path.IsPathRooted(name) || name.Contains('\\', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal)
+            || (name.Length >= 2 && name[1] == ':'))
+        {
+            throw new RestorePathException(at, name, root, "is absolute or holds a drive, backslash or NUL; expected a relative path with '/' separators");
+        }
+
+        var parts = name.Split('/');
+        if (Array.Exists(parts, p => p is "" or "." or ".."))
+        {
+            throw new RestorePathException(at, name, root, "has an empty, '.' or '..' segment; expected a path that stays inside the target directory");
+        }
+
+        var rel = string.Join(Path.DirectorySeparatorChar, parts);
+        var full = Path.GetFullPath(Path.Combine(root, rel));
+        if (!full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal) || parts[0].StartsWith(RestorePrefix, StringComparison.Ordinal))
+        {
+            throw new RestorePathException(at, name, root, "lies outside the target directory (or in its restore staging area); expected a relative path inside it");
+        }
+
+        return rel;
+    }
+
+    /// <summary>Refuses when a folder between <paramref name="baseDir"/> and the file, or the file itself, is a symbolic link (or
+    /// another reparse point): writing through it would land outside the target.</summary>
+    private static void RefuseLinks(string baseDir, string relative, string at, string name)
+    {
+        var path = baseDir;
+        foreach (var part in relative.Split(Path.DirectorySeparatorChar))
+        {
+            path = Path.Combine(path, part);
+            FileSystemInfo info = Directory.Exists(path) ? new DirectoryInfo(path) : new FileInfo(path);
+            if (info.Exists && (info.LinkTarget is not null || info.Attributes.HasFlag(FileAttributes.ReparsePoint)))
+            {
+                throw new RestorePathException(at, name, baseDir, $"would be written through the symbolic link '{path}'; expected real folders inside the target directory");
+            }
+        }
+    }
+
+    private static string MoveIntoPlace(string root, string staging, string relative, string at)
+    {
+        var final = Path.Combine(root, relative);
+        RefuseLinks(root, relative, at, relative); // before creating folders: creating through a link would make one outside
+        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+        RefuseLinks(root, relative, at, relative); // again, right before the rename: a folder swapped for a link since is caught here
+        File.Move(Path.Combine(staging, relative), final, overwrite: true);
+        return final;
+    }
+
+    /// <summary>Finishes restores into <paramref name="root"/> that crashed between renames (their journal names the staged files) and
+    /// removes the staging of ones that crashed before (no journal: the target was never touched).</summary>
+    internal static void RecoverRestores(string root)
+    {
+        foreach (var journal in Directory.GetFiles(root, RestorePrefix + "*" + JournalSuffix))
+        {
+            var id = Path.GetFileName(journal)[RestorePrefix.Length..^JournalSuffix.Length];
+            var staging = Path.Combine(root, RestorePrefix + id + AtomicFile.TempSuffix);
+            var relatives = JsonSerializer.Deserialize<string[]>(File.ReadAllBytes(journal), Json) ?? [];
+            foreach (var rel in relatives)
+            {
+                var at = $"the interrupted restore {id}";
+                var checkedRel = SafeRelative(rel.Replace(Path.DirectorySeparatorChar, '/'), root, at);
+                if (File.Exists(Path.Combine(staging, checkedRel)))
+                {
+                    MoveIntoPlace(root, staging, checkedRel, at);
+                }
+            }
+
+            TryDeleteDirectory(staging);
+            File.Delete(journal);
+        }
+
+        foreach (var staging in Directory.GetDirectories(root, RestorePrefix + "*" + AtomicFile.TempSuffix))
+        {
+            // Without a journal the restore never touched the target; one younger than this may be another process's, in flight.
+            if (Directory.GetLastWriteTimeUtc(staging) < DateTime.UtcNow - StaleStaging)
+            {
+                TryDeleteDirectory(staging);
+            }
+        }
+    }
+
+    private static void TryDeleteDirectory(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the next restore into this target removes it.
+        }
     }
 
     public async Task<DatasetGcResult> CollectGarbageAsync(TimeSpan? minimumAge = null, CancellationToken cancellationToken = default)

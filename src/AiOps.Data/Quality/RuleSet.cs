@@ -95,6 +95,26 @@ public sealed class RuleSet
         return FromDefinition(def ?? throw new ArgumentException("Expected a rule set object, got null.", nameof(json)));
     }
 
+    /// <summary>Profiles <paramref name="source"/> in one pass and proposes a starting rule suite (Deequ's constraint suggestion, Great
+    /// Expectations' profiler): <c>not_null</c> with <c>mostly</c> the observed completeness rounded down to hundredths (a dataset
+    /// <c>completeness</c> rule when it is under <see cref="RuleSuggestionOptions.MinimumFraction"/>), the type most values have,
+    /// <c>between</c> the observed min and max, <c>unique</c> when every value is distinct, <c>in_set</c> for columns of at most
+    /// <see cref="RuleSuggestionOptions.MaxAllowedValues"/> distinct values, and a <c>regex</c> of the kind when a PII recogniser takes
+    /// most values whole. The pass rate is set so the suite passes on this data. No value of a declared or detected PII column appears
+    /// in the suggestion (no allowed values, no range).</summary>
+    /// <param name="source">The data to profile.</param>
+    /// <param name="options">Name, PII columns, thresholds; default <see cref="RuleSuggestionOptions"/>.</param>
+    /// <param name="cancellationToken">Stops the pass.</param>
+    /// <returns>The suggested rules, as a <see cref="RuleSet"/>, its definition and a rule file (<see cref="RuleSuggestion.ToJson"/>).</returns>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    /// <exception cref="DuplicateColumnException">The data names a column twice.</exception>
+    public static Task<RuleSuggestion> SuggestAsync(DataSource source, RuleSuggestionOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var checkedOptions = (options ?? new RuleSuggestionOptions()).Checked();
+        return Task.Run(() => RuleSuggester.Suggest(source, checkedOptions, cancellationToken), cancellationToken);
+    }
+
     internal static readonly JsonSerializerOptions DefinitionJson = new(JsonSerializerDefaults.Web)
     {
         Converters = { new JsonStringEnumConverter() },

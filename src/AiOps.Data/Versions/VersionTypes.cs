@@ -86,6 +86,18 @@ public sealed record StatisticChange(string Column, string Statistic, double? Fr
     public double? RelativeChange => From is { } f && To is { } t && f != 0 ? (t - f) / Math.Abs(f) : null;
 }
 
+/// <summary>A file whose content (same SHA-256) is at another path in the newer version, the old path gone.</summary>
+/// <param name="From">The path in the older version.</param>
+/// <param name="To">The path in the newer version.</param>
+/// <param name="Sha256">The content's hash.</param>
+public sealed record FileRename(string From, string To, string Sha256)
+{
+    /// <summary>Whether the file changed folder (a move) rather than only its name in the same folder (a rename).</summary>
+    public bool IsMove => Folder(From) != Folder(To);
+
+    private static string Folder(string name) => name.LastIndexOf('/') is var i and >= 0 ? name[..i] : string.Empty;
+}
+
 /// <summary>What changed between two versions of a dataset: schema, statistics and files.</summary>
 /// <param name="Dataset">The dataset.</param>
 /// <param name="From">The older version.</param>
@@ -104,14 +116,23 @@ public sealed record DatasetDiff(string Dataset, string From, string To)
     /// <summary>Statistics that differ (the row count first, as column <c>*</c>).</summary>
     public IReadOnlyList<StatisticChange> StatisticChanges { get; init; } = [];
 
-    /// <summary>Files only in <see cref="To"/>.</summary>
+    /// <summary>Files only in <see cref="To"/> (not a rename or move of a file of <see cref="From"/>).</summary>
     public IReadOnlyList<string> AddedFiles { get; init; } = [];
 
-    /// <summary>Files only in <see cref="From"/>.</summary>
+    /// <summary>Files only in <see cref="From"/> (not renamed or moved).</summary>
     public IReadOnlyList<string> RemovedFiles { get; init; } = [];
 
-    /// <summary>Files in both whose content differs.</summary>
+    /// <summary>Files in both whose content differs (modified in place).</summary>
     public IReadOnlyList<string> ChangedFiles { get; init; } = [];
+
+    /// <summary>Files whose content is now under another name in the same folder (same SHA-256, the old path gone, the new one new).</summary>
+    public IReadOnlyList<FileRename> RenamedFiles { get; init; } = [];
+
+    /// <summary>Files whose content is now in another folder (same SHA-256, the old path gone, the new one new), renamed or not.</summary>
+    public IReadOnlyList<FileRename> MovedFiles { get; init; } = [];
+
+    /// <summary>Whether any file was added, removed, modified, renamed or moved.</summary>
+    public bool FilesChanged => AddedFiles.Count + RemovedFiles.Count + ChangedFiles.Count + RenamedFiles.Count + MovedFiles.Count > 0;
 
     /// <summary>Whether columns were added, removed or changed type.</summary>
     public bool SchemaChanged => AddedColumns.Count + RemovedColumns.Count + TypeChanges.Count > 0;
@@ -160,6 +181,8 @@ public sealed record DatasetDiff(string Dataset, string From, string To)
 
         var fa = from.Files.ToDictionary(f => f.Name, StringComparer.Ordinal);
         var fb = to.Files.ToDictionary(f => f.Name, StringComparer.Ordinal);
+        var (renamed, moved, removed, added) = MatchRenames(
+            [.. from.Files.Where(f => !fb.ContainsKey(f.Name))], [.. to.Files.Where(f => !fa.ContainsKey(f.Name))]);
         return new DatasetDiff(to.Dataset, from.Version, to.Version)
         {
             AddedColumns = to.Schema.Where(c => !a.ContainsKey(c.Name)).Select(c => c.Name).ToArray(),
@@ -167,10 +190,46 @@ public sealed record DatasetDiff(string Dataset, string From, string To)
             TypeChanges = to.Schema.Where(c => a.TryGetValue(c.Name, out var old) && old.Type != c.Type)
                 .Select(c => new ColumnTypeChange(c.Name, a[c.Name].Type, c.Type)).ToArray(),
             StatisticChanges = stats,
-            AddedFiles = fb.Keys.Where(k => !fa.ContainsKey(k)).Order(StringComparer.Ordinal).ToArray(),
-            RemovedFiles = fa.Keys.Where(k => !fb.ContainsKey(k)).Order(StringComparer.Ordinal).ToArray(),
+            AddedFiles = added,
+            RemovedFiles = removed,
             ChangedFiles = fb.Values.Where(f => fa.TryGetValue(f.Name, out var old) && old.Sha256 != f.Sha256).Select(f => f.Name).Order(StringComparer.Ordinal).ToArray(),
+            RenamedFiles = renamed,
+            MovedFiles = moved,
         };
+    }
+
+    /// <summary>Pairs files that left a path (<paramref name="gone"/>) with files that arrived at one (<paramref name="arrived"/>) by content
+    /// hash. With several candidates of one content, a file keeps its name if it can (a move), else its folder (a rename), else the
+    /// pairs go in name order; the rest stay removed or added. Empty files are never paired: all empty files share one hash.</summary>
+    private static (FileRename[] Renamed, FileRename[] Moved, string[] Removed, string[] Added) MatchRenames(List<DatasetFile> gone, List<DatasetFile> arrived)
+    {
+        static string Folder(string name) => name.LastIndexOf('/') is var i and >= 0 ? name[..i] : string.Empty;
+        static string Leaf(string name) => name[(name.LastIndexOf('/') + 1)..];
+        var pairs = new List<FileRename>();
+        var left = gone.Where(f => f.Length > 0).GroupBy(f => f.Sha256, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.OrderBy(f => f.Name, StringComparer.Ordinal).ToList(), StringComparer.Ordinal);
+        var pairedFrom = new HashSet<string>(StringComparer.Ordinal);
+        var pairedTo = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var pass in new Func<DatasetFile, DatasetFile, bool>[] { (a, b) => Leaf(a.Name) == Leaf(b.Name), (a, b) => Folder(a.Name) == Folder(b.Name), (_, _) => true })
+        {
+            foreach (var b in arrived.Where(f => f.Length > 0 && !pairedTo.Contains(f.Name)).OrderBy(f => f.Name, StringComparer.Ordinal))
+            {
+                if (left.TryGetValue(b.Sha256, out var candidates) && candidates.Find(a => pass(a, b)) is { } a)
+                {
+                    candidates.Remove(a);
+                    pairedFrom.Add(a.Name);
+                    pairedTo.Add(b.Name);
+                    pairs.Add(new FileRename(a.Name, b.Name, b.Sha256));
+                }
+            }
+        }
+
+        pairs.Sort((x, y) => StringComparer.Ordinal.Compare(x.From, y.From));
+        return (
+            [.. pairs.Where(p => !p.IsMove)],
+            [.. pairs.Where(p => p.IsMove)],
+            [.. gone.Select(f => f.Name).Where(n => !pairedFrom.Contains(n)).Order(StringComparer.Ordinal)],
+            [.. arrived.Select(f => f.Name).Where(n => !pairedTo.Contains(n)).Order(StringComparer.Ordinal)]);
     }
 }
 
@@ -226,7 +285,10 @@ public interface IDatasetStore
     /// <exception cref="KeyNotFoundException">No such version.</exception>
     Task TagAsync(string dataset, string tagOrVersion, string tag, CancellationToken cancellationToken = default);
 
-    /// <summary>Copies a version's files into <paramref name="targetDirectory"/>, checking each hash.</summary>
+    /// <summary>Copies a version's files into <paramref name="targetDirectory"/>, checking each hash, all or nothing: the files are staged in
+    /// a temporary folder inside the target and renamed into place only once every one is complete and verified, so a failure,
+    /// cancellation or crash while copying leaves the target as it was (a crash between the final renames is finished by the next
+    /// restore into the same target). Files of the target that the version does not name are left alone.</summary>
     /// <param name="dataset">The dataset.</param>
     /// <param name="tagOrVersion">A tag or a version.</param>
     /// <param name="targetDirectory">Where to write the files.</param>
@@ -234,9 +296,12 @@ public interface IDatasetStore
     /// <returns>The paths written.</returns>
     /// <exception cref="KeyNotFoundException">No such version.</exception>
     /// <exception cref="InvalidDataException">A stored file no longer matches its hash.</exception>
+    /// <exception cref="RestorePathException">A file would land outside the target: the manifest names an absolute path or one with
+    /// <c>..</c>, or a folder on the way is a symbolic link (also when swapped in during the restore). Nothing is written outside.</exception>
     Task<IReadOnlyList<string>> RestoreAsync(string dataset, string tagOrVersion, string targetDirectory, CancellationToken cancellationToken = default);
 
-    /// <summary>Compares two versions (schema, statistics, files).</summary>
+    /// <summary>Compares two versions (schema, statistics, files): files are added, removed, modified in place, renamed (same content,
+    /// new name in the same folder) or moved (same content, another folder).</summary>
     /// <param name="dataset">The dataset.</param>
     /// <param name="fromVersion">The older tag or version.</param>
     /// <param name="toVersion">The newer tag or version.</param>
@@ -255,6 +320,29 @@ public interface IDatasetStore
     /// <exception cref="NotSupportedException">The store does not collect garbage (the default for other implementations).</exception>
     Task<DatasetGcResult> CollectGarbageAsync(TimeSpan? minimumAge = null, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException($"{GetType().Name} does not collect garbage.");
+}
+
+/// <summary>A restore refused a file whose path would leave the target directory (an absolute or <c>..</c> name in the manifest, or a
+/// symbolic link on the way); nothing was written outside the target.</summary>
+public sealed class RestorePathException : AiOpsException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="version">The dataset and version (<c>training@3f2a…</c>).</param>
+    /// <param name="fileName">The file's name as the manifest gives it.</param>
+    /// <param name="targetDirectory">The target directory.</param>
+    /// <param name="problem">What is wrong with the path and what was expected.</param>
+    public RestorePathException(string version, string fileName, string targetDirectory, string problem)
+        : base($"{version}: file '{fileName}' {problem} ('{targetDirectory}').")
+    {
+        FileName = fileName;
+        TargetDirectory = targetDirectory;
+    }
+
+    /// <summary>The file's name as the manifest gives it.</summary>
+    public string FileName { get; }
+
+    /// <summary>The target directory of the restore.</summary>
+    public string TargetDirectory { get; }
 }
 
 /// <summary>What <see cref="IDatasetStore.CollectGarbageAsync"/> removed.</summary>
