@@ -522,6 +522,30 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
                     }
 
                     break;
+                case ModelTensor<string> text:
+                    // String tensors (categorical inputs as exported, e.g. a LabelEncoder's input): counted by value.
+                    for (var r = 0; r < tensorRows; r++)
+                    {
+                        histogram.AddCategory(text.Span[(int)((r * width) + feature.Column)]);
+                    }
+
+                    break;
+                case ModelTensor<Half> h:
+                    for (var r = 0; r < tensorRows; r++)
+                    {
+                        var value = (float)h.Span[(int)((r * width) + feature.Column)];
+                        histogram.Add(new ReadOnlySpan<float>(in value));
+                    }
+
+                    break;
+                case ModelTensor<BFloat16> b:
+                    for (var r = 0; r < tensorRows; r++)
+                    {
+                        var value = (float)b.Span[(int)((r * width) + feature.Column)];
+                        histogram.Add(new ReadOnlySpan<float>(in value));
+                    }
+
+                    break;
             }
         }
 
@@ -574,8 +598,8 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
     }
 
     private static bool Matches(ModelTensor t, FeatureProfile feature) => feature.Kind == FeatureKind.Numeric
-        ? t.ElementType is TensorElementType.Float32 or TensorElementType.Float64
-        : t.ElementType is TensorElementType.Int64 or TensorElementType.Int32;
+        ? t.ElementType is TensorElementType.Float32 or TensorElementType.Float64 or TensorElementType.Float16 or TensorElementType.BFloat16
+        : t.ElementType is TensorElementType.Int64 or TensorElementType.Int32 or TensorElementType.String;
 
     private static void CountStrided<T>(FeatureHistogram histogram, ReadOnlySpan<T> data, int width, int column)
         where T : unmanaged
