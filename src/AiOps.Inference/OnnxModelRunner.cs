@@ -208,11 +208,12 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             }
 
             inputs = session.Bind(request, Key, _options.AllowNonFiniteInputs);
-            if (inputs.Length > 0 && inputs[0].Rank > 0 && inputs[0].Shape[0] > _options.MaxRowsPerCall)
+            if (inputs.Length > 0 && session.Rows(inputs) is var rows && rows > _options.MaxRowsPerCall)
             {
+                var name = inputs[session.Batch.RowsInput].Name;
                 throw new ModelInputException(
-                    inputs[0].Name,
-                    $"Input '{inputs[0].Name}' of {Key} has {inputs[0].Shape[0]} rows; expected at most {_options.MaxRowsPerCall} (MaxRowsPerCall): split the call.") { Key = Key };
+                    name,
+                    $"Input '{name}' of {Key} has {rows} rows; expected at most {_options.MaxRowsPerCall} (MaxRowsPerCall): split the call.") { Key = Key };
             }
         }
         catch (ModelInputException e)
@@ -276,7 +277,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
 
     private ValueTask<ModelResponse> Admitted(LoadedSession? held, LoadedSession session, ModelTensor[] inputs, long started, Activity? activity, Activity? parent, CancellationToken cancellationToken)
     {
-        activity?.SetTag("aiops.rows", inputs.Length > 0 && inputs[0].Rank > 0 ? inputs[0].Shape[0] : 1);
+        activity?.SetTag("aiops.rows", session.Rows(inputs));
         _instruments.InFlight(1);
         if (held is null || (_batcher is not null && session.IsBatchable))
         {
@@ -287,7 +288,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
                 Activity.Current = parent;
             }
 
-            return EnqueueBatched(inputs, started, activity, cancellationToken);
+            return EnqueueBatched(session, inputs, started, activity, cancellationToken);
         }
 
         // Unbatched calls take one of MaxConcurrentRuns slots; with one free the call runs on the caller's thread at once,
@@ -594,7 +595,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             else if (!_warnedNotBatchable)
             {
                 _warnedNotBatchable = true;
-                Log.NotBatchable(_logger, Key, $"inputs {loaded.DescribeInputs()} and outputs {loaded.DescribeOutputs()} do not all start with the same named dynamic dimension; if the first dimension is the batch under different names (tf2onnx's unk__N), set Batching.AssumeFirstDimensionIsBatch");
+                Log.NotBatchable(_logger, Key, $"inputs {loaded.DescribeInputs()} and outputs {loaded.DescribeOutputs()} do not all start with the same named dynamic dimension; if the first dimension is the batch under different names (tf2onnx's unk__N), declare it per tensor in Batching:BatchAxes (0, or none for a tensor that is not batched) or set Batching:AssumeFirstDimensionIsBatch");
             }
         }
 
@@ -686,7 +687,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
 
             BeforeRun?.Invoke();
             var outputs = session.Run(inputs, runOptions);
-            _instruments.Batch(inputs.Length > 0 && inputs[0].Rank > 0 ? inputs[0].Shape[0] : 1);
+            _instruments.Batch(session.Rows(inputs));
             outcome = Outcomes.Ok;
             return new ModelResponse(Key, outputs);
         }

@@ -126,6 +126,19 @@ public sealed class OnnxBatchingOptions
     /// every call. Default <see langword="false"/> (the batch is recognised only by a shared symbol).
     /// </summary>
     public bool AssumeFirstDimensionIsBatch { get; set; }
+
+    /// <summary>
+    /// The batch axis of inputs and outputs by name, for exports whose batch dimension the runner cannot recognise by a
+    /// shared symbol (tf2onnx's <c>unk__314</c> / <c>unk__315</c>): <c>0</c> (the first dimension, which must be free)
+    /// or <see cref="OnnxBatchAxis.None"/> (<c>none</c> in configuration) for a tensor that is not batched, such as a
+    /// shared scalar. Calls whose unbatched inputs differ (shape or values) go into different batches; every caller
+    /// of a batch receives the whole of an unbatched output (declare an output <c>none</c> only when it does not
+    /// depend on the rows, e.g. an echo of an unbatched input). Tensors not named take their free first dimension as
+    /// the batch. A name that is not an input or output, an axis out of range or on a fixed dimension fails the load
+    /// with a <see cref="ModelLoadException"/> naming the tensor. Bound from <c>AiOps:Models:&lt;name&gt;:Batching:BatchAxes:&lt;tensor&gt;</c>.
+    /// Empty by default (the batch is recognised by symbol, or by <see cref="AssumeFirstDimensionIsBatch"/>).
+    /// </summary>
+    public IDictionary<string, OnnxBatchAxis> BatchAxes { get; } = new Dictionary<string, OnnxBatchAxis>(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -317,6 +330,11 @@ public class OnnxRunnerOptions
         foreach (var size in source.Batching.PreferredBatchSizes)
         {
             Batching.PreferredBatchSizes.Add(size);
+        }
+
+        foreach (var (tensor, axis) in source.Batching.BatchAxes)
+        {
+            Batching.BatchAxes[tensor] = axis;
         }
 
         MaxQueueLength = source.MaxQueueLength;

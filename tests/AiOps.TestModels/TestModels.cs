@@ -244,6 +244,22 @@ public static class TestModels
             .AddExternalInitializer("W", [1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f], location, 4, 2)
             .AddNode("MatMul", ["x", "W"], ["y"]);
 
+    /// <summary>
+    /// A tf2onnx-style export: each tensor's batch has its own symbol (<c>unk__314</c> on the input, <c>unk__315</c> on
+    /// the output), and a shared scalar rides along: <c>y = x * scale</c> (<c>x: float[unk__314, 4]</c>,
+    /// <c>scale: float</c> scalar, <c>y: float[unk__315, 4]</c>) and <c>scale_used = Identity(scale)</c> (a scalar output).
+    /// </summary>
+    public static byte[] Tf2OnnxScaled() =>
+        new OnnxModelBuilder("tf2onnx_scaled")
+            .AddInput("x", OnnxDataType.Float, "unk__314", 4)
+            .AddInput("scale", OnnxDataType.Float)
+            .AddOutput("y", OnnxDataType.Float, "unk__315", 4)
+            .AddOutput("scale_used", OnnxDataType.Float)
+            .AddNode("Mul", ["x", "scale"], ["y"])
+            .AddNode("Identity", ["scale"], ["scale_used"])
+            .AddMetadata("producer_hint", "tf2onnx")
+            .Build();
+
     /// <summary>A deliberately corrupt model file: a valid classifier's first bytes followed by garbage.</summary>
     public static byte[] Corrupt()
     {

@@ -99,7 +99,7 @@ internal static class SessionLoader
         LoadedSession? loaded = null;
         try
         {
-            loaded = Bind(key, path, sha256, session, provider, fallbackReason, timeProvider, options.Batching.AssumeFirstDimensionIsBatch);
+            loaded = Bind(key, path, sha256, session, provider, fallbackReason, timeProvider, options.Batching);
             loaded.ExternalFiles = externalFiles;
             var runs = WarmUp(key, loaded, options, logger, cancellationToken);
             Log.Loaded(logger, key, path, sha256, provider, timeProvider.GetElapsedTime(started).TotalMilliseconds, runs);
@@ -299,7 +299,7 @@ internal static class SessionLoader
         sessionOptions.AppendExecutionProvider_CUDA(providerOptions);
     }
 
-    private static LoadedSession Bind(ModelKey key, string path, string sha256, InferenceSession session, string provider, string? fallbackReason, TimeProvider timeProvider, bool firstDimensionIsBatch)
+    private static LoadedSession Bind(ModelKey key, string path, string sha256, InferenceSession session, string provider, string? fallbackReason, TimeProvider timeProvider, OnnxBatchingOptions batching)
     {
         var inputs = Bindings(key, session.InputMetadata, "Input");
         var outputs = Bindings(key, session.OutputMetadata, "Output");
@@ -318,7 +318,8 @@ internal static class SessionLoader
         }
 
         var metadata = new ModelMetadata(Array.ConvertAll(inputs, Spec), Array.ConvertAll(outputs, Spec)) { Properties = properties };
-        return new LoadedSession(session, inputs, outputs, metadata, provider, fallbackReason, path, sha256, timeProvider.GetUtcNow(), firstDimensionIsBatch);
+        var batch = BatchLayout.Resolve(key, inputs, outputs, batching);
+        return new LoadedSession(session, inputs, outputs, metadata, provider, fallbackReason, path, sha256, timeProvider.GetUtcNow(), batch);
     }
 
     private static TensorSpec Spec(TensorBinding b) => new(b.Name, b.ElementType, b.Dims) { SymbolicDimensions = b.Symbols };
