@@ -77,6 +77,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
         _reporter = reporter;
         var slots = options.MaxConcurrentRuns > 0 ? options.MaxConcurrentRuns : Environment.ProcessorCount;
         _runSlots = new SemaphoreSlim(slots, slots);
+        _sequences = _options.Sequences.States.Count > 0 ? new SequenceStore(this) : null;
     }
 
     /// <inheritdoc />
@@ -177,9 +178,31 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// For a stateful model (<see cref="OnnxRunnerOptions.Sequences"/>) the request names its sequence
+    /// (<see cref="ModelRequest.SequenceId"/>) and leaves the state inputs out; see <see cref="OnnxSequenceOptions"/>.
+    /// </remarks>
     public ValueTask<ModelResponse> RunAsync(ModelRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (_sequences is not null)
+        {
+            return new ValueTask<ModelResponse>(RunInSequenceAsync(_sequences, request, cancellationToken));
+        }
+
+        if (request.SequenceId is not null)
+        {
+            _instruments.Completed(Outcomes.BadInput, 0);
+            throw new ModelInputException(
+                nameof(ModelRequest.SequenceId),
+                $"The call gives SequenceId '{request.SequenceId}' but {Key} is stateless; expected no SequenceId (or declare the model's state pairs in Sequences:States).") { Key = Key };
+        }
+
+        return RunCoreAsync(request, cancellationToken);
+    }
+
+    private ValueTask<ModelResponse> RunCoreAsync(ModelRequest request, CancellationToken cancellationToken)
+    {
         var started = _time.GetTimestamp();
         var parent = Activity.Current;
         var activity = AiOpsInferenceDiagnostics.StartRun(Key);
@@ -533,6 +556,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
         }
 
         await StopBatcherAsync().ConfigureAwait(false);
+        _sequences?.Dispose();
         Interlocked.Exchange(ref _current, null)?.Release();
         UpdateStatus();
         while (_runOptionsPool.TryDequeue(out var runOptions))

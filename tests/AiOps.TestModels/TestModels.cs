@@ -260,6 +260,33 @@ public static class TestModels
             .AddMetadata("producer_hint", "tf2onnx")
             .Build();
 
+    /// <summary>
+    /// One step of a recurrent cell as a PyTorch GRU/LSTM export has it, with its state as inputs and outputs:
+    /// <c>h_out = Tanh(x · W + h_in · U)</c>, <c>c_out = c_in + h_out</c>, <c>y = h_out · V</c>
+    /// (<c>x: float[batch, 3]</c>, <c>h_in, c_in, h_out, c_out: float[batch, 4]</c>, <c>y: float[batch, 2]</c>).
+    /// </summary>
+    public static byte[] RecurrentCell()
+    {
+        var rng = new DeterministicRandom(0x5EED);
+        return new OnnxModelBuilder("recurrent_cell")
+            .AddInput("x", OnnxDataType.Float, "batch", 3)
+            .AddInput("h_in", OnnxDataType.Float, "batch", 4)
+            .AddInput("c_in", OnnxDataType.Float, "batch", 4)
+            .AddOutput("y", OnnxDataType.Float, "batch", 2)
+            .AddOutput("h_out", OnnxDataType.Float, "batch", 4)
+            .AddOutput("c_out", OnnxDataType.Float, "batch", 4)
+            .AddInitializer("W", rng.NextArray(12, 0.8f), 3, 4)
+            .AddInitializer("U", rng.NextArray(16, 0.8f), 4, 4)
+            .AddInitializer("V", rng.NextArray(8, 1f), 4, 2)
+            .AddNode("MatMul", ["x", "W"], ["xw"])
+            .AddNode("MatMul", ["h_in", "U"], ["hu"])
+            .AddNode("Add", ["xw", "hu"], ["z"])
+            .AddNode("Tanh", ["z"], ["h_out"])
+            .AddNode("Add", ["c_in", "h_out"], ["c_out"])
+            .AddNode("MatMul", ["h_out", "V"], ["y"])
+            .Build();
+    }
+
     /// <summary>A deliberately corrupt model file: a valid classifier's first bytes followed by garbage.</summary>
     public static byte[] Corrupt()
     {

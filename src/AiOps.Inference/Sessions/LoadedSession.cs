@@ -174,6 +174,9 @@ internal sealed class LoadedSession : IDisposable
     /// <summary>Calls can be stacked (see <see cref="Batch"/>).</summary>
     public bool IsBatchable { get; }
 
+    /// <summary>The state pairs of a stateful model (input index, output index); empty for a stateless one.</summary>
+    public (int Input, int Output)[] States { get; set; } = [];
+
     /// <summary>Which inputs and outputs are batched.</summary>
     public BatchLayout Batch { get; }
 

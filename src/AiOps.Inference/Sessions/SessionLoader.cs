@@ -101,6 +101,7 @@ internal static class SessionLoader
         {
             loaded = Bind(key, path, sha256, session, provider, fallbackReason, timeProvider, options.Batching);
             loaded.ExternalFiles = externalFiles;
+            loaded.States = ResolveStates(key, loaded, options.Sequences);
             var runs = WarmUp(key, loaded, options, logger, cancellationToken);
             Log.Loaded(logger, key, path, sha256, provider, timeProvider.GetElapsedTime(started).TotalMilliseconds, runs);
             return loaded;
@@ -320,6 +321,49 @@ internal static class SessionLoader
         var metadata = new ModelMetadata(Array.ConvertAll(inputs, Spec), Array.ConvertAll(outputs, Spec)) { Properties = properties };
         var batch = BatchLayout.Resolve(key, inputs, outputs, batching);
         return new LoadedSession(session, inputs, outputs, metadata, provider, fallbackReason, path, sha256, timeProvider.GetUtcNow(), batch);
+    }
+
+    /// <summary>Checks the declared state pairs against the model: names, element types and shapes.</summary>
+    private static (int Input, int Output)[] ResolveStates(ModelKey key, LoadedSession session, OnnxSequenceOptions sequences)
+    {
+        var pairs = new List<(int, int)>(sequences.States.Count);
+        foreach (var (inputName, outputName) in sequences.States)
+        {
+            var at = $"Sequences:States:{inputName} = {outputName} of {key}";
+            var input = Array.FindIndex(session.Inputs, i => i.Name == inputName);
+            var output = Array.FindIndex(session.Outputs, o => o.Name == outputName);
+            if (input < 0)
+            {
+                throw new ModelLoadException($"{at} names input '{inputName}', which the model does not have; expected one of its inputs {session.DescribeInputs()}.") { Key = key };
+            }
+
+            if (output < 0)
+            {
+                throw new ModelLoadException($"{at} names output '{outputName}', which the model does not have; expected one of its outputs {session.DescribeOutputs()}.") { Key = key };
+            }
+
+            var i = session.Inputs[input];
+            var o = session.Outputs[output];
+            var sameShape = i.ElementType == o.ElementType && i.Dims.Length == o.Dims.Length;
+            for (var d = 0; sameShape && d < i.Dims.Length; d++)
+            {
+                sameShape = i.Dims[d] < 0 || o.Dims[d] < 0 || i.Dims[d] == o.Dims[d];
+            }
+
+            if (!sameShape)
+            {
+                throw new ModelLoadException($"{at}: input {inputName}: {i.Describe()} and output {outputName}: {o.Describe()} differ; expected a state output of the state input's element type and shape.") { Key = key };
+            }
+
+            pairs.Add((input, output));
+        }
+
+        if (pairs.Count == session.Inputs.Length && pairs.Count > 0)
+        {
+            throw new ModelLoadException($"Sequences:States of {key} declares every input a state ({session.DescribeInputs()}); expected at least one input the caller gives.") { Key = key };
+        }
+
+        return [.. pairs];
     }
 
     private static TensorSpec Spec(TensorBinding b) => new(b.Name, b.ElementType, b.Dims) { SymbolicDimensions = b.Symbols };
