@@ -121,6 +121,9 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
     /// <summary>Test hook: runs on the thread that is about to call ONNX Runtime (after validation, queueing and batching).</summary>
     internal Action? BeforeRun { get; set; }
 
+    /// <summary>Test hook: runs after the model's files were hashed and before ONNX Runtime loads them.</summary>
+    internal Action? BeforeSessionCreate { get; set; }
+
     /// <summary>Test hook: raised after each reload attempt with its failure, or <see langword="null"/> on success.</summary>
     internal event Action<Exception?>? ReloadCompleted;
 
@@ -486,7 +489,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             LoadedSession loaded;
             try
             {
-                loaded = await Task.Run(() => SessionLoader.Load(Key, newPath, pinned, _options, _reporter, _logger, _time, cancellationToken), cancellationToken)
+                loaded = await Task.Run(() => SessionLoader.Load(Key, newPath, pinned, _options, _reporter, _logger, _time, cancellationToken, BeforeSessionCreate), cancellationToken)
                     .ConfigureAwait(false);
             }
             catch (Exception e) when (e is ModelLoadException or ExecutionProviderUnavailableException)
@@ -581,7 +584,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             LoadedSession loaded;
             try
             {
-                loaded = await Task.Run(() => SessionLoader.Load(Key, ModelPath, _expectedSha256, _options, _reporter, _logger, _time, cancellationToken), cancellationToken)
+                loaded = await Task.Run(() => SessionLoader.Load(Key, ModelPath, _expectedSha256, _options, _reporter, _logger, _time, cancellationToken, BeforeSessionCreate), cancellationToken)
                     .ConfigureAwait(false);
             }
             catch (Exception e) when (e is ModelLoadException or ExecutionProviderUnavailableException)
