@@ -121,6 +121,9 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
     /// <summary>Test hook: runs on the thread that is about to call ONNX Runtime (after validation, queueing and batching).</summary>
     internal Action? BeforeRun { get; set; }
 
+    /// <summary>Test hook: runs on the calling thread right after ONNX Runtime returned from an unbatched run.</summary>
+    internal Action? AfterRun { get; set; }
+
     /// <summary>Test hook: runs after the model's files were hashed and before ONNX Runtime loads them.</summary>
     internal Action? BeforeSessionCreate { get; set; }
 
@@ -714,6 +717,13 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
 
             BeforeRun?.Invoke();
             var outputs = session.Run(inputs, runOptions);
+            AfterRun?.Invoke();
+
+            // ONNX Runtime looks at the terminate flag only between operators: a run whose last operator was still busy
+            // when the timeout (or the caller's cancellation) came completes anyway. Its result is late: the call fails
+            // as timed out (or cancelled), as the contract says, rather than answering past CallTimeout.
+            token.ThrowIfCancellationRequested();
+
             _instruments.Batch(session.Rows(inputs));
             outcome = Outcomes.Ok;
             return new ModelResponse(Key, outputs);

@@ -287,6 +287,33 @@ public static class TestModels
             .Build();
     }
 
+    /// <summary>
+    /// A chain of <paramref name="layers"/> MatMuls, each <c>[rows, size] · [size, size]</c>: with one layer, one slow
+    /// operator (ONNX Runtime checks a run's terminate flag only between operators); with several, the same work cut
+    /// into shorter operators. <c>x: float[rows, size]</c>, <c>y: float[rows, size]</c>.
+    /// </summary>
+    /// <param name="size">The width of each layer.</param>
+    /// <param name="layers">How many MatMuls (1 or more).</param>
+    public static byte[] MatMulChain(int size, int layers = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
+        var rng = new DeterministicRandom((ulong)size * 131 + (ulong)layers);
+        var builder = new OnnxModelBuilder("matmul_chain")
+            .AddInput("x", OnnxDataType.Float, "rows", size)
+            .AddOutput("y", OnnxDataType.Float, "rows", size);
+        var previous = "x";
+        for (var l = 0; l < layers; l++)
+        {
+            var next = l == layers - 1 ? "y" : $"h{l}";
+            builder.AddInitializer($"W{l}", rng.NextArray(size * size, 1f / MathF.Sqrt(size)), size, size)
+                .AddNode("MatMul", [previous, $"W{l}"], [next]);
+            previous = next;
+        }
+
+        return builder.Build();
+    }
+
     /// <summary>A deliberately corrupt model file: a valid classifier's first bytes followed by garbage.</summary>
     public static byte[] Corrupt()
     {
