@@ -53,6 +53,11 @@ internal static class Measurements
             case "overhead":
                 await OverheadAsync(args.Length > 1 ? args[1] : "1ms", args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5000);
                 return 0;
+            case "timeout":
+                await TimeoutOverrunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1024,
+                    args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 10,
+                    args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 15);
+                return 0;
             case "leak":
                 await LeakAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000);
                 return 0;
@@ -362,6 +367,76 @@ internal static class Measurements
             var started = Stopwatch.GetTimestamp();
             call();
             return Stopwatch.GetTimestamp() - started;
+        }
+    }
+
+    /// <summary>
+    /// How far past <see cref="OnnxRunnerOptions.CallTimeout"/> a call returns when ONNX Runtime is inside a slow operator:
+    /// the terminate flag is checked only between operators. Two models of the same work (one thread): one MatMul of
+    /// [size, size]·[size, size], and the same FLOPs cut into 8 MatMuls of half the size. Per model: the median run time
+    /// without a timeout (the baseline), then the median and max time from the call to its timeout failure.
+    /// </summary>
+    private static async Task TimeoutOverrunAsync(int size, double timeoutMs, int rounds)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"aiops-timeout-{Environment.ProcessId}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            foreach (var (name, layerSize, layers) in new[] { ("one MatMul", size, 1), ("8 MatMuls", size / 2, 8) })
+            {
+                var path = Path.Combine(folder, $"chain-{layers}.onnx");
+                File.WriteAllBytes(path, TestModels.TestModels.MatMulChain(layerSize, layers));
+                var x = TestModels.TestModels.Features(layerSize, inputSize: layerSize);
+                var request = new ModelRequest(ModelTensor.Create("x", x.AsMemory(), layerSize, layerSize));
+                OnnxRunnerOptions Options(TimeSpan? timeout)
+                {
+                    var o = new OnnxRunnerOptions { IntraOpNumThreads = 1, WarmUpIterations = 1, CallTimeout = timeout };
+                    o.ExecutionProviders.Add(OnnxExecutionProvider.Cpu);
+                    return o;
+                }
+
+                var runs = new List<double>();
+                await using (var runner = await OnnxModelRunner.CreateAsync(new ModelKey("slow", "1"), path, Options(null)))
+                {
+                    for (var i = 0; i < rounds; i++)
+                    {
+                        var started = Stopwatch.GetTimestamp();
+                        await runner.RunAsync(request);
+                        runs.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    }
+                }
+
+                var failures = new List<double>();
+                var timedOut = 0;
+                await using (var runner = await OnnxModelRunner.CreateAsync(new ModelKey("slow", "1"), path, Options(TimeSpan.FromMilliseconds(timeoutMs))))
+                {
+                    for (var i = 0; i < rounds; i++)
+                    {
+                        var started = Stopwatch.GetTimestamp();
+                        try
+                        {
+                            await runner.RunAsync(request);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            timedOut++;
+                        }
+
+                        failures.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    }
+                }
+
+                runs.Sort();
+                failures.Sort();
+                var median = failures[failures.Count / 2];
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"RESULT timeout {name} ({layers} x [{layerSize},{layerSize}]x[{layerSize},{layerSize}], 1 thread): run median {runs[runs.Count / 2]:F1} ms; " +
+                    $"CallTimeout {timeoutMs:F0} ms -> returned after median {median:F1} ms (overshoot {median - timeoutMs:F1} ms), max {failures[^1]:F1} ms; {timedOut}/{rounds} timed out"));
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 
