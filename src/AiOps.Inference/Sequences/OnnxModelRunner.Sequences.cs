@@ -162,7 +162,7 @@ public sealed partial class OnnxModelRunner
     }
 
     /// <summary>The same elements under the state input's name (a view, no copy).</summary>
-    private static ModelTensor Renamed(ModelTensor output, string name) => output switch
+    private ModelTensor Renamed(ModelTensor output, string name) => output switch
     {
         ModelTensor<float> t => new ModelTensor<float>(name, t.Data, t.Shape),
         ModelTensor<double> t => new ModelTensor<double>(name, t.Data, t.Shape),
@@ -173,7 +173,10 @@ public sealed partial class OnnxModelRunner
         ModelTensor<sbyte> t => new ModelTensor<sbyte>(name, t.Data, t.Shape),
         ModelTensor<byte> t => new ModelTensor<byte>(name, t.Data, t.Shape),
         ModelTensor<bool> t => new ModelTensor<bool>(name, t.Data, t.Shape),
-        _ => throw new ModelExecutionException($"State output '{output.Name}' is a {output.ElementType} tensor; expected a numeric or bool state (float, double, float16, integers, bool).") { Key = null },
+        ModelTensor<ushort> t => new ModelTensor<ushort>(name, t.Data, t.Shape),
+        ModelTensor<uint> t => new ModelTensor<uint>(name, t.Data, t.Shape),
+        ModelTensor<ulong> t => new ModelTensor<ulong>(name, t.Data, t.Shape),
+        _ => throw new ModelExecutionException($"State output '{output.Name}' is a {output.ElementType} tensor; expected a numeric or bool state (float, double, float16, integers, bool).") { Key = Key },
     };
 
     /// <summary>One sequence: its state, its place in line, and when it was last used.</summary>
