@@ -56,8 +56,18 @@ internal static class Measurements
                     args.Length > 4 && args[4] != "default" ? double.Parse(args[4], CultureInfo.InvariantCulture) : null,
                     args.Length > 5 ? [.. args[5].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))] : [1, 8, 64]);
                 return 0;
+            case "batching-cnn":
+                await BatchingCnnAsync(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 5,
+                    args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 4000,
+                    args.Length > 3 ? [.. args[3].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))] : [1, 8, 64]);
+                return 0;
             case "overhead":
                 await OverheadAsync(args.Length > 1 ? args[1] : "1ms", args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5000);
+                return 0;
+            case "timeout":
+                await TimeoutOverrunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1024,
+                    args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 10,
+                    args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 15);
                 return 0;
             case "leak":
                 await LeakAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000);
@@ -343,7 +353,7 @@ internal static class Measurements
             var path = TestModels.TestModels.Classifier(1).WriteTo(Path.Combine(dir, "tiny.onnx"));
             foreach (var callers in callerCounts)
             {
-                await BatchingCallersAsync(path, seconds, modes, maxBatch, delayMs, callers);
+                await BatchingCallersAsync(path, "tiny", i => new ModelRequest(ModelTensor.Create(ClassifierModel.InputName, TestModels.TestModels.Features(1, seed: (ulong)i).AsMemory(), 1, 4)), seconds, modes, maxBatch, delayMs, callers);
             }
         }
         finally
@@ -352,12 +362,32 @@ internal static class Measurements
         }
     }
 
-    private static async Task BatchingCallersAsync(string path, double seconds, string modes, int? maxBatch, double? delayMs, int callers)
+    /// <summary>
+    /// The batching figure on a compute-bound CNN: the kit's audio Conv (400-tap kernel over <paramref name="samples"/>
+    /// samples per row, about 2 x 400 x samples FLOPs per row), 1/8/64 callers, batched with default options vs unbatched.
+    /// </summary>
+    private static async Task BatchingCnnAsync(double seconds, int samples, int[] callerCounts)
+    {
+        var dir = Directory.CreateTempSubdirectory("aiops-batching-cnn-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "conv.onnx");
+            File.WriteAllBytes(path, TestModels.TestModels.AudioConv());
+            foreach (var callers in callerCounts)
+            {
+                await BatchingCallersAsync(path, $"cnn ({samples} samples)", i => new ModelRequest(ModelTensor.Create("audio", TestModels.TestModels.Features(1, samples, seed: (ulong)i).AsMemory(), 1, 1, samples)), seconds, "both", null, null, callers);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task BatchingCallersAsync(string path, string model, Func<int, ModelRequest> request, double seconds, string modes, int? maxBatch, double? delayMs, int callers)
     {
         {
-            var requests = Enumerable.Range(0, callers)
-                .Select(i => new ModelRequest(ModelTensor.Create(ClassifierModel.InputName, TestModels.TestModels.Features(1, seed: (ulong)i).AsMemory(), 1, 4)))
-                .ToArray();
+            var requests = Enumerable.Range(0, callers).Select(request).ToArray();
             double? unbatchedRate = null;
             foreach (var batched in new[] { false, true })
             {
@@ -409,7 +439,7 @@ internal static class Measurements
                 var rate = calls / elapsed;
                 unbatchedRate ??= rate;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"RESULT batching {callers} callers {(batched ? $"batched (max {options.Batching.MaxBatchSize}, {options.Batching.MaxQueueDelay.TotalMilliseconds} ms delay)" : "unbatched")}: {rate:F0} calls/s ({rate / unbatchedRate.Value:F2}x unbatched), " +
+                    $"RESULT batching {model} {callers} callers {(batched ? $"batched (max {options.Batching.MaxBatchSize}, {options.Batching.MaxQueueDelay.TotalMilliseconds} ms delay)" : "unbatched")}: {rate:F0} calls/s ({rate / unbatchedRate.Value:F2}x unbatched), " +
                     $"p50 {Percentile(latencies, 0.50):F0} us, p99 {Percentile(latencies, 0.99):F0} us, max {latencies[^1] * 1e6 / Stopwatch.Frequency:F0} us, {calls} calls, {callers} callers, {Environment.ProcessorCount} cores, " +
                     $"{runs} runs (mean {(runs == 0 ? 0 : (double)rows / runs):F1} rows), CPU {cpu.TotalSeconds / elapsed:F2} cores = {cpu.TotalMilliseconds * 1000 / calls:F2} us/call, {gcs} gen0 GCs"));
             }
@@ -476,6 +506,76 @@ internal static class Measurements
             var started = Stopwatch.GetTimestamp();
             call();
             return Stopwatch.GetTimestamp() - started;
+        }
+    }
+
+    /// <summary>
+    /// How far past <see cref="OnnxRunnerOptions.CallTimeout"/> a call returns when ONNX Runtime is inside a slow operator:
+    /// the terminate flag is checked only between operators. Two models of the same work (one thread): one MatMul of
+    /// [size, size]·[size, size], and the same FLOPs cut into 8 MatMuls of half the size. Per model: the median run time
+    /// without a timeout (the baseline), then the median and max time from the call to its timeout failure.
+    /// </summary>
+    private static async Task TimeoutOverrunAsync(int size, double timeoutMs, int rounds)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"aiops-timeout-{Environment.ProcessId}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            foreach (var (name, layerSize, layers) in new[] { ("one MatMul", size, 1), ("8 MatMuls", size / 2, 8) })
+            {
+                var path = Path.Combine(folder, $"chain-{layers}.onnx");
+                File.WriteAllBytes(path, TestModels.TestModels.MatMulChain(layerSize, layers));
+                var x = TestModels.TestModels.Features(layerSize, inputSize: layerSize);
+                var request = new ModelRequest(ModelTensor.Create("x", x.AsMemory(), layerSize, layerSize));
+                OnnxRunnerOptions Options(TimeSpan? timeout)
+                {
+                    var o = new OnnxRunnerOptions { IntraOpNumThreads = 1, WarmUpIterations = 1, CallTimeout = timeout };
+                    o.ExecutionProviders.Add(OnnxExecutionProvider.Cpu);
+                    return o;
+                }
+
+                var runs = new List<double>();
+                await using (var runner = await OnnxModelRunner.CreateAsync(new ModelKey("slow", "1"), path, Options(null)))
+                {
+                    for (var i = 0; i < rounds; i++)
+                    {
+                        var started = Stopwatch.GetTimestamp();
+                        await runner.RunAsync(request);
+                        runs.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    }
+                }
+
+                var failures = new List<double>();
+                var timedOut = 0;
+                await using (var runner = await OnnxModelRunner.CreateAsync(new ModelKey("slow", "1"), path, Options(TimeSpan.FromMilliseconds(timeoutMs))))
+                {
+                    for (var i = 0; i < rounds; i++)
+                    {
+                        var started = Stopwatch.GetTimestamp();
+                        try
+                        {
+                            await runner.RunAsync(request);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            timedOut++;
+                        }
+
+                        failures.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    }
+                }
+
+                runs.Sort();
+                failures.Sort();
+                var median = failures[failures.Count / 2];
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"RESULT timeout {name} ({layers} x [{layerSize},{layerSize}]x[{layerSize},{layerSize}], 1 thread): run median {runs[runs.Count / 2]:F1} ms; " +
+                    $"CallTimeout {timeoutMs:F0} ms -> returned after median {median:F1} ms (overshoot {median - timeoutMs:F1} ms), max {failures[^1]:F1} ms; {timedOut}/{rounds} timed out"));
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 

@@ -77,6 +77,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
         _reporter = reporter;
         var slots = options.MaxConcurrentRuns > 0 ? options.MaxConcurrentRuns : Environment.ProcessorCount;
         _runSlots = new SemaphoreSlim(slots, slots);
+        _sequences = _options.Sequences.States.Count > 0 ? new SequenceStore(this) : null;
     }
 
     /// <inheritdoc />
@@ -119,6 +120,12 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
 
     /// <summary>Test hook: runs on the thread that is about to call ONNX Runtime (after validation, queueing and batching).</summary>
     internal Action? BeforeRun { get; set; }
+
+    /// <summary>Test hook: runs on the calling thread right after ONNX Runtime returned from an unbatched run.</summary>
+    internal Action? AfterRun { get; set; }
+
+    /// <summary>Test hook: runs after the model's files were hashed and before ONNX Runtime loads them.</summary>
+    internal Action? BeforeSessionCreate { get; set; }
 
     /// <summary>Test hook: raised after each reload attempt with its failure, or <see langword="null"/> on success.</summary>
     internal event Action<Exception?>? ReloadCompleted;
@@ -177,9 +184,31 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// For a stateful model (<see cref="OnnxRunnerOptions.Sequences"/>) the request names its sequence
+    /// (<see cref="ModelRequest.SequenceId"/>) and leaves the state inputs out; see <see cref="OnnxSequenceOptions"/>.
+    /// </remarks>
     public ValueTask<ModelResponse> RunAsync(ModelRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (_sequences is not null)
+        {
+            return new ValueTask<ModelResponse>(RunInSequenceAsync(_sequences, request, cancellationToken));
+        }
+
+        if (request.SequenceId is not null)
+        {
+            _instruments.Completed(Outcomes.BadInput, 0);
+            throw new ModelInputException(
+                nameof(ModelRequest.SequenceId),
+                $"The call gives SequenceId '{request.SequenceId}' but {Key} is stateless; expected no SequenceId (or declare the model's state pairs in Sequences:States).") { Key = Key };
+        }
+
+        return RunCoreAsync(request, cancellationToken);
+    }
+
+    private ValueTask<ModelResponse> RunCoreAsync(ModelRequest request, CancellationToken cancellationToken)
+    {
         var started = _time.GetTimestamp();
         var parent = Activity.Current;
         var activity = AiOpsInferenceDiagnostics.StartRun(Key);
@@ -208,11 +237,12 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             }
 
             inputs = session.Bind(request, Key, _options.AllowNonFiniteInputs);
-            if (inputs.Length > 0 && inputs[0].Rank > 0 && inputs[0].Shape[0] > _options.MaxRowsPerCall)
+            if (inputs.Length > 0 && session.Rows(inputs) is var rows && rows > _options.MaxRowsPerCall)
             {
+                var name = inputs[session.Batch.RowsInput].Name;
                 throw new ModelInputException(
-                    inputs[0].Name,
-                    $"Input '{inputs[0].Name}' of {Key} has {inputs[0].Shape[0]} rows; expected at most {_options.MaxRowsPerCall} (MaxRowsPerCall): split the call.") { Key = Key };
+                    name,
+                    $"Input '{name}' of {Key} has {rows} rows; expected at most {_options.MaxRowsPerCall} (MaxRowsPerCall): split the call.") { Key = Key };
             }
         }
         catch (ModelInputException e)
@@ -276,7 +306,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
 
     private ValueTask<ModelResponse> Admitted(LoadedSession? held, LoadedSession session, ModelTensor[] inputs, long started, Activity? activity, Activity? parent, CancellationToken cancellationToken)
     {
-        activity?.SetTag("aiops.rows", inputs.Length > 0 && inputs[0].Rank > 0 ? inputs[0].Shape[0] : 1);
+        activity?.SetTag("aiops.rows", session.Rows(inputs));
         _instruments.InFlight(1);
         if (held is null || (_batcher is not null && session.IsBatchable))
         {
@@ -287,7 +317,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
                 Activity.Current = parent;
             }
 
-            return EnqueueBatched(inputs, started, activity, cancellationToken);
+            return EnqueueBatched(session, inputs, started, activity, cancellationToken);
         }
 
         // Unbatched calls take one of MaxConcurrentRuns slots; with one free the call runs on the caller's thread at once,
@@ -462,7 +492,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             LoadedSession loaded;
             try
             {
-                loaded = await Task.Run(() => SessionLoader.Load(Key, newPath, pinned, _options, _reporter, _logger, _time, cancellationToken), cancellationToken)
+                loaded = await Task.Run(() => SessionLoader.Load(Key, newPath, pinned, _options, _reporter, _logger, _time, cancellationToken, BeforeSessionCreate), cancellationToken)
                     .ConfigureAwait(false);
             }
             catch (Exception e) when (e is ModelLoadException or ExecutionProviderUnavailableException)
@@ -532,6 +562,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
         }
 
         await StopBatcherAsync().ConfigureAwait(false);
+        _sequences?.Dispose();
         Interlocked.Exchange(ref _current, null)?.Release();
         UpdateStatus();
         while (_runOptionsPool.TryDequeue(out var runOptions))
@@ -556,7 +587,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             LoadedSession loaded;
             try
             {
-                loaded = await Task.Run(() => SessionLoader.Load(Key, ModelPath, _expectedSha256, _options, _reporter, _logger, _time, cancellationToken), cancellationToken)
+                loaded = await Task.Run(() => SessionLoader.Load(Key, ModelPath, _expectedSha256, _options, _reporter, _logger, _time, cancellationToken, BeforeSessionCreate), cancellationToken)
                     .ConfigureAwait(false);
             }
             catch (Exception e) when (e is ModelLoadException or ExecutionProviderUnavailableException)
@@ -594,7 +625,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             else if (!_warnedNotBatchable)
             {
                 _warnedNotBatchable = true;
-                Log.NotBatchable(_logger, Key, $"inputs {loaded.DescribeInputs()} and outputs {loaded.DescribeOutputs()} do not all start with the same named dynamic dimension; if the first dimension is the batch under different names (tf2onnx's unk__N), set Batching.AssumeFirstDimensionIsBatch");
+                Log.NotBatchable(_logger, Key, $"inputs {loaded.DescribeInputs()} and outputs {loaded.DescribeOutputs()} do not all start with the same named dynamic dimension; if the first dimension is the batch under different names (tf2onnx's unk__N), declare it per tensor in Batching:BatchAxes (0, or none for a tensor that is not batched) or set Batching:AssumeFirstDimensionIsBatch");
             }
         }
 
@@ -686,7 +717,14 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
 
             BeforeRun?.Invoke();
             var outputs = session.Run(inputs, runOptions);
-            _instruments.Batch(inputs.Length > 0 && inputs[0].Rank > 0 ? inputs[0].Shape[0] : 1);
+            AfterRun?.Invoke();
+
+            // ONNX Runtime looks at the terminate flag only between operators: a run whose last operator was still busy
+            // when the timeout (or the caller's cancellation) came completes anyway. Its result is late: the call fails
+            // as timed out (or cancelled), as the contract says, rather than answering past CallTimeout.
+            token.ThrowIfCancellationRequested();
+
+            _instruments.Batch(session.Rows(inputs));
             outcome = Outcomes.Ok;
             return new ModelResponse(Key, outputs);
         }

@@ -126,6 +126,49 @@ public sealed class OnnxBatchingOptions
     /// every call. Default <see langword="false"/> (the batch is recognised only by a shared symbol).
     /// </summary>
     public bool AssumeFirstDimensionIsBatch { get; set; }
+
+    /// <summary>
+    /// The batch axis of inputs and outputs by name, for exports whose batch dimension the runner cannot recognise by a
+    /// shared symbol (tf2onnx's <c>unk__314</c> / <c>unk__315</c>): <c>0</c> (the first dimension, which must be free)
+    /// or <see cref="OnnxBatchAxis.None"/> (<c>none</c> in configuration) for a tensor that is not batched, such as a
+    /// shared scalar. Calls whose unbatched inputs differ (shape or values) go into different batches; every caller
+    /// of a batch receives the whole of an unbatched output (declare an output <c>none</c> only when it does not
+    /// depend on the rows, e.g. an echo of an unbatched input). Tensors not named take their free first dimension as
+    /// the batch. A name that is not an input or output, an axis out of range or on a fixed dimension fails the load
+    /// with a <see cref="ModelLoadException"/> naming the tensor. Bound from <c>AiOps:Models:&lt;name&gt;:Batching:BatchAxes:&lt;tensor&gt;</c>.
+    /// Empty by default (the batch is recognised by symbol, or by <see cref="AssumeFirstDimensionIsBatch"/>).
+    /// </summary>
+    public IDictionary<string, OnnxBatchAxis> BatchAxes { get; } = new Dictionary<string, OnnxBatchAxis>(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// Stateful models (Triton's sequence batcher with implicit state): state inputs fed, call after call of one sequence,
+/// from the state outputs of its previous call. Calls name their sequence with <see cref="ModelRequest.SequenceId"/>
+/// (its first call sets <see cref="ModelRequest.SequenceStart"/>, its last may set <see cref="ModelRequest.SequenceEnd"/>)
+/// and leave the state inputs out. The calls of one sequence run one at a time in arrival order; different sequences run
+/// concurrently. A stateful model runs unbatched (each sequence has its own state).
+/// </summary>
+public sealed class OnnxSequenceOptions
+{
+    /// <summary>
+    /// The state pairs: state input name to the output that carries its next value (<c>h_in = h_out</c>,
+    /// <c>c_in = c_out</c>), of the same element type and shape. A sequence starts from zeros: fixed dimensions as
+    /// declared, a free dimension sized like the non-state input dimension of the same symbol in the first call (else 1).
+    /// Empty (the default): the model is stateless. Bound from <c>AiOps:Models:&lt;name&gt;:Sequences:States:&lt;input&gt;</c>.
+    /// </summary>
+    public IDictionary<string, string> States { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>How long a sequence may stay without calls before its state is dropped (its next call must then start it again). Default 1 minute.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// The most sequences held at once; a call that would start one more fails with <see cref="ModelRejectedException"/>
+    /// (counted in <c>aiops.inference.sequences</c> with <c>event = rejected</c>) until one ends or expires. Default 1024.
+    /// </summary>
+    public int MaxSequences { get; set; } = 1024;
+
+    /// <summary>Whether responses include the state outputs (do not modify them: the runner feeds them to the next call). Default <see langword="false"/>.</summary>
+    public bool ReturnStates { get; set; }
 }
 
 /// <summary>
@@ -227,6 +270,9 @@ public class OnnxRunnerOptions
     /// <summary>Micro-batching settings.</summary>
     public OnnxBatchingOptions Batching { get; set; } = new();
 
+    /// <summary>Stateful sequences: state inputs carried between the calls of one sequence (<see cref="ModelRequest.SequenceId"/>).</summary>
+    public OnnxSequenceOptions Sequences { get; set; } = new();
+
     /// <summary>
     /// The most calls that may be queued or running at once; further calls fail at once with
     /// <see cref="ModelRejectedException"/> instead of growing memory (or wait for room: <see cref="QueueFullMode"/>).
@@ -317,6 +363,22 @@ public class OnnxRunnerOptions
         foreach (var size in source.Batching.PreferredBatchSizes)
         {
             Batching.PreferredBatchSizes.Add(size);
+        }
+
+        foreach (var (tensor, axis) in source.Batching.BatchAxes)
+        {
+            Batching.BatchAxes[tensor] = axis;
+        }
+
+        Sequences = new OnnxSequenceOptions
+        {
+            IdleTimeout = source.Sequences.IdleTimeout,
+            MaxSequences = source.Sequences.MaxSequences,
+            ReturnStates = source.Sequences.ReturnStates,
+        };
+        foreach (var (input, output) in source.Sequences.States)
+        {
+            Sequences.States[input] = output;
         }
 
         MaxQueueLength = source.MaxQueueLength;

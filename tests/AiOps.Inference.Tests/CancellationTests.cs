@@ -91,3 +91,37 @@ public sealed class CancellationTests : IClassFixture<ModelFilesFixture>
         await runner.RunAsync(Requests.Features(Kit.Features(1)));
     }
 }
+
+/// <summary>A timeout on a model with one slow operator (ONNX Runtime checks the terminate flag only between operators).</summary>
+public sealed class SlowOperatorTimeoutTests : IClassFixture<ModelFilesFixture>
+{
+    private readonly ModelFiles _files;
+
+    public SlowOperatorTimeoutTests(ModelFilesFixture fixture) => _files = fixture.Files;
+
+    [Fact]
+    public async Task RunAsync_TimeoutWhileTheLastOperatorRuns_FailsAsTimedOutNamingTheModelNotWithTheLateResult()
+    {
+        var path = _files.NewPath($"slow-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(path, Kit.MatMulChain(384));
+        var time = Requests.FakeTime();
+        await using var runner = await _files.CreateAsync(path, ModelFiles.CpuOptions(o => o.CallTimeout = TimeSpan.FromMilliseconds(50)), time);
+        using var requests = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.requests");
+        var x = Kit.Features(384, inputSize: 384);
+
+        // The deadline passes while ONNX Runtime is inside its one MatMul: the terminate flag is set too late to stop
+        // it (checked only between operators), so the run completes, but its answer comes after CallTimeout.
+        runner.AfterRun = () => time.Advance(TimeSpan.FromMilliseconds(51));
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runner.RunAsync(new ModelRequest(ModelTensor.Create("x", x.AsMemory(), 384, 384))).AsTask());
+
+        Assert.Contains(runner.Key.ToString(), error.Message, StringComparison.Ordinal);
+        Assert.Contains("timed out", error.Message, StringComparison.Ordinal);
+        Assert.Contains("CallTimeout", error.Message, StringComparison.Ordinal);
+        Assert.Equal("timeout", (string)Assert.Single(requests.GetMeasurementSnapshot()).Tags["outcome"]!);
+
+        // The runner is not poisoned: the next call (with time to finish) answers.
+        runner.AfterRun = null;
+        var answered = await runner.RunAsync(new ModelRequest(ModelTensor.Create("x", x.AsMemory(), 384, 384)));
+        Assert.Equal([384L, 384L], answered["y"].Shape.ToArray());
+    }
+}

@@ -100,3 +100,51 @@ public sealed class ExternalDataTests : IClassFixture<ModelFilesFixture>
         Assert.Equal(new float[] { 100, 120 }, Y(runner, await runner.RunAsync(X(1, 2, 3, 4))));
     }
 }
+
+/// <summary>Models are loaded by ONNX Runtime from their path, after the hash; a file changed in between is caught.</summary>
+public sealed class LoadFromPathTests : IClassFixture<ModelFilesFixture>
+{
+    private readonly ModelFiles _files;
+
+    public LoadFromPathTests(ModelFilesFixture fixture) => _files = fixture.Files;
+
+    private static ModelRequest X(params float[] x) => new(ModelTensor.Create("x", x.AsMemory(), x.Length / 4, 4));
+
+    [Fact]
+    public async Task LoadAsync_WeightsInASubfolderOfTheModelsFolder_ResolvedFromTheModelsPath()
+    {
+        var folder = _files.NewPath($"deep-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path.Combine(folder, "weights"));
+        var path = Kit.ExternalWeights("weights/w.bin").WriteTo(Path.Combine(folder, "model.onnx"));
+        Assert.NotEqual(Path.GetFullPath(folder), Path.GetFullPath(Environment.CurrentDirectory));
+
+        await using var runner = await _files.CreateAsync(path);
+
+        Assert.Equal(new float[] { 50, 60 }, (await runner.RunAsync(X(1, 2, 3, 4)))["y"].As<float>().Span.ToArray());
+        Assert.Equal([Path.Combine(Path.GetFullPath(folder), "weights", "w.bin")], runner.CurrentSession!.ExternalFiles);
+    }
+
+    [Fact]
+    public async Task ReloadAsync_WeightsReplacedBetweenHashAndLoad_LoadAbandonedAndThePinnedFileKeepsServing()
+    {
+        var folder = _files.NewPath($"toctou-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        var path = Kit.ExternalWeights().WriteTo(Path.Combine(folder, "model.onnx"));
+        await using var runner = await _files.CreateAsync(path);
+        var pin = runner.Sha256!;
+
+        // After the hash matched the pin, the weights are swapped (written next to it and renamed over, as a deploy does).
+        runner.BeforeSessionCreate = () =>
+        {
+            var temp = Path.Combine(folder, "weights.tmp");
+            File.WriteAllBytes(temp, new byte[8 * sizeof(float)]);
+            File.Move(temp, Path.Combine(folder, "weights.bin"), overwrite: true);
+        };
+        var error = await Assert.ThrowsAsync<ModelLoadException>(() => runner.ReloadAsync(expectedSha256: pin));
+
+        Assert.Contains("changed while it was loaded", error.Message, StringComparison.Ordinal);
+        Assert.Contains("weights.bin", error.Message, StringComparison.Ordinal);
+        Assert.Equal(pin, runner.Sha256);
+        Assert.Equal(new float[] { 50, 60 }, (await runner.RunAsync(X(1, 2, 3, 4)))["y"].As<float>().Span.ToArray());
+    }
+}

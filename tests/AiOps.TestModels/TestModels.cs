@@ -358,6 +358,76 @@ public static class TestModels
             .AddExternalInitializer("W", [1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f], location, 4, 2)
             .AddNode("MatMul", ["x", "W"], ["y"]);
 
+    /// <summary>
+    /// A tf2onnx-style export: each tensor's batch has its own symbol (<c>unk__314</c> on the input, <c>unk__315</c> on
+    /// the output), and a shared scalar rides along: <c>y = x * scale</c> (<c>x: float[unk__314, 4]</c>,
+    /// <c>scale: float</c> scalar, <c>y: float[unk__315, 4]</c>) and <c>scale_used = Identity(scale)</c> (a scalar output).
+    /// </summary>
+    public static byte[] Tf2OnnxScaled() =>
+        new OnnxModelBuilder("tf2onnx_scaled")
+            .AddInput("x", OnnxDataType.Float, "unk__314", 4)
+            .AddInput("scale", OnnxDataType.Float)
+            .AddOutput("y", OnnxDataType.Float, "unk__315", 4)
+            .AddOutput("scale_used", OnnxDataType.Float)
+            .AddNode("Mul", ["x", "scale"], ["y"])
+            .AddNode("Identity", ["scale"], ["scale_used"])
+            .AddMetadata("producer_hint", "tf2onnx")
+            .Build();
+
+    /// <summary>
+    /// One step of a recurrent cell as a PyTorch GRU/LSTM export has it, with its state as inputs and outputs:
+    /// <c>h_out = Tanh(x · W + h_in · U)</c>, <c>c_out = c_in + h_out</c>, <c>y = h_out · V</c>
+    /// (<c>x: float[batch, 3]</c>, <c>h_in, c_in, h_out, c_out: float[batch, 4]</c>, <c>y: float[batch, 2]</c>).
+    /// </summary>
+    public static byte[] RecurrentCell()
+    {
+        var rng = new DeterministicRandom(0x5EED);
+        return new OnnxModelBuilder("recurrent_cell")
+            .AddInput("x", OnnxDataType.Float, "batch", 3)
+            .AddInput("h_in", OnnxDataType.Float, "batch", 4)
+            .AddInput("c_in", OnnxDataType.Float, "batch", 4)
+            .AddOutput("y", OnnxDataType.Float, "batch", 2)
+            .AddOutput("h_out", OnnxDataType.Float, "batch", 4)
+            .AddOutput("c_out", OnnxDataType.Float, "batch", 4)
+            .AddInitializer("W", rng.NextArray(12, 0.8f), 3, 4)
+            .AddInitializer("U", rng.NextArray(16, 0.8f), 4, 4)
+            .AddInitializer("V", rng.NextArray(8, 1f), 4, 2)
+            .AddNode("MatMul", ["x", "W"], ["xw"])
+            .AddNode("MatMul", ["h_in", "U"], ["hu"])
+            .AddNode("Add", ["xw", "hu"], ["z"])
+            .AddNode("Tanh", ["z"], ["h_out"])
+            .AddNode("Add", ["c_in", "h_out"], ["c_out"])
+            .AddNode("MatMul", ["h_out", "V"], ["y"])
+            .Build();
+    }
+
+    /// <summary>
+    /// A chain of <paramref name="layers"/> MatMuls, each <c>[rows, size] · [size, size]</c>: with one layer, one slow
+    /// operator (ONNX Runtime checks a run's terminate flag only between operators); with several, the same work cut
+    /// into shorter operators. <c>x: float[rows, size]</c>, <c>y: float[rows, size]</c>.
+    /// </summary>
+    /// <param name="size">The width of each layer.</param>
+    /// <param name="layers">How many MatMuls (1 or more).</param>
+    public static byte[] MatMulChain(int size, int layers = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
+        var rng = new DeterministicRandom((ulong)size * 131 + (ulong)layers);
+        var builder = new OnnxModelBuilder("matmul_chain")
+            .AddInput("x", OnnxDataType.Float, "rows", size)
+            .AddOutput("y", OnnxDataType.Float, "rows", size);
+        var previous = "x";
+        for (var l = 0; l < layers; l++)
+        {
+            var next = l == layers - 1 ? "y" : $"h{l}";
+            builder.AddInitializer($"W{l}", rng.NextArray(size * size, 1f / MathF.Sqrt(size)), size, size)
+                .AddNode("MatMul", [previous, $"W{l}"], [next]);
+            previous = next;
+        }
+
+        return builder.Build();
+    }
+
     /// <summary>A deliberately corrupt model file: a valid classifier's first bytes followed by garbage.</summary>
     public static byte[] Corrupt()
     {

@@ -68,6 +68,23 @@ public sealed class ModelRequest
     /// <summary>Forces a specific version, bypassing the canary weights (for tests and debugging); optional.</summary>
     public ModelVersion? PinnedVersion { get; init; }
 
+    /// <summary>
+    /// The correlation id of the sequence this call belongs to, for stateful models (a recurrent network whose state
+    /// outputs feed its next call's state inputs): the runner carries the state between the calls of one sequence, runs
+    /// them one at a time in arrival order, and the caller leaves the state inputs out. Required by a stateful model,
+    /// refused by a stateless one; optional otherwise.
+    /// </summary>
+    public string? SequenceId { get; init; }
+
+    /// <summary>
+    /// This call starts (or restarts) its sequence from the initial state. A call of a sequence the runner does not hold
+    /// (never started, ended, or expired after being idle) must set it, so a lost state is never silently replaced.
+    /// </summary>
+    public bool SequenceStart { get; init; }
+
+    /// <summary>This is the last call of its sequence: the runner drops the sequence's state once the call is answered.</summary>
+    public bool SequenceEnd { get; init; }
+
     /// <summary>Returns the input called <paramref name="name"/>.</summary>
     /// <param name="name">The input name.</param>
     /// <exception cref="KeyNotFoundException">No input has that name.</exception>

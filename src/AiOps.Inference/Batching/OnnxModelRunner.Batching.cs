@@ -50,10 +50,10 @@ public sealed partial class OnnxModelRunner
         }
     }
 
-    private ValueTask<ModelResponse> EnqueueBatched(ModelTensor[] inputs, long started, Activity? activity, CancellationToken cancellationToken)
+    private ValueTask<ModelResponse> EnqueueBatched(LoadedSession session, ModelTensor[] inputs, long started, Activity? activity, CancellationToken cancellationToken)
     {
         var batcher = _batcher!;
-        var item = batcher.Rent(inputs, started, cancellationToken);
+        var item = batcher.Rent(inputs, session.Rows(inputs), session.Batch, started, cancellationToken);
         item.Activity = activity;
         if (_options.CallTimeout is { } timeout)
         {
@@ -154,8 +154,15 @@ public sealed partial class OnnxModelRunner
                 }
 
                 inputs = new ModelTensor[session.Inputs.Length];
+                var inputAxes = batch[0].Layout.InputAxes;
                 for (var i = 0; i < inputs.Length; i++)
                 {
+                    if (inputAxes[i] != 0)
+                    {
+                        inputs[i] = batch[0].Inputs[i]; // not batched: every call of the batch gives the same tensor
+                        continue;
+                    }
+
                     var shape = batch[0].Inputs[i].Shape.ToArray();
                     shape[0] = rows;
                     inputs[i] = session.Inputs[i].Ops.Stack(session.Inputs[i].Name, parts, i, shape);
@@ -174,9 +181,11 @@ public sealed partial class OnnxModelRunner
                 return;
             }
 
-            foreach (var output in outputs)
+            var outputAxes = session.Batch.OutputAxes;
+            for (var o = 0; o < outputs.Length; o++)
             {
-                if (output.Rank == 0 || output.Shape[0] != rows)
+                var output = outputs[o];
+                if (outputAxes[o] == 0 && (output.Rank == 0 || output.Shape[0] != rows))
                 {
                     throw new InvalidOperationException($"Output '{output.Name}' of {Key} has shape {output.FormatShape()} for a batch of {rows} rows; expected {rows} rows to split between the callers.");
                 }
@@ -190,7 +199,8 @@ public sealed partial class OnnxModelRunner
                     var mine = new ModelTensor[outputs.Length];
                     for (var o = 0; o < outputs.Length; o++)
                     {
-                        mine[o] = session.Outputs[o].Ops.SliceRows(outputs[o], row, item.Rows);
+                        // An unbatched output (declared none) does not depend on the rows: every caller receives it whole.
+                        mine[o] = outputAxes[o] == 0 ? session.Outputs[o].Ops.SliceRows(outputs[o], row, item.Rows) : outputs[o];
                     }
 
                     Complete(item, Outcomes.Ok, new ModelResponse(Key, mine), null, completedAt);
@@ -304,14 +314,14 @@ public sealed partial class OnnxModelRunner
 
         public OnnxModelRunner Runner { get; }
 
-        public BatchItem Rent(ModelTensor[] inputs, long started, CancellationToken cancellationToken)
+        public BatchItem Rent(ModelTensor[] inputs, long rows, BatchLayout layout, long started, CancellationToken cancellationToken)
         {
             if (!_pool.TryDequeue(out var item))
             {
                 item = new BatchItem(this);
             }
 
-            item.Init(inputs, started, cancellationToken);
+            item.Init(inputs, rows, layout, started, cancellationToken);
             return item;
         }
 
@@ -579,11 +589,19 @@ public sealed partial class OnnxModelRunner
 
         private static bool SameRowShape(BatchItem a, BatchItem b)
         {
+            if (!ReferenceEquals(a.Layout, b.Layout))
+            {
+                return false; // bound against different loads of the model
+            }
+
+            var axes = a.Layout.InputAxes;
             for (var i = 0; i < a.Inputs.Length; i++)
             {
-                if (!a.Inputs[i].Shape[1..].SequenceEqual(b.Inputs[i].Shape[1..]))
+                if (axes[i] == 0
+                    ? !a.Inputs[i].Shape[1..].SequenceEqual(b.Inputs[i].Shape[1..])
+                    : !TensorValues.Equal(a.Inputs[i], b.Inputs[i]))
                 {
-                    return false;
+                    return false; // an unbatched input must be the same for every call of a batch
                 }
             }
 
@@ -606,6 +624,9 @@ public sealed partial class OnnxModelRunner
 
         public ModelTensor[] Inputs { get; private set; } = [];
 
+        /// <summary>Which of <see cref="Inputs"/> are batched (from the session the call was bound against).</summary>
+        public BatchLayout Layout { get; private set; } = null!;
+
         public long Rows { get; private set; }
 
         /// <summary>Rows for the wake-up count: at least 1, so a call of zero rows still wakes the worker.</summary>
@@ -626,10 +647,11 @@ public sealed partial class OnnxModelRunner
 
         public bool IsCompleted => Volatile.Read(ref _claimed) != 0;
 
-        public void Init(ModelTensor[] inputs, long enqueued, CancellationToken callerToken)
+        public void Init(ModelTensor[] inputs, long rows, BatchLayout layout, long enqueued, CancellationToken callerToken)
         {
             Inputs = inputs;
-            Rows = inputs[0].Shape[0];
+            Layout = layout;
+            Rows = rows;
             Units = Math.Max(1, Rows);
             Enqueued = enqueued;
             CallerToken = callerToken;
@@ -669,6 +691,7 @@ public sealed partial class OnnxModelRunner
         public void Reset()
         {
             Inputs = [];
+            Layout = null!;
             CallerToken = default;
             _claimed = 0;
             _consumed = false;

@@ -57,9 +57,18 @@ internal sealed class InferenceMetrics : IDisposable
             "aiops.inference.reloads",
             "{reload}",
             "Hot-swap attempts by outcome: ok, failed (the file did not load), refused (signature not compatible with the serving version).");
+        Sequences = meter.CreateCounter<long>(
+            "aiops.inference.sequences",
+            "{sequence}",
+            "Stateful sequences by event: started, ended (SequenceEnd), expired (idle past Sequences:IdleTimeout), rejected (Sequences:MaxSequences held).");
+        LiveSequences = meter.CreateUpDownCounter<long>("aiops.inference.sequences_live", "{sequence}", "Stateful sequences whose state is held.");
     }
 
     public Counter<long> Reloads { get; }
+
+    public Counter<long> Sequences { get; }
+
+    public UpDownCounter<long> LiveSequences { get; }
 
     public Histogram<double> Duration { get; }
 
@@ -115,6 +124,10 @@ internal sealed class RunnerInstruments(InferenceMetrics metrics, ModelKey key)
     public void InFlight(int delta) => metrics.InFlight.Add(delta, _model, _version);
 
     public void Batch(long rows) => metrics.BatchSize.Record(rows, _model, _version);
+
+    public void Sequence(string what) => metrics.Sequences.Add(1, _model, _version, new("event", what));
+
+    public void LiveSequences(int delta) => metrics.LiveSequences.Add(delta, _model, _version);
 
     public void Queued(double seconds) => metrics.QueueTime.Record(seconds, _model, _version);
 }

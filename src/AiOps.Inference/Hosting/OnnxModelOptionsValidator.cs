@@ -149,6 +149,41 @@ internal sealed class OnnxModelOptionsValidator(IEnumerable<OnnxModelRegistratio
             }
         }
 
+        if (options.Sequences is null)
+        {
+            errors.Add($"{prefix}Sequences is null; expected sequence settings (leave it unset for a stateless model).");
+        }
+        else if (options.Sequences.States.Count > 0)
+        {
+            foreach (var (input, output) in options.Sequences.States)
+            {
+                if (string.IsNullOrWhiteSpace(input) || string.IsNullOrWhiteSpace(output))
+                {
+                    errors.Add($"{prefix}Sequences:States:{input} is '{output}'; expected a state input name mapped to the output that carries its next value.");
+                }
+            }
+
+            if (options.Sequences.States.Values.Distinct(StringComparer.Ordinal).Count() != options.Sequences.States.Count)
+            {
+                errors.Add($"{prefix}Sequences:States maps two inputs to one output ({string.Join(", ", options.Sequences.States.Select(p => $"{p.Key} = {p.Value}"))}); expected one output per state input.");
+            }
+
+            if (options.Sequences.IdleTimeout <= TimeSpan.Zero)
+            {
+                errors.Add($"{prefix}Sequences:IdleTimeout is {options.Sequences.IdleTimeout}; expected a positive duration.");
+            }
+
+            if (options.Sequences.MaxSequences < 1)
+            {
+                errors.Add($"{prefix}Sequences:MaxSequences is {options.Sequences.MaxSequences}; expected 1 or more.");
+            }
+
+            if (options.Batching is { Enabled: true })
+            {
+                errors.Add($"{prefix}Batching:Enabled is true with {prefix}Sequences:States set; expected batching off: a stateful model runs unbatched (each sequence has its own state).");
+            }
+        }
+
         if (options.MaxRowsPerCall < 1)
         {
             errors.Add($"{prefix}MaxRowsPerCall is {options.MaxRowsPerCall}; expected 1 or more.");

@@ -48,6 +48,131 @@ internal static class ExternalData
     }
 
     /// <summary>
+    /// The same as <see cref="Locations(ReadOnlySpan{byte})"/>, read from a seekable stream without loading the model:
+    /// only the initializers' <c>external_data</c> entries are read, every other field (weights in <c>raw_data</c>,
+    /// nodes) is skipped by seeking, so a model near the 2 GB protobuf limit costs a few reads, not its size in memory.
+    /// </summary>
+    public static IReadOnlyList<string> Locations(Stream model)
+    {
+        var locations = new SortedSet<string>(StringComparer.Ordinal);
+        var end = model.Length;
+        while (model.Position < end)
+        {
+            var (field, wire, length) = NextField(model);
+            if (field == 7 && wire == 2)
+            {
+                var graphEnd = Math.Min(end, model.Position + length);
+                while (model.Position < graphEnd)
+                {
+                    var (gField, gWire, gLength) = NextField(model);
+                    if (gField == 5 && gWire == 2)
+                    {
+                        var tensorEnd = Math.Min(graphEnd, model.Position + gLength);
+                        while (model.Position < tensorEnd)
+                        {
+                            var (tField, tWire, tLength) = NextField(model);
+                            if (tField == 13 && tWire == 2 && tLength <= 1 << 20)
+                            {
+                                var entry = new byte[tLength];
+                                model.ReadExactly(entry);
+                                string? key = null, value = null;
+                                foreach (var k in Fields(entry, 1))
+                                {
+                                    key = Encoding.UTF8.GetString(entry.AsSpan(k.Start, k.Length));
+                                }
+
+                                foreach (var v in Fields(entry, 2))
+                                {
+                                    value = Encoding.UTF8.GetString(entry.AsSpan(v.Start, v.Length));
+                                }
+
+                                if (key == "location" && value is not null)
+                                {
+                                    locations.Add(value);
+                                }
+                            }
+                            else
+                            {
+                                Skip(model, tWire, tLength);
+                            }
+                        }
+
+                        model.Position = tensorEnd;
+                    }
+                    else
+                    {
+                        Skip(model, gWire, gLength);
+                    }
+                }
+
+                model.Position = graphEnd;
+            }
+            else
+            {
+                Skip(model, wire, length);
+            }
+
+            if (wire is not (0 or 1 or 2 or 5))
+            {
+                break; // malformed: ONNX Runtime reports it when it loads the file
+            }
+        }
+
+        return [.. locations];
+    }
+
+    /// <summary>Reads a field's tag (and, for a length-delimited field, its length).</summary>
+    private static (int Field, int Wire, long Length) NextField(Stream s)
+    {
+        var tag = ReadVarint(s);
+        var wire = (int)(tag & 7);
+        return ((int)(tag >> 3), wire, wire == 2 ? (long)ReadVarint(s) : 0);
+    }
+
+    private static void Skip(Stream s, int wire, long length)
+    {
+        switch (wire)
+        {
+            case 0:
+                ReadVarint(s);
+                break;
+            case 1:
+                s.Position += 8;
+                break;
+            case 2:
+                s.Position = Math.Min(s.Length, s.Position + length);
+                break;
+            case 5:
+                s.Position += 4;
+                break;
+            default:
+                s.Position = s.Length;
+                break;
+        }
+    }
+
+    private static ulong ReadVarint(Stream s)
+    {
+        ulong result = 0;
+        for (var shift = 0; shift < 64; shift += 7)
+        {
+            var b = s.ReadByte();
+            if (b < 0)
+            {
+                break;
+            }
+
+            result |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0)
+            {
+                break;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
     /// The pin of a model with external data: the SHA-256 of its manifest, the text <c>sha256sum</c> prints for the
     /// model file and each external file (<c>"&lt;sha256&gt;  &lt;name&gt;\n"</c>, the model file first under its file
     /// name, then each location in ordinal order, lower-case hex, UTF-8). Reproduce it with

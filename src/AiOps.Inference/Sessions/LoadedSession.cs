@@ -66,7 +66,7 @@ internal sealed class LoadedSession : IDisposable
         string path,
         string sha256,
         DateTimeOffset loadedAt,
-        bool firstDimensionIsBatch = false)
+        BatchLayout batch)
     {
         Session = session;
         Inputs = inputs;
@@ -79,14 +79,8 @@ internal sealed class LoadedSession : IDisposable
         LoadedAt = loadedAt;
         InputNames = Array.ConvertAll(inputs, i => i.Name);
         OutputNames = Array.ConvertAll(outputs, o => o.Name);
-        // Calls can be stacked only when every input and output starts with the same named dynamic dimension (the batch).
-        // Declared (AssumeFirstDimensionIsBatch), any dynamic first dimension is the batch, whatever the exporter named it.
-        var batchSymbol = inputs.Length > 0 && inputs[0].HasDynamicFirstDim ? inputs[0].Symbols[0] : null;
-        IsBatchable = firstDimensionIsBatch
-            ? inputs.Length > 0 && Array.TrueForAll(inputs, i => i.HasDynamicFirstDim) && Array.TrueForAll(outputs, o => o.HasDynamicFirstDim)
-            : !string.IsNullOrEmpty(batchSymbol)
-                && Array.TrueForAll(inputs, i => i.HasDynamicFirstDim && string.Equals(i.Symbols[0], batchSymbol, StringComparison.Ordinal))
-                && Array.TrueForAll(outputs, o => o.HasDynamicFirstDim && string.Equals(o.Symbols[0], batchSymbol, StringComparison.Ordinal));
+        Batch = batch;
+        IsBatchable = Batch.IsBatchable;
 
         // Where a symbolic dimension (e.g. "batch") occurs, remember its first occurrence so the sizes can be checked to agree.
         var firstBySymbol = new Dictionary<string, (int Input, int Dim)>(StringComparer.Ordinal);
@@ -112,14 +106,15 @@ internal sealed class LoadedSession : IDisposable
             }
         }
 
-        if (firstDimensionIsBatch && IsBatchable)
+        if (Batch.IsDeclared && IsBatchable)
         {
-            // Stacking needs every input of a call to have the same rows, which the differing symbols no longer say.
-            for (var i = 1; i < inputs.Length; i++)
+            // Stacking needs every batched input of a call to have the same rows, which the differing symbols no longer say.
+            var rowsInput = Batch.RowsInput;
+            for (var i = rowsInput + 1; i < inputs.Length; i++)
             {
-                if (!checks.Exists(c => c.Item1 == i && c.Item2 == 0))
+                if (Batch.InputAxes[i] == 0 && !checks.Exists(c => c.Item1 == i && c.Item2 == 0))
                 {
-                    checks.Add((i, 0, 0, 0, "batch (first dimension, AssumeFirstDimensionIsBatch)"));
+                    checks.Add((i, 0, rowsInput, 0, "batch (declared: Batching:BatchAxes / AssumeFirstDimensionIsBatch)"));
                 }
             }
         }
@@ -188,8 +183,21 @@ internal sealed class LoadedSession : IDisposable
 
     public DateTimeOffset LoadedAt { get; }
 
-    /// <summary>Every input and output has a dynamic first dimension, so calls can be stacked.</summary>
+    /// <summary>Calls can be stacked (see <see cref="Batch"/>).</summary>
     public bool IsBatchable { get; }
+
+    /// <summary>The state pairs of a stateful model (input index, output index); empty for a stateless one.</summary>
+    public (int Input, int Output)[] States { get; set; } = [];
+
+    /// <summary>Which inputs and outputs are batched.</summary>
+    public BatchLayout Batch { get; }
+
+    /// <summary>The rows of a call (the first dimension of its first batched input; 1 for a scalar).</summary>
+    public long Rows(ModelTensor[] inputs)
+    {
+        var t = inputs.Length > 0 ? inputs[Batch.RowsInput] : null;
+        return t is { Rank: > 0 } ? t.Shape[0] : 1;
+    }
 
     /// <summary>Outputs are written by ONNX Runtime straight into managed arrays (no copy).</summary>
     public bool PreallocatesOutputs => _outputShapes is not null;
@@ -356,7 +364,7 @@ internal sealed class LoadedSession : IDisposable
             {
                 var symbol = binding.Symbols[d];
                 shape[d] = binding.Dims[d] >= 0 ? binding.Dims[d]
-                    : d == 0 && IsBatchable ? rows
+                    : d == 0 && IsBatchable && Batch.InputAxes[i] == 0 ? rows
                     : symbol is not null && sizes.TryGetValue(symbol, out var size) ? size
                     : rows;
             }

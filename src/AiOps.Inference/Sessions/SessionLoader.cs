@@ -31,6 +31,21 @@ internal sealed class ExecutionProviderReporter
 /// <summary>Reads, verifies, loads and warms up a model file.</summary>
 internal static class SessionLoader
 {
+    /// <summary>What identifies a file's version cheaply: size, last write and creation (birth) time.</summary>
+    private readonly record struct FileStamp(long Length, DateTime LastWriteUtc, DateTime CreatedUtc)
+    {
+        public static FileStamp Of(string path)
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists)
+            {
+                throw new FileNotFoundException($"'{path}' does not exist.", path);
+            }
+
+            return new FileStamp(info.Length, info.LastWriteTimeUtc, info.CreationTimeUtc);
+        }
+    }
+
     public const string Cuda = "CUDA";
     public const string TensorRt = "TensorRT";
     public const string Cpu = "CPU";
@@ -46,24 +61,34 @@ internal static class SessionLoader
         ExecutionProviderReporter reporter,
         ILogger logger,
         TimeProvider timeProvider,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Action? beforeCreateSession = null)
     {
         var started = timeProvider.GetTimestamp();
-        byte[] bytes;
+
+        // The model is hashed from its file and then loaded by ONNX Runtime from its path (never read into a byte[]: no
+        // 2 GB array limit, no second copy in managed memory, external data resolved against the model's own folder).
+        // A file that changes between the hash and ONNX Runtime's read is caught by its stamp (size, write and
+        // creation time) taken before the hash and compared after the session is created.
+        string sha256;
+        IReadOnlyList<string> locations;
+        FileStamp modelStamp;
         try
         {
-            // Read once, hash those bytes and load those bytes: a file swapped meanwhile cannot slip past the hash check.
-            bytes = File.ReadAllBytes(path);
+            modelStamp = FileStamp.Of(path);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            sha256 = Convert.ToHexStringLower(SHA256.HashData(stream));
+            stream.Position = 0;
+            locations = ExternalData.Locations(stream);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ModelLoadException($"Model file '{path}' for {key} could not be read: {e.Message}", e) { Key = key };
         }
 
-        var sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
         var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
         var externalFiles = new List<string>();
-        var locations = ExternalData.Locations(bytes);
+        var stamps = new List<(string Path, FileStamp Stamp)> { (path, modelStamp) };
         if (locations.Count > 0)
         {
             // External data is resolved against the model's folder (not the process's), and pinned with the model:
@@ -75,6 +100,7 @@ internal static class SessionLoader
                     ?? throw new ModelLoadException($"Model file '{path}' for {key} keeps initializers in '{location}'; expected a relative path inside the model's folder '{folder}'.") { Key = key };
                 try
                 {
+                    stamps.Add((full, FileStamp.Of(full)));
                     hashed.Add((location, ExternalData.HashFile(full)));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -87,6 +113,7 @@ internal static class SessionLoader
 
             sha256 = ExternalData.ManifestSha256(System.IO.Path.GetFileName(path), sha256, hashed);
         }
+
         if (expectedSha256 is not null && !string.Equals(sha256, expectedSha256.Trim(), StringComparison.OrdinalIgnoreCase))
         {
             throw new ModelLoadException(
@@ -95,12 +122,23 @@ internal static class SessionLoader
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var (session, provider, fallbackReason) = CreateSession(key, path, bytes, options, reporter, logger);
+        beforeCreateSession?.Invoke();
+        var (session, provider, fallbackReason) = CreateSession(key, path, options, reporter, logger);
         LoadedSession? loaded = null;
         try
         {
-            loaded = Bind(key, path, sha256, session, provider, fallbackReason, timeProvider, options.Batching.AssumeFirstDimensionIsBatch);
+            foreach (var (file, stamp) in stamps)
+            {
+                if (!File.Exists(file) || FileStamp.Of(file) != stamp)
+                {
+                    throw new ModelLoadException(
+                        $"Model file '{path}' for {key} changed while it was loaded: '{file}' is not the file that was hashed (sha256 {sha256}); the load was abandoned. Expected files that stay put during a load: write a new version next to them and rename it over (WatchFile then reloads it).") { Key = key };
+                }
+            }
+
+            loaded = Bind(key, path, sha256, session, provider, fallbackReason, timeProvider, options.Batching);
             loaded.ExternalFiles = externalFiles;
+            loaded.States = ResolveStates(key, loaded, options.Sequences);
             var runs = WarmUp(key, loaded, options, logger, cancellationToken);
             Log.Loaded(logger, key, path, sha256, provider, timeProvider.GetElapsedTime(started).TotalMilliseconds, runs);
             return loaded;
@@ -121,7 +159,7 @@ internal static class SessionLoader
     }
 
     private static (InferenceSession Session, string Provider, string? FallbackReason) CreateSession(
-        ModelKey key, string path, byte[] bytes, OnnxRunnerOptions options, ExecutionProviderReporter reporter, ILogger logger)
+        ModelKey key, string path, OnnxRunnerOptions options, ExecutionProviderReporter reporter, ILogger logger)
     {
         IReadOnlyList<OnnxExecutionProvider> preferences = options.ExecutionProviders.Count == 0
             ? [OnnxExecutionProvider.Cuda, OnnxExecutionProvider.Cpu]
@@ -131,12 +169,12 @@ internal static class SessionLoader
         {
             if (preference == OnnxExecutionProvider.Cpu)
             {
-                return (CreateCpuSession(key, path, bytes, options), Cpu, fallbackReason);
+                return (CreateCpuSession(key, path, options), Cpu, fallbackReason);
             }
 
             var tensorRt = preference == OnnxExecutionProvider.TensorRt;
             var name = tensorRt ? TensorRt : Cuda;
-            var gpuSession = TryCreateCudaSession(key, path, bytes, options, tensorRt, out var reason, out var failure);
+            var gpuSession = TryCreateCudaSession(key, path, options, tensorRt, out var reason, out var failure);
             if (gpuSession is not null)
             {
                 return (gpuSession, name, fallbackReason);
@@ -158,7 +196,7 @@ internal static class SessionLoader
         throw new ExecutionProviderUnavailableException(Cuda, $"{key}: no listed execution provider can be used; {fallbackReason}") { Key = key };
     }
 
-    private static InferenceSession? TryCreateCudaSession(ModelKey key, string path, byte[] bytes, OnnxRunnerOptions options, bool tensorRt, out string reason, out Exception? failure)
+    private static InferenceSession? TryCreateCudaSession(ModelKey key, string path, OnnxRunnerOptions options, bool tensorRt, out string reason, out Exception? failure)
     {
         var sessionOptions = CreateSessionOptions(key, path, options);
         var name = tensorRt ? TensorRt : Cuda;
@@ -186,13 +224,13 @@ internal static class SessionLoader
             {
                 reason = string.Empty;
                 failure = null;
-                return new InferenceSession(bytes, sessionOptions);
+                return new InferenceSession(path, sessionOptions);
             }
             catch (OnnxRuntimeException e)
             {
                 // Either CUDA failed (no device, driver mismatch, out of memory) or the model itself is bad: a CPU
                 // session tells them apart. A bad model throws here as a load error, never as a provider failure.
-                CreateCpuSession(key, path, bytes, options).Dispose();
+                CreateCpuSession(key, path, options).Dispose();
                 reason = $"creating a {name} session on device {options.Cuda.DeviceId} failed: {e.Message}";
                 failure = e;
                 return null;
@@ -205,12 +243,12 @@ internal static class SessionLoader
         }
     }
 
-    private static InferenceSession CreateCpuSession(ModelKey key, string path, byte[] bytes, OnnxRunnerOptions options)
+    private static InferenceSession CreateCpuSession(ModelKey key, string path, OnnxRunnerOptions options)
     {
         using var sessionOptions = CreateSessionOptions(key, path, options);
         try
         {
-            return new InferenceSession(bytes, sessionOptions);
+            return new InferenceSession(path, sessionOptions);
         }
         catch (OnnxRuntimeException e)
         {
@@ -269,9 +307,7 @@ internal static class SessionLoader
             so.OptimizedModelFilePath = options.OptimizedModelFilePath;
         }
 
-        // The model is loaded from the bytes that were hashed; its external data files are looked up in its own folder
-        // (ONNX Runtime would otherwise take them relative to the process's working directory).
-        so.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        // Loaded from its path, the model's external data files are looked up by ONNX Runtime in the model's own folder.
         return so;
     }
 
@@ -299,7 +335,7 @@ internal static class SessionLoader
         sessionOptions.AppendExecutionProvider_CUDA(providerOptions);
     }
 
-    private static LoadedSession Bind(ModelKey key, string path, string sha256, InferenceSession session, string provider, string? fallbackReason, TimeProvider timeProvider, bool firstDimensionIsBatch)
+    private static LoadedSession Bind(ModelKey key, string path, string sha256, InferenceSession session, string provider, string? fallbackReason, TimeProvider timeProvider, OnnxBatchingOptions batching)
     {
         var inputs = Bindings(key, session.InputMetadata, "Input");
         var outputs = Bindings(key, session.OutputMetadata, "Output");
@@ -318,7 +354,51 @@ internal static class SessionLoader
         }
 
         var metadata = new ModelMetadata(Array.ConvertAll(inputs, Spec), Array.ConvertAll(outputs, Spec)) { Properties = properties };
-        return new LoadedSession(session, inputs, outputs, metadata, provider, fallbackReason, path, sha256, timeProvider.GetUtcNow(), firstDimensionIsBatch);
+        var batch = BatchLayout.Resolve(key, inputs, outputs, batching);
+        return new LoadedSession(session, inputs, outputs, metadata, provider, fallbackReason, path, sha256, timeProvider.GetUtcNow(), batch);
+    }
+
+    /// <summary>Checks the declared state pairs against the model: names, element types and shapes.</summary>
+    private static (int Input, int Output)[] ResolveStates(ModelKey key, LoadedSession session, OnnxSequenceOptions sequences)
+    {
+        var pairs = new List<(int, int)>(sequences.States.Count);
+        foreach (var (inputName, outputName) in sequences.States)
+        {
+            var at = $"Sequences:States:{inputName} = {outputName} of {key}";
+            var input = Array.FindIndex(session.Inputs, i => i.Name == inputName);
+            var output = Array.FindIndex(session.Outputs, o => o.Name == outputName);
+            if (input < 0)
+            {
+                throw new ModelLoadException($"{at} names input '{inputName}', which the model does not have; expected one of its inputs {session.DescribeInputs()}.") { Key = key };
+            }
+
+            if (output < 0)
+            {
+                throw new ModelLoadException($"{at} names output '{outputName}', which the model does not have; expected one of its outputs {session.DescribeOutputs()}.") { Key = key };
+            }
+
+            var i = session.Inputs[input];
+            var o = session.Outputs[output];
+            var sameShape = i.ElementType == o.ElementType && i.Dims.Length == o.Dims.Length;
+            for (var d = 0; sameShape && d < i.Dims.Length; d++)
+            {
+                sameShape = i.Dims[d] < 0 || o.Dims[d] < 0 || i.Dims[d] == o.Dims[d];
+            }
+
+            if (!sameShape)
+            {
+                throw new ModelLoadException($"{at}: input {inputName}: {i.Describe()} and output {outputName}: {o.Describe()} differ; expected a state output of the state input's element type and shape.") { Key = key };
+            }
+
+            pairs.Add((input, output));
+        }
+
+        if (pairs.Count == session.Inputs.Length && pairs.Count > 0)
+        {
+            throw new ModelLoadException($"Sequences:States of {key} declares every input a state ({session.DescribeInputs()}); expected at least one input the caller gives.") { Key = key };
+        }
+
+        return [.. pairs];
     }
 
     private static TensorSpec Spec(TensorBinding b) => new(b.Name, b.ElementType, b.Dims) { SymbolicDimensions = b.Symbols, MapKeyType = b.Ops.MapKeyType, MapValueType = b.Ops.MapValueType };
