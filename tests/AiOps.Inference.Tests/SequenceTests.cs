@@ -32,7 +32,7 @@ public sealed class SequenceTests : IClassFixture<ModelFilesFixture>
     private static float[] Y(ModelResponse response) => response["y"].As<float>().Span.ToArray();
 
     /// <summary>The reference: raw ONNX Runtime, the caller carrying h and c by hand.</summary>
-    private sealed class HandCarried : IDisposable
+    internal sealed class HandCarried : IDisposable
     {
         private readonly InferenceSession _session;
         private float[] _h = new float[4], _c = new float[4];

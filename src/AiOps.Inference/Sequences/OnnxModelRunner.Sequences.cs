@@ -14,6 +14,13 @@ public sealed partial class OnnxModelRunner
     /// <summary>Sequences whose state is held now (stateful models; 0 otherwise).</summary>
     internal int LiveSequences => _sequences?.Count ?? 0;
 
+    /// <summary>Whether <paramref name="input"/> is a state input the runner carries (callers leave it out; serving metadata hides it).</summary>
+    internal bool IsCarriedStateInput(string input) => _sequences is not null && _options.Sequences.States.ContainsKey(input);
+
+    /// <summary>Whether <paramref name="output"/> is a state output left out of responses (not <c>Sequences:ReturnStates</c>).</summary>
+    internal bool IsHiddenStateOutput(string output) =>
+        _sequences is not null && !_options.Sequences.ReturnStates && _options.Sequences.States.Values.Contains(output, StringComparer.Ordinal);
+
     private async Task<ModelResponse> RunInSequenceAsync(SequenceStore store, ModelRequest request, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(request.SequenceId))

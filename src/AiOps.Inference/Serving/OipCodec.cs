@@ -39,6 +39,46 @@ internal sealed class OipInferRequest
 
     /// <summary>The outputs asked for, or <see langword="null"/> for all.</summary>
     public List<OipRequestedOutput>? Outputs { get; init; }
+
+    /// <summary>The sequence parameters (<c>sequence_id</c>, <c>sequence_start</c>, <c>sequence_end</c>) of a stateful model's call.</summary>
+    public OipSequence Sequence { get; init; }
+}
+
+/// <summary>
+/// Triton's sequence request parameters: <c>sequence_id</c> (an unsigned integer or a string; 0 and "" mean none),
+/// <c>sequence_start</c> and <c>sequence_end</c> (booleans), mapped to <see cref="ModelRequest.SequenceId"/>,
+/// <see cref="ModelRequest.SequenceStart"/> and <see cref="ModelRequest.SequenceEnd"/>.
+/// </summary>
+internal readonly record struct OipSequence(string? Id, bool Start, bool End)
+{
+    /// <summary>The longest string <c>sequence_id</c> accepted.</summary>
+    public const int MaxIdLength = 256;
+
+    /// <summary>Checks the combination: start or end without an id is refused.</summary>
+    /// <exception cref="OipRequestException">A flag is set without a <c>sequence_id</c>.</exception>
+    public OipSequence Validated() => Id is null && (Start || End)
+        ? throw new OipRequestException(400, "Expected a non-zero 'sequence_id' parameter with 'sequence_start' / 'sequence_end'; the request sets a flag but names no sequence.")
+        : this;
+
+    /// <summary>A string id: empty means none; longer than <see cref="MaxIdLength"/> or with control characters is refused.</summary>
+    /// <exception cref="OipRequestException">The id is too long or holds control characters.</exception>
+    public static string? StringId(string value)
+    {
+        if (value.Length == 0)
+        {
+            return null;
+        }
+
+        if (value.Length > MaxIdLength || value.AsSpan().ContainsAnyInRange('\u0000', '\u001f'))
+        {
+            throw new OipRequestException(400, $"Expected parameter 'sequence_id' to be an unsigned integer or a string of at most {MaxIdLength} characters without control characters; it is a string of {value.Length} characters.");
+        }
+
+        return value;
+    }
+
+    /// <summary>A numeric id as its invariant text; 0 means none.</summary>
+    public static string? NumberId(ulong value) => value == 0 ? null : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>
@@ -105,6 +145,7 @@ internal static class OipCodec
 
         var parameters = ReadParameters(body, "the request");
         var binaryDataOutput = parameters is { } p && p.TryGetProperty("binary_data_output", out var bdo) && ReadBool(bdo, "parameter 'binary_data_output'");
+        var sequence = ReadSequence(parameters);
 
         var names = new HashSet<string>(count, StringComparer.Ordinal);
         var tensors = new List<ModelTensor>(count);
@@ -128,6 +169,7 @@ internal static class OipCodec
             Parameters = parameters,
             BinaryDataOutput = binaryDataOutput,
             Outputs = ParseOutputs(body, limits),
+            Sequence = sequence,
         };
     }
 
@@ -354,6 +396,30 @@ internal static class OipCodec
         }
 
         return p.ValueKind == JsonValueKind.Object ? p : throw Bad($"Expected 'parameters' of {what} to be an object; it is {OipDatatypes.Show(p)}.");
+    }
+
+    private static OipSequence ReadSequence(JsonElement? parameters)
+    {
+        if (parameters is not { } p)
+        {
+            return default;
+        }
+
+        string? id = null;
+        if (p.TryGetProperty("sequence_id", out var idElement))
+        {
+            id = idElement.ValueKind switch
+            {
+                JsonValueKind.Number when idElement.TryGetUInt64(out var n) => OipSequence.NumberId(n),
+                JsonValueKind.String => OipSequence.StringId(idElement.GetString()!),
+                JsonValueKind.Null => null,
+                _ => throw Bad($"Expected parameter 'sequence_id' to be an unsigned integer or a string of at most {OipSequence.MaxIdLength} characters; it is {OipDatatypes.Show(idElement)}."),
+            };
+        }
+
+        var start = p.TryGetProperty("sequence_start", out var s) && s.ValueKind != JsonValueKind.Null && ReadBool(s, "parameter 'sequence_start'");
+        var end = p.TryGetProperty("sequence_end", out var e) && e.ValueKind != JsonValueKind.Null && ReadBool(e, "parameter 'sequence_end'");
+        return new OipSequence(id, start, end).Validated();
     }
 
     private static bool ReadBool(JsonElement e, string what) => e.ValueKind switch

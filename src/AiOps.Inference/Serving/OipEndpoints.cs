@@ -154,14 +154,20 @@ internal sealed partial class OipEndpoints
             w.WriteStartArray("inputs");
             foreach (var spec in metadata.Inputs)
             {
-                WriteSpec(w, spec);
+                if (!IsCarriedState(key, spec.Name, input: true))
+                {
+                    WriteSpec(w, spec);
+                }
             }
 
             w.WriteEndArray();
             w.WriteStartArray("outputs");
             foreach (var spec in metadata.Outputs)
             {
-                WriteSpec(w, spec);
+                if (!IsCarriedState(key, spec.Name, input: false))
+                {
+                    WriteSpec(w, spec);
+                }
             }
 
             w.WriteEndArray();
@@ -237,8 +243,12 @@ internal sealed partial class OipEndpoints
             var modelRequest = new ModelRequest(request.Inputs)
             {
                 RequestId = request.IdText,
-                RoutingKey = routingKey ?? request.IdText,
+                // A sequence's calls route together (the version holding its state), unless the host names a key.
+                RoutingKey = routingKey ?? request.Sequence.Id ?? request.IdText,
                 PinnedVersion = pinned is null ? (ModelVersion?)null : new ModelVersion(pinned),
+                SequenceId = request.Sequence.Id,
+                SequenceStart = request.Sequence.Start,
+                SequenceEnd = request.Sequence.End,
             };
 
             var response = await RunAsync(model, modelRequest, context.RequestAborted).ConfigureAwait(false);
@@ -497,6 +507,13 @@ internal sealed partial class OipEndpoints
             ? await runner.RunAsync(request, cancellationToken).ConfigureAwait(false)
             : throw new ModelNotFoundException($"Model version {key} is not loaded.") { Key = key };
     }
+
+    /// <summary>
+    /// Whether a tensor of a stateful model is a state the runner carries between a sequence's calls (an input the
+    /// client leaves out, an output the response leaves out): metadata does not list it.
+    /// </summary>
+    internal bool IsCarriedState(ModelKey key, string name, bool input) =>
+        _repository.GetOnnxRunner(key) is { } onnx && (input ? onnx.IsCarriedStateInput(name) : onnx.IsHiddenStateOutput(name));
 
     /// <summary>The limits of a request to <paramref name="model"/>: inputs and outputs capped at the most any of its versions declares.</summary>
     internal OipLimits LimitsOf(ModelId model, IReadOnlyList<ModelVersion> versions, OpenInferenceProtocolOptions options)

@@ -67,7 +67,17 @@ internal sealed class ShadowDispatcher : BackgroundService, IShadowComparisonLog
             outputs[i] = TensorValues.Clone(primary.Outputs[i]);
         }
 
-        var copy = new ModelRequest(inputs) { RequestId = request.RequestId, RoutingKey = request.RoutingKey };
+        // The sequence fields travel too: a stateful shadow version keeps its own state per sequence (a dropped copy
+        // leaves that sequence's shadow state a step behind; its later comparisons then show as mismatches, never on
+        // the caller's path).
+        var copy = new ModelRequest(inputs)
+        {
+            RequestId = request.RequestId,
+            RoutingKey = request.RoutingKey,
+            SequenceId = request.SequenceId,
+            SequenceStart = request.SequenceStart,
+            SequenceEnd = request.SequenceEnd,
+        };
         if (!queue.Channel.Writer.TryWrite(new Item(new ModelKey(model, shadowVersion), primary.Key.Version, copy, outputs)))
         {
             Dropped(model, queue);

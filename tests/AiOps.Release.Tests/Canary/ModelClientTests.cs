@@ -233,6 +233,29 @@ public sealed class ModelClientTests : IDisposable
     }
 
     [Fact]
+    public async Task InferAsync_ShadowOfAStatefulCall_CopyCarriesTheSequence()
+    {
+        // A stateful shadow version keeps its own state per sequence: without the sequence fields every copy would be
+        // refused ("no SequenceId") and the shadow would compare nothing.
+        await using var h = new ReleaseHarness(_dir.Path, model: o => o.Shadow.Version = "2");
+        await h.StartHostedAsync();
+        var request = new ModelRequest(ModelTensor.Create<float>("x", new float[] { 0.5f, 1.5f }, 1, 2))
+        {
+            RoutingKey = "u",
+            SequenceId = "call-42",
+            SequenceStart = true,
+            SequenceEnd = true,
+        };
+
+        await h.Client.InferAsync(request);
+        await h.Shadow.WhenComparedAsync(Fraud, 1, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        var copy = h.Catalog.Get(ReleaseHarness.Model, "2").LastRequest!;
+        Assert.NotSame(request, copy);
+        Assert.Equal(("call-42", true, true), (copy.SequenceId, copy.SequenceStart, copy.SequenceEnd));
+    }
+
+    [Fact]
     public async Task InferAsync_ShadowMatchingAnswer_CountedAsMatchNotLogged()
     {
         await using var h = new ReleaseHarness(_dir.Path, model: o => o.Shadow.Version = "2");

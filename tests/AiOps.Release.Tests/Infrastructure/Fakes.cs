@@ -29,12 +29,16 @@ public sealed class FakeRunner : IModelRunner
 
     public int Calls => Volatile.Read(ref _calls);
 
+    /// <summary>The request of the latest call.</summary>
+    public ModelRequest? LastRequest { get; private set; }
+
     /// <summary>Runs before the answer: throw to fail the call, await to delay it.</summary>
     public Func<int, CancellationToken, ValueTask>? Behaviour { get; set; }
 
     public async ValueTask<ModelResponse> RunAsync(ModelRequest request, CancellationToken cancellationToken = default)
     {
         var call = Interlocked.Increment(ref _calls);
+        LastRequest = request;
         if (Behaviour is { } b)
         {
             await b(call, cancellationToken);

@@ -51,8 +51,9 @@ internal sealed partial class OipGrpcService(OipEndpoints endpoints, ILogger<Oip
         var response = new ModelMetadataResponse { Name = resolved.Key.Model.Value, Platform = OipEndpoints.Platform };
         response.Versions.AddRange(version is null ? resolved.Versions.Select(v => v.Value) : [resolved.Key.Version.Value]);
         var metadata = resolved.Runner!.Metadata;
-        response.Inputs.AddRange(metadata.Inputs.Select(Spec));
-        response.Outputs.AddRange(metadata.Outputs.Select(Spec));
+        var key = resolved.Key;
+        response.Inputs.AddRange(metadata.Inputs.Where(i => !endpoints.IsCarriedState(key, i.Name, input: true)).Select(Spec));
+        response.Outputs.AddRange(metadata.Outputs.Where(o => !endpoints.IsCarriedState(key, o.Name, input: false)).Select(Spec));
         return response;
     }
 
@@ -86,11 +87,16 @@ internal sealed partial class OipGrpcService(OipEndpoints endpoints, ILogger<Oip
 
             var routingKey = context.RequestHeaders.GetValue(options.RoutingKeyHeader.ToLowerInvariant());
             var id = NullIfEmpty(request.Id);
+            var sequence = ReadSequence(request.Parameters);
             var modelRequest = new ModelRequest(inputs)
             {
                 RequestId = id,
-                RoutingKey = string.IsNullOrEmpty(routingKey) ? id : routingKey,
+                // A sequence's calls route together (the version holding its state), unless the host names a key.
+                RoutingKey = string.IsNullOrEmpty(routingKey) ? sequence.Id ?? id : routingKey,
                 PinnedVersion = pinned is null ? (ModelVersion?)null : new ModelVersion(pinned),
+                SequenceId = sequence.Id,
+                SequenceStart = sequence.Start,
+                SequenceEnd = sequence.End,
             };
 
             var answer = await endpoints.RunAsync(model, modelRequest, context.CancellationToken).ConfigureAwait(false);
@@ -241,6 +247,29 @@ internal sealed partial class OipGrpcService(OipEndpoints endpoints, ILogger<Oip
         }
 
         return response;
+    }
+
+    /// <summary>The sequence parameters of a request, as Triton's clients send them (<c>sequence_id</c> as int64, uint64 or string).</summary>
+    internal static OipSequence ReadSequence(Google.Protobuf.Collections.MapField<string, InferParameter> parameters)
+    {
+        string? id = null;
+        if (parameters.TryGetValue("sequence_id", out var p))
+        {
+            id = p.ParameterChoiceCase switch
+            {
+                InferParameter.ParameterChoiceOneofCase.Uint64Param => OipSequence.NumberId(p.Uint64Param),
+                InferParameter.ParameterChoiceOneofCase.Int64Param when p.Int64Param >= 0 => OipSequence.NumberId((ulong)p.Int64Param),
+                InferParameter.ParameterChoiceOneofCase.StringParam => OipSequence.StringId(p.StringParam),
+                _ => throw Bad($"Expected parameter 'sequence_id' to be an unsigned integer or a string of at most {OipSequence.MaxIdLength} characters; it is {p.ParameterChoiceCase}."),
+            };
+        }
+
+        return new OipSequence(id, Flag(parameters, "sequence_start"), Flag(parameters, "sequence_end")).Validated();
+
+        static bool Flag(Google.Protobuf.Collections.MapField<string, InferParameter> parameters, string name) =>
+            parameters.TryGetValue(name, out var f) && (f.ParameterChoiceCase == InferParameter.ParameterChoiceOneofCase.BoolParam
+                ? f.BoolParam
+                : throw Bad($"Expected parameter '{name}' to be a bool_param; it is {f.ParameterChoiceCase}."));
     }
 
     private static ModelMetadataResponse.Types.TensorMetadata Spec(TensorSpec spec)
