@@ -32,7 +32,32 @@ public sealed class ModelRepository
 
     /// <summary>The versions of <paramref name="model"/>, oldest first; empty when the model is unknown.</summary>
     /// <param name="model">The model.</param>
-    public IReadOnlyList<ModelVersion> VersionsOf(ModelId model) => [.. _inner.Keys.Where(k => k.Model == model).Select(k => k.Version).Order()];
+    public IReadOnlyList<ModelVersion> VersionsOf(ModelId model)
+    {
+        // On every inference request: one dictionary look-up, no allocation. The table is rebuilt when the catalog
+        // hands out another key collection (the inference catalog's is fixed at start-up).
+        var keys = _inner.Keys;
+        var table = Volatile.Read(ref _versions);
+        if (table is null || !ReferenceEquals(table.Source, keys))
+        {
+            table = new VersionTable(keys);
+            Volatile.Write(ref _versions, table);
+        }
+
+        return table.ByModel.TryGetValue(model, out var versions) ? versions : [];
+    }
+
+    private VersionTable? _versions;
+
+    /// <summary>The versions of each model, oldest first, read from one key collection of the catalog.</summary>
+    private sealed class VersionTable(IReadOnlyCollection<ModelKey> source)
+    {
+        public IReadOnlyCollection<ModelKey> Source { get; } = source;
+
+        public Dictionary<ModelId, IReadOnlyList<ModelVersion>> ByModel { get; } = source
+            .GroupBy(k => k.Model)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<ModelVersion>)Array.AsReadOnly(g.Select(k => k.Version).Order().ToArray()));
+    }
 
     /// <summary>Whether <paramref name="key"/> was unloaded through <see cref="Unload"/>.</summary>
     /// <param name="key">The model version.</param>
