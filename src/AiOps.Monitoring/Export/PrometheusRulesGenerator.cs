@@ -230,7 +230,8 @@ public sealed class PrometheusRulesGenerator
     /// Generates the Grafana dashboard: importable as is (a <c>DS_PROMETHEUS</c> input feeding a <c>datasource</c>
     /// variable every panel uses), <c>model</c> and <c>version</c> variables from <c>label_values</c>, and a panel for
     /// the signal of every alerting rule (end-to-end and runner p95 latency, success ratio, errors, queue time, batch
-    /// size, in flight, PSI per feature, accuracy, GPU busy and memory) plus HTTP latency and process/runtime panels.
+    /// size, in flight, PSI and missing-share rise per feature, accuracy, GPU busy and memory) plus HTTP latency and
+    /// process/runtime panels.
     /// </summary>
     public string GenerateDashboardJson()
     {
@@ -333,6 +334,13 @@ public sealed class PrometheusRulesGenerator
             ],
             [("orange", _psi.Moderate), ("red", _psi.Severe)],
             [dashed, new("byFrameRefID", "C", "custom.lineWidth", "3")]);
+        yield return new("Input drift: missing share rise per feature (worst bold)", "percentunit",
+            [
+                new($"max by (model, version, feature) (aiops_drift_missing_share{{{F}}})", Mv + " {{feature}}"),
+                new($"{WorstMissingShare(dw)}{{{F}}}", Mv + " worst"),
+            ],
+            [("orange", _missingShare.Moderate), ("red", _missingShare.Severe)],
+            [new("byFrameRefID", "B", "custom.lineWidth", "3")]);
         yield return new("Accuracy (baseline dashed)", "percentunit",
             [new($"aiops_quality_accuracy{{{F}}}", Mv), new($"{AccuracyBaseline}{{{M}}}", "{{model}} baseline")], [], [dashed]);
         yield return new("Accuracy change from baseline", "percentunit",

@@ -228,6 +228,8 @@ public sealed partial class PrometheusRulesGeneratorTests : IDisposable
     [InlineData("p95 latency (end to end; runner dashed)", "aiops:request_duration_seconds:p95_5m")]
     [InlineData("Success ratio", "aiops:model_success:ratio_rate_5m")]
     [InlineData("Input drift: PSI per feature (fleet dashed; worst bold)", "aiops_drift_psi")]
+    [InlineData("Input drift: missing share rise per feature (worst bold)", "aiops_drift_missing_share")]
+    [InlineData("Input drift: missing share rise per feature (worst bold)", "aiops:drift_missing_share:worst_1h")]
     [InlineData("Queue time p95 (batched models)", "aiops_inference_queue_time_seconds_bucket")]
     [InlineData("Batch size (mean rows per run)", "aiops_inference_batch_size_sum")]
     [InlineData("Errors per second by outcome", "outcome!=\"ok\"")]
