@@ -46,26 +46,7 @@ public sealed class DriftCalculator
             // Too few values to judge the distribution: its statistics are reported, the verdict is "insufficient data";
             // the missing share is judged on every row of the window (an all-missing window is the clearest outage).
             var rowsJudged = feature.Count + feature.NaNCount >= minimum;
-            IEnumerable<FeatureDrift> judged;
-            if (feature.Count > 0)
-            {
-                judged = Evaluate(feature);
-            }
-            else
-            {
-                // Nothing but missing values (or none at all): one row per distribution statistic, no value.
-                var kinds = KindsOf(feature.Feature);
-                var placeholders = BinnedNames(kinds)
-                    .Select(name => new FeatureDrift(feature.Feature.Name, name, double.NaN, DriftSeverity.InsufficientData) { SampleCount = 0 })
-                    .ToList();
-                if (kinds.HasFlag(DriftStatisticKinds.MissingShare))
-                {
-                    placeholders.Add(MissingShareRow(feature, _options.SignificanceLevel / TestCount(kinds)));
-                }
-
-                judged = placeholders;
-            }
-
+            var judged = feature.Count + feature.NaNCount > 0 ? Evaluate(feature) : NoValues(feature);
             rows.AddRange(judged.Select(r =>
                 r.Statistic == DriftStatisticNames.MissingShare && rowsJudged ? r : r with { Severity = DriftSeverity.InsufficientData }));
         }
@@ -77,14 +58,21 @@ public sealed class DriftCalculator
     /// Evaluates one feature's histogram against its reference counts with the binned statistics and, when configured,
     /// the missing share (current <see cref="FeatureHistogram.NaNCount"/> against the reference's
     /// <see cref="FeatureProfile.MissingCount"/>; a profile built without missing counts reads as 0 % missing).
+    /// A histogram of nothing but missing values gets its distribution rows with NaN values, graded
+    /// <see cref="DriftSeverity.InsufficientData"/>, and a judged missing-share row.
     /// </summary>
     /// <param name="current">The current histogram.</param>
-    /// <exception cref="ArgumentException">The histogram is empty.</exception>
+    /// <exception cref="ArgumentException">The histogram holds no rows at all (no values, none missing).</exception>
     public IReadOnlyList<FeatureDrift> Evaluate(FeatureHistogram current)
     {
         ArgumentNullException.ThrowIfNull(current);
         var feature = current.Feature;
         var kinds = KindsOf(feature);
+        if (current.Count == 0 && current.NaNCount > 0)
+        {
+            return NoValues(current);
+        }
+
         ReadOnlySpan<long> reference = feature.CountArray;
         var counts = current.Counts;
         var rows = new List<FeatureDrift>(5);
@@ -271,6 +259,24 @@ public sealed class DriftCalculator
         ChiSquare = _options.ChiSquare,
         MissingShare = _options.MissingShare,
     };
+
+    /// <summary>
+    /// The rows of a histogram without values: one per distribution statistic with no value, insufficient data, and
+    /// the missing share (judged when the histogram has missing rows).
+    /// </summary>
+    private List<FeatureDrift> NoValues(FeatureHistogram current)
+    {
+        var kinds = KindsOf(current.Feature);
+        var rows = BinnedNames(kinds)
+            .Select(name => new FeatureDrift(current.Feature.Name, name, double.NaN, DriftSeverity.InsufficientData) { SampleCount = 0 })
+            .ToList();
+        if (kinds.HasFlag(DriftStatisticKinds.MissingShare))
+        {
+            rows.Add(MissingShareRow(current, _options.SignificanceLevel / TestCount(kinds)));
+        }
+
+        return rows;
+    }
 
     private DriftStatisticKinds KindsOf(FeatureProfile feature) =>
         feature.Kind == FeatureKind.Numeric ? _options.NumericStatistics : _options.CategoricalStatistics;

@@ -220,8 +220,10 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
                 continue;
             }
 
-            if (histogram.Count == 0 || other.Count == 0)
+            if (other.Count == 0 || histogram.Count + histogram.NaNCount == 0)
             {
+                // No baseline values to compare with, or no canary rows at all (a canary whose values are all missing
+                // is compared: its missing share against the baseline's).
                 continue;
             }
 

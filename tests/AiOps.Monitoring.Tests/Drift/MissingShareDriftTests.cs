@@ -338,6 +338,42 @@ public sealed class MissingShareDriftTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task CompareVersions_CanaryWithEveryValueMissing_IsComparedAndSevere()
+    {
+        var (provider, _) = Build();
+        await using var _p = provider;
+        var canary = new ModelKey("fraud", "3");
+        var monitor = provider.GetRequiredService<IDriftMonitor>();
+        monitor.SetProfile(canary, Profile());
+        monitor.Observe(s_key, Request(1000, 0, 1));
+        monitor.Observe(canary, Request(500, 1, 2));
+        await monitor.CloseWindowsAsync();
+
+        var relative = monitor.CompareVersions(canary, s_key, DateTimeOffset.MinValue)!;
+        var missing = relative.Find("amount", DriftStatisticNames.MissingShare)!;
+        Assert.Equal(1.0, missing.Value);
+        Assert.Equal(DriftSeverity.Severe, missing.Severity);
+        Assert.Equal(DriftSeverity.InsufficientData, relative.Find("amount", DriftStatisticNames.Psi)!.Severity);
+        Assert.Equal(DriftSeverity.Severe, relative.Severity);
+    }
+
+    [Fact]
+    public void EvaluateHistogram_OnlyMissingValues_ReportsTheDistributionAsUnknown_AndJudgesTheShare()
+    {
+        var window = new FeatureHistogram(Profile().Find("amount")!);
+        window.Add(Enumerable.Repeat(double.NaN, 50).ToArray());
+
+        var rows = new DriftCalculator().Evaluate(window);
+
+        Assert.Equal(["psi", "ks", "jensen_shannon", "missing_share"], rows.Select(r => r.Statistic));
+        Assert.All(rows.SkipLast(1), r => Assert.True(r.Severity == DriftSeverity.InsufficientData && double.IsNaN(r.Value) && r.SampleCount == 0));
+        Assert.Equal(DriftSeverity.Severe, rows[^1].Severity); // the feature-level call applies no minimum; the window-level one does
+        Assert.Equal(50, rows[^1].SampleCount);
+        var empty = Assert.Throws<ArgumentException>(() => new DriftCalculator().Evaluate(new FeatureHistogram(Profile().Find("amount")!)));
+        Assert.Contains("expected at least one", empty.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Report_RendersTheMissingShareRow_AndItsThresholds()
     {
         var (provider, _) = Build();
