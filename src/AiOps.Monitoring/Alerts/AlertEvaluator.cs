@@ -196,12 +196,12 @@ internal sealed class AlertEvaluator : IAlertEvaluator, IDisposable
             conditions.Add(new Condition(
                 AlertRuleOptions.DriftSevere, subject, key, drift == DriftSeverity.Severe, r.DriftFor, AlertSeverity.Critical,
                 drift is null ? null : (double)drift, (double)DriftSeverity.Severe,
-                $"input drift of {subject} is severe (PSI > 0.2 by default) in a window closed in the last {r.DriftWindow.TotalMinutes:0.#} min.",
+                $"input drift of {subject} is severe (PSI > 0.2 or missing share up > 20 points by default) in a window closed in the last {r.DriftWindow.TotalMinutes:0.#} min.",
                 $"drift is {drift?.ToString() ?? "not measured"}."));
             conditions.Add(new Condition(
                 AlertRuleOptions.DriftModerate, subject, key, drift == DriftSeverity.Moderate, r.DriftFor, AlertSeverity.Warning,
                 drift is null ? null : (double)drift, (double)DriftSeverity.Moderate,
-                $"input drift of {subject} is moderate (PSI 0.1-0.2 by default) in a window closed in the last {r.DriftWindow.TotalMinutes:0.#} min.",
+                $"input drift of {subject} is moderate (PSI 0.1-0.2 or missing share up 5-20 points by default) in a window closed in the last {r.DriftWindow.TotalMinutes:0.#} min.",
                 $"drift is {drift?.ToString() ?? "not measured"}."));
         }
     }

@@ -7,7 +7,8 @@ namespace AiOps.Monitoring.Drift;
 /// <summary>
 /// The drift instruments on the <c>AiOps.Monitoring</c> meter: the <c>aiops.drift.psi</c> gauge per feature, the
 /// per-bin counters a fleet-wide PSI is computed from (sum the counters of every replica, divide by the total, compare
-/// with <c>aiops.drift.reference.proportion</c>), the missing-value counter, the drift share and closed windows.
+/// with <c>aiops.drift.reference.proportion</c>), the missing-value counter, the <c>aiops.drift.missing.share</c> gauge
+/// (rise of the missing share per feature), the drift share and closed windows.
 /// </summary>
 internal sealed class DriftInstruments : IDisposable
 {
@@ -20,6 +21,7 @@ internal sealed class DriftInstruments : IDisposable
     private readonly bool _ownsMeter;
     private readonly Gauge<double> _psi;
     private readonly Gauge<double> _share;
+    private readonly Gauge<double> _missingShare;
     private readonly Counter<long> _binValues;
     private readonly Counter<long> _missing;
     private readonly Counter<long> _windows;
@@ -29,6 +31,8 @@ internal sealed class DriftInstruments : IDisposable
         _ownsMeter = meterFactory is null;
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
         _psi = _meter.CreateGauge<double>("aiops.drift.psi", description: "Population Stability Index of a feature over the last closed window (< 0.1 stable, 0.1-0.2 moderate, > 0.2 severe).");
+        _missingShare = _meter.CreateGauge<double>("aiops.drift.missing.share",
+            description: "Rise of a feature's missing-value share over the last closed window, current - reference (0.05 moderate, above 0.2 severe by default).");
         _share = _meter.CreateGauge<double>("aiops.drift.share", description: "Share of a version's features whose drift is severe in the last closed window.");
         _binValues = _meter.CreateCounter<long>("aiops.drift.bin.values", "{value}", "Production values counted per reference bin; sum across replicas for a fleet-wide PSI.");
         _missing = _meter.CreateCounter<long>("aiops.drift.missing.values", "{value}", "Missing (NaN) production values per feature.");
@@ -46,9 +50,19 @@ internal sealed class DriftInstruments : IDisposable
         foreach (var f in result.Features)
         {
             // A feature that could not be judged keeps its last gauge value rather than a PSI of a handful of values.
-            if (f.Statistic == DriftStatisticNames.Psi && f.Severity != DriftSeverity.InsufficientData)
+            if (f.Severity == DriftSeverity.InsufficientData)
+            {
+                continue;
+            }
+
+            if (f.Statistic == DriftStatisticNames.Psi)
             {
                 _psi.Record(f.Value, model, version, new KeyValuePair<string, object?>("feature", f.Feature));
+            }
+            else if (f.Statistic == DriftStatisticNames.MissingShare)
+            {
+                // The rise as graded: a drop in missing values reads 0 or below, never an alert.
+                _missingShare.Record(f.Value, model, version, new KeyValuePair<string, object?>("feature", f.Feature));
             }
         }
 

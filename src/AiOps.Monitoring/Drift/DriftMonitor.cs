@@ -220,22 +220,25 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
                 continue;
             }
 
-            if (histogram.Count == 0 || other.Count == 0)
+            if (other.Count == 0 || histogram.Count + histogram.NaNCount == 0)
             {
+                // No baseline values to compare with, or no canary rows at all (a canary whose values are all missing
+                // is compared: its missing share against the baseline's).
                 continue;
             }
 
             // The baseline version's counts over the period are the reference of the comparison.
             var counts = other.Counts.ToArray();
-            var profile = feature.Kind == FeatureKind.Numeric
+            var profile = (feature.Kind == FeatureKind.Numeric
                 ? FeatureProfile.CreateNumeric(feature.Name, feature.EdgeArray, counts)
-                : FeatureProfile.CreateCategorical(feature.Name, feature.Categories, counts);
+                : FeatureProfile.CreateCategorical(feature.Name, feature.Categories, counts)) with { MissingCount = other.NaNCount };
             var compared = new FeatureHistogram(profile);
             compared.SetCounts(histogram.Counts, histogram.NaNCount);
             var judged = _calculator.Evaluate(compared);
-            rows.AddRange(histogram.Count < minimum || other.Count < minimum
-                ? judged.Select(r => r with { Severity = DriftSeverity.InsufficientData })
-                : judged);
+            var valuesJudged = histogram.Count >= minimum && other.Count >= minimum;
+            var rowsJudged = histogram.Count + histogram.NaNCount >= minimum && other.Count + other.NaNCount >= minimum;
+            rows.AddRange(judged.Select(r =>
+                (r.Statistic == DriftStatisticNames.MissingShare ? rowsJudged : valuesJudged) ? r : r with { Severity = DriftSeverity.InsufficientData }));
         }
 
         return new DriftResult(key, current.Value.Start, current.Value.End, rows);
@@ -364,8 +367,9 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
     }
 
     /// <summary>
-    /// The statistics that decide a feature's alert: PSI (the field's 0.1 / 0.2) and the test that fits the feature's
-    /// type, KS for numeric features and chi-square for categorical ones; the row of the worse severity (PSI on a tie).
+    /// The statistics that decide a feature's alert: PSI (the field's 0.1 / 0.2), the test that fits the feature's
+    /// type, KS for numeric features and chi-square for categorical ones, and the missing share (a rise of missing
+    /// values alerts by itself); the row of the worse severity (PSI on a tie).
     /// </summary>
     internal static List<FeatureDrift> DecidingRows(DriftResult result, ReferenceProfile profile)
     {
@@ -377,7 +381,7 @@ internal sealed class DriftMonitor : IDriftMonitor, IInferenceObserver, IVersion
             FeatureDrift? worst = null;
             foreach (var row in feature)
             {
-                if (row.Severity == DriftSeverity.InsufficientData || (row.Statistic != DriftStatisticNames.Psi && row.Statistic != test))
+                if (row.Severity == DriftSeverity.InsufficientData || (row.Statistic != DriftStatisticNames.Psi && row.Statistic != test && row.Statistic != DriftStatisticNames.MissingShare))
                 {
                     continue;
                 }

@@ -24,6 +24,12 @@ public enum DriftStatisticKinds
 
     /// <summary>Chi-square goodness of fit (<c>chi_square</c>), for categorical features.</summary>
     ChiSquare = 32,
+
+    /// <summary>
+    /// The rise of the missing-value share (<c>missing_share</c>): current share − reference share of rows whose value is
+    /// missing (NaN, null), with Fisher's exact one-sided test of "more are missing now". For numeric and categorical features.
+    /// </summary>
+    MissingShare = 64,
 }
 
 /// <summary>The statistic names used in <see cref="AiOps.Drift.FeatureDrift.Statistic"/> and the report.</summary>
@@ -46,6 +52,9 @@ public static class DriftStatisticNames
 
     /// <summary>Chi-square statistic (severity from Cohen's w).</summary>
     public const string ChiSquare = "chi_square";
+
+    /// <summary>Missing-value share, current − reference (a rise is positive).</summary>
+    public const string MissingShare = "missing_share";
 }
 
 /// <summary>The moderate and severe thresholds of one statistic: value ≥ moderate is moderate, value &gt; severe is severe.</summary>
@@ -95,13 +104,13 @@ public sealed class DriftOptions
     /// <summary>The floor for empty-bin proportions in PSI and chi-square (default 1e-4, as Evidently). Must be in (0, 1).</summary>
     public double Epsilon { get; set; } = DriftStatistics.DefaultEpsilon;
 
-    /// <summary>The statistics for numeric features (default PSI, KS, Jensen–Shannon and Wasserstein; streaming windows skip Wasserstein).</summary>
+    /// <summary>The statistics for numeric features (default PSI, KS, Jensen–Shannon, Wasserstein and missing share; streaming windows skip Wasserstein).</summary>
     public DriftStatisticKinds NumericStatistics { get; set; } =
-        DriftStatisticKinds.Psi | DriftStatisticKinds.KolmogorovSmirnov | DriftStatisticKinds.JensenShannon | DriftStatisticKinds.Wasserstein;
+        DriftStatisticKinds.Psi | DriftStatisticKinds.KolmogorovSmirnov | DriftStatisticKinds.JensenShannon | DriftStatisticKinds.Wasserstein | DriftStatisticKinds.MissingShare;
 
-    /// <summary>The statistics for categorical features (default PSI, chi-square and Jensen–Shannon).</summary>
+    /// <summary>The statistics for categorical features (default PSI, chi-square, Jensen–Shannon and missing share).</summary>
     public DriftStatisticKinds CategoricalStatistics { get; set; } =
-        DriftStatisticKinds.Psi | DriftStatisticKinds.ChiSquare | DriftStatisticKinds.JensenShannon;
+        DriftStatisticKinds.Psi | DriftStatisticKinds.ChiSquare | DriftStatisticKinds.JensenShannon | DriftStatisticKinds.MissingShare;
 
     /// <summary>PSI thresholds (default 0.1 / 0.2).</summary>
     public DriftThresholds Psi { get; set; } = new(0.1, 0.2);
@@ -121,6 +130,12 @@ public sealed class DriftOptions
     /// <summary>Chi-square thresholds on Cohen's w = √(χ²/n) (default 0.1 / 0.3: Cohen's small and medium effects).</summary>
     public DriftThresholds ChiSquare { get; set; } = new(0.1, 0.3);
 
+    /// <summary>
+    /// Missing-share thresholds on current − reference share of missing rows (default 0.05 / 0.2: moderate from 5 points
+    /// more missing than the reference, severe above 20 points). Fewer missing values than the reference never drift.
+    /// </summary>
+    public DriftThresholds MissingShare { get; set; } = new(0.05, 0.2);
+
     /// <summary>The length of a tumbling time window (default 1 hour). Windows of every version close together on this period.</summary>
     public TimeSpan WindowDuration { get; set; } = TimeSpan.FromHours(1);
 
@@ -136,11 +151,12 @@ public sealed class DriftOptions
     /// A statistic whose effect size crosses its moderate threshold is flagged only when its test is significant, and a
     /// feature without drift is flagged in at most about this share of windows (default 0.005; 1 turns the tests off).
     /// The tests: the two-sample chi-square test of the bins (sparse bins pooled, Cochran's rule of 5) for PSI,
-    /// Jensen–Shannon, Hellinger and chi-square, the KS p-value for KS and Wasserstein; a feature judged by both runs
-    /// each at half this level (Bonferroni), so the level bounds the feature's false-alarm rate, not each statistic's.
+    /// Jensen–Shannon, Hellinger and chi-square, the KS p-value for KS and Wasserstein, Fisher's exact one-sided test for
+    /// the missing share; a feature judged by k of these runs each at 1/k of this level (Bonferroni), so the level bounds
+    /// the feature's false-alarm rate, not each statistic's.
     /// The default is half the 1 % per-feature target, leaving room for the chi-square approximation, which runs up to
-    /// ~1.1× nominal with cells of 5 to 10 expected values (measured: 0.2–0.4 % of 100-row windows without drift
-    /// flagged per feature, see <c>FalseAlarmRateTests</c>). Small windows then do not flag sampling noise (100 rows
+    /// ~1.1× nominal with cells of 5 to 10 expected values (measured: 0.1–0.5 % of 100-row windows without drift
+    /// flagged per feature, with or without missing values at the reference's rate, see <c>FalseAlarmRateTests</c>). Small windows then do not flag sampling noise (100 rows
     /// against 10 bins give PSI ≈ 0.09 with no drift at all), while on large windows the effect size still decides.
     /// Must be in (0, 1].
     /// </summary>
@@ -172,6 +188,7 @@ public sealed class DriftOptions
         DriftStatisticNames.Hellinger => Hellinger,
         DriftStatisticNames.Wasserstein => Wasserstein,
         DriftStatisticNames.ChiSquare => ChiSquare,
-        _ => throw new ArgumentException($"Unknown drift statistic '{statistic}'; expected one of psi, ks, jensen_shannon, hellinger, wasserstein, chi_square.", nameof(statistic)),
+        DriftStatisticNames.MissingShare => MissingShare,
+        _ => throw new ArgumentException($"Unknown drift statistic '{statistic}'; expected one of psi, ks, jensen_shannon, hellinger, wasserstein, chi_square, missing_share.", nameof(statistic)),
     };
 }

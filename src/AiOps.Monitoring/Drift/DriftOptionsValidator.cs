@@ -23,6 +23,7 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
         Check(errors, nameof(DriftOptions.Hellinger), options.Hellinger);
         Check(errors, nameof(DriftOptions.Wasserstein), options.Wasserstein);
         Check(errors, nameof(DriftOptions.ChiSquare), options.ChiSquare);
+        Check(errors, nameof(DriftOptions.MissingShare), options.MissingShare);
         if (options.WindowDuration <= TimeSpan.Zero)
         {
             errors.Add(OptionsMessage.Invalid(Section + nameof(DriftOptions.WindowDuration), options.WindowDuration, "a positive duration (default 01:00:00)"));

@@ -649,6 +649,78 @@ public static class DriftStatistics
         return copy;
     }
 
+    /// <summary>
+    /// The rise of the missing-value share, current − reference (positive when more values are missing now), and the
+    /// one-sided p-value of "the current window's missing share is above the reference's": Fisher's exact test of the
+    /// 2 × 2 table (missing / present × reference / current), P(X ≥ k) for X hypergeometric with the margins fixed.
+    /// Exact for any size (with a large reference it is the binomial test against the reference share), conservative,
+    /// and 1 when the current share is at or below what the margins make expected. A reference with no missing values
+    /// and k missing of m current rows gives P = C(m, k) / C(n + m, k).
+    /// </summary>
+    /// <param name="referenceMissing">Missing values in the reference.</param>
+    /// <param name="referenceTotal">Reference rows, missing ones included.</param>
+    /// <param name="currentMissing">Missing values in the current window.</param>
+    /// <param name="currentTotal">Current rows, missing ones included.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A count is negative, more missing than rows, or a side has no rows.</exception>
+    internal static (double Value, double PValue) MissingShare(long referenceMissing, long referenceTotal, long currentMissing, long currentTotal)
+    {
+        if (referenceTotal <= 0 || currentTotal <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(referenceTotal), $"Expected at least one row on both sides; got {referenceTotal} reference and {currentTotal} current rows.");
+        }
+
+        if (referenceMissing < 0 || referenceMissing > referenceTotal || currentMissing < 0 || currentMissing > currentTotal)
+        {
+            throw new ArgumentOutOfRangeException(nameof(currentMissing),
+                $"Expected missing counts between 0 and the rows; got reference {referenceMissing} of {referenceTotal}, current {currentMissing} of {currentTotal}.");
+        }
+
+        var value = ((double)currentMissing / currentTotal) - ((double)referenceMissing / referenceTotal);
+        return (value, FisherUpperTail(currentMissing, currentTotal, referenceMissing, referenceTotal));
+    }
+
+    /// <summary>
+    /// One-sided Fisher exact test: with the margins fixed, P(X ≥ <paramref name="k"/>) for the current side's share
+    /// X of the <paramref name="k"/> + <paramref name="referenceHits"/> hits, X ~ Hypergeometric(N = n + m, K, m).
+    /// Summed from k upwards by the term ratio (no 1 − CDF cancellation), stopping once past the mode the terms no longer
+    /// add; at or below the mean the tail is at least about one half and reported as 1.
+    /// </summary>
+    private static double FisherUpperTail(long k, long m, long referenceHits, long n)
+    {
+        if (k == 0)
+        {
+            return 1;
+        }
+
+        var total = n + m;
+        var hits = k + referenceHits;
+        var misses = total - hits;
+        var mean = (double)m * hits / total;
+        if (k <= mean)
+        {
+            return 1;
+        }
+
+        var logFirst = LogChoose(hits, k) + LogChoose(misses, m - k) - LogChoose(total, m);
+        var term = Math.Exp(logFirst);
+        var sum = term;
+        var last = Math.Min(hits, m);
+        for (var x = k; x < last && term > 0; x++)
+        {
+            term *= (double)(hits - x) * (m - x) / ((x + 1) * (double)(misses - m + x + 1));
+            sum += term;
+            if (term <= sum * 1e-17)
+            {
+                break;
+            }
+        }
+
+        return Math.Clamp(sum, 0, 1);
+    }
+
+    private static double LogChoose(long n, long k) =>
+        SpecialFunctions.GammaLn(n + 1.0) - SpecialFunctions.GammaLn(k + 1.0) - SpecialFunctions.GammaLn(n - k + 1.0);
+
     private static (double RefTotal, double CurTotal) Totals(ReadOnlySpan<long> referenceCounts, ReadOnlySpan<long> currentCounts)
     {
         if (referenceCounts.Length != currentCounts.Length)

@@ -27,6 +27,7 @@ public sealed class PrometheusRulesGenerator
     private readonly IReadOnlyList<string> _models;
     private readonly AlertRuleOptions _rules;
     private readonly DriftThresholds _psi;
+    private readonly DriftThresholds _missingShare;
     private readonly long _driftMinSamples;
     private readonly double _driftEpsilon;
 
@@ -34,8 +35,8 @@ public sealed class PrometheusRulesGenerator
     /// <param name="models">The model names (each a valid <see cref="ModelId"/>).</param>
     /// <param name="rules">The thresholds; <see langword="null"/> for the defaults.</param>
     /// <param name="drift">
-    /// The drift options whose PSI thresholds, minimum sample count and epsilon the drift rules use; <see langword="null"/>
-    /// for the defaults (moderate 0.1, severe 0.2, 100 values, 1e-4).
+    /// The drift options whose PSI and missing-share thresholds, minimum sample count and epsilon the drift rules use;
+    /// <see langword="null"/> for the defaults (PSI 0.1 / 0.2, missing share 0.05 / 0.2, 100 values, 1e-4).
     /// </param>
     /// <exception cref="ArgumentException">A model name is not valid.</exception>
     public PrometheusRulesGenerator(IEnumerable<string> models, AlertRuleOptions? rules = null, DriftOptions? drift = null)
@@ -56,6 +57,7 @@ public sealed class PrometheusRulesGenerator
         _rules = rules ?? new AlertRuleOptions();
         drift ??= new DriftOptions();
         _psi = drift.Psi;
+        _missingShare = drift.MissingShare;
         _driftMinSamples = Math.Max(1, drift.MinimumSampleCount);
         _driftEpsilon = drift.Epsilon;
     }
@@ -151,6 +153,9 @@ public sealed class PrometheusRulesGenerator
         // The worst PSI of a version: any replica's closed window in the drift window, or the fleet-wide PSI.
         yield return (WorstPsi(dw), $"max by (model, version) (max_over_time(aiops_drift_psi{{{m}}}[{dw}]) or {FleetPsi(dw)})", null);
 
+        // The worst rise of a feature's missing share in any replica's closed window (graded windows only).
+        yield return (WorstMissingShare(dw), $"max by (model, version) (max_over_time(aiops_drift_missing_share{{{m}}}[{dw}]))", null);
+
         // Accuracy against the offline baselines of AlertRuleOptions.AccuracyBaselines (one constant series per model).
         foreach (var (model, baseline) in r.AccuracyBaselines.OrderBy(x => x.Key, StringComparer.Ordinal))
         {
@@ -196,14 +201,17 @@ public sealed class PrometheusRulesGenerator
             Invariant($"{AccuracyChange(aw)} >= {r.AccuracyP1Change}"),
             r.AccuracyFor,
             Invariant($"accuracy of {{{{ $labels.model }}}}:{{{{ $labels.version }}}} moved {r.AccuracyP1Change * 100:0.##} points or more from its baseline: roll back first"));
+        // Drift: PSI or the rise of the missing share, as in process; moderate only where neither is severe (one alert
+        // per version, the worse), with parentheses because PromQL binds "unless" tighter than "or".
+        var driftSevere = Invariant($"{WorstPsi(dw)} > {_psi.Severe} or {WorstMissingShare(dw)} > {_missingShare.Severe}");
         yield return new("AiOpsDriftSevere", AlertRuleOptions.DriftSevere, "critical", "P3",
-            Invariant($"{WorstPsi(dw)} > {_psi.Severe}"),
+            driftSevere,
             r.DriftFor,
-            Invariant($"input drift of {{{{ $labels.model }}}}:{{{{ $labels.version }}}} is severe (PSI above {_psi.Severe})"));
+            Invariant($"input drift of {{{{ $labels.model }}}}:{{{{ $labels.version }}}} is severe (PSI above {_psi.Severe} or missing share up more than {_missingShare.Severe * 100:0.##} points)"));
         yield return new("AiOpsDriftModerate", AlertRuleOptions.DriftModerate, "warning", "P3",
-            Invariant($"{WorstPsi(dw)} >= {_psi.Moderate} <= {_psi.Severe}"),
+            Invariant($"({WorstPsi(dw)} >= {_psi.Moderate} <= {_psi.Severe} or {WorstMissingShare(dw)} >= {_missingShare.Moderate} <= {_missingShare.Severe}) unless on (model, version) ({driftSevere})"),
             r.DriftFor,
-            Invariant($"input drift of {{{{ $labels.model }}}}:{{{{ $labels.version }}}} is moderate (PSI {_psi.Moderate}-{_psi.Severe})"));
+            Invariant($"input drift of {{{{ $labels.model }}}}:{{{{ $labels.version }}}} is moderate (PSI {_psi.Moderate}-{_psi.Severe} or missing share up {_missingShare.Moderate * 100:0.##}-{_missingShare.Severe * 100:0.##} points)"));
         yield return new("AiOpsGpuHot", AlertRuleOptions.GpuHot, "warning", "P3",
             Invariant($"{GpuAverage(gw)} > {r.GpuHotThreshold}"),
             r.GpuHotFor,
@@ -222,7 +230,8 @@ public sealed class PrometheusRulesGenerator
     /// Generates the Grafana dashboard: importable as is (a <c>DS_PROMETHEUS</c> input feeding a <c>datasource</c>
     /// variable every panel uses), <c>model</c> and <c>version</c> variables from <c>label_values</c>, and a panel for
     /// the signal of every alerting rule (end-to-end and runner p95 latency, success ratio, errors, queue time, batch
-    /// size, in flight, PSI per feature, accuracy, GPU busy and memory) plus HTTP latency and process/runtime panels.
+    /// size, in flight, PSI and missing-share rise per feature, accuracy, GPU busy and memory) plus HTTP latency and
+    /// process/runtime panels.
     /// </summary>
     public string GenerateDashboardJson()
     {
@@ -325,6 +334,13 @@ public sealed class PrometheusRulesGenerator
             ],
             [("orange", _psi.Moderate), ("red", _psi.Severe)],
             [dashed, new("byFrameRefID", "C", "custom.lineWidth", "3")]);
+        yield return new("Input drift: missing share rise per feature (worst bold)", "percentunit",
+            [
+                new($"max by (model, version, feature) (aiops_drift_missing_share{{{F}}})", Mv + " {{feature}}"),
+                new($"{WorstMissingShare(dw)}{{{F}}}", Mv + " worst"),
+            ],
+            [("orange", _missingShare.Moderate), ("red", _missingShare.Severe)],
+            [new("byFrameRefID", "B", "custom.lineWidth", "3")]);
         yield return new("Accuracy (baseline dashed)", "percentunit",
             [new($"aiops_quality_accuracy{{{F}}}", Mv), new($"{AccuracyBaseline}{{{M}}}", "{{model}} baseline")], [], [dashed]);
         yield return new("Accuracy change from baseline", "percentunit",
@@ -420,6 +436,8 @@ public sealed class PrometheusRulesGenerator
     private static string FleetPsi(string w) => $"aiops:drift_psi:fleet_{w}";
 
     private static string WorstPsi(string w) => $"aiops:drift_psi:worst_{w}";
+
+    private static string WorstMissingShare(string w) => $"aiops:drift_missing_share:worst_{w}";
 
     private static string AccuracyChange(string w) => $"aiops:quality_accuracy:change_{w}";
 

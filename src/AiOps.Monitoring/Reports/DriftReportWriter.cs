@@ -91,6 +91,7 @@ public sealed class DriftReportWriter
           .Append(Thresholds("PSI", _options.Psi)).Append(Thresholds("KS D", _options.KolmogorovSmirnov))
           .Append(Thresholds("Jensen–Shannon (base 2)", _options.JensenShannon)).Append(Thresholds("Hellinger", _options.Hellinger))
           .Append(Thresholds("normalised Wasserstein", _options.Wasserstein)).Append(Thresholds("chi-square by Cohen's w", _options.ChiSquare))
+          .Append(Thresholds("missing share (current − reference, all rows)", _options.MissingShare))
           .Append("PSI empty-bin epsilon ").Append(_options.Epsilon.ToString("G3", s_inv))
           .Append(". Severity comes from these effect sizes; p-values are shown for information. ")
           .Append("Bins are the reference's, left-closed, with outer bins open to −∞ and +∞; missing (NaN) values are counted apart.</p>\n");

@@ -73,12 +73,16 @@ public sealed class CategoricalDriftTests
 
         Assert.All(result.Features.Where(f => f.Feature == "x"), f => Assert.Equal(DriftSeverity.Stable, f.Severity));
         var colour = result.Features.Where(f => f.Feature == "colour").ToList();
-        Assert.Equal(3, colour.Count); // psi, chi_square, jensen_shannon: reported, not judged
+        Assert.Equal(4, colour.Count); // psi, chi_square, jensen_shannon, missing_share: reported, not judged (5 rows)
         Assert.All(colour, f => Assert.Equal(DriftSeverity.InsufficientData, f.Severity));
         Assert.All(colour, f => Assert.Equal(5, f.SampleCount));
         var missing = result.Features.Where(f => f.Feature == "empty").ToList();
         Assert.NotEmpty(missing);
-        Assert.All(missing, f => Assert.True(f.Severity == DriftSeverity.InsufficientData && double.IsNaN(f.Value)));
+        Assert.All(missing, f => Assert.Equal(DriftSeverity.InsufficientData, f.Severity));
+        Assert.All(missing.Where(f => f.Statistic != DriftStatisticNames.MissingShare), f => Assert.True(double.IsNaN(f.Value)));
+
+        // Two rows, both missing: the share rose by 100 points, but two rows are too few to judge (minimum 100 rows).
+        Assert.Equal(1.0, missing.Single(f => f.Statistic == DriftStatisticNames.MissingShare).Value);
         Assert.Equal(DriftSeverity.Stable, result.Severity);
         Assert.Equal(
             [new("x", DriftSeverity.Stable), new("colour", DriftSeverity.InsufficientData), new("empty", DriftSeverity.InsufficientData)],

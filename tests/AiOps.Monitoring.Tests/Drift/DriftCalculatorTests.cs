@@ -24,8 +24,9 @@ public sealed class DriftCalculatorTests
     public void CompareSamples_OneStandardDeviationShift_IsSevereOnEveryStatistic()
     {
         var rows = new DriftCalculator().CompareSamples("x", Normal(5000, 0, 1, 1), Normal(5000, 1, 1, 2));
-        Assert.Equal(["psi", "jensen_shannon", "ks", "wasserstein"], rows.Select(r => r.Statistic));
-        Assert.All(rows, r => Assert.Equal(DriftSeverity.Severe, r.Severity));
+        Assert.Equal(["psi", "jensen_shannon", "ks", "wasserstein", "missing_share"], rows.Select(r => r.Statistic));
+        Assert.All(rows.SkipLast(1), r => Assert.Equal(DriftSeverity.Severe, r.Severity));
+        Assert.Equal(DriftSeverity.Stable, rows[^1].Severity); // no NaN on either side: share 0 − 0
 
         // A unit mean shift of unit normals: W1 = 1 sd exactly, KS D = 2·Φ(0.5) - 1 = 0.3829.
         Assert.Equal(1.0, rows.Single(r => r.Statistic == "wasserstein").Value, 0.08);
@@ -79,9 +80,9 @@ public sealed class DriftCalculatorTests
         var result = new DriftCalculator(new DriftOptions { MinimumSampleCount = 100 })
             .Evaluate(new ModelKey("fraud", "1"), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddHours(1), window);
 
-        Assert.Equal(["psi", "ks", "jensen_shannon"], result.Features.Where(f => f.Feature == "a").Select(f => f.Statistic)); // no wasserstein from bins
+        Assert.Equal(["psi", "ks", "jensen_shannon", "missing_share"], result.Features.Where(f => f.Feature == "a").Select(f => f.Statistic)); // no wasserstein from bins
         Assert.All(result.Features.Where(f => f.Feature == "a"), f => Assert.NotEqual(DriftSeverity.InsufficientData, f.Severity));
-        Assert.Equal(["psi", "ks", "jensen_shannon"], result.Features.Where(f => f.Feature == "b").Select(f => f.Statistic));
+        Assert.Equal(["psi", "ks", "jensen_shannon", "missing_share"], result.Features.Where(f => f.Feature == "b").Select(f => f.Statistic));
         Assert.All(result.Features.Where(f => f.Feature == "b"), f => Assert.Equal(DriftSeverity.InsufficientData, f.Severity));
     }
 
@@ -101,7 +102,7 @@ public sealed class DriftCalculatorTests
         // Expected 500/500, observed 800/200: chi2 = 2·300²/500 = 360; w = sqrt(360/1000) = 0.6 > 0.3 -> severe.
         Assert.Equal(360, chi.Value, 1e-9);
         Assert.Equal(DriftSeverity.Severe, chi.Severity);
-        Assert.Equal(["psi", "jensen_shannon", "chi_square"], rows.Select(r => r.Statistic));
+        Assert.Equal(["psi", "jensen_shannon", "chi_square", "missing_share"], rows.Select(r => r.Statistic));
     }
 
     [Theory]

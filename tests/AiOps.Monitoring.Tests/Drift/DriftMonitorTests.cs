@@ -209,6 +209,8 @@ public sealed class DriftMonitorTests
     public async Task CloseWindows_SevereThenNoUsableData_IsInsufficientData_KeepsAlertFiring_AndIsNotHealthy(bool allNaN)
     {
         // Issue 16: an all-NaN window, or one below MinimumSampleCount, used to read Stable and resolve the severe alert.
+        // The all-NaN window here has 40 rows, under the minimum of 100: too few to judge even its missing share (with
+        // enough rows an all-missing window is a severe missing_share drift, see MissingShareDriftTests).
         var (provider, time, alerts, _) = Build();
         await using var __ = provider;
         var monitor = provider.GetRequiredService<IDriftMonitor>();
@@ -222,8 +224,8 @@ public sealed class DriftMonitorTests
         time.Advance(TimeSpan.FromHours(1));
         if (allNaN)
         {
-            var data = Enumerable.Repeat(float.NaN, 400).ToArray();
-            monitor.Observe(s_key, new ModelRequest(ModelTensor.Create("features", data.AsMemory(), 200, 2)));
+            var data = Enumerable.Repeat(float.NaN, 80).ToArray();
+            monitor.Observe(s_key, new ModelRequest(ModelTensor.Create("features", data.AsMemory(), 40, 2)));
         }
         else
         {

@@ -61,12 +61,18 @@ public sealed class FalseAlarmRateTests(ITestOutputHelper output)
     private static bool Flagged(IEnumerable<FeatureDrift> rows) => rows.Any(r => r.Severity >= DriftSeverity.Moderate);
 
     [Theory]
-    [InlineData("numeric", 1)]
-    [InlineData("few-valued", 2)]
-    [InlineData("binary", 3)]
-    [InlineData("categorical", 4)]
-    public void NoDrift_100RowWindows_FlagAtMost1PercentWith95PercentConfidence(string kind, int seed)
+    [InlineData("numeric", 1, 0.0)]
+    [InlineData("few-valued", 2, 0.0)]
+    [InlineData("binary", 3, 0.0)]
+    [InlineData("categorical", 4, 0.0)]
+    [InlineData("numeric", 11, 0.05)]
+    [InlineData("few-valued", 12, 0.05)]
+    [InlineData("binary", 13, 0.2)]
+    [InlineData("categorical", 14, 0.05)]
+    public void NoDrift_100RowWindows_FlagAtMost1PercentWith95PercentConfidence(string kind, int seed, double missingRate)
     {
+        // With missingRate > 0 values go missing at the same rate in the reference and in every window (missing_share
+        // is judged too, sharing the significance level with the distribution's tests).
         var rng = new Random(seed);
         Func<Random, double> draw = kind switch
         {
@@ -75,30 +81,43 @@ public sealed class FalseAlarmRateTests(ITestOutputHelper output)
             "binary" => r => r.NextDouble() < 0.1 ? 1 : 0,
             _ => r => NextCategory(r),
         };
+        Func<Random, double> drawOrMissing = r => r.NextDouble() < missingRate ? double.NaN : draw(r);
+        string? Category(Random r) => r.NextDouble() < missingRate ? null : NextCategory(r).ToString(CultureInfo.InvariantCulture);
         var profile = kind == "categorical"
-            ? ReferenceProfileBuilder.Categorical("c", Enumerable.Range(0, 10_000).Select(_ => NextCategory(rng).ToString(CultureInfo.InvariantCulture)).ToList())
-            : ReferenceProfileBuilder.Numeric("x", Enumerable.Range(0, 10_000).Select(_ => draw(rng)).ToArray());
+            ? ReferenceProfileBuilder.Categorical("c", Enumerable.Range(0, 10_000).Select(_ => Category(rng)).ToList())
+            : ReferenceProfileBuilder.Numeric("x", Enumerable.Range(0, 10_000).Select(_ => drawOrMissing(rng)).ToArray());
+        Assert.InRange(profile.MissingCount, missingRate * 10_000 * 0.9, (missingRate * 10_000 * 1.1) + 0.5);
         Assert.Equal(kind is "numeric" ? BinningMethod.Quantile : kind is "categorical" ? BinningMethod.Quantile : BinningMethod.PerValue, profile.Binning);
 
+        // A window is 100 rows, missing ones included (the feature-level evaluation judges every row it is given).
+        const int rows = WindowRows;
         var calculator = new DriftCalculator();
         var flagged = 0;
+        var missingRows = 0;
         for (var w = 0; w < Windows; w++)
         {
             var window = new FeatureHistogram(profile);
             if (kind == "categorical")
             {
-                window.AddCategories(Enumerable.Range(0, WindowRows).Select(_ => NextCategory(rng)).ToArray());
+                for (var i = 0; i < rows; i++)
+                {
+                    window.AddCategory(Category(rng));
+                }
             }
             else
             {
-                window.Add(Enumerable.Range(0, WindowRows).Select(_ => draw(rng)).ToArray());
+                window.Add(Enumerable.Range(0, rows).Select(_ => drawOrMissing(rng)).ToArray());
             }
 
-            flagged += Flagged(calculator.Evaluate(window)) ? 1 : 0;
+            var result = calculator.Evaluate(window);
+            flagged += Flagged(result) ? 1 : 0;
+            missingRows += result.Count(r => r.Statistic == DriftStatisticNames.MissingShare);
         }
 
+        Assert.Equal(Windows, missingRows); // the missing share was judged in every window
+
         var bound = UpperBound(flagged, Windows, 0.95);
-        var summary = string.Create(CultureInfo.InvariantCulture, $"{kind}: {flagged} of {Windows} windows flagged ({100.0 * flagged / Windows:F2} %, 95 % upper bound {100 * bound:F2} %)");
+        var summary = string.Create(CultureInfo.InvariantCulture, $"{kind}, {missingRate:P0} missing: {flagged} of {Windows} windows flagged ({100.0 * flagged / Windows:F2} %, 95 % upper bound {100 * bound:F2} %)");
         output.WriteLine(summary);
         Assert.True(bound <= Target, summary);
     }

@@ -34,7 +34,8 @@ public sealed class FewValuedFeatureTests
         Assert.Equal(expected, rows.Single(r => r.Statistic == DriftStatisticNames.Psi).Value, 12);
         Assert.Equal(1.3249975406248981, expected, 12);
         Assert.Equal(0.45, rows.Single(r => r.Statistic == DriftStatisticNames.KolmogorovSmirnov).Value, 12);
-        Assert.All(rows, r => Assert.Equal(DriftSeverity.Severe, r.Severity));
+        Assert.All(rows.Where(r => r.Statistic != DriftStatisticNames.MissingShare), r => Assert.Equal(DriftSeverity.Severe, r.Severity));
+        Assert.Equal(DriftSeverity.Stable, rows.Single(r => r.Statistic == DriftStatisticNames.MissingShare).Severity); // nothing missing
     }
 
     [Theory]
@@ -47,7 +48,8 @@ public sealed class FewValuedFeatureTests
         var window = new FeatureHistogram(profile);
         window.Add(Enumerable.Repeat(newValue, 500).ToArray());
         var rows = new DriftCalculator().Evaluate(window);
-        Assert.All(rows, r => Assert.Equal(DriftSeverity.Severe, r.Severity));
+        Assert.All(rows.Where(r => r.Statistic != DriftStatisticNames.MissingShare), r => Assert.Equal(DriftSeverity.Severe, r.Severity));
+        Assert.Equal(0, rows.Single(r => r.Statistic == DriftStatisticNames.MissingShare).Value);
         Assert.Equal(1.0, rows.Single(r => r.Statistic == DriftStatisticNames.KolmogorovSmirnov).Value, 12);
     }
 

@@ -44,7 +44,7 @@ public sealed partial class PrometheusRulesGeneratorTests : IDisposable
     {
         var rules = new AlertRuleOptions { LatencyP95Threshold = TimeSpan.FromMilliseconds(300), LatencyFor = TimeSpan.FromMinutes(10) };
         rules.AccuracyBaselines["fraud"] = 0.93;
-        var generator = new PrometheusRulesGenerator(["fraud", "churn.v2"], rules, new DriftOptions { Psi = new DriftThresholds(0.15, 0.3) });
+        var generator = new PrometheusRulesGenerator(["fraud", "churn.v2"], rules, new DriftOptions { Psi = new DriftThresholds(0.15, 0.3), MissingShare = new DriftThresholds(0.1, 0.25) });
 
         var yaml = generator.GenerateRulesYaml();
 
@@ -55,8 +55,11 @@ public sealed partial class PrometheusRulesGeneratorTests : IDisposable
         Assert.Contains("for: 10m", yaml);
         Assert.Contains("priority: P1", yaml);
         Assert.Contains("priority: P2", yaml);
-        Assert.Contains("aiops:drift_psi:worst_1h > 0.3'", yaml);
-        Assert.Contains("aiops:drift_psi:worst_1h >= 0.15 <= 0.3'", yaml);
+        Assert.Contains("'aiops:drift_psi:worst_1h > 0.3 or aiops:drift_missing_share:worst_1h > 0.25'", yaml);
+        Assert.Contains(
+            "'(aiops:drift_psi:worst_1h >= 0.15 <= 0.3 or aiops:drift_missing_share:worst_1h >= 0.1 <= 0.25) unless on (model, version) (aiops:drift_psi:worst_1h > 0.3 or aiops:drift_missing_share:worst_1h > 0.25)'",
+            yaml);
+        Assert.Contains("max by (model, version) (max_over_time(aiops_drift_missing_share{model=~\"churn\\\\.v2|fraud\"}[1h]))", yaml);
         Assert.Contains("expr: 'vector(0.93)'", yaml);
         Assert.Contains("model: 'fraud'", yaml);
     }
@@ -162,7 +165,7 @@ public sealed partial class PrometheusRulesGeneratorTests : IDisposable
                     alertname: {{(psi > 0.2 ? "AiOpsDriftSevere" : "AiOpsDriftModerate")}}
                     exp_alerts:
                       - exp_labels: {severity: {{(psi > 0.2 ? "critical" : "warning")}}, aiops_rule: {{(psi > 0.2 ? AlertRuleOptions.DriftSevere : AlertRuleOptions.DriftModerate)}}, priority: P3, model: fraud, version: "2"}
-                        exp_annotations: {summary: "input drift of fraud:2 is {{(psi > 0.2 ? "severe (PSI above 0.2)" : "moderate (PSI 0.1-0.2)")}}"}
+                        exp_annotations: {summary: "input drift of fraud:2 is {{(psi > 0.2 ? "severe (PSI above 0.2 or missing share up more than 20 points)" : "moderate (PSI 0.1-0.2 or missing share up 5-20 points)")}}"}
             """));
 
         var (code, output) = await RunPromtool("test", "rules", test);
@@ -225,6 +228,8 @@ public sealed partial class PrometheusRulesGeneratorTests : IDisposable
     [InlineData("p95 latency (end to end; runner dashed)", "aiops:request_duration_seconds:p95_5m")]
     [InlineData("Success ratio", "aiops:model_success:ratio_rate_5m")]
     [InlineData("Input drift: PSI per feature (fleet dashed; worst bold)", "aiops_drift_psi")]
+    [InlineData("Input drift: missing share rise per feature (worst bold)", "aiops_drift_missing_share")]
+    [InlineData("Input drift: missing share rise per feature (worst bold)", "aiops:drift_missing_share:worst_1h")]
     [InlineData("Queue time p95 (batched models)", "aiops_inference_queue_time_seconds_bucket")]
     [InlineData("Batch size (mean rows per run)", "aiops_inference_batch_size_sum")]
     [InlineData("Errors per second by outcome", "outcome!=\"ok\"")]
@@ -363,7 +368,8 @@ public sealed partial class PrometheusRulesGeneratorTests : IDisposable
                 exp_alerts:
                   - exp_labels: {severity: critical, aiops_rule: success_rate_low, priority: P3, model: fraud, version: "2"}
                     exp_annotations: {summary: "success rate of fraud:2 below 99.9%"}
-          # PSI 0.25 severe (not moderate), 0.15 moderate (not severe), 0.05 neither.
+          # PSI 0.25 severe (not moderate), 0.15 moderate (not severe), 0.05 neither. Missing share up 0.3 severe, with
+          # PSI 0.15 too still severe only (one alert, the worse), up 0.1 moderate, up 0.02 (and PSI 0.05) neither.
           - interval: 1m
             input_series:
               - series: 'aiops_drift_psi{model="fraud",version="1",feature="amount"}'
@@ -372,17 +378,33 @@ public sealed partial class PrometheusRulesGeneratorTests : IDisposable
                 values: '0.15x40'
               - series: 'aiops_drift_psi{model="fraud",version="3",feature="amount"}'
                 values: '0.05x40'
+              - series: 'aiops_drift_missing_share{model="fraud",version="4",feature="amount"}'
+                values: '0.3x40'
+              - series: 'aiops_drift_psi{model="fraud",version="5",feature="amount"}'
+                values: '0.15x40'
+              - series: 'aiops_drift_missing_share{model="fraud",version="5",feature="age"}'
+                values: '0.3x40'
+              - series: 'aiops_drift_missing_share{model="fraud",version="6",feature="amount"}'
+                values: '0.1x40'
+              - series: 'aiops_drift_missing_share{model="fraud",version="3",feature="amount"}'
+                values: '0.02x40'
             alert_rule_test:
               - eval_time: 10m
                 alertname: AiOpsDriftSevere
                 exp_alerts:
                   - exp_labels: {severity: critical, aiops_rule: drift_psi_severe, priority: P3, model: fraud, version: "1"}
-                    exp_annotations: {summary: "input drift of fraud:1 is severe (PSI above 0.2)"}
+                    exp_annotations: {summary: "input drift of fraud:1 is severe (PSI above 0.2 or missing share up more than 20 points)"}
+                  - exp_labels: {severity: critical, aiops_rule: drift_psi_severe, priority: P3, model: fraud, version: "4"}
+                    exp_annotations: {summary: "input drift of fraud:4 is severe (PSI above 0.2 or missing share up more than 20 points)"}
+                  - exp_labels: {severity: critical, aiops_rule: drift_psi_severe, priority: P3, model: fraud, version: "5"}
+                    exp_annotations: {summary: "input drift of fraud:5 is severe (PSI above 0.2 or missing share up more than 20 points)"}
               - eval_time: 10m
                 alertname: AiOpsDriftModerate
                 exp_alerts:
                   - exp_labels: {severity: warning, aiops_rule: drift_psi_moderate, priority: P3, model: fraud, version: "2"}
-                    exp_annotations: {summary: "input drift of fraud:2 is moderate (PSI 0.1-0.2)"}
+                    exp_annotations: {summary: "input drift of fraud:2 is moderate (PSI 0.1-0.2 or missing share up 5-20 points)"}
+                  - exp_labels: {severity: warning, aiops_rule: drift_psi_moderate, priority: P3, model: fraud, version: "6"}
+                    exp_annotations: {summary: "input drift of fraud:6 is moderate (PSI 0.1-0.2 or missing share up 5-20 points)"}
           # GPU 90 % hot, 80 % neither, 25 % idle (after an hour), 35 % not idle.
           - interval: 1m
             input_series:
