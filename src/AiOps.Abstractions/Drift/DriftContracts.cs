@@ -42,8 +42,28 @@ public sealed record FeatureDrift(string Feature, string Statistic, double Value
 /// <param name="Features">Per-feature results.</param>
 public sealed record DriftResult(ModelKey Key, DateTimeOffset WindowStart, DateTimeOffset WindowEnd, IReadOnlyList<FeatureDrift> Features)
 {
-    /// <summary>The share of features whose severity is <see cref="DriftSeverity.Severe"/> (0 when there are none).</summary>
-    public double DriftShare => Features.Count == 0 ? 0 : Features.Count(f => f.Severity == DriftSeverity.Severe) / (double)Features.Count;
+    /// <summary>
+    /// The dataset-level drift share: of the features that could be judged, the fraction whose worst statistic is
+    /// <see cref="DriftSeverity.Severe"/> (0 when none could be judged). <see cref="Features"/> holds one row per feature
+    /// and statistic; this counts features, not rows, and leaves out rows graded
+    /// <see cref="DriftSeverity.InsufficientData"/>.
+    /// </summary>
+    public double DriftShare
+    {
+        get
+        {
+            var judged = new Dictionary<string, bool>(StringComparer.Ordinal);
+            foreach (var f in Features)
+            {
+                if (f.Severity != DriftSeverity.InsufficientData)
+                {
+                    judged[f.Feature] = (judged.TryGetValue(f.Feature, out var severe) && severe) || f.Severity == DriftSeverity.Severe;
+                }
+            }
+
+            return judged.Count == 0 ? 0 : judged.Count(p => p.Value) / (double)judged.Count;
+        }
+    }
 
     /// <summary>The worst severity over all features; <see cref="DriftSeverity.InsufficientData"/> when there are none (nothing could be judged).</summary>
     public DriftSeverity Severity => Features.Count == 0 ? DriftSeverity.InsufficientData : Features.Max(f => f.Severity);

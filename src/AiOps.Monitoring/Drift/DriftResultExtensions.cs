@@ -7,15 +7,14 @@ public static class DriftResultExtensions
 {
     /// <summary>
     /// The dataset-level drift share: the fraction of the features that could be judged whose worst statistic is severe
-    /// (features graded <see cref="DriftSeverity.InsufficientData"/> are left out of both counts). The contract's
-    /// <see cref="DriftResult.DriftShare"/> counts statistic rows; with several statistics per feature this counts features.
+    /// (features graded <see cref="DriftSeverity.InsufficientData"/> are left out of both counts). The same as
+    /// <see cref="DriftResult.DriftShare"/>, which now counts features too.
     /// </summary>
     /// <param name="result">The result.</param>
     public static double FeatureDriftShare(this DriftResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var features = result.Features.Where(f => f.Severity != DriftSeverity.InsufficientData).GroupBy(f => f.Feature, StringComparer.Ordinal).ToList();
-        return features.Count == 0 ? 0 : features.Count(g => g.Max(f => f.Severity) == DriftSeverity.Severe) / (double)features.Count;
+        return result.DriftShare;
     }
 
     /// <summary>The worst severity per feature, in first-seen order.</summary>
