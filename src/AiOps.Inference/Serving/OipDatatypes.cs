@@ -44,6 +44,38 @@ internal abstract class OipDatatype(string name, TensorElementType elementType, 
 
     /// <summary>Creates a tensor from the typed contents of a gRPC request (count checked here).</summary>
     public abstract ModelTensor FromContents(string input, long[] shape, int count, Grpc.InferTensorContents contents);
+
+    /// <summary>
+    /// The <paramref name="count"/> JSON leaves of <paramref name="data"/> (flat or nested, row-major, already checked
+    /// against the shape) read by <paramref name="read"/>; a leaf it refuses is a 400 naming its index and <paramref name="expected"/>.
+    /// </summary>
+    protected T[] ReadJsonLeaves<T>(string input, int count, JsonElement data, Func<JsonElement, (bool Ok, T Value)> read, string expected)
+    {
+        var values = new T[count];
+        var index = 0;
+        Fill(data);
+        return values;
+
+        void Fill(JsonElement array)
+        {
+            foreach (var e in array.EnumerateArray())
+            {
+                if (e.ValueKind == JsonValueKind.Array)
+                {
+                    Fill(e);
+                    continue;
+                }
+
+                var (ok, value) = read(e);
+                if (!ok)
+                {
+                    throw new OipRequestException(400, $"Input '{input}' value {OipDatatypes.Show(e)} at index {index} is not a valid {Name} value; expected {expected}.");
+                }
+
+                values[index++] = value;
+            }
+        }
+    }
 }
 
 /// <summary>The datatype table.</summary>
@@ -177,35 +209,8 @@ internal static class OipDatatypes
             return new ModelTensor<T>(input, values, shape);
         }
 
-        public override ModelTensor FromJson(string input, long[] shape, int count, JsonElement data)
-        {
-            var values = new T[count];
-            var index = 0;
-            Fill(data);
-            return new ModelTensor<T>(input, values, shape);
-
-            void Fill(JsonElement array)
-            {
-                foreach (var e in array.EnumerateArray())
-                {
-                    if (e.ValueKind == JsonValueKind.Array)
-                    {
-                        Fill(e);
-                        continue;
-                    }
-
-                    var (ok, value) = e.ValueKind == JsonValueKind.Number ? read(e) : (false, default);
-                    if (!ok)
-                    {
-                        throw new OipRequestException(
-                            400,
-                            $"Input '{input}' value {Show(e)} at index {index} is not a valid {Name} value; expected a JSON number in range.");
-                    }
-
-                    values[index++] = value;
-                }
-            }
-        }
+        public override ModelTensor FromJson(string input, long[] shape, int count, JsonElement data) =>
+            new ModelTensor<T>(input, ReadJsonLeaves(input, count, data, e => e.ValueKind == JsonValueKind.Number ? read(e) : (false, default), "a JSON number in range"), shape);
 
         public override ModelTensor FromBytes(string input, long[] shape, int count, ReadOnlySpan<byte> bytes)
         {
@@ -298,37 +303,14 @@ internal static class OipDatatypes
             return new ModelTensor<bool>(input, contents.BoolContents.ToArray(), shape);
         }
 
-        public override ModelTensor FromJson(string input, long[] shape, int count, JsonElement data)
-        {
-            var values = new bool[count];
-            var index = 0;
-            Fill(data);
-            return new ModelTensor<bool>(input, values, shape);
-
-            void Fill(JsonElement array)
+        public override ModelTensor FromJson(string input, long[] shape, int count, JsonElement data) =>
+            new ModelTensor<bool>(input, ReadJsonLeaves(input, count, data, static e => e.ValueKind switch
             {
-                foreach (var e in array.EnumerateArray())
-                {
-                    switch (e.ValueKind)
-                    {
-                        case JsonValueKind.Array:
-                            Fill(e);
-                            continue;
-                        case JsonValueKind.True:
-                            values[index++] = true;
-                            continue;
-                        case JsonValueKind.False:
-                            values[index++] = false;
-                            continue;
-                        case JsonValueKind.Number when e.TryGetInt32(out var n) && n is 0 or 1:
-                            values[index++] = n == 1;
-                            continue;
-                        default:
-                            throw new OipRequestException(400, $"Input '{input}' value {Show(e)} at index {index} is not a valid BOOL value; expected true, false, 0 or 1.");
-                    }
-                }
-            }
-        }
+                JsonValueKind.True => (true, true),
+                JsonValueKind.False => (true, false),
+                JsonValueKind.Number when e.TryGetInt32(out var n) && n is 0 or 1 => (true, n == 1),
+                _ => (false, false),
+            }, "true, false, 0 or 1"), shape);
 
         public override ModelTensor FromBytes(string input, long[] shape, int count, ReadOnlySpan<byte> bytes)
         {
@@ -403,31 +385,8 @@ internal static class OipDatatypes
             return new ModelTensor<string>(input, values, shape);
         }
 
-        public override ModelTensor FromJson(string input, long[] shape, int count, JsonElement data)
-        {
-            var values = new string[count];
-            var index = 0;
-            Fill(data);
-            return new ModelTensor<string>(input, values, shape);
-
-            void Fill(JsonElement array)
-            {
-                foreach (var e in array.EnumerateArray())
-                {
-                    switch (e.ValueKind)
-                    {
-                        case JsonValueKind.Array:
-                            Fill(e);
-                            continue;
-                        case JsonValueKind.String:
-                            values[index++] = e.GetString()!;
-                            continue;
-                        default:
-                            throw new OipRequestException(400, $"Input '{input}' value {Show(e)} at index {index} is not a valid BYTES value; expected a JSON string.");
-                    }
-                }
-            }
-        }
+        public override ModelTensor FromJson(string input, long[] shape, int count, JsonElement data) =>
+            new ModelTensor<string>(input, ReadJsonLeaves(input, count, data, static e => e.ValueKind == JsonValueKind.String ? (true, e.GetString()!) : (false, string.Empty), "a JSON string"), shape);
 
         public override ModelTensor FromBytes(string input, long[] shape, int count, ReadOnlySpan<byte> bytes)
         {

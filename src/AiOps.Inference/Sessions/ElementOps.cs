@@ -138,6 +138,31 @@ internal abstract class ElementOps
     /// <summary>The index of the first null element (string tensors), or -1.</summary>
     public virtual long IndexOfNull(ModelTensor tensor) => -1;
 
+    /// <summary>Copies input <paramref name="inputIndex"/> of each call, in order, into one tensor of <paramref name="shape"/>.</summary>
+    protected static ModelTensor<T> StackOf<T>(string name, IReadOnlyList<ModelTensor[]> items, int inputIndex, long[] shape)
+    {
+        var data = new T[ElementCount(shape)];
+        var offset = 0;
+        for (var i = 0; i < items.Count; i++)
+        {
+            var src = ((ModelTensor<T>)items[i][inputIndex]).Span;
+            src.CopyTo(data.AsSpan(offset));
+            offset += src.Length;
+        }
+
+        return new ModelTensor<T>(name, data, shape);
+    }
+
+    /// <summary><paramref name="rows"/> rows of <paramref name="batch"/> from <paramref name="firstRow"/>, over the same memory.</summary>
+    protected static ModelTensor<T> SliceRowsOf<T>(ModelTensor batch, long firstRow, long rows)
+    {
+        var typed = (ModelTensor<T>)batch;
+        var shape = typed.Shape.ToArray();
+        var rowSize = shape[0] == 0 ? 0 : typed.ElementCount / shape[0];
+        shape[0] = rows;
+        return new ModelTensor<T>(batch.Name, typed.Data.Slice(checked((int)(firstRow * rowSize)), checked((int)(rows * rowSize))), shape);
+    }
+
     /// <summary>The number of elements of <paramref name="shape"/>, as an array length.</summary>
     protected static int ElementCount(long[] shape)
     {
@@ -231,28 +256,9 @@ internal sealed class ElementOps<T> : ElementOps
         return -1;
     }
 
-    public override ModelTensor Stack(string name, IReadOnlyList<ModelTensor[]> items, int inputIndex, long[] shape)
-    {
-        var data = new T[ElementCount(shape)];
-        var offset = 0;
-        for (var i = 0; i < items.Count; i++)
-        {
-            var src = ((ModelTensor<T>)items[i][inputIndex]).Data.Span;
-            src.CopyTo(data.AsSpan(offset));
-            offset += src.Length;
-        }
+    public override ModelTensor Stack(string name, IReadOnlyList<ModelTensor[]> items, int inputIndex, long[] shape) => StackOf<T>(name, items, inputIndex, shape);
 
-        return new ModelTensor<T>(name, data, shape);
-    }
-
-    public override ModelTensor SliceRows(ModelTensor batch, long firstRow, long rows)
-    {
-        var typed = (ModelTensor<T>)batch;
-        var shape = typed.Shape.ToArray();
-        var rowSize = shape[0] == 0 ? 0 : typed.ElementCount / shape[0];
-        shape[0] = rows;
-        return new ModelTensor<T>(batch.Name, typed.Data.Slice(checked((int)(firstRow * rowSize)), checked((int)(rows * rowSize))), shape);
-    }
+    public override ModelTensor SliceRows(ModelTensor batch, long firstRow, long rows) => SliceRowsOf<T>(batch, firstRow, rows);
 
     public override ModelTensor Zeros(string name, long[] shape) => new ModelTensor<T>(name, new T[ElementCount(shape)], shape);
 
@@ -430,28 +436,9 @@ internal sealed class StringOps : ElementOps
         return -1;
     }
 
-    public override ModelTensor Stack(string name, IReadOnlyList<ModelTensor[]> items, int inputIndex, long[] shape)
-    {
-        var data = new string[ElementCount(shape)];
-        var offset = 0;
-        for (var i = 0; i < items.Count; i++)
-        {
-            var src = ((ModelTensor<string>)items[i][inputIndex]).Span;
-            src.CopyTo(data.AsSpan(offset));
-            offset += src.Length;
-        }
+    public override ModelTensor Stack(string name, IReadOnlyList<ModelTensor[]> items, int inputIndex, long[] shape) => StackOf<string>(name, items, inputIndex, shape);
 
-        return new ModelTensor<string>(name, data, shape);
-    }
-
-    public override ModelTensor SliceRows(ModelTensor batch, long firstRow, long rows)
-    {
-        var typed = (ModelTensor<string>)batch;
-        var shape = typed.Shape.ToArray();
-        var rowSize = shape[0] == 0 ? 0 : typed.ElementCount / shape[0];
-        shape[0] = rows;
-        return new ModelTensor<string>(batch.Name, typed.Data.Slice(checked((int)(firstRow * rowSize)), checked((int)(rows * rowSize))), shape);
-    }
+    public override ModelTensor SliceRows(ModelTensor batch, long firstRow, long rows) => SliceRowsOf<string>(batch, firstRow, rows);
 
     public override ModelTensor Zeros(string name, long[] shape)
     {

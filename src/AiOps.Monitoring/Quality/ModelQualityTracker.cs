@@ -644,7 +644,12 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
         }
     }
 
-    private List<LabeledValue> ValueOutcomes(ModelKey key, Func<LabeledValue, bool> filter)
+    private List<LabeledValue> ValueOutcomes(ModelKey key, Func<LabeledValue, bool> filter) => Snapshot(key, static v => v.ValueOutcomes, filter);
+
+    private List<LabeledPrediction> Outcomes(ModelKey key, Func<LabeledPrediction, bool> filter) => Snapshot(key, static v => v.Outcomes, filter);
+
+    /// <summary>The matching entries of one of a version's outcome queues, copied under the version's lock.</summary>
+    private List<T> Snapshot<T>(ModelKey key, Func<VersionQuality, Queue<T>> queue, Func<T, bool> filter)
     {
         VersionQuality? version;
         lock (_versions)
@@ -659,26 +664,7 @@ internal sealed class ModelQualityTracker : IModelQualityTracker, IInferenceObse
 
         lock (version)
         {
-            return version.ValueOutcomes.Where(filter).ToList();
-        }
-    }
-
-    private List<LabeledPrediction> Outcomes(ModelKey key, Func<LabeledPrediction, bool> filter)
-    {
-        VersionQuality? version;
-        lock (_versions)
-        {
-            _versions.TryGetValue(key, out version);
-        }
-
-        if (version is null)
-        {
-            return [];
-        }
-
-        lock (version)
-        {
-            return version.Outcomes.Where(filter).ToList();
+            return queue(version).Where(filter).ToList();
         }
     }
 
