@@ -1,3 +1,4 @@
+using AiOps.Monitoring.Internal;
 using MathNet.Numerics;
 
 namespace AiOps.Monitoring.Drift;
@@ -676,50 +677,8 @@ public static class DriftStatistics
         }
 
         var value = ((double)currentMissing / currentTotal) - ((double)referenceMissing / referenceTotal);
-        return (value, FisherUpperTail(currentMissing, currentTotal, referenceMissing, referenceTotal));
+        return (value, ProportionTests.FisherUpperTail(currentMissing, currentTotal, referenceMissing, referenceTotal));
     }
-
-    /// <summary>
-    /// One-sided Fisher exact test: with the margins fixed, P(X ≥ <paramref name="k"/>) for the current side's share
-    /// X of the <paramref name="k"/> + <paramref name="referenceHits"/> hits, X ~ Hypergeometric(N = n + m, K, m).
-    /// Summed from k upwards by the term ratio (no 1 − CDF cancellation), stopping once past the mode the terms no longer
-    /// add; at or below the mean the tail is at least about one half and reported as 1.
-    /// </summary>
-    private static double FisherUpperTail(long k, long m, long referenceHits, long n)
-    {
-        if (k == 0)
-        {
-            return 1;
-        }
-
-        var total = n + m;
-        var hits = k + referenceHits;
-        var misses = total - hits;
-        var mean = (double)m * hits / total;
-        if (k <= mean)
-        {
-            return 1;
-        }
-
-        var logFirst = LogChoose(hits, k) + LogChoose(misses, m - k) - LogChoose(total, m);
-        var term = Math.Exp(logFirst);
-        var sum = term;
-        var last = Math.Min(hits, m);
-        for (var x = k; x < last && term > 0; x++)
-        {
-            term *= (double)(hits - x) * (m - x) / ((x + 1) * (double)(misses - m + x + 1));
-            sum += term;
-            if (term <= sum * 1e-17)
-            {
-                break;
-            }
-        }
-
-        return Math.Clamp(sum, 0, 1);
-    }
-
-    private static double LogChoose(long n, long k) =>
-        SpecialFunctions.GammaLn(n + 1.0) - SpecialFunctions.GammaLn(k + 1.0) - SpecialFunctions.GammaLn(n - k + 1.0);
 
     private static (double RefTotal, double CurTotal) Totals(ReadOnlySpan<long> referenceCounts, ReadOnlySpan<long> currentCounts)
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using AiOps.Metrics;
+using AiOps.Release.Internal;
 
 namespace AiOps.Release.Rollout;
 
