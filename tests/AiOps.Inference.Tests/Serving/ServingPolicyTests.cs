@@ -121,6 +121,9 @@ public sealed class ServingPolicyTests
         using var unknown = await host.PostAsync("/v2/models/nope/infer", "{}");
 
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        // The endpoint records after the answer is written, so the client may see the last answer first: wait for the
+        // three (the timeout only guards against a hang; no assertion on time).
+        await collector.WaitForMeasurementsAsync(3, TimeSpan.FromMinutes(1));
         var measurements = collector.GetMeasurementSnapshot();
         Assert.Equal(3, measurements.Count);
         var run = Assert.Single(measurements, m => Equals(m.Tags["outcome"], "ok"));
