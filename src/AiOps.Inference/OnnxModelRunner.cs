@@ -317,6 +317,38 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
                 Activity.Current = parent;
             }
 
+            // Adaptive delay, idle case: nobody is queued, no batch is forming and no run is expected to bring callers
+            // back, so the call would run alone at once anyway. It runs on the caller's thread (as an unbatched call
+            // does), without the two thread-pool hand-offs of the queue; the worker stays excluded while it runs.
+            var batcher = _batcher!;
+            if (batcher.TryEnterInline())
+            {
+                if (session.TryAcquire())
+                {
+                    _instruments.Queued(0); // a batched call always reports its queue time: here none
+                    if (activity is not null)
+                    {
+                        activity.SetTag("aiops.queue_wait_seconds", 0d);
+                        activity.SetTag("aiops.batch.calls", 1);
+                        Activity.Current = activity;
+                    }
+
+                    try
+                    {
+                        return new ValueTask<ModelResponse>(RunDirect(session, inputs, started, activity, _options.CallTimeout, cancellationToken));
+                    }
+                    finally
+                    {
+                        session.Release();
+                        batcher.ExitInline();
+                        LeaveQueue();
+                        _instruments.InFlight(-1);
+                    }
+                }
+
+                batcher.ExitInline(ran: false); // swapped out since binding: the worker takes whichever session is current
+            }
+
             return EnqueueBatched(session, inputs, started, activity, cancellationToken);
         }
 

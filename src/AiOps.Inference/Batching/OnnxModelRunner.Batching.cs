@@ -360,6 +360,54 @@ public sealed partial class OnnxModelRunner
             }
         }
 
+        /// <summary>
+        /// Claims the worker's slot for one call on the caller's thread, when the call would run alone at once anyway:
+        /// the worker is idle, nothing is queued or forming, and the last run (if it ended within the delay) answered at
+        /// most one call, so no callers are on their way back to join a batch.
+        /// </summary>
+        public bool TryEnterInline()
+        {
+            if (Volatile.Read(ref _state) != Idle || Volatile.Read(ref _queuedUnits) != 0 || Volatile.Read(ref _stopping) != 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _state, Scheduled, Idle) != Idle)
+            {
+                return false;
+            }
+
+            // From here until ExitInline this thread is the worker: the worker-owned fields below are stable.
+            if (_batch.Count == 0 && _carry is null && Volatile.Read(ref _queuedUnits) == 0 && Volatile.Read(ref _stopping) == 0
+                && (_lastCalls <= 1 || _maxDelay <= TimeSpan.Zero || _time.GetElapsedTime(_lastEnded) >= _maxDelay))
+            {
+                return true;
+            }
+
+            ExitInline(ran: false);
+            return false;
+        }
+
+        /// <summary>Gives the worker's slot back after <see cref="TryEnterInline"/>, waking the worker for anything queued meanwhile.</summary>
+        public void ExitInline(bool ran = true)
+        {
+            if (ran)
+            {
+                _lastCalls = 1;
+                _lastEnded = _time.GetTimestamp();
+            }
+
+            // Calls queued while this thread held the slot could not schedule the worker: the same look as a pass that
+            // goes idle (the wake-up count it published is unchanged, no batch formed here).
+            Interlocked.Exchange(ref _state, Idle);
+            if (Volatile.Read(ref _queuedUnits) >= Volatile.Read(ref _wanted)
+                || Volatile.Read(ref _deadlineFired) != 0
+                || Volatile.Read(ref _stopping) != 0)
+            {
+                TrySchedule(preferLocal: Volatile.Read(ref _stopping) == 0);
+            }
+        }
+
         public Task StopAsync()
         {
             Volatile.Write(ref _stopping, 1);
