@@ -54,12 +54,14 @@ internal static class Measurements
                 await BatchingAsync(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 5, args.Length > 2 ? args[2] : "both",
                     args.Length > 3 && args[3] != "default" ? int.Parse(args[3], CultureInfo.InvariantCulture) : null,
                     args.Length > 4 && args[4] != "default" ? double.Parse(args[4], CultureInfo.InvariantCulture) : null,
-                    args.Length > 5 ? [.. args[5].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))] : [1, 8, 64]);
+                    args.Length > 5 ? [.. args[5].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))] : [1, 8, 64],
+                    args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) : 1);
                 return 0;
             case "batching-cnn":
                 await BatchingCnnAsync(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 5,
                     args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 4000,
-                    args.Length > 3 ? [.. args[3].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))] : [1, 8, 64]);
+                    args.Length > 3 ? [.. args[3].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))] : [1, 8, 64],
+                    args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 1);
                 return 0;
             case "overhead":
                 await OverheadAsync(args.Length > 1 ? args[1] : "1ms", args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5000);
@@ -345,7 +347,7 @@ internal static class Measurements
     /// gen-0 collections. Batching uses the library's default options unless <paramref name="maxBatch"/> or
     /// <paramref name="delayMs"/> is given.
     /// </summary>
-    private static async Task BatchingAsync(double seconds, string modes, int? maxBatch, double? delayMs, int[] callerCounts)
+    private static async Task BatchingAsync(double seconds, string modes, int? maxBatch, double? delayMs, int[] callerCounts, int batches)
     {
         var dir = Directory.CreateTempSubdirectory("aiops-batching-").FullName;
         try
@@ -353,7 +355,7 @@ internal static class Measurements
             var path = TestModels.TestModels.Classifier(1).WriteTo(Path.Combine(dir, "tiny.onnx"));
             foreach (var callers in callerCounts)
             {
-                await BatchingCallersAsync(path, "tiny", i => new ModelRequest(ModelTensor.Create(ClassifierModel.InputName, TestModels.TestModels.Features(1, seed: (ulong)i).AsMemory(), 1, 4)), seconds, modes, maxBatch, delayMs, callers);
+                await BatchingCallersAsync(path, "tiny", i => new ModelRequest(ModelTensor.Create(ClassifierModel.InputName, TestModels.TestModels.Features(1, seed: (ulong)i).AsMemory(), 1, 4)), seconds, modes, maxBatch, delayMs, callers, batches);
             }
         }
         finally
@@ -366,7 +368,7 @@ internal static class Measurements
     /// The batching figure on a compute-bound CNN: the kit's audio Conv (400-tap kernel over <paramref name="samples"/>
     /// samples per row, about 2 x 400 x samples FLOPs per row), 1/8/64 callers, batched with default options vs unbatched.
     /// </summary>
-    private static async Task BatchingCnnAsync(double seconds, int samples, int[] callerCounts)
+    private static async Task BatchingCnnAsync(double seconds, int samples, int[] callerCounts, int batches)
     {
         var dir = Directory.CreateTempSubdirectory("aiops-batching-cnn-").FullName;
         try
@@ -375,7 +377,7 @@ internal static class Measurements
             File.WriteAllBytes(path, TestModels.TestModels.AudioConv());
             foreach (var callers in callerCounts)
             {
-                await BatchingCallersAsync(path, $"cnn ({samples} samples)", i => new ModelRequest(ModelTensor.Create("audio", TestModels.TestModels.Features(1, samples, seed: (ulong)i).AsMemory(), 1, 1, samples)), seconds, "both", null, null, callers);
+                await BatchingCallersAsync(path, $"cnn ({samples} samples)", i => new ModelRequest(ModelTensor.Create("audio", TestModels.TestModels.Features(1, samples, seed: (ulong)i).AsMemory(), 1, 1, samples)), seconds, "both", null, null, callers, batches);
             }
         }
         finally
@@ -384,7 +386,7 @@ internal static class Measurements
         }
     }
 
-    private static async Task BatchingCallersAsync(string path, string model, Func<int, ModelRequest> request, double seconds, string modes, int? maxBatch, double? delayMs, int callers)
+    private static async Task BatchingCallersAsync(string path, string model, Func<int, ModelRequest> request, double seconds, string modes, int? maxBatch, double? delayMs, int callers, int batches)
     {
         {
             var requests = Enumerable.Range(0, callers).Select(request).ToArray();
@@ -400,6 +402,7 @@ internal static class Measurements
                 if (batched)
                 {
                     options.Batching.Enabled = true;
+                    options.Batching.MaxConcurrentBatches = batches;
                     if (maxBatch is { } max)
                     {
                         options.Batching.MaxBatchSize = max;
@@ -439,7 +442,7 @@ internal static class Measurements
                 var rate = calls / elapsed;
                 unbatchedRate ??= rate;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"RESULT batching {model} {callers} callers {(batched ? $"batched (max {options.Batching.MaxBatchSize}, {options.Batching.MaxQueueDelay.TotalMilliseconds} ms delay)" : "unbatched")}: {rate:F0} calls/s ({rate / unbatchedRate.Value:F2}x unbatched), " +
+                    $"RESULT batching {model} {callers} callers {(batched ? $"batched (max {options.Batching.MaxBatchSize}, {options.Batching.MaxQueueDelay.TotalMilliseconds} ms delay, {options.Batching.MaxConcurrentBatches} concurrent)" : "unbatched")}: {rate:F0} calls/s ({rate / unbatchedRate.Value:F2}x unbatched), " +
                     $"p50 {Percentile(latencies, 0.50):F0} us, p99 {Percentile(latencies, 0.99):F0} us, max {latencies[^1] * 1e6 / Stopwatch.Frequency:F0} us, {calls} calls, {callers} callers, {Environment.ProcessorCount} cores, " +
                     $"{runs} runs (mean {(runs == 0 ? 0 : (double)rows / runs):F1} rows), CPU {cpu.TotalSeconds / elapsed:F2} cores = {cpu.TotalMilliseconds * 1000 / calls:F2} us/call, {gcs} gen0 GCs"));
             }

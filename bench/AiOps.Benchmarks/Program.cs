@@ -12,8 +12,8 @@ using BenchmarkDotNet.Running;
 //   measure data-side [path] [rounds]       issue 17: AiOps (10 rules, EXACT unique) vs DuckDB SQL vs pandas, interleaved, 1 then 2 cores
 //   measure data-unique <path> [rounds]      issue 17: CPU cost of exact uniqueness in the engine; HashSet<string> vs ExactValueSet, B/value
 //   measure data-profile <path>              CPU time per stage (read, parse+stats, rules) and regex variants, min of 8 rounds
-//   measure batching [seconds] [both|batched|unbatched] [maxBatch|default] [delayMs|default] [callers,...]  1/8/64 callers (default), batched (default options) vs unbatched: throughput, p50/p99, CPU/call
-//   measure batching-cnn [seconds] [samples] [callers,...]  the same on a compute-bound CNN (kit AudioConv), default options
+//   measure batching [seconds] [both|batched|unbatched] [maxBatch|default] [delayMs|default] [callers,...] [concurrentBatches]  1/8/64 callers (default), batched (default options) vs unbatched: throughput, p50/p99, CPU/call
+//   measure batching-cnn [seconds] [samples] [callers,...] [concurrentBatches]  the same on a compute-bound CNN (kit AudioConv), default options
 //   measure overhead [tiny|1ms] [pairs]      runner vs raw InferenceSession.Run, interleaved pairs: medians and median paired difference
 //   measure timeout [size] [timeoutMs] [rounds]  how far past CallTimeout a call returns inside one slow operator vs the same work in 8 operators
 //   measure leak [calls]                     process memory over N unbatched calls (default 1 million)

@@ -320,8 +320,8 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
             // Adaptive delay, idle case: nobody is queued, no batch is forming and no run is expected to bring callers
             // back, so the call would run alone at once anyway. It runs on the caller's thread (as an unbatched call
             // does), without the two thread-pool hand-offs of the queue; the worker stays excluded while it runs.
-            var batcher = _batcher!;
-            if (batcher.TryEnterInline())
+            var batcher = PickBatcher(_batcher!, out var inline);
+            if (inline)
             {
                 if (session.TryAcquire())
                 {
@@ -349,7 +349,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
                 batcher.ExitInline(ran: false); // swapped out since binding: the worker takes whichever session is current
             }
 
-            return EnqueueBatched(session, inputs, started, activity, cancellationToken);
+            return EnqueueBatched(batcher, session, inputs, started, activity, cancellationToken);
         }
 
         // Unbatched calls take one of MaxConcurrentRuns slots; with one free the call runs on the caller's thread at once,

@@ -113,6 +113,16 @@ public sealed class OnnxBatchingOptions
     public TimeSpan MaxQueueDelay { get; set; } = TimeSpan.FromMilliseconds(1);
 
     /// <summary>
+    /// How many batches of this model may run at once (Triton's instance group count): each has its own queue and
+    /// worker over the one session, and a call joins the idle one, else the one with the fewest rows queued. Default 1.
+    /// More pays where one run leaves hardware idle: a model run with <see cref="OnnxRunnerOptions.IntraOpNumThreads"/>
+    /// 1 on a machine with cores to spare, or a GPU that overlaps concurrent runs; with ONNX Runtime's default thread
+    /// pool a CPU run already uses every core. Between 1 and 64. Bound from
+    /// <c>AiOps:Models:&lt;name&gt;:Batching:MaxConcurrentBatches</c>.
+    /// </summary>
+    public int MaxConcurrentBatches { get; set; } = 1;
+
+    /// <summary>
     /// Row counts at which a forming batch runs at once, without waiting for more (Triton's <c>preferred_batch_size</c>):
     /// useful where some sizes run faster than others, such as engines built for fixed shapes. Each between 1 and
     /// <see cref="MaxBatchSize"/>. Empty by default.
@@ -358,6 +368,7 @@ public class OnnxRunnerOptions
             Enabled = source.Batching.Enabled,
             MaxBatchSize = source.Batching.MaxBatchSize,
             MaxQueueDelay = source.Batching.MaxQueueDelay,
+            MaxConcurrentBatches = source.Batching.MaxConcurrentBatches,
             AssumeFirstDimensionIsBatch = source.Batching.AssumeFirstDimensionIsBatch,
         };
         foreach (var size in source.Batching.PreferredBatchSizes)

@@ -51,6 +51,99 @@ public sealed class BatchingTests : IClassFixture<ModelFilesFixture>
     }
 
     [Fact]
+    public async Task RunAsync_TwoConcurrentBatches_SecondBatchRunsWhileTheFirstIsHeldAndCallsQueueOnTheLessLoaded()
+    {
+        var time = Requests.FakeTime(); // never advanced: only reached sizes or idle workers start runs
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(8, TimeSpan.FromSeconds(1), o => o.Batching.MaxConcurrentBatches = 2), time);
+        using var batchSizes = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.batch_size");
+        using var gate = new RunGate(holds: 2);
+        runner.BeforeRun = gate.Hook;
+        var model = Kit.Classifier(1);
+
+        // Two lone calls: each finds an idle batcher, so two runs are inside the model at once.
+        var first = Task.Run(() => runner.RunAsync(Requests.Features(Kit.Features(1, seed: 1))).AsTask());
+        await gate.EnteredAsync();
+        var second = Task.Run(() => runner.RunAsync(Requests.Features(Kit.Features(2, seed: 2))).AsTask());
+        await gate.EnteredAsync();
+
+        // With both busy, later calls queue, spread over the two by queued rows; each queue runs as one batch.
+        var queued = Enumerable.Range(0, 4).Select(i => Kit.Features(1, seed: (ulong)(10 + i))).ToArray();
+        var calls = queued.Select(f => runner.RunAsync(Requests.Features(f)).AsTask()).ToArray();
+        Assert.All(calls, c => Assert.False(c.IsCompleted));
+        gate.Open();
+
+        var responses = await Task.WhenAll(calls);
+        Requests.AssertClose(model.Predict(Kit.Features(1, seed: 1)), (await first).Probabilities());
+        Requests.AssertClose(model.Predict(Kit.Features(2, seed: 2)), (await second).Probabilities());
+        for (var i = 0; i < queued.Length; i++)
+        {
+            Requests.AssertClose(model.Predict(queued[i]), responses[i].Probabilities());
+        }
+
+        // The two held runs (1 and 2 rows), then one batch of two calls per queue.
+        Assert.Equal(4, gate.Runs);
+        Assert.Equal([1L, 2L, 2L, 2L], batchSizes.GetMeasurementSnapshot().Select(m => m.Value).Order().ToArray());
+        Assert.Equal(0, runner.PendingCalls);
+    }
+
+    [Fact]
+    public async Task RunAsync_OneConcurrentBatch_ASecondCallWaitsForTheHeldRun()
+    {
+        // The contrast to the test above: with the default one batcher, a call arriving during a run is queued.
+        var time = Requests.FakeTime();
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(8, TimeSpan.FromSeconds(1)), time);
+        using var gate = new RunGate();
+        var held = await HoldWorkerAsync(runner, gate);
+
+        var second = Task.Run(() => runner.RunAsync(Requests.Features(Kit.Features(1, seed: 2))).AsTask());
+        while (runner.PendingCalls < 2)
+        {
+            await Task.Yield();
+        }
+
+        Assert.False(second.IsCompleted);
+        Assert.Equal(1, gate.Runs);
+        gate.Open();
+        Requests.AssertClose(Kit.Classifier(1).Predict(Kit.Features(1, seed: 2)), (await second).Probabilities());
+        await held;
+        Assert.Equal(2, gate.Runs);
+    }
+
+    [Fact]
+    public async Task RunAsync_LoneCallsInATightLoopWhileAnotherCallIsQueued_QueuedCallIsNotStarved()
+    {
+        // A lone call on an idle runner runs on its caller's thread and returns completed, so a caller in a loop never
+        // yields its thread. A call queued meanwhile must still be run: its worker pass may not sit in that thread's
+        // local queue (real clock: the delay is what a forming batch may wait).
+        await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(8, TimeSpan.FromMilliseconds(1), o => o.Batching.MaxConcurrentBatches = 2));
+        using var gate = new RunGate();
+        var held = await HoldWorkerAsync(runner, gate);
+        var queued = Task.Run(() => runner.RunAsync(Requests.Features(Kit.Features(1, seed: 3))).AsTask());
+        while (runner.PendingCalls < 2)
+        {
+            await Task.Yield();
+        }
+
+        using var stop = new CancellationTokenSource();
+        var loop = Task.Run(async () =>
+        {
+            var calls = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                await runner.RunAsync(Requests.Features(Kit.Features(1, seed: 4)));
+                calls++;
+            }
+
+            return calls;
+        });
+        gate.Open();
+        Requests.AssertClose(Kit.Classifier(1).Predict(Kit.Features(1, seed: 3)), (await queued.WaitAsync(TimeSpan.FromSeconds(30))).Probabilities());
+        await stop.CancelAsync();
+        Assert.True(await loop > 0);
+        await held;
+    }
+
+    [Fact]
     public async Task RunAsync_WorkerIdle_CallRunsAtOnceWithoutWaitingForTheDelay()
     {
         // Never advanced: with the old fixed delay each of these calls would wait a whole second for company.

@@ -144,6 +144,7 @@ public sealed class DependencyInjectionTests : IClassFixture<ModelFilesFixture>
             ["AiOps:Models:fraud:MaxConcurrentRuns"] = "-1",
             ["AiOps:Models:fraud:Batching:MaxBatchSize"] = "8",
             ["AiOps:Models:fraud:Batching:PreferredBatchSizes:0"] = "16",
+            ["AiOps:Models:fraud:Batching:MaxConcurrentBatches"] = "0",
             ["AiOps:Models:fraud:WarmUp:DimensionSizes:samples"] = "0",
             ["AiOps:Models:fraud:WarmUp:Samples:0:Inputs:features:Shape:0"] = "2",
             ["AiOps:Models:fraud:WarmUp:Samples:0:Inputs:features:Values:0"] = "1",
@@ -159,7 +160,8 @@ public sealed class DependencyInjectionTests : IClassFixture<ModelFilesFixture>
         Assert.Contains("AiOps:Models:fraud:Batching:PreferredBatchSizes:0 is 16; expected between 1 and AiOps:Models:fraud:Batching:MaxBatchSize (8).", error.Failures);
         Assert.Contains("AiOps:Models:fraud:WarmUp:DimensionSizes:samples is 0; expected 1 or more.", error.Failures);
         Assert.Contains("AiOps:Models:fraud:WarmUp:Samples:0:Inputs:features:Values has 3 values; expected 1 (fills the tensor) or 2 (the shape's element count).", error.Failures);
-        Assert.Equal(5, error.Failures.Count());
+        Assert.Contains("AiOps:Models:fraud:Batching:MaxConcurrentBatches is 0; expected between 1 and 64.", error.Failures);
+        Assert.Equal(6, error.Failures.Count());
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed partial class OnnxModelRunner
     };
 
     private readonly Lock _batcherLock = new();
-    private Batcher? _batcher;
+    private Batcher[]? _batcher;
 
     private void StartBatcher()
     {
@@ -31,28 +31,74 @@ public sealed partial class OnnxModelRunner
         {
             if (_batcher is null)
             {
-                Volatile.Write(ref _batcher, new Batcher(this));
+                var batchers = new Batcher[_options.Batching.MaxConcurrentBatches];
+                for (var i = 0; i < batchers.Length; i++)
+                {
+                    batchers[i] = new Batcher(this);
+                }
+
+                Volatile.Write(ref _batcher, batchers);
             }
         }
     }
 
     private async Task StopBatcherAsync()
     {
-        Batcher? batcher;
+        Batcher[]? batchers;
         lock (_batcherLock)
         {
-            batcher = _batcher;
+            batchers = _batcher;
         }
 
-        if (batcher is not null)
+        if (batchers is not null)
         {
-            await batcher.StopAsync().ConfigureAwait(false);
+            await Task.WhenAll(batchers.Select(b => b.StopAsync())).ConfigureAwait(false);
         }
     }
 
-    private ValueTask<ModelResponse> EnqueueBatched(LoadedSession session, ModelTensor[] inputs, long started, Activity? activity, CancellationToken cancellationToken)
+    /// <summary>
+    /// The queue a call joins: with one batcher (the default) that one. With several (instance groups) an idle one
+    /// first, where the call may run at once on its own thread (<paramref name="inline"/>), else the one with the fewest
+    /// rows queued, ties going round from a per-thread start so that concurrent callers spread.
+    /// </summary>
+    private static Batcher PickBatcher(Batcher[] batchers, out bool inline)
     {
-        var batcher = _batcher!;
+        var first = batchers[0];
+        if (batchers.Length == 1)
+        {
+            inline = first.TryEnterInline();
+            return first;
+        }
+
+        foreach (var batcher in batchers)
+        {
+            if (batcher.TryEnterInline())
+            {
+                inline = true;
+                return batcher;
+            }
+        }
+
+        inline = false;
+        var start = (int)((uint)Environment.CurrentManagedThreadId % (uint)batchers.Length);
+        var best = batchers[start];
+        var fewest = best.QueuedUnits;
+        for (var i = 1; i < batchers.Length && fewest > 0; i++)
+        {
+            var candidate = batchers[(start + i) % batchers.Length];
+            var queued = candidate.QueuedUnits;
+            if (queued < fewest)
+            {
+                best = candidate;
+                fewest = queued;
+            }
+        }
+
+        return best;
+    }
+
+    private ValueTask<ModelResponse> EnqueueBatched(Batcher batcher, LoadedSession session, ModelTensor[] inputs, long started, Activity? activity, CancellationToken cancellationToken)
+    {
         var item = batcher.Rent(inputs, session.Rows(inputs), session.Batch, started, cancellationToken);
         item.Activity = activity;
         if (_options.CallTimeout is { } timeout)
@@ -314,6 +360,9 @@ public sealed partial class OnnxModelRunner
 
         public OnnxModelRunner Runner { get; }
 
+        /// <summary>Rows queued and not yet taken into a batch (each call at least 1).</summary>
+        public long QueuedUnits => Volatile.Read(ref _queuedUnits);
+
         public BatchItem Rent(ModelTensor[] inputs, long rows, BatchLayout layout, long started, CancellationToken cancellationToken)
         {
             if (!_pool.TryDequeue(out var item))
@@ -398,13 +447,15 @@ public sealed partial class OnnxModelRunner
             }
 
             // Calls queued while this thread held the slot could not schedule the worker: the same look as a pass that
-            // goes idle (the wake-up count it published is unchanged, no batch formed here).
+            // goes idle (the wake-up count it published is unchanged, no batch formed here). The pass goes to the global
+            // queue: this caller returns with its answer and need not yield, so a pass queued to its thread's local queue
+            // could wait until the pool steals it (seen: up to a second with callers in tight loops).
             Interlocked.Exchange(ref _state, Idle);
             if (Volatile.Read(ref _queuedUnits) >= Volatile.Read(ref _wanted)
                 || Volatile.Read(ref _deadlineFired) != 0
                 || Volatile.Read(ref _stopping) != 0)
             {
-                TrySchedule(preferLocal: Volatile.Read(ref _stopping) == 0);
+                TrySchedule(preferLocal: false);
             }
         }
 

@@ -139,6 +139,11 @@ internal sealed class OnnxModelOptionsValidator(IEnumerable<OnnxModelRegistratio
                 errors.Add($"{prefix}Batching:MaxQueueDelay is {options.Batching.MaxQueueDelay}; expected between 0 and 10 seconds.");
             }
 
+            if (options.Batching.MaxConcurrentBatches is < 1 or > 64)
+            {
+                errors.Add($"{prefix}Batching:MaxConcurrentBatches is {options.Batching.MaxConcurrentBatches}; expected between 1 and 64.");
+            }
+
             for (var i = 0; i < options.Batching.PreferredBatchSizes.Count; i++)
             {
                 var size = options.Batching.PreferredBatchSizes[i];
