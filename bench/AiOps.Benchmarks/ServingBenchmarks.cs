@@ -93,6 +93,9 @@ public class ServingBinaryBenchmarks
         return OipCodec.ParseRequest(document.RootElement, ReadOnlyMemory<byte>.Empty, Limits, "wide").Inputs.Count;
     }
 
+    [Benchmark(Description = "JSON: parse request, one pass")]
+    public int ParseJsonOnePass() => OipCodec.ParseRequest(_json, _json.Length, Limits, "wide").Inputs.Count;
+
     [Benchmark(Description = "binary: parse request")]
     public int ParseBinary()
     {
@@ -112,5 +115,97 @@ public class ServingBinaryBenchmarks
         var data = new ArrayBufferWriter<byte>(binary ? Elements * 4 : 1);
         OipCodec.WriteResponse(json, data, _response, new OipInferRequest { Inputs = [], BinaryDataOutput = binary });
         return json.WrittenCount + data.WrittenCount;
+    }
+}
+
+/// <summary>
+/// Issue 15: the serving edge's own work on the load test's tiny request (<c>{"id":…,"inputs":[{"name":"features",
+/// "shape":[1,4],"datatype":"FP32","data":[…]}]}</c> in, <c>probabilities</c> [1, 3] FP32 out), without the model run:
+/// request parse and JSON answer. The document path (a <see cref="JsonDocument"/>, then the codec; the answer through
+/// intermediate buffers) is what the endpoint did before the one-pass reader; the hand-written endpoint of
+/// <c>serve-load</c> is the user's baseline (its parse and write, here without the session).
+/// </summary>
+[MemoryDiagnoser]
+public class ServingHandlerBenchmarks
+{
+    private static readonly OipLimits Limits = new(MaxInputs: 1, MaxOutputs: 1, MaxElements: 16 * 1024 * 1024, MaxNestingDepth: 8);
+    private readonly ArrayBufferWriter<byte> _pipe = new(4096);
+    private byte[] _body = [];
+    private ModelResponse _response = null!;
+    private float[] _probabilities = [];
+    private Utf8JsonWriter _writer = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var features = AiOps.TestModels.TestModels.Features(1, 4);
+        _body = Encoding.UTF8.GetBytes(
+            "{\"id\":\"load-1\",\"inputs\":[{\"name\":\"features\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":["
+            + string.Join(",", features.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]}]}");
+        _probabilities = [0.25f, 0.5f, 0.25f];
+        _response = new ModelResponse(new ModelKey("classifier", "1"), [ModelTensor.Create("probabilities", _probabilities.AsMemory(), 1, 3)]);
+        _writer = new Utf8JsonWriter(_pipe);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _writer.Dispose();
+
+    [Benchmark(Baseline = true, Description = "document: JsonDocument + codec, answer via buffers")]
+    public int Document()
+    {
+        using var document = JsonDocument.Parse(_body, new JsonDocumentOptions { MaxDepth = 12 });
+        var request = OipCodec.ParseRequest(document.RootElement, ReadOnlyMemory<byte>.Empty, Limits, "classifier");
+        var json = new ArrayBufferWriter<byte>(512);
+        var binary = new ArrayBufferWriter<byte>();
+        OipCodec.WriteResponse(json, binary, _response, request);
+        return json.WrittenCount + request.Inputs.Count;
+    }
+
+    [Benchmark(Description = "one pass: reader into tensors, answer into the pipe")]
+    public int OnePass()
+    {
+        var request = OipCodec.ParseRequest(_body, _body.Length, Limits, "classifier");
+        _pipe.ResetWrittenCount();
+        _writer.Reset(_pipe);
+        OipCodec.WriteResponse(_writer, null, OipCodec.Plan(_response, request), _response, request);
+        return _pipe.WrittenCount + request.Inputs.Count;
+    }
+
+    [Benchmark(Description = "hand-written endpoint (serve-load baseline), no session")]
+    public int HandWritten()
+    {
+        using var document = JsonDocument.Parse(_body);
+        var input = document.RootElement.GetProperty("inputs")[0];
+        var shape = input.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();
+        var data = input.GetProperty("data").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        _pipe.ResetWrittenCount();
+        using var writer = new Utf8JsonWriter(_pipe);
+        writer.WriteStartObject();
+        writer.WriteString("model_name", "classifier");
+        if (document.RootElement.TryGetProperty("id", out var id))
+        {
+            writer.WriteString("id", id.GetString());
+        }
+
+        writer.WriteStartArray("outputs");
+        writer.WriteStartObject();
+        writer.WriteString("name", "probabilities");
+        writer.WriteString("datatype", "FP32");
+        writer.WriteStartArray("shape");
+        writer.WriteNumberValue(1L);
+        writer.WriteNumberValue(3L);
+        writer.WriteEndArray();
+        writer.WriteStartArray("data");
+        foreach (var p in _probabilities)
+        {
+            writer.WriteNumberValue(p);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        writer.Flush();
+        return _pipe.WrittenCount + shape.Length + data.Length;
     }
 }

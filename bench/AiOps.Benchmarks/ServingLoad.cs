@@ -77,7 +77,7 @@ internal static partial class ServingLoad
                 libs.Add(l);
                 bases.Add(b);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"round {round + 1}: library {l.RequestsPerSecond:F0} req/s p50 {l.P50Ms:F2} ms p99 {l.P99Ms:F2} ms cpu {l.ServerCpuUsPerRequest:F1} us/req (non-2xx {l.Non2xx}, socket errors {l.SocketErrors}) | baseline {b.RequestsPerSecond:F0} req/s p50 {b.P50Ms:F2} ms p99 {b.P99Ms:F2} ms cpu {b.ServerCpuUsPerRequest:F1} us/req (non-2xx {b.Non2xx}, socket errors {b.SocketErrors})"));
+                    $"round {round + 1}: library {l.RequestsPerSecond:F0} req/s p50 {l.P50Ms:F2} ms p99 {l.P99Ms:F2} ms cpu {l.ServerCpuUsPerRequest:F1} us/req alloc {l.AllocatedBytesPerRequest:F0} B/req (non-2xx {l.Non2xx}, socket errors {l.SocketErrors}) | baseline {b.RequestsPerSecond:F0} req/s p50 {b.P50Ms:F2} ms p99 {b.P99Ms:F2} ms cpu {b.ServerCpuUsPerRequest:F1} us/req alloc {b.AllocatedBytesPerRequest:F0} B/req (non-2xx {b.Non2xx}, socket errors {b.SocketErrors})"));
             }
 
             Console.WriteLine($"load after: {LoadAverage()}");
@@ -88,7 +88,8 @@ internal static partial class ServingLoad
                 $"library median {Median(libs.Select(r => r.RequestsPerSecond)):F0} req/s, p50 {Median(libs.Select(r => r.P50Ms)):F2} ms, p99 {Median(libs.Select(r => r.P99Ms)):F2} ms; " +
                 $"baseline median {Median(bases.Select(r => r.RequestsPerSecond)):F0} req/s, p50 {Median(bases.Select(r => r.P50Ms)):F2} ms, p99 {Median(bases.Select(r => r.P99Ms)):F2} ms; " +
                 $"median per-round ratio throughput {throughputRatio:F3}x, p99 {p99Ratio:F3}x; " +
-                $"server CPU per request library {Median(libs.Select(r => r.ServerCpuUsPerRequest)):F1} us, baseline {Median(bases.Select(r => r.ServerCpuUsPerRequest)):F1} us (ratio {Median(libs.Zip(bases, (l, b) => l.ServerCpuUsPerRequest / b.ServerCpuUsPerRequest)):F3}x); errors library {libs.Sum(r => r.Non2xx + r.SocketErrors)}, baseline {bases.Sum(r => r.Non2xx + r.SocketErrors)}"));
+                $"server CPU per request library {Median(libs.Select(r => r.ServerCpuUsPerRequest)):F1} us, baseline {Median(bases.Select(r => r.ServerCpuUsPerRequest)):F1} us (ratio {Median(libs.Zip(bases, (l, b) => l.ServerCpuUsPerRequest / b.ServerCpuUsPerRequest)):F3}x); " +
+                $"allocated per request library {Median(libs.Select(r => r.AllocatedBytesPerRequest)):F0} B, baseline {Median(bases.Select(r => r.AllocatedBytesPerRequest)):F0} B; errors library {libs.Sum(r => r.Non2xx + r.SocketErrors)}, baseline {bases.Sum(r => r.Non2xx + r.SocketErrors)}"));
             return 0;
         }
         finally
@@ -198,8 +199,11 @@ internal static partial class ServingLoad
     private static bool Close(float[] expected, float[] actual) =>
         expected.Length == actual.Length && expected.Zip(actual).All(p => Math.Abs(p.First - p.Second) <= 1e-5f);
 
-    /// <summary>One wrk run: requests/s, latency percentiles, errors, and this process's CPU time per request (both servers live here; only one is driven at a time).</summary>
-    private sealed record WrkResult(double RequestsPerSecond, double P50Ms, double P99Ms, long Non2xx, long SocketErrors, double ServerCpuUsPerRequest);
+    /// <summary>
+    /// One wrk run: requests/s, latency percentiles, errors, and this process's CPU time and managed bytes allocated
+    /// per request (both servers live here; only one is driven at a time).
+    /// </summary>
+    private sealed record WrkResult(double RequestsPerSecond, double P50Ms, double P99Ms, long Non2xx, long SocketErrors, double ServerCpuUsPerRequest, double AllocatedBytesPerRequest);
 
     private static async Task<WrkResult> WrkAsync(string wrk, string script, string url, double seconds, int connections)
     {
@@ -215,11 +219,13 @@ internal static partial class ServingLoad
         }
 
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         using var process = Process.Start(start) ?? throw new InvalidOperationException("wrk did not start.");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var output = await stdout;
         if (process.ExitCode != 0)
         {
@@ -254,7 +260,8 @@ internal static partial class ServingLoad
             Latency("99"),
             non2xx.Success ? long.Parse(non2xx.Groups[1].Value, CultureInfo.InvariantCulture) : 0,
             socketErrors,
-            requests.Success ? cpu.TotalMicroseconds / long.Parse(requests.Groups[1].Value, CultureInfo.InvariantCulture) : double.NaN);
+            requests.Success ? cpu.TotalMicroseconds / long.Parse(requests.Groups[1].Value, CultureInfo.InvariantCulture) : double.NaN,
+            requests.Success ? (double)allocated / long.Parse(requests.Groups[1].Value, CultureInfo.InvariantCulture) : double.NaN);
     }
 
     [GeneratedRegex(@"(\d+) requests in ")]

@@ -26,27 +26,43 @@ public interface IServedVersionResolver
 /// </summary>
 internal sealed class DefaultServedVersionResolver(IServiceProvider services, IModelRunnerCatalog catalog) : IServedVersionResolver
 {
-    public async ValueTask<ModelVersion?> ResolveAsync(ModelId model, CancellationToken cancellationToken = default)
+    // The container does not change once built: whether a store is registered, and each model's keyed default runner,
+    // are looked up once (the store itself is read on every call: the rollout's stable version changes).
+    private readonly Lazy<IRolloutStateStore?> _store = new(services.GetService<IRolloutStateStore>);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ModelId, ModelVersion?> _keyedDefault = new();
+
+    public ValueTask<ModelVersion?> ResolveAsync(ModelId model, CancellationToken cancellationToken = default) =>
+        _store.Value is { } store ? ResolveWithStoreAsync(store, model, cancellationToken) : new(DefaultOf(model));
+
+    private async ValueTask<ModelVersion?> ResolveWithStoreAsync(IRolloutStateStore store, ModelId model, CancellationToken cancellationToken)
     {
-        if (services.GetService<IRolloutStateStore>() is { } store)
+        try
         {
-            try
+            if (await store.GetAsync(model, cancellationToken).ConfigureAwait(false) is { } state
+                && catalog.TryGetRunner(new ModelKey(model, state.Stable), out _))
             {
-                if (await store.GetAsync(model, cancellationToken).ConfigureAwait(false) is { } state
-                    && catalog.TryGetRunner(new ModelKey(model, state.Stable), out _))
-                {
-                    return state.Stable;
-                }
-            }
-            catch (IOException)
-            {
-                // An unreadable store: the router keeps its last weights; the default version is the best guess here.
+                return state.Stable;
             }
         }
-
-        if (services.GetKeyedService<IModelRunner>(model.Value) is { } keyed)
+        catch (IOException)
         {
-            return keyed.Key.Version;
+            // An unreadable store: the router keeps its last weights; the default version is the best guess here.
+        }
+
+        return DefaultOf(model);
+    }
+
+    private ModelVersion? DefaultOf(ModelId model)
+    {
+        if (!_keyedDefault.TryGetValue(model, out var keyed))
+        {
+            keyed = services.GetKeyedService<IModelRunner>(model.Value)?.Key.Version;
+            _keyedDefault.TryAdd(model, keyed);
+        }
+
+        if (keyed is { } version)
+        {
+            return version;
         }
 
         ModelVersion? newest = null;

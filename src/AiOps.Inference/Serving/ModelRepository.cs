@@ -48,6 +48,10 @@ public sealed class ModelRepository
     }
 
     private VersionTable? _versions;
+    private int _generation;
+
+    /// <summary>Counts the loads and unloads through this repository: what the endpoints keep per model is current while it is unchanged.</summary>
+    internal int Generation => Volatile.Read(ref _generation);
 
     /// <summary>The versions of each model, oldest first, read from one key collection of the catalog.</summary>
     private sealed class VersionTable(IReadOnlyCollection<ModelKey> source)
@@ -76,6 +80,7 @@ public sealed class ModelRepository
             gated!.IsUnloaded = true;
         }
 
+        Interlocked.Increment(ref _generation);
         return versions;
     }
 
@@ -91,15 +96,23 @@ public sealed class ModelRepository
     public async Task<IReadOnlyList<ModelVersion>> LoadAsync(ModelId model, CancellationToken cancellationToken = default)
     {
         var versions = RequireVersions(model);
-        foreach (var v in versions)
+        try
         {
-            _ = TryGetGated(new ModelKey(model, v), out var gated);
-            if (gated!.Onnx is { } onnx)
+            foreach (var v in versions)
             {
-                await onnx.ReloadAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
+                _ = TryGetGated(new ModelKey(model, v), out var gated);
+                if (gated!.Onnx is { } onnx)
+                {
+                    await onnx.ReloadAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
 
-            gated.IsUnloaded = false;
+                gated.IsUnloaded = false;
+            }
+        }
+        finally
+        {
+            // A reloaded file may declare other inputs or outputs: the endpoints' per-model limits are worked out again.
+            Interlocked.Increment(ref _generation);
         }
 
         return versions;

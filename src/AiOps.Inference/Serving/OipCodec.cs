@@ -25,13 +25,13 @@ internal sealed class OipInferRequest
 {
     public required List<ModelTensor> Inputs { get; init; }
 
-    /// <summary>The request id as sent (a string or a number), echoed back.</summary>
-    public JsonElement? Id { get; init; }
-
-    /// <summary>The request id as text (a number's JSON text), for label joins and routing.</summary>
+    /// <summary>The request id as text (a number's JSON text), for label joins and routing, and echoed back.</summary>
     public string? IdText { get; init; }
 
-    /// <summary>The request-level parameters object, passed through to the response.</summary>
+    /// <summary>Whether the id was sent as a JSON number (echoed back as that number's text), not a string.</summary>
+    public bool IdIsNumber { get; init; }
+
+    /// <summary>The request-level parameters object (independent of the body's buffer), passed through to the response.</summary>
     public JsonElement? Parameters { get; init; }
 
     /// <summary>The <c>binary_data_output</c> request parameter: every output in binary unless an output says otherwise.</summary>
@@ -92,7 +92,46 @@ internal static class OipCodec
     /// <summary>The header of the binary tensor data extension.</summary>
     public const string HeaderContentLength = "Inference-Header-Content-Length";
 
-    /// <summary>Parses an inference request.</summary>
+    /// <summary>
+    /// Parses an inference request body: one forward pass of <see cref="Utf8JsonReader"/> straight into the tensors'
+    /// typed buffers (<see cref="OipRequestReader"/>); a body that pass does not take (any error, or a rare form it leaves
+    /// to the document) is parsed again as a <see cref="JsonDocument"/> by <see cref="ParseRequest(JsonElement, ReadOnlyMemory{byte}, OipLimits, string)"/>,
+    /// which is the judge of every message. The request holds nothing of <paramref name="body"/>.
+    /// </summary>
+    /// <param name="body">The body: the JSON header, then the binary part.</param>
+    /// <param name="headerLength">The JSON header's length (the whole body without the binary extension).</param>
+    /// <param name="limits">The limits.</param>
+    /// <param name="model">The model, for messages.</param>
+    /// <exception cref="OipRequestException">The body does not follow the protocol or passes a limit.</exception>
+    public static OipInferRequest ParseRequest(ReadOnlyMemory<byte> body, int headerLength, OipLimits limits, string model)
+    {
+        var header = body[..headerLength];
+        var binary = body[headerLength..];
+        if (OipRequestReader.TryRead(new ReadOnlySequence<byte>(header), binary.Span, limits) is { } request)
+        {
+            return request;
+        }
+
+        using var document = ParseDocument(header, limits.MaxNestingDepth);
+        return ParseRequest(document.RootElement, binary, limits, model);
+    }
+
+    /// <summary>Parses a JSON body as a document, the nesting limit applied; invalid JSON is a 400.</summary>
+    /// <exception cref="OipRequestException">The body is not valid JSON or nests too deep.</exception>
+    internal static JsonDocument ParseDocument(ReadOnlyMemory<byte> json, int maxNestingDepth)
+    {
+        try
+        {
+            // Root object, inputs array, tensor object, data array, then one level per nested dimension.
+            return JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = maxNestingDepth + 4 });
+        }
+        catch (JsonException e)
+        {
+            throw new OipRequestException(400, $"The request body is not valid JSON, or nests deeper than {maxNestingDepth} levels of data (AiOps:Serving:MaxNestingDepth): {e.Message}");
+        }
+    }
+
+    /// <summary>Parses an inference request from its document (the judge of every error message).</summary>
     /// <param name="body">The JSON header.</param>
     /// <param name="binary">The binary part after the JSON header (empty without the extension).</param>
     /// <param name="limits">The limits.</param>
@@ -122,19 +161,18 @@ internal static class OipCodec
             throw Bad($"The request has {count} inputs; model '{model}' takes at most {limits.MaxInputs}.");
         }
 
-        JsonElement? id = null;
         string? idText = null;
+        var idIsNumber = false;
         if (body.TryGetProperty("id", out var idElement))
         {
             switch (idElement.ValueKind)
             {
                 case JsonValueKind.String:
-                    id = idElement;
                     idText = idElement.GetString();
                     break;
                 case JsonValueKind.Number:
-                    id = idElement;
                     idText = idElement.GetRawText();
+                    idIsNumber = true;
                     break;
                 case JsonValueKind.Null:
                     break;
@@ -144,7 +182,7 @@ internal static class OipCodec
         }
 
         var parameters = ReadParameters(body, "the request");
-        var binaryDataOutput = parameters is { } p && p.TryGetProperty("binary_data_output", out var bdo) && ReadBool(bdo, "parameter 'binary_data_output'");
+        var binaryDataOutput = ReadBinaryDataOutput(parameters);
         var sequence = ReadSequence(parameters);
 
         var names = new HashSet<string>(count, StringComparer.Ordinal);
@@ -164,11 +202,11 @@ internal static class OipCodec
         return new OipInferRequest
         {
             Inputs = tensors,
-            Id = id,
             IdText = idText,
-            Parameters = parameters,
+            IdIsNumber = idIsNumber,
+            Parameters = parameters?.Clone(),
             BinaryDataOutput = binaryDataOutput,
-            Outputs = ParseOutputs(body, limits),
+            Outputs = body.TryGetProperty("outputs", out var outputs) ? ParseOutputs(outputs, limits) : null,
             Sequence = sequence,
         };
     }
@@ -331,9 +369,10 @@ internal static class OipCodec
         }
     }
 
-    private static List<OipRequestedOutput>? ParseOutputs(JsonElement body, OipLimits limits)
+    /// <summary>The request's <c>outputs</c> value: <see langword="null"/> (all outputs) for JSON null or an empty array.</summary>
+    internal static List<OipRequestedOutput>? ParseOutputs(JsonElement outputs, OipLimits limits)
     {
-        if (!body.TryGetProperty("outputs", out var outputs) || outputs.ValueKind == JsonValueKind.Null)
+        if (outputs.ValueKind == JsonValueKind.Null)
         {
             return null;
         }
@@ -398,7 +437,18 @@ internal static class OipCodec
         return p.ValueKind == JsonValueKind.Object ? p : throw Bad($"Expected 'parameters' of {what} to be an object; it is {OipDatatypes.Show(p)}.");
     }
 
-    private static OipSequence ReadSequence(JsonElement? parameters)
+    /// <summary>The <c>binary_data_output</c> request parameter.</summary>
+    internal static bool ReadBinaryDataOutput(JsonElement? parameters) =>
+        parameters is { } p && p.TryGetProperty("binary_data_output", out var bdo) && ReadBool(bdo, "parameter 'binary_data_output'");
+
+    /// <summary>The input parameter <c>binary_data_size</c>, when present.</summary>
+    internal static bool TryGetBinaryDataSize(JsonElement? parameters, out JsonElement size)
+    {
+        size = default;
+        return parameters is { } p && p.TryGetProperty("binary_data_size", out size);
+    }
+
+    internal static OipSequence ReadSequence(JsonElement? parameters)
     {
         if (parameters is not { } p)
         {
@@ -442,81 +492,193 @@ internal static class OipCodec
     public static bool WriteResponse(IBufferWriter<byte> json, ArrayBufferWriter<byte> binary, ModelResponse response, OipInferRequest request)
     {
         var plans = Plan(response, request);
-        var anyBinary = false;
-        using (var writer = new Utf8JsonWriter(json))
+        using var writer = new Utf8JsonWriter(json);
+        WriteResponse(writer, binary, plans, response, request);
+        return AnyBinary(plans);
+    }
+
+    /// <summary>Whether any planned output goes binary.</summary>
+    public static bool AnyBinary(OutputPlan[] plans)
+    {
+        foreach (var plan in plans)
         {
-            writer.WriteStartObject();
-            writer.WriteString("model_name", response.Key.Model.Value);
-            writer.WriteString("model_version", response.Key.Version.Value);
-            if (request.Id is { } id)
+            if (plan.Binary)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Writes the planned response with <paramref name="writer"/> (flushed at the end), the binary outputs' bytes into
+    /// <paramref name="binary"/> (needed only when <see cref="AnyBinary"/>). Nothing here throws for a request: every
+    /// check is in <see cref="Plan"/>, so the caller may write straight into the response body.
+    /// </summary>
+    public static void WriteResponse(Utf8JsonWriter writer, IBufferWriter<byte>? binary, OutputPlan[] plans, ModelResponse response, OipInferRequest request)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("model_name", response.Key.Model.Value);
+        writer.WriteString("model_version", response.Key.Version.Value);
+        if (request.IdText is { } id)
+        {
+            if (request.IdIsNumber)
             {
                 writer.WritePropertyName("id");
-                id.WriteTo(writer);
+                writer.WriteRawValue(id, skipInputValidation: true);
             }
-
-            if (request.Parameters is { } parameters)
+            else
             {
-                writer.WritePropertyName("parameters");
-                parameters.WriteTo(writer);
+                writer.WriteString("id", id);
             }
+        }
 
-            writer.WriteStartArray("outputs");
-            foreach (var plan in plans)
+        if (request.Parameters is { } parameters)
+        {
+            writer.WritePropertyName("parameters");
+            parameters.WriteTo(writer);
+        }
+
+        writer.WriteStartArray("outputs");
+        foreach (var plan in plans)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", plan.Name);
+            writer.WriteString("datatype", plan.Datatype);
+            writer.WriteStartArray("shape");
+            foreach (var d in plan.Shape)
             {
-                writer.WriteStartObject();
-                writer.WriteString("name", plan.Name);
-                writer.WriteString("datatype", plan.Datatype);
-                writer.WriteStartArray("shape");
-                foreach (var d in plan.Shape)
-                {
-                    writer.WriteNumberValue(d);
-                }
-
-                writer.WriteEndArray();
-                if (plan.Binary)
-                {
-                    anyBinary = true;
-                    var span = binary.GetSpan(plan.ByteLength)[..plan.ByteLength];
-                    plan.WriteBytes(span);
-                    binary.Advance(plan.ByteLength);
-                    writer.WriteStartObject("parameters");
-                    writer.WriteNumber("binary_data_size", plan.ByteLength);
-                    writer.WriteEndObject();
-                }
-                else
-                {
-                    writer.WriteStartArray("data");
-                    plan.WriteJson(writer);
-                    writer.WriteEndArray();
-                }
-
-                writer.WriteEndObject();
+                writer.WriteNumberValue(d);
             }
 
             writer.WriteEndArray();
+            if (plan.Binary)
+            {
+                var span = binary!.GetSpan(plan.ByteLength)[..plan.ByteLength];
+                plan.WriteBytes(span);
+                binary.Advance(plan.ByteLength);
+                writer.WriteStartObject("parameters");
+                writer.WriteNumber("binary_data_size", plan.ByteLength);
+                writer.WriteEndObject();
+            }
+            else
+            {
+                writer.WriteStartArray("data");
+                plan.WriteJson(writer);
+                writer.WriteEndArray();
+            }
+
             writer.WriteEndObject();
         }
 
-        return anyBinary;
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        writer.Flush();
     }
 
-    private sealed record OutputPlan(string Name, string Datatype, long[] Shape, bool Binary, int ByteLength, Action<Utf8JsonWriter> WriteJson, SpanAction WriteBytes);
-
-    private delegate void SpanAction(Span<byte> destination);
-
-    private static List<OutputPlan> Plan(ModelResponse response, OipInferRequest request)
+    /// <summary>
+    /// One output of the answer, checked and sized: a tensor written by its datatype, or the classification extension's
+    /// labels. No delegates or copies of the tensor: the writer reads the output where the response holds it.
+    /// </summary>
+    internal sealed class OutputPlan
     {
-        var plans = new List<OutputPlan>(response.Outputs.Count);
-        if (request.Outputs is null)
-        {
-            foreach (var output in response.Outputs)
-            {
-                plans.Add(PlanTensor(output, request.BinaryDataOutput));
-            }
+        private readonly OipDatatype? _datatype;
+        private readonly ModelTensor? _tensor;
+        private readonly long[]? _shape;
+        private readonly List<string>? _labels;
 
-            return plans;
+        /// <summary>A tensor output.</summary>
+        public OutputPlan(ModelTensor tensor, OipDatatype datatype, bool binary)
+        {
+            _tensor = tensor;
+            _datatype = datatype;
+            Name = tensor.Name;
+            Datatype = datatype.Name;
+            Binary = binary;
+            ByteLength = binary ? datatype.ByteLength(tensor) : 0;
         }
 
+        /// <summary>A classification output: BYTES labels of <paramref name="shape"/>.</summary>
+        public OutputPlan(string name, long[] shape, List<string> labels, bool binary)
+        {
+            Name = name;
+            Datatype = "BYTES";
+            _shape = shape;
+            _labels = labels;
+            Binary = binary;
+            if (binary)
+            {
+                var total = 0;
+                foreach (var l in labels)
+                {
+                    total += 4 + Encoding.UTF8.GetByteCount(l);
+                }
+
+                ByteLength = total;
+            }
+        }
+
+        public string Name { get; }
+
+        public string Datatype { get; }
+
+        public ReadOnlySpan<long> Shape => _shape ?? _tensor!.Shape;
+
+        public bool Binary { get; }
+
+        /// <summary>The bytes of the binary part (0 when the output goes as JSON).</summary>
+        public int ByteLength { get; }
+
+        public void WriteJson(Utf8JsonWriter writer)
+        {
+            if (_labels is null)
+            {
+                _datatype!.WriteJson(writer, _tensor!);
+                return;
+            }
+
+            foreach (var l in _labels)
+            {
+                writer.WriteStringValue(l);
+            }
+        }
+
+        public void WriteBytes(Span<byte> destination)
+        {
+            if (_labels is null)
+            {
+                _datatype!.WriteBytes(_tensor!, destination);
+                return;
+            }
+
+            var at = 0;
+            foreach (var l in _labels)
+            {
+                var n = Encoding.UTF8.GetBytes(l, destination[(at + 4)..]);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(destination[at..], n);
+                at += 4 + n;
+            }
+        }
+    }
+
+    /// <summary>Checks and sizes the outputs of the answer, in the order they are written.</summary>
+    /// <exception cref="OipRequestException">A requested output does not exist, or cannot be classified.</exception>
+    internal static OutputPlan[] Plan(ModelResponse response, OipInferRequest request)
+    {
+        if (request.Outputs is null)
+        {
+            var all = new OutputPlan[response.Outputs.Count];
+            for (var i = 0; i < all.Length; i++)
+            {
+                all[i] = PlanTensor(response.Outputs[i], request.BinaryDataOutput);
+            }
+
+            return all;
+        }
+
+        var plans = new OutputPlan[request.Outputs.Count];
+        var at = 0;
         foreach (var asked in request.Outputs)
         {
             ModelTensor? output = null;
@@ -535,7 +697,7 @@ internal static class OipCodec
             }
 
             var binary = asked.BinaryData ?? request.BinaryDataOutput;
-            plans.Add(asked.Classification > 0 ? PlanClassification(output, asked.Classification, binary) : PlanTensor(output, binary));
+            plans[at++] = asked.Classification > 0 ? PlanClassification(output, asked.Classification, binary) : PlanTensor(output, binary);
         }
 
         return plans;
@@ -549,8 +711,7 @@ internal static class OipCodec
             throw new NotSupportedException($"Output '{output.Name}' has element type {output.ElementType}, which the protocol writer does not handle.");
         }
 
-        var bytes = datatype.ByteLength(output);
-        return new OutputPlan(output.Name, datatype.Name, output.Shape.ToArray(), binary, bytes, w => datatype.WriteJson(w, output), d => datatype.WriteBytes(output, d));
+        return new OutputPlan(output, datatype, binary);
     }
 
     /// <summary>
@@ -587,29 +748,6 @@ internal static class OipCodec
 
         var shape = output.Shape.ToArray();
         shape[^1] = top;
-        var byteLength = labels.Sum(l => 4 + Encoding.UTF8.GetByteCount(l));
-        return new OutputPlan(
-            output.Name,
-            "BYTES",
-            shape,
-            binary,
-            byteLength,
-            w =>
-            {
-                foreach (var l in labels)
-                {
-                    w.WriteStringValue(l);
-                }
-            },
-            d =>
-            {
-                var at = 0;
-                foreach (var l in labels)
-                {
-                    var n = Encoding.UTF8.GetBytes(l, d[(at + 4)..]);
-                    System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(d[at..], n);
-                    at += 4 + n;
-                }
-            });
+        return new OutputPlan(output.Name, shape, labels, binary);
     }
 }

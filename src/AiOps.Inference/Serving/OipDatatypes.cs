@@ -15,6 +15,9 @@ internal abstract class OipDatatype(string name, TensorElementType elementType, 
     /// <summary>The protocol name (<c>FP32</c>).</summary>
     public string Name { get; } = name;
 
+    /// <summary>The protocol name as UTF-8, for matching a request's <c>datatype</c> without decoding it.</summary>
+    public byte[] Utf8Name { get; } = System.Text.Encoding.UTF8.GetBytes(name);
+
     /// <summary>The element type it maps to.</summary>
     public TensorElementType ElementType { get; } = elementType;
 
@@ -30,6 +33,14 @@ internal abstract class OipDatatype(string name, TensorElementType elementType, 
     /// <summary>Creates a tensor of <paramref name="count"/> elements from the JSON leaves of <paramref name="data"/> (already checked against the shape).</summary>
     public abstract ModelTensor FromJson(string input, long[] shape, int count, JsonElement data);
 
+    /// <summary>
+    /// Creates a tensor of <paramref name="count"/> elements straight from the request's <c>data</c> array, the reader on
+    /// its <see cref="JsonTokenType.StartArray"/>, in one forward pass; on success the reader is on the array's end. Answers
+    /// <see langword="null"/> (the reader then somewhere inside) when the data does not follow the shape exactly or a
+    /// value is not one of this datatype: the caller then lets the document reader judge the body, for its message.
+    /// </summary>
+    public abstract ModelTensor? TryReadJson(string input, long[] shape, int count, ref Utf8JsonReader reader);
+
     /// <summary>Creates a tensor from little-endian row-major bytes (length already checked).</summary>
     public abstract ModelTensor FromBytes(string input, long[] shape, int count, ReadOnlySpan<byte> bytes);
 
@@ -44,6 +55,111 @@ internal abstract class OipDatatype(string name, TensorElementType elementType, 
 
     /// <summary>Creates a tensor from the typed contents of a gRPC request (count checked here).</summary>
     public abstract ModelTensor FromContents(string input, long[] shape, int count, Grpc.InferTensorContents contents);
+
+    /// <summary>Reads one leaf value at the reader's current (scalar) token.</summary>
+    internal delegate bool LeafReader<T>(ref Utf8JsonReader reader, out T value);
+
+    /// <summary>
+    /// Fills <paramref name="values"/> with the leaves of the data array the reader is on, checking as it goes exactly what
+    /// the document path checks: flat (scalars only, as many as the shape's elements) or, when the first entry is an
+    /// array, nested exactly as <paramref name="shape"/> (each level as long as its dimension, scalars only at the last).
+    /// Every value passes <paramref name="read"/> (and is a JSON number when <paramref name="numbersOnly"/>).
+    /// </summary>
+    /// <returns>Whether the data is valid; the reader is then on the data array's end.</returns>
+    protected static bool TryReadLeaves<T>(ref Utf8JsonReader reader, long[] shape, T[] values, LeafReader<T> read, bool numbersOnly)
+    {
+        if (!reader.Read())
+        {
+            return false;
+        }
+
+        if (reader.TokenType == JsonTokenType.StartArray)
+        {
+            return TryReadNested(ref reader, shape, values, read, numbersOnly);
+        }
+
+        var index = 0;
+        while (reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType is JsonTokenType.StartArray or JsonTokenType.StartObject
+                || (numbersOnly && reader.TokenType != JsonTokenType.Number)
+                || index == values.Length
+                || !read(ref reader, out values[index]))
+            {
+                return false;
+            }
+
+            index++;
+            if (!reader.Read())
+            {
+                return false;
+            }
+        }
+
+        return index == values.Length;
+    }
+
+    /// <summary>Nested data, the reader on the first inner array's start.</summary>
+    private static bool TryReadNested<T>(ref Utf8JsonReader reader, long[] shape, T[] values, LeafReader<T> read, bool numbersOnly)
+    {
+        var rank = shape.Length;
+        if (rank == 0)
+        {
+            return false;
+        }
+
+        // counts[level]: the entries seen so far in the open array of that level (level 0 is the data array itself).
+        Span<long> counts = rank <= 32 ? stackalloc long[32] : new long[rank];
+        counts[0] = 0;
+        var level = 0;
+        var index = 0;
+        while (true)
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartArray:
+                    if (level == rank - 1 || ++counts[level] > shape[level])
+                    {
+                        return false;
+                    }
+
+                    counts[++level] = 0;
+                    break;
+                case JsonTokenType.EndArray:
+                    if (counts[level] != shape[level])
+                    {
+                        return false;
+                    }
+
+                    if (level == 0)
+                    {
+                        return index == values.Length;
+                    }
+
+                    level--;
+                    break;
+                case JsonTokenType.StartObject:
+                    return false;
+                default:
+                    if (level != rank - 1
+                        || ++counts[level] > shape[level]
+                        || (numbersOnly && reader.TokenType != JsonTokenType.Number)
+                        || index == values.Length
+                        || !read(ref reader, out values[index]))
+                    {
+                        return false;
+                    }
+
+                    index++;
+                    break;
+            }
+
+            if (!reader.Read())
+            {
+                return false;
+            }
+        }
+    }
 
     /// <summary>
     /// The <paramref name="count"/> JSON leaves of <paramref name="data"/> (flat or nested, row-major, already checked
@@ -84,23 +200,23 @@ internal static class OipDatatypes
     /// <summary>Every datatype the endpoints read and write.</summary>
     public static readonly OipDatatype[] All =
     [
-        // name, JSON read, JSON write, gRPC contents (count, read at index).
-        new Numeric<float>("FP32", static e => e.TryGetSingle(out var v) ? (true, v) : (false, 0), static (w, v) => w.WriteNumberValue(v), static c => c.Fp32Contents.Count, static (c, i) => (true, c.Fp32Contents[i])),
-        new Numeric<double>("FP64", static e => e.TryGetDouble(out var v) ? (true, v) : (false, 0), static (w, v) => w.WriteNumberValue(v), static c => c.Fp64Contents.Count, static (c, i) => (true, c.Fp64Contents[i])),
-        new Numeric<sbyte>("INT8", static e => e.TryGetSByte(out var v) ? (true, v) : (false, (sbyte)0), static (w, v) => w.WriteNumberValue(v), static c => c.IntContents.Count, static (c, i) => c.IntContents[i] is >= sbyte.MinValue and <= sbyte.MaxValue ? (true, (sbyte)c.IntContents[i]) : (false, (sbyte)0)),
-        new Numeric<byte>("UINT8", static e => e.TryGetByte(out var v) ? (true, v) : (false, (byte)0), static (w, v) => w.WriteNumberValue(v), static c => c.UintContents.Count, static (c, i) => c.UintContents[i] <= byte.MaxValue ? (true, (byte)c.UintContents[i]) : (false, (byte)0)),
-        new Numeric<short>("INT16", static e => e.TryGetInt16(out var v) ? (true, v) : (false, (short)0), static (w, v) => w.WriteNumberValue(v), static c => c.IntContents.Count, static (c, i) => c.IntContents[i] is >= short.MinValue and <= short.MaxValue ? (true, (short)c.IntContents[i]) : (false, (short)0)),
-        new Numeric<int>("INT32", static e => e.TryGetInt32(out var v) ? (true, v) : (false, 0), static (w, v) => w.WriteNumberValue(v), static c => c.IntContents.Count, static (c, i) => (true, c.IntContents[i])),
-        new Numeric<long>("INT64", static e => e.TryGetInt64(out var v) ? (true, v) : (false, 0L), static (w, v) => w.WriteNumberValue(v), static c => c.Int64Contents.Count, static (c, i) => (true, c.Int64Contents[i])),
-        new Numeric<ushort>("UINT16", static e => e.TryGetUInt16(out var v) ? (true, v) : (false, (ushort)0), static (w, v) => w.WriteNumberValue(v), static c => c.UintContents.Count, static (c, i) => c.UintContents[i] <= ushort.MaxValue ? (true, (ushort)c.UintContents[i]) : (false, (ushort)0)),
-        new Numeric<uint>("UINT32", static e => e.TryGetUInt32(out var v) ? (true, v) : (false, 0u), static (w, v) => w.WriteNumberValue(v), static c => c.UintContents.Count, static (c, i) => (true, c.UintContents[i])),
-        new Numeric<ulong>("UINT64", static e => e.TryGetUInt64(out var v) ? (true, v) : (false, 0ul), static (w, v) => w.WriteNumberValue(v), static c => c.Uint64Contents.Count, static (c, i) => (true, c.Uint64Contents[i])),
+        // name, JSON read (streaming reader, document element), JSON write, gRPC contents (count, read at index).
+        new Numeric<float>("FP32", static (ref Utf8JsonReader r, out float v) => r.TryGetSingle(out v), static e => e.TryGetSingle(out var v) ? (true, v) : (false, 0), static (w, v) => w.WriteNumberValue(v), static c => c.Fp32Contents.Count, static (c, i) => (true, c.Fp32Contents[i])),
+        new Numeric<double>("FP64", static (ref Utf8JsonReader r, out double v) => r.TryGetDouble(out v), static e => e.TryGetDouble(out var v) ? (true, v) : (false, 0), static (w, v) => w.WriteNumberValue(v), static c => c.Fp64Contents.Count, static (c, i) => (true, c.Fp64Contents[i])),
+        new Numeric<sbyte>("INT8", static (ref Utf8JsonReader r, out sbyte v) => r.TryGetSByte(out v), static e => e.TryGetSByte(out var v) ? (true, v) : (false, (sbyte)0), static (w, v) => w.WriteNumberValue(v), static c => c.IntContents.Count, static (c, i) => c.IntContents[i] is >= sbyte.MinValue and <= sbyte.MaxValue ? (true, (sbyte)c.IntContents[i]) : (false, (sbyte)0)),
+        new Numeric<byte>("UINT8", static (ref Utf8JsonReader r, out byte v) => r.TryGetByte(out v), static e => e.TryGetByte(out var v) ? (true, v) : (false, (byte)0), static (w, v) => w.WriteNumberValue(v), static c => c.UintContents.Count, static (c, i) => c.UintContents[i] <= byte.MaxValue ? (true, (byte)c.UintContents[i]) : (false, (byte)0)),
+        new Numeric<short>("INT16", static (ref Utf8JsonReader r, out short v) => r.TryGetInt16(out v), static e => e.TryGetInt16(out var v) ? (true, v) : (false, (short)0), static (w, v) => w.WriteNumberValue(v), static c => c.IntContents.Count, static (c, i) => c.IntContents[i] is >= short.MinValue and <= short.MaxValue ? (true, (short)c.IntContents[i]) : (false, (short)0)),
+        new Numeric<int>("INT32", static (ref Utf8JsonReader r, out int v) => r.TryGetInt32(out v), static e => e.TryGetInt32(out var v) ? (true, v) : (false, 0), static (w, v) => w.WriteNumberValue(v), static c => c.IntContents.Count, static (c, i) => (true, c.IntContents[i])),
+        new Numeric<long>("INT64", static (ref Utf8JsonReader r, out long v) => r.TryGetInt64(out v), static e => e.TryGetInt64(out var v) ? (true, v) : (false, 0L), static (w, v) => w.WriteNumberValue(v), static c => c.Int64Contents.Count, static (c, i) => (true, c.Int64Contents[i])),
+        new Numeric<ushort>("UINT16", static (ref Utf8JsonReader r, out ushort v) => r.TryGetUInt16(out v), static e => e.TryGetUInt16(out var v) ? (true, v) : (false, (ushort)0), static (w, v) => w.WriteNumberValue(v), static c => c.UintContents.Count, static (c, i) => c.UintContents[i] <= ushort.MaxValue ? (true, (ushort)c.UintContents[i]) : (false, (ushort)0)),
+        new Numeric<uint>("UINT32", static (ref Utf8JsonReader r, out uint v) => r.TryGetUInt32(out v), static e => e.TryGetUInt32(out var v) ? (true, v) : (false, 0u), static (w, v) => w.WriteNumberValue(v), static c => c.UintContents.Count, static (c, i) => (true, c.UintContents[i])),
+        new Numeric<ulong>("UINT64", static (ref Utf8JsonReader r, out ulong v) => r.TryGetUInt64(out v), static e => e.TryGetUInt64(out var v) ? (true, v) : (false, 0ul), static (w, v) => w.WriteNumberValue(v), static c => c.Uint64Contents.Count, static (c, i) => (true, c.Uint64Contents[i])),
         new BoolType(),
 
         // No typed contents field in the KServe proto for FP16/BF16: raw_input_contents only. JSON numbers are rounded to
         // nearest (ties to even); a finite number beyond the type's range is refused (not turned into infinity).
-        new Numeric<Half>("FP16", static e => e.TryGetDouble(out var v) && (Half)v is var h && Half.IsFinite(h) ? (true, h) : (false, default), static (w, v) => w.WriteNumberValue((float)v), null, null),
-        new Numeric<BFloat16>("BF16", static e => e.TryGetDouble(out var v) && (BFloat16)v is var b && BFloat16.IsFinite(b) ? (true, b) : (false, default), static (w, v) => w.WriteNumberValue((float)v), null, null),
+        new Numeric<Half>("FP16", static (ref Utf8JsonReader r, out Half v) => r.TryGetDouble(out var d) & Half.IsFinite(v = (Half)d), static e => e.TryGetDouble(out var v) && (Half)v is var h && Half.IsFinite(h) ? (true, h) : (false, default), static (w, v) => w.WriteNumberValue((float)v), null, null),
+        new Numeric<BFloat16>("BF16", static (ref Utf8JsonReader r, out BFloat16 v) => r.TryGetDouble(out var d) & BFloat16.IsFinite(v = (BFloat16)d), static e => e.TryGetDouble(out var v) && (BFloat16)v is var b && BFloat16.IsFinite(b) ? (true, b) : (false, default), static (w, v) => w.WriteNumberValue((float)v), null, null),
         new BytesType(),
     ];
 
@@ -112,6 +228,22 @@ internal static class OipDatatypes
 
     /// <summary>Finds a datatype by its protocol name.</summary>
     public static bool TryGet(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out OipDatatype? datatype) => s_byName.TryGetValue(name, out datatype);
+
+    /// <summary>Finds the datatype the reader's current string token names (ordinal, escapes decoded).</summary>
+    public static bool TryGet(ref Utf8JsonReader reader, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out OipDatatype? datatype)
+    {
+        foreach (var d in All)
+        {
+            if (reader.ValueTextEquals(d.Utf8Name))
+            {
+                datatype = d;
+                return true;
+            }
+        }
+
+        datatype = null;
+        return false;
+    }
 
     /// <summary>Finds the datatype of an element type.</summary>
     public static bool TryGet(TensorElementType type, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out OipDatatype? datatype) => s_byType.TryGetValue(type, out datatype);
@@ -179,6 +311,7 @@ internal static class OipDatatypes
 
     private sealed class Numeric<T>(
         string name,
+        OipDatatype.LeafReader<T> readLeaf,
         Func<JsonElement, (bool Ok, T Value)> read,
         Action<Utf8JsonWriter, T> write,
         Func<Grpc.InferTensorContents, int>? contentsCount,
@@ -211,6 +344,12 @@ internal static class OipDatatypes
 
         public override ModelTensor FromJson(string input, long[] shape, int count, JsonElement data) =>
             new ModelTensor<T>(input, ReadJsonLeaves(input, count, data, e => e.ValueKind == JsonValueKind.Number ? read(e) : (false, default), "a JSON number in range"), shape);
+
+        public override ModelTensor? TryReadJson(string input, long[] shape, int count, ref Utf8JsonReader reader)
+        {
+            var values = new T[count];
+            return TryReadLeaves(ref reader, shape, values, readLeaf, numbersOnly: true) ? new ModelTensor<T>(input, values, shape) : null;
+        }
 
         public override ModelTensor FromBytes(string input, long[] shape, int count, ReadOnlySpan<byte> bytes)
         {
@@ -312,6 +451,31 @@ internal static class OipDatatypes
                 _ => (false, false),
             }, "true, false, 0 or 1"), shape);
 
+        public override ModelTensor? TryReadJson(string input, long[] shape, int count, ref Utf8JsonReader reader)
+        {
+            var values = new bool[count];
+            return TryReadLeaves(ref reader, shape, values, ReadBool, numbersOnly: false) ? new ModelTensor<bool>(input, values, shape) : null;
+        }
+
+        private static bool ReadBool(ref Utf8JsonReader reader, out bool value)
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.True:
+                    value = true;
+                    return true;
+                case JsonTokenType.False:
+                    value = false;
+                    return true;
+                case JsonTokenType.Number when reader.TryGetInt32(out var n) && n is 0 or 1:
+                    value = n == 1;
+                    return true;
+                default:
+                    value = false;
+                    return false;
+            }
+        }
+
         public override ModelTensor FromBytes(string input, long[] shape, int count, ReadOnlySpan<byte> bytes)
         {
             var values = new bool[count];
@@ -387,6 +551,24 @@ internal static class OipDatatypes
 
         public override ModelTensor FromJson(string input, long[] shape, int count, JsonElement data) =>
             new ModelTensor<string>(input, ReadJsonLeaves(input, count, data, static e => e.ValueKind == JsonValueKind.String ? (true, e.GetString()!) : (false, string.Empty), "a JSON string"), shape);
+
+        public override ModelTensor? TryReadJson(string input, long[] shape, int count, ref Utf8JsonReader reader)
+        {
+            var values = new string[count];
+            return TryReadLeaves(ref reader, shape, values, ReadString, numbersOnly: false) ? new ModelTensor<string>(input, values, shape) : null;
+        }
+
+        private static bool ReadString(ref Utf8JsonReader reader, out string value)
+        {
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                value = reader.GetString()!;
+                return true;
+            }
+
+            value = string.Empty;
+            return false;
+        }
 
         public override ModelTensor FromBytes(string input, long[] shape, int count, ReadOnlySpan<byte> bytes)
         {

@@ -210,7 +210,8 @@ internal sealed partial class OipEndpoints
         var start = _metrics.Start();
         var modelTag = UnknownModel;
         var outcome = "ok";
-        byte[]? rented = null;
+        var body = default(RequestBody);
+        var writing = false;
         try
         {
             var options = Options;
@@ -222,23 +223,21 @@ internal sealed partial class OipEndpoints
                 pinned = h.ToString();
             }
 
-            if (!TryFindModel(name, out var model, out var versions, out var notFound))
+            if (!TryFindServed(name, options, out var served, out var notFound))
             {
                 throw new OipRequestException(StatusCodes.Status404NotFound, notFound);
             }
 
+            var model = served.Model;
             modelTag = model.Value;
-            if (pinned is not null && !(ModelVersion.IsValid(pinned, out _) && versions.Contains(new ModelVersion(pinned))))
+            if (pinned is not null && !(ModelVersion.IsValid(pinned, out _) && served.Versions.Contains(new ModelVersion(pinned))))
             {
-                throw new OipRequestException(StatusCodes.Status404NotFound, $"Unknown version '{Truncate(pinned)}' of model '{model}'; served: {string.Join(", ", versions)}.");
+                throw new OipRequestException(StatusCodes.Status404NotFound, $"Unknown version '{Truncate(pinned)}' of model '{model}'; served: {string.Join(", ", served.Versions)}.");
             }
 
-            var limits = LimitsOf(model, versions, options);
-            int length;
-            (rented, length) = await ReadBodyAsync(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
-            var headerLength = HeaderLength(context, length);
-            using var document = Parse(rented.AsMemory(0, headerLength), options.MaxNestingDepth);
-            var request = OipCodec.ParseRequest(document.RootElement, rented.AsMemory(headerLength, length - headerLength), limits, model.Value);
+            body = await ReadBodyAsync(context, options.MaxRequestBodyBytes).ConfigureAwait(false);
+            var request = OipCodec.ParseRequest(body.Memory, HeaderLength(context, body.Memory.Length), served.Limits, model.Value);
+            body.Release(); // the tensors hold copies: the body's buffer goes back before the model runs
             var routingKey = headers.TryGetValue(options.RoutingKeyHeader, out var rk) && !string.IsNullOrEmpty(rk) ? rk.ToString() : null;
             var modelRequest = new ModelRequest(request.Inputs)
             {
@@ -251,14 +250,19 @@ internal sealed partial class OipEndpoints
                 SequenceEnd = request.Sequence.End,
             };
 
-            var response = await RunAsync(model, modelRequest, context.RequestAborted).ConfigureAwait(false);
-            var json = new ArrayBufferWriter<byte>(512);
-            var binary = new ArrayBufferWriter<byte>();
-            var anyBinary = OipCodec.WriteResponse(json, binary, response, request);
+            var response = await RunAsync(served, modelRequest, context.RequestAborted).ConfigureAwait(false);
+            var plans = OipCodec.Plan(response, request);
             context.Response.StatusCode = StatusCodes.Status200OK;
             context.Response.Headers[string.IsNullOrWhiteSpace(options.VersionHeader) ? DefaultVersionHeader : options.VersionHeader] = response.Key.Version.Value;
-            if (anyBinary)
+            if (OipCodec.AnyBinary(plans))
             {
+                var json = new ArrayBufferWriter<byte>(512);
+                var binary = new ArrayBufferWriter<byte>();
+                using (var writer = new Utf8JsonWriter(json))
+                {
+                    OipCodec.WriteResponse(writer, binary, plans, response, request);
+                }
+
                 context.Response.ContentType = "application/octet-stream";
                 context.Response.Headers[OipCodec.HeaderContentLength] = json.WrittenCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 context.Response.ContentLength = json.WrittenCount + binary.WrittenCount;
@@ -267,9 +271,19 @@ internal sealed partial class OipEndpoints
             }
             else
             {
+                // Straight into the response's pipe: every check ran in Plan, so nothing fails half-way; the server sends
+                // the headers and the answer in one write when the handler returns.
                 context.Response.ContentType = "application/json";
-                context.Response.ContentLength = json.WrittenCount;
-                await context.Response.Body.WriteAsync(json.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+                writing = true;
+                var writer = RentWriter(context.Response.BodyWriter);
+                try
+                {
+                    OipCodec.WriteResponse(writer, null, plans, response, request);
+                }
+                finally
+                {
+                    ReturnWriter(writer);
+                }
             }
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
@@ -285,26 +299,55 @@ internal sealed partial class OipEndpoints
                 LogInferFailed(_logger, e, modelTag);
             }
 
-            if (e is BadHttpRequestException || status == StatusCodes.Status413PayloadTooLarge)
+            if (writing)
             {
-                // The rest of the body is not read; ask Kestrel to close the connection after the answer.
-                context.Response.Headers.Connection = "close";
+                // Part of an answer may sit in the response pipe: no error body can follow it; drop the connection.
+                context.Abort();
             }
-
-            if (!context.Response.HasStarted)
+            else
             {
-                await WriteErrorAsync(context, status, message).ConfigureAwait(false);
+                if (e is BadHttpRequestException || status == StatusCodes.Status413PayloadTooLarge)
+                {
+                    // The rest of the body is not read; ask Kestrel to close the connection after the answer.
+                    context.Response.Headers.Connection = "close";
+                }
+
+                if (!context.Response.HasStarted)
+                {
+                    await WriteErrorAsync(context, status, message).ConfigureAwait(false);
+                }
             }
         }
         finally
         {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
-
+            body.Release();
             _metrics.Record(start, modelTag, "rest", outcome);
         }
+    }
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    private static readonly ArrayBufferWriter<byte> s_nowhere = new(1);
+
+    /// <summary>This thread's JSON writer, pointed at <paramref name="output"/> (one writer per thread, no allocation per answer).</summary>
+    private static Utf8JsonWriter RentWriter(IBufferWriter<byte> output)
+    {
+        var writer = t_writer;
+        t_writer = null;
+        if (writer is null)
+        {
+            return new Utf8JsonWriter(output);
+        }
+
+        writer.Reset(output);
+        return writer;
+    }
+
+    private static void ReturnWriter(Utf8JsonWriter writer)
+    {
+        writer.Reset(s_nowhere); // holds no response's pipe between answers
+        t_writer = writer;
     }
 
     public async Task RepositoryIndexAsync(HttpContext context)
@@ -314,12 +357,12 @@ internal sealed partial class OipEndpoints
         {
             try
             {
-                var (rented, length) = await ReadBodyAsync(context, 64 * 1024).ConfigureAwait(false);
+                var body = await ReadBodyAsync(context, 64 * 1024).ConfigureAwait(false);
                 try
                 {
-                    if (length > 0)
+                    if (body.Memory.Length > 0)
                     {
-                        using var document = Parse(rented.AsMemory(0, length), 4);
+                        using var document = OipCodec.ParseDocument(body.Memory, 4);
                         if (document.RootElement.ValueKind != JsonValueKind.Object)
                         {
                             throw new OipRequestException(400, "Expected the index request body to be a JSON object (e.g. {\"ready\": true}).");
@@ -338,7 +381,7 @@ internal sealed partial class OipEndpoints
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(rented);
+                    body.Release();
                 }
             }
             catch (Exception e) when (Classify(e) is { Status: < 500 } c)
@@ -492,21 +535,41 @@ internal sealed partial class OipEndpoints
             : (StatusCodes.Status500InternalServerError, "error", "The server failed the request; see its log.");
     }
 
-    internal async ValueTask<ModelResponse> RunAsync(ModelId model, ModelRequest request, CancellationToken cancellationToken)
+    internal ValueTask<ModelResponse> RunAsync(ModelId model, ModelRequest request, CancellationToken cancellationToken) =>
+        _services.GetKeyedService<IModelClient>(model.Value) is { } client
+            ? client.InferAsync(request, cancellationToken)
+            : RunOnRunnerAsync(model, request, cancellationToken);
+
+    /// <summary>Runs through the model's keyed client, looked up once per model (the container does not change).</summary>
+    private ValueTask<ModelResponse> RunAsync(ServedModel served, ModelRequest request, CancellationToken cancellationToken) =>
+        served.Client is { } client
+            ? client.InferAsync(request, cancellationToken)
+            : RunOnRunnerAsync(served.Model, request, cancellationToken);
+
+    /// <summary>No router (AiOps.Release not used): the pinned version, else the served one.</summary>
+    private ValueTask<ModelResponse> RunOnRunnerAsync(ModelId model, ModelRequest request, CancellationToken cancellationToken)
     {
-        if (_services.GetKeyedService<IModelClient>(model.Value) is { } client)
+        if (request.PinnedVersion is { } pinned)
         {
-            return await client.InferAsync(request, cancellationToken).ConfigureAwait(false);
+            return RunOnRunnerAsync(new ModelKey(model, pinned), request, cancellationToken);
         }
 
-        // No router (AiOps.Release not used): the pinned version, else the served one.
-        var version = request.PinnedVersion ?? await _versions.ResolveAsync(model, cancellationToken).ConfigureAwait(false)
-            ?? throw new ModelNotFoundException($"Model '{model}' has no version loaded.");
-        var key = new ModelKey(model, version);
-        return _catalog.TryGetRunner(key, out var runner)
-            ? await runner.RunAsync(request, cancellationToken).ConfigureAwait(false)
-            : throw new ModelNotFoundException($"Model version {key} is not loaded.") { Key = key };
+        var resolving = _versions.ResolveAsync(model, cancellationToken);
+        return resolving.IsCompletedSuccessfully
+            ? RunOnRunnerAsync(Served(model, resolving.Result), request, cancellationToken)
+            : AwaitResolvedAsync(model, resolving, request, cancellationToken);
     }
+
+    private async ValueTask<ModelResponse> AwaitResolvedAsync(ModelId model, ValueTask<ModelVersion?> resolving, ModelRequest request, CancellationToken cancellationToken) =>
+        await RunOnRunnerAsync(Served(model, await resolving.ConfigureAwait(false)), request, cancellationToken).ConfigureAwait(false);
+
+    private static ModelKey Served(ModelId model, ModelVersion? version) =>
+        new(model, version ?? throw new ModelNotFoundException($"Model '{model}' has no version loaded."));
+
+    private ValueTask<ModelResponse> RunOnRunnerAsync(ModelKey key, ModelRequest request, CancellationToken cancellationToken) =>
+        _catalog.TryGetRunner(key, out var runner)
+            ? runner.RunAsync(request, cancellationToken)
+            : ValueTask.FromException<ModelResponse>(new ModelNotFoundException($"Model version {key} is not loaded.") { Key = key });
 
     /// <summary>
     /// Whether a tensor of a stateful model is a state the runner carries between a sequence's calls (an input the
@@ -516,9 +579,13 @@ internal sealed partial class OipEndpoints
         _repository.GetOnnxRunner(key) is { } onnx && (input ? onnx.IsCarriedStateInput(name) : onnx.IsHiddenStateOutput(name));
 
     /// <summary>The limits of a request to <paramref name="model"/>: inputs and outputs capped at the most any of its versions declares.</summary>
-    internal OipLimits LimitsOf(ModelId model, IReadOnlyList<ModelVersion> versions, OpenInferenceProtocolOptions options)
+    internal OipLimits LimitsOf(ModelId model, IReadOnlyList<ModelVersion> versions, OpenInferenceProtocolOptions options) =>
+        LimitsOf(model, versions, options, out _);
+
+    private OipLimits LimitsOf(ModelId model, IReadOnlyList<ModelVersion> versions, OpenInferenceProtocolOptions options, out bool complete)
     {
         int inputs = 0, outputs = 0;
+        complete = true;
         foreach (var v in versions)
         {
             if (_catalog.TryGetRunner(new ModelKey(model, v), out var runner))
@@ -527,12 +594,69 @@ internal sealed partial class OipEndpoints
                 inputs = Math.Max(inputs, metadata.Inputs.Count);
                 outputs = Math.Max(outputs, metadata.Outputs.Count);
             }
+            else
+            {
+                complete = false;
+            }
         }
 
         // A version not loaded yet declares nothing: the options' cap applies (the runner refuses the call anyway).
         var maxInputs = inputs > 0 ? Math.Min(inputs, options.MaxInputs) : options.MaxInputs;
         var maxOutputs = outputs > 0 ? outputs : options.MaxInputs;
         return new OipLimits(maxInputs, maxOutputs, options.MaxElements, options.MaxNestingDepth);
+    }
+
+    /// <summary>
+    /// What an infer call needs of a model before its body is read, kept per model name: its versions, the request
+    /// limits, its keyed client. Valid while the catalog hands out the same key collection, the options are the same
+    /// instance and the repository has not loaded or unloaded since (<see cref="ModelRepository.Generation"/>); a model
+    /// with a version whose runner is not there yet is not kept (its limits change when it comes). Only served models'
+    /// names get an entry.
+    /// </summary>
+    private sealed class ServedModel(ModelId model, IReadOnlyList<ModelVersion> versions, OipLimits limits, IModelClient? client, object keys, OpenInferenceProtocolOptions options, int generation)
+    {
+        public ModelId Model { get; } = model;
+
+        public IReadOnlyList<ModelVersion> Versions { get; } = versions;
+
+        public OipLimits Limits { get; } = limits;
+
+        public IModelClient? Client { get; } = client;
+
+        public bool IsCurrent(object keys, OpenInferenceProtocolOptions options, int generation) =>
+            ReferenceEquals(keys, _keys) && ReferenceEquals(options, _options) && generation == _generation;
+
+        private readonly object _keys = keys;
+        private readonly OpenInferenceProtocolOptions _options = options;
+        private readonly int _generation = generation;
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ServedModel> _served = new(StringComparer.Ordinal);
+
+    private bool TryFindServed(string name, OpenInferenceProtocolOptions options, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ServedModel? served, out string error)
+    {
+        var keys = _catalog.Keys;
+        var generation = _repository.Generation;
+        if (_served.TryGetValue(name, out served) && served.IsCurrent(keys, options, generation))
+        {
+            error = string.Empty;
+            return true;
+        }
+
+        if (!TryFindModel(name, out var model, out var versions, out error))
+        {
+            served = null;
+            return false;
+        }
+
+        var limits = LimitsOf(model, versions, options, out var complete);
+        served = new ServedModel(model, versions, limits, _services.GetKeyedService<IModelClient>(model.Value), keys, options, generation);
+        if (complete)
+        {
+            _served[name] = served;
+        }
+
+        return true;
     }
 
     internal bool TryFindModel(string name, out ModelId model, out IReadOnlyList<ModelVersion> versions, out string error)
@@ -582,8 +706,36 @@ internal sealed partial class OipEndpoints
             : (key, null, versions, $"Model version {key} is not loaded.");
     }
 
-    /// <summary>Reads the whole body into a pooled buffer, refusing more than <paramref name="max"/> bytes (413) before reading past it.</summary>
-    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpContext context, long max)
+    /// <summary>
+    /// A request body read whole: in place in the request pipe when it came complete in one contiguous read (the usual
+    /// small request: no copy), else in a pooled buffer. <see cref="Release"/> hands it back (idempotent).
+    /// </summary>
+    private struct RequestBody
+    {
+        public ReadOnlyMemory<byte> Memory;
+        public byte[]? Rented;
+        public System.IO.Pipelines.PipeReader? Reader;
+        public SequencePosition End;
+
+        public void Release()
+        {
+            Memory = default;
+            if (Rented is { } rented)
+            {
+                Rented = null;
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+
+            if (Reader is { } reader)
+            {
+                Reader = null;
+                reader.AdvanceTo(End);
+            }
+        }
+    }
+
+    /// <summary>Reads the whole body, refusing more than <paramref name="max"/> bytes (413) before reading past it.</summary>
+    private static async ValueTask<RequestBody> ReadBodyAsync(HttpContext context, long max)
     {
         var declared = context.Request.ContentLength;
         if (declared > max)
@@ -596,39 +748,63 @@ internal sealed partial class OipEndpoints
             limit.MaxRequestBodySize = max;
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(declared ?? 16 * 1024, max) + 1);
+        var pipe = context.Request.BodyReader;
+        var result = await pipe.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+        var buffer = result.Buffer;
+        if (buffer.Length > max)
+        {
+            pipe.AdvanceTo(buffer.End);
+            throw TooLarge(max);
+        }
+
+        if (result.IsCompleted && buffer.IsSingleSegment)
+        {
+            return new RequestBody { Memory = buffer.First, Reader = pipe, End = buffer.End };
+        }
+
+        // Not whole yet: copy as it comes, consuming the pipe (a body left unconsumed in it would stall past the server's
+        // request buffer).
+        var rented = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(declared ?? 16 * 1024, buffer.Length), max) + 1);
         var length = 0;
         try
         {
             while (true)
             {
-                if (length == buffer.Length)
+                if (length + buffer.Length > max)
                 {
-                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, max + 1));
-                    buffer.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = bigger;
+                    pipe.AdvanceTo(buffer.End);
+                    throw TooLarge(max);
                 }
 
-                var read = await context.Request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted).ConfigureAwait(false);
-                if (read == 0)
+                if (length + buffer.Length > rented.Length)
                 {
-                    return (buffer, length);
+                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max((long)rented.Length * 2, length + buffer.Length), max + 1));
+                    rented.AsSpan(0, length).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(rented);
+                    rented = bigger;
                 }
 
-                length += read;
-                if (length > max)
+                buffer.CopyTo(rented.AsSpan(length));
+                length += (int)buffer.Length;
+                pipe.AdvanceTo(buffer.End);
+                if (result.IsCompleted)
                 {
-                    throw new OipRequestException(StatusCodes.Status413PayloadTooLarge, $"The request body passes {max} bytes, the most accepted (AiOps:Serving:MaxRequestBodyBytes).");
+                    return new RequestBody { Memory = rented.AsMemory(0, length), Rented = rented };
                 }
+
+                result = await pipe.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+                buffer = result.Buffer;
             }
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(rented);
             throw;
         }
     }
+
+    private static OipRequestException TooLarge(long max) =>
+        new(StatusCodes.Status413PayloadTooLarge, $"The request body passes {max} bytes, the most accepted (AiOps:Serving:MaxRequestBodyBytes).");
 
     /// <summary>The JSON header's length: the binary extension's header, or the whole body.</summary>
     private static int HeaderLength(HttpContext context, int bodyLength)
@@ -644,19 +820,6 @@ internal sealed partial class OipEndpoints
         }
 
         return length;
-    }
-
-    private static JsonDocument Parse(ReadOnlyMemory<byte> json, int maxNestingDepth)
-    {
-        try
-        {
-            // Root object, inputs array, tensor object, data array, then one level per nested dimension.
-            return JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = maxNestingDepth + 4 });
-        }
-        catch (JsonException e)
-        {
-            throw new OipRequestException(400, $"The request body is not valid JSON, or nests deeper than {maxNestingDepth} levels of data (AiOps:Serving:MaxNestingDepth): {e.Message}");
-        }
     }
 
     private static void WriteSpec(Utf8JsonWriter writer, TensorSpec spec)

@@ -7,7 +7,7 @@ namespace AiOps.Inference.Tests.Serving;
 public sealed class DatatypeTableTests
 {
     /// <summary>Edge values of each element type, as a [2, 2] tensor.</summary>
-    private static ModelTensor Sample(TensorElementType type) => type switch
+    internal static ModelTensor Sample(TensorElementType type) => type switch
     {
         TensorElementType.Float32 => ModelTensor.Create("t", new[] { float.MinValue, -0f, float.Epsilon, float.MaxValue }.AsMemory(), 2, 2),
         TensorElementType.Float64 => ModelTensor.Create("t", new[] { double.MinValue, 0.1, double.Epsilon, double.MaxValue }.AsMemory(), 2, 2),
