@@ -333,17 +333,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
                         Activity.Current = activity;
                     }
 
-                    try
-                    {
-                        return new ValueTask<ModelResponse>(RunDirect(session, inputs, started, activity, _options.CallTimeout, cancellationToken));
-                    }
-                    finally
-                    {
-                        session.Release();
-                        batcher.ExitInline();
-                        LeaveQueue();
-                        _instruments.InFlight(-1);
-                    }
+                    return new ValueTask<ModelResponse>(RunOnCallersThread(session, inputs, started, activity, batcher, cancellationToken));
                 }
 
                 batcher.ExitInline(ran: false); // swapped out since binding: the worker takes whichever session is current
@@ -356,17 +346,7 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
         // otherwise it queues (first come, first served) instead of taking another thread into ONNX Runtime.
         if (_runSlots.Wait(0, CancellationToken.None))
         {
-            try
-            {
-                return new ValueTask<ModelResponse>(RunDirect(session, inputs, started, activity, _options.CallTimeout, cancellationToken));
-            }
-            finally
-            {
-                _runSlots.Release();
-                session.Release();
-                LeaveQueue();
-                _instruments.InFlight(-1);
-            }
+            return new ValueTask<ModelResponse>(RunOnCallersThread(session, inputs, started, activity, inlineBatcher: null, cancellationToken));
         }
 
         if (activity is not null)
@@ -375,6 +355,30 @@ public sealed partial class OnnxModelRunner : IModelRunner, IAsyncDisposable, ID
         }
 
         return new ValueTask<ModelResponse>(RunWhenSlotFreeAsync(session, inputs, started, activity, cancellationToken));
+    }
+
+    /// <summary>
+    /// An admitted call run at once on its caller's thread, holding <paramref name="session"/> and either a run slot
+    /// (unbatched) or <paramref name="inlineBatcher"/>'s worker slot (a lone batched call); both are given back after.
+    /// </summary>
+    private ModelResponse RunOnCallersThread(LoadedSession session, ModelTensor[] inputs, long started, Activity? activity, Batcher? inlineBatcher, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return RunDirect(session, inputs, started, activity, _options.CallTimeout, cancellationToken);
+        }
+        finally
+        {
+            if (inlineBatcher is null)
+            {
+                _runSlots.Release();
+            }
+
+            session.Release();
+            inlineBatcher?.ExitInline();
+            LeaveQueue();
+            _instruments.InFlight(-1);
+        }
     }
 
     private async Task<ModelResponse> RunWhenSlotFreeAsync(LoadedSession session, ModelTensor[] inputs, long started, Activity? activity, CancellationToken cancellationToken)
