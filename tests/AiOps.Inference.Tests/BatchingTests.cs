@@ -115,15 +115,27 @@ public sealed class BatchingTests : IClassFixture<ModelFilesFixture>
         // A lone call on an idle runner runs on its caller's thread and returns completed, so a caller in a loop never
         // yields its thread. A call queued meanwhile must still be run: its worker pass may not sit in that thread's
         // local queue (real clock: the delay is what a forming batch may wait).
+        // Both batchers are held first (each by a lone call on its caller's thread), so the third call is queued for
+        // certain: with one batcher idle it would run inline and finish before anyone could see it pending.
         await using var runner = await _files.CreateAsync(_files.ClassifierV1, Batched(8, TimeSpan.FromMilliseconds(1), o => o.Batching.MaxConcurrentBatches = 2));
-        using var gate = new RunGate();
-        var held = await HoldWorkerAsync(runner, gate);
-        var queued = Task.Run(() => runner.RunAsync(Requests.Features(Kit.Features(1, seed: 3))).AsTask());
-        while (runner.PendingCalls < 2)
+        using var gate = new RunGate(holds: 2);
+        runner.BeforeRun = gate.Hook;
+        var held = new[]
         {
-            await Task.Yield();
+            Task.Run(() => runner.RunAsync(Requests.Features(Kit.Features(1, seed: 98))).AsTask()),
+            Task.Run(() => runner.RunAsync(Requests.Features(Kit.Features(1, seed: 99))).AsTask()),
+        };
+        await gate.EnteredAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await gate.EnteredAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var queued = Task.Run(() => runner.RunAsync(Requests.Features(Kit.Features(1, seed: 3))).AsTask());
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (runner.PendingCalls < 3)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the third call never became pending");
+            await Task.Delay(1);
         }
 
+        Assert.False(queued.IsCompleted);
         using var stop = new CancellationTokenSource();
         var loop = Task.Run(async () =>
         {
@@ -139,8 +151,8 @@ public sealed class BatchingTests : IClassFixture<ModelFilesFixture>
         gate.Open();
         Requests.AssertClose(Kit.Classifier(1).Predict(Kit.Features(1, seed: 3)), (await queued.WaitAsync(TimeSpan.FromSeconds(30))).Probabilities());
         await stop.CancelAsync();
-        await loop; // the loop may or may not have got a call in before the queued one was answered
-        await held;
+        await loop.WaitAsync(TimeSpan.FromSeconds(30)); // the loop may or may not have got a call in before the queued one was answered
+        await Task.WhenAll(held).WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     [Fact]
