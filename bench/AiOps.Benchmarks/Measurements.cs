@@ -228,6 +228,7 @@ internal static class Measurements
 
         var rows = File.ReadLines(path).LongCount() - 1;
         var engine = new ValidationEngine(new PiiMasker(null), 20, TimeProvider.System);
+        var twoLanes = new ValidationEngine(new PiiMasker(null), 20, TimeProvider.System, maxDegreeOfParallelism: 2); // columns split over two threads
         var rules = DataSideBySide.TenRulesExact();
         var script = Path.Combine(Path.GetTempPath(), "aiops-side-pandas.py");
         File.WriteAllText(script, DataSideBySide.PandasScript);
@@ -254,6 +255,8 @@ internal static class Measurements
             var oursCpu = new List<double>();
             var theirsCpu = new List<double>();
             var pandaCpu = new List<double>();
+            var lanes = new List<double>();
+            var lanesCpu = new List<double>();
             long[]? expected = null;
             void Agree(string who, long[] counts)
             {
@@ -272,6 +275,18 @@ internal static class Measurements
                 var t = sw.Elapsed.TotalSeconds;
                 var tc = cpu.Ms / 1e3;
                 Agree("AiOps", a);
+                if (cores == 2)
+                {
+                    cpu = new Cpu();
+                    sw.Restart();
+                    Agree("AiOps two lanes", DataSideBySide.AiOps(twoLanes, path, rules));
+                    if (r >= 0)
+                    {
+                        lanes.Add(sw.Elapsed.TotalSeconds);
+                        lanesCpu.Add(cpu.Ms / 1e3);
+                    }
+                }
+
                 cpu = new Cpu();
                 sw.Restart();
                 var d = DataSideBySide.DuckDb(duck, path);
@@ -302,6 +317,11 @@ internal static class Measurements
                 $"wall median {Median(x):F3} s = {rows / Median(x) / 1e6:F2} M rows/s [{string.Join(" ", x.Select(v => v.ToString("F3", CultureInfo.InvariantCulture)))}]; " +
                 $"CPU median {Median(c):F3} s = {rows / Median(c) / 1e6:F2} M rows/CPU-s");
             Console.WriteLine($"RESULT {cores} core(s): AiOps.Data {Rate(ours, oursCpu)}");
+            if (cores == 2)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT 2 core(s): AiOps.Data, two lanes (MaxDegreeOfParallelism 2) {Rate(lanes, lanesCpu)}  -> vs one thread {Median(ours) / Median(lanes):F2}x, vs DuckDB 2 threads {Median(theirs) / Median(lanes):F2}x"));
+            }
+
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {cores} core(s): DuckDB    {Rate(theirs, theirsCpu)}  -> AiOps/DuckDB wall {Median(theirs) / Median(ours):F2}x, CPU {Median(theirsCpu) / Median(oursCpu):F2}x"));
             if (hasPandas)
             {

@@ -77,6 +77,7 @@ public sealed class ServiceCollectionTests
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["AiOps:Data:FailingRowSampleSize"] = "5",
+            ["AiOps:Data:MaxDegreeOfParallelism"] = "2",
             ["AiOps:Data:RuleSets:training:passRate"] = "0.9",
             ["AiOps:Data:RuleSets:training:Rules:0:type"] = "between",
             ["AiOps:Data:RuleSets:training:Rules:0:column"] = "age",
@@ -113,6 +114,7 @@ public sealed class ServiceCollectionTests
         builder.Services.AddAiOpsData(o =>
         {
             o.FailingRowSampleSize = -1;
+            o.MaxDegreeOfParallelism = 0;
             o.PiiHashKey = "short";
             o.DatasetStorePath = " ";
             o.RuleSets["bad"] = new RuleSetDefinition { Name = "bad", Rules = { new RuleDefinition { Type = "nope", Column = "a" } } };
@@ -120,6 +122,7 @@ public sealed class ServiceCollectionTests
         using var host = builder.Build();
         var e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         Assert.Contains("AiOps:Data:FailingRowSampleSize is -1; expected 0 to 10000.", e.Failures);
+        Assert.Contains("AiOps:Data:MaxDegreeOfParallelism is 0; expected 1 to 64.", e.Failures);
         Assert.Contains("AiOps:Data:PiiHashKey is 5 characters long; expected at least 16 (or leave it unset).", e.Failures);
         Assert.Contains("AiOps:Data:DatasetStorePath is empty; expected a directory path.", e.Failures);
         Assert.Contains(

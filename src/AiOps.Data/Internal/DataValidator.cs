@@ -16,7 +16,7 @@ internal sealed class RuleSetCatalog(IOptions<AiOpsDataOptions> options)
 
 internal sealed class DataValidator(IPiiMasker masker, IOptions<AiOpsDataOptions> options, TimeProvider time, RuleSetCatalog catalog, DataMetrics metrics) : IDataValidator
 {
-    internal ValidationEngine CreateEngine() => new(masker, options.Value.FailingRowSampleSize, time);
+    internal ValidationEngine CreateEngine() => new(masker, options.Value.FailingRowSampleSize, time, options.Value.MaxDegreeOfParallelism);
 
     public Task<ValidationReport> ValidateAsync(DataSource source, string ruleSetName, CancellationToken cancellationToken = default) =>
         ValidateAsync(source, catalog.Get(ruleSetName), cancellationToken);

@@ -18,7 +18,12 @@ internal interface IRowSink
 
 /// <summary>The one-pass (two with outlier rules) streaming validator. It retains no rows: per row it classifies each field once,
 /// updates the column statistics, runs the row checks and hands the verdict to an optional sink.</summary>
-internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimeProvider time)
+/// <param name="masker">Masks sample values.</param>
+/// <param name="sampleSize">Failing rows kept per rule.</param>
+/// <param name="time">The clock of the report's times.</param>
+/// <param name="maxDegreeOfParallelism">Threads one validation may use: with 2 or more (and 2 or more processors) a large CSV
+/// file is validated in two lanes (ValidationEngine.Lanes.cs); the report is the same.</param>
+internal sealed partial class ValidationEngine(IPiiMasker masker, int sampleSize, TimeProvider time, int maxDegreeOfParallelism = 1)
 {
     private const int MaxSampleValueLength = 64;
     private PiiOperator?[]? _declared;
@@ -105,38 +110,14 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
         long rows = 0, failedRows = 0, malformed = 0;
         sink?.Begin(columns);
 
-        while (reader.Read())
+        if (CanUseLanes(source, sink, n, checkArray))
         {
-            rows++;
-            if ((rows & 0x3FFF) == 0)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-            }
-
-            var fieldCount = reader.RowFieldCount;
-            if (fieldCount != n || reader.Malformed is not null)
-            {
-                // Structural failures are never evaluated (their fields are misaligned or garbled): they go to quarantine with their line.
-                malformed++;
-                failedRows++;
-                var reason = reader.Malformed ?? $"expected {n} fields, found {fieldCount}";
-                if (malformedSamples.Count < sampleSize)
-                {
-                    malformedSamples.Add(new FailingRow(reader.Line, reader.Row, null, null, reason));
-                }
-
-                failures.Clear();
-                sink?.Row(row, true, failures, reason);
-                continue;
-            }
-
-            var quarantined = EvaluateRow(reader, row, accumulators, checkArray, failures, hasNullTokens ? nullTokens : null, keyOrdinal);
-            if (quarantined)
-            {
-                failedRows++;
-            }
-
-            sink?.Row(row, quarantined, failures, null);
+            (rows, failedRows, malformed, var samples) = RunLanes(source, reader, row, accumulators, checkArray, hasNullTokens ? nullTokens : null, keyOrdinal, cancellationToken);
+            malformedSamples.AddRange(samples);
+        }
+        else
+        {
+            ReadAll(reader, row, sink, accumulators, checkArray, failures, malformedSamples, hasNullTokens ? nullTokens : null, keyOrdinal, ref rows, ref failedRows, ref malformed, cancellationToken);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -218,6 +199,58 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
         };
     }
 
+    /// <summary>The one-thread pass: every row, every column, every rule, in order, each verdict handed to the sink.</summary>
+    private void ReadAll(
+        IRowReader reader,
+        RowContext row,
+        IRowSink? sink,
+        ColumnAccumulator[] accumulators,
+        RowCheck[] checkArray,
+        List<RowCheck> failures,
+        List<FailingRow> malformedSamples,
+        HashSet<string>.AlternateLookup<ReadOnlySpan<char>>? nullTokens,
+        int keyOrdinal,
+        ref long rows,
+        ref long failedRows,
+        ref long malformed,
+        CancellationToken cancellationToken)
+    {
+        var n = accumulators.Length;
+        while (reader.Read())
+        {
+            rows++;
+            if ((rows & 0x3FFF) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            var fieldCount = reader.RowFieldCount;
+            if (fieldCount != n || reader.Malformed is not null)
+            {
+                // Structural failures are never evaluated (their fields are misaligned or garbled): they go to quarantine with their line.
+                malformed++;
+                failedRows++;
+                var reason = reader.Malformed ?? $"expected {n} fields, found {fieldCount}";
+                if (malformedSamples.Count < sampleSize)
+                {
+                    malformedSamples.Add(new FailingRow(reader.Line, reader.Row, null, null, reason));
+                }
+
+                failures.Clear();
+                sink?.Row(row, true, failures, reason);
+                continue;
+            }
+
+            var quarantined = EvaluateRow(reader, row, accumulators, checkArray, failures, nullTokens, keyOrdinal);
+            if (quarantined)
+            {
+                failedRows++;
+            }
+
+            sink?.Row(row, quarantined, failures, null);
+        }
+    }
+
     /// <summary>Classifies and parses each field once, updates the column statistics and runs the row checks. Kept out of
     /// <see cref="Run"/> so the per-row code is compiled by normal tiering (with PGO) rather than as Run's on-stack-replacement
     /// variant, which a single long validation would otherwise run in for its whole life.</summary>
@@ -255,6 +288,14 @@ internal sealed class ValidationEngine(IPiiMasker masker, int sampleSize, TimePr
             accumulators[i].Add(field, num, integer, value);
         }
 
+        return RunChecks(reader, row, checkArray, failures, keyOrdinal);
+    }
+
+    /// <summary>Runs the row checks on a classified row; fills <paramref name="failures"/>.</summary>
+    /// <returns>Whether the row failed an Error check.</returns>
+    private bool RunChecks(IRowReader reader, RowContext row, RowCheck[] checkArray, List<RowCheck> failures, int keyOrdinal)
+    {
+        var isNull = row.IsNull;
         var quarantined = false;
         failures.Clear();
         foreach (var check in checkArray)

@@ -66,6 +66,11 @@ public abstract class DataSource
 
     internal abstract IRowReader Open();
 
+    /// <summary>Whether one validation may read this source twice at once, one reader per lane: a CSV file of at least
+    /// 1 MiB (below that a second parser's start-up is most of what it saves). Streams, in-memory rows, ADO.NET readers,
+    /// JSON Lines and Parquet: no.</summary>
+    internal virtual bool CanReadInLanes => false;
+
     /// <summary>Opens the source and refuses duplicate column names before any row is read.</summary>
     /// <exception cref="DuplicateColumnException">A column name occurs more than once.</exception>
     internal IRowReader OpenChecked()
@@ -213,6 +218,21 @@ public abstract class DataSource
 
     private sealed class CsvFileSource(string path, CsvSourceOptions options) : DataSource(DatasetName(path), options.NullValues)
     {
+        internal override bool CanReadInLanes
+        {
+            get
+            {
+                try
+                {
+                    return new FileInfo(path).Length >= Internal.ValidationEngine.LanesMinimumBytes;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    return false; // Open reports it
+                }
+            }
+        }
+
         private Stream OpenFile() => Gzip.Decompressing(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan));
 
         internal override IRowReader Open()
