@@ -119,6 +119,113 @@ public sealed class BatchAxisTests : IClassFixture<ModelFilesFixture>
         Assert.Contains("y: Float32[unk__315, 4]", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>A time-major export (PyTorch's LSTM default, batch_first=False): x [seq 3, batch, 4]; y = 2x keeps the
+    /// layout (batch at 1); s sums over time, [batch, 4] (batch at 0), so a wrong stacking would mix callers' rows.</summary>
+    private string TimeMajor()
+    {
+        var path = _files.NewPath($"time-major-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(path, new OnnxModelBuilder("time_major")
+            .AddInput("x", OnnxDataType.Float, 3, "batch", 4)
+            .AddOutput("y", OnnxDataType.Float, 3, "unk__y", 4)
+            .AddOutput("s", OnnxDataType.Float, "unk__s", 4)
+            .AddInitializer("time", [0L], 1)
+            .AddNode("Add", ["x", "x"], ["y"])
+            .AddNode("ReduceSum", ["x", "time"], ["s"], new Dictionary<string, long> { ["keepdims"] = 0 })
+            .Build());
+        return path;
+    }
+
+    /// <summary>x [3, b, 4] time-major: element (t, r, f) at (t * b + r) * 4 + f.</summary>
+    private static float[] TimeMajorInput(int rows, int seed)
+    {
+        var x = new float[3 * rows * 4];
+        for (var i = 0; i < x.Length; i++)
+        {
+            x[i] = (seed * 1000) + i;
+        }
+
+        return x;
+    }
+
+    [Fact]
+    public async Task RunAsync_TimeMajorBatchAtAxis1_CallsShareOneRunAndEachGetsItsOwnRowsAlongEachAxis()
+    {
+        var time = Requests.FakeTime(); // never advanced: the batch forms behind the held run
+        await using var runner = await _files.CreateAsync(TimeMajor(), Declared(b =>
+        {
+            b.BatchAxes["x"] = 1;
+            b.BatchAxes["y"] = 1;
+            b.BatchAxes["s"] = 0;
+        }), time);
+        using var batchSizes = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.batch_size");
+        using var gate = new RunGate();
+        runner.BeforeRun = gate.Hook;
+        ModelRequest Call(float[] x, int rows) => new([ModelTensor.Create("x", x.AsMemory(), 3, rows, 4)]);
+        var held = Task.Run(() => runner.RunAsync(Call(TimeMajorInput(1, 9), 1)).AsTask());
+        await gate.EnteredAsync();
+
+        int[] rows = [2, 1, 3];
+        var inputs = rows.Select((r, i) => TimeMajorInput(r, i + 1)).ToArray();
+        var calls = inputs.Select((x, i) => runner.RunAsync(Call(x, rows[i])).AsTask()).ToArray();
+        gate.Open();
+        var responses = await Task.WhenAll(calls);
+        await held;
+
+        Assert.True(runner.IsBatching);
+        Assert.Equal([1L, 6L], batchSizes.GetMeasurementSnapshot().Select(m => m.Value).ToArray()); // the three calls: one run of 6 rows
+        for (var c = 0; c < rows.Length; c++)
+        {
+            var (x, b) = (inputs[c], rows[c]);
+            var y = responses[c]["y"].As<float>();
+            var s = responses[c]["s"].As<float>();
+            Assert.Equal([3L, b, 4L], y.Shape.ToArray());
+            Assert.Equal([(long)b, 4L], s.Shape.ToArray());
+            Assert.Equal(x.Select(v => 2 * v).ToArray(), y.Data.ToArray());
+            for (var r = 0; r < b; r++)
+            {
+                for (var f = 0; f < 4; f++)
+                {
+                    var expected = Enumerable.Range(0, 3).Sum(t => x[(((t * b) + r) * 4) + f]);
+                    Assert.Equal(expected, s.Data.Span[(r * 4) + f]);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_TimeMajorCallsOfDifferentLength_DoNotShareARun()
+    {
+        // Only the batch axis may differ between the calls of one batch: x [2, b, 4] and [3, b, 4] are run apart.
+        var path = _files.NewPath($"time-major-free-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(path, new OnnxModelBuilder("time_major_free")
+            .AddInput("x", OnnxDataType.Float, "seq", "batch", 4)
+            .AddOutput("y", OnnxDataType.Float, "seq", "unk__y", 4)
+            .AddNode("Add", ["x", "x"], ["y"])
+            .Build());
+        var time = Requests.FakeTime();
+        await using var runner = await _files.CreateAsync(path, Declared(b =>
+        {
+            b.BatchAxes["x"] = 1;
+            b.BatchAxes["y"] = 1;
+        }), time);
+        using var batchSizes = new MetricCollector<long>(_files.MeterFactory, "AiOps.Inference", "aiops.inference.batch_size");
+        using var gate = new RunGate();
+        runner.BeforeRun = gate.Hook;
+        var held = Task.Run(() => runner.RunAsync(new([ModelTensor.Create("x", new float[8].AsMemory(), 2, 1, 4)])).AsTask());
+        await gate.EnteredAsync();
+
+        var shortCall = runner.RunAsync(new([ModelTensor.Create("x", Enumerable.Range(0, 8).Select(i => (float)i).ToArray().AsMemory(), 2, 1, 4)])).AsTask();
+        var longCall = runner.RunAsync(new([ModelTensor.Create("x", Enumerable.Range(0, 12).Select(i => (float)i).ToArray().AsMemory(), 3, 1, 4)])).AsTask();
+        gate.Open();
+        var answers = await Task.WhenAll(shortCall, longCall);
+        await held;
+
+        Assert.Equal([2L, 1L, 4L], answers[0]["y"].Shape.ToArray());
+        Assert.Equal([3L, 1L, 4L], answers[1]["y"].Shape.ToArray());
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => 2f * i).ToArray(), answers[1]["y"].As<float>().Data.ToArray());
+        Assert.Equal([1L, 1L, 1L], batchSizes.GetMeasurementSnapshot().Select(m => m.Value).ToArray());
+    }
+
     [Theory]
     [InlineData("scale", 0, "out of range")]
     [InlineData("x", 1, "fixed at 4")]

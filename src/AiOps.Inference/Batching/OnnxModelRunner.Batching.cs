@@ -203,15 +203,16 @@ public sealed partial class OnnxModelRunner
                 var inputAxes = batch[0].Layout.InputAxes;
                 for (var i = 0; i < inputs.Length; i++)
                 {
-                    if (inputAxes[i] != 0)
+                    var axis = inputAxes[i];
+                    if (axis < 0)
                     {
                         inputs[i] = batch[0].Inputs[i]; // not batched: every call of the batch gives the same tensor
                         continue;
                     }
 
                     var shape = batch[0].Inputs[i].Shape.ToArray();
-                    shape[0] = rows;
-                    inputs[i] = session.Inputs[i].Ops.Stack(session.Inputs[i].Name, parts, i, shape);
+                    shape[axis] = rows;
+                    inputs[i] = session.Inputs[i].Ops.Stack(session.Inputs[i].Name, parts, i, shape, axis);
                 }
 
                 parts.Clear();
@@ -231,7 +232,7 @@ public sealed partial class OnnxModelRunner
             for (var o = 0; o < outputs.Length; o++)
             {
                 var output = outputs[o];
-                if (outputAxes[o] == 0 && (output.Rank == 0 || output.Shape[0] != rows))
+                if (outputAxes[o] >= 0 && (output.Rank <= outputAxes[o] || output.Shape[outputAxes[o]] != rows))
                 {
                     throw new InvalidOperationException($"Output '{output.Name}' of {Key} has shape {output.FormatShape()} for a batch of {rows} rows; expected {rows} rows to split between the callers.");
                 }
@@ -246,7 +247,7 @@ public sealed partial class OnnxModelRunner
                     for (var o = 0; o < outputs.Length; o++)
                     {
                         // An unbatched output (declared none) does not depend on the rows: every caller receives it whole.
-                        mine[o] = outputAxes[o] == 0 ? session.Outputs[o].Ops.SliceRows(outputs[o], row, item.Rows) : outputs[o];
+                        mine[o] = outputAxes[o] >= 0 ? session.Outputs[o].Ops.SliceRows(outputs[o], row, item.Rows, outputAxes[o]) : outputs[o];
                     }
 
                     Complete(item, Outcomes.Ok, new ModelResponse(Key, mine), null, completedAt);
@@ -686,6 +687,9 @@ public sealed partial class OnnxModelRunner
             item.WorkerDone();
         }
 
+        private static bool SameExceptAxis(ReadOnlySpan<long> a, ReadOnlySpan<long> b, int axis) =>
+            a.Length == b.Length && a[..axis].SequenceEqual(b[..axis]) && a[(axis + 1)..].SequenceEqual(b[(axis + 1)..]);
+
         private static bool SameRowShape(BatchItem a, BatchItem b)
         {
             if (!ReferenceEquals(a.Layout, b.Layout))
@@ -696,8 +700,8 @@ public sealed partial class OnnxModelRunner
             var axes = a.Layout.InputAxes;
             for (var i = 0; i < a.Inputs.Length; i++)
             {
-                if (axes[i] == 0
-                    ? !a.Inputs[i].Shape[1..].SequenceEqual(b.Inputs[i].Shape[1..])
+                if (axes[i] >= 0
+                    ? !SameExceptAxis(a.Inputs[i].Shape, b.Inputs[i].Shape, axes[i])
                     : !TensorValues.Equal(a.Inputs[i], b.Inputs[i]))
                 {
                     return false; // an unbatched input must be the same for every call of a batch

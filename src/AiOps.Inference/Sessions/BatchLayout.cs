@@ -1,7 +1,8 @@
 namespace AiOps.Inference.Sessions;
 
 /// <summary>
-/// Which inputs and outputs of a model are stacked along the batch (the first dimension) and which are not, resolved
+/// Which inputs and outputs of a model are stacked along the batch (the first dimension, or the axis declared per tensor:
+/// a time-major recurrent export has its batch at 1) and which are not, resolved
 /// once at load from the model's symbols or the declared <see cref="OnnxBatchingOptions.BatchAxes"/>.
 /// </summary>
 internal sealed class BatchLayout
@@ -14,7 +15,7 @@ internal sealed class BatchLayout
         IsDeclared = declared;
         InputAxes = inputs;
         OutputAxes = outputs;
-        RowsInput = Math.Max(0, Array.IndexOf(inputs, 0));
+        RowsInput = Math.Max(0, Array.FindIndex(inputs, a => a >= 0));
     }
 
     /// <summary>Calls can be stacked: at least one input is batched and every tensor has a batch axis or is declared not batched.</summary>
@@ -23,14 +24,17 @@ internal sealed class BatchLayout
     /// <summary>The layout was declared (<see cref="OnnxBatchingOptions.BatchAxes"/> or <see cref="OnnxBatchingOptions.AssumeFirstDimensionIsBatch"/>), not read from shared symbols.</summary>
     public bool IsDeclared { get; }
 
-    /// <summary>Per input: 0 (batched along the first dimension) or <see cref="NotBatched"/>.</summary>
+    /// <summary>Per input: the dimension calls are stacked along (0 unless declared otherwise) or <see cref="NotBatched"/>.</summary>
     public int[] InputAxes { get; }
 
-    /// <summary>Per output: 0 (batched along the first dimension) or <see cref="NotBatched"/>.</summary>
+    /// <summary>Per output: the dimension the callers' rows are split along (0 unless declared otherwise) or <see cref="NotBatched"/>.</summary>
     public int[] OutputAxes { get; }
 
-    /// <summary>The input whose first dimension is a call's row count (the first batched input).</summary>
+    /// <summary>The input whose batch dimension is a call's row count (the first batched input).</summary>
     public int RowsInput { get; }
+
+    /// <summary>The batch dimension of <see cref="RowsInput"/>.</summary>
+    public int RowsAxis => InputAxes.Length == 0 ? 0 : Math.Max(0, InputAxes[RowsInput]);
 
     /// <summary>
     /// Resolves the layout. Without declarations the batch is the first dimension of every tensor when they all share
@@ -92,12 +96,12 @@ internal sealed class BatchLayout
 
         var inputAxes = Axes(inputs, "Input");
         var outputAxes = Axes(outputs, "Output");
-        if (Array.IndexOf(inputAxes, 0) < 0)
+        if (!Array.Exists(inputAxes, a => a >= 0))
         {
             if (declared.Count > 0)
             {
                 throw new ModelLoadException(
-                    $"Batching:BatchAxes of {key} leaves no input batched (inputs {Describe(inputs)}); expected at least one input with batch axis 0.") { Key = key };
+                    $"Batching:BatchAxes of {key} leaves no input batched (inputs {Describe(inputs)}); expected at least one input with a batch axis.") { Key = key };
             }
 
             batchable = false;
@@ -121,12 +125,11 @@ internal sealed class BatchLayout
                 $"{at}, but dimension {axis} of {kind.ToLowerInvariant()} '{tensor.Name}' is fixed at {tensor.Dims[axis]} ({tensor.Describe()}); expected a free (dynamic, -1) dimension, or none.") { Key = key };
         }
 
-        if (axis != 0)
+        if (axis != 0 && tensor.Ops.MapKeyType != TensorElementType.Unknown)
         {
-            // Stacking and splitting work on whole leading rows; a batch elsewhere (time-major [seq, batch, ...]) would
-            // need a strided copy per call.
+            // A sequence of maps has one map per row: it has no other axis.
             throw new ModelLoadException(
-                $"{at} ({kind.ToLowerInvariant()} '{tensor.Name}': {tensor.Describe()}); only the first dimension can be the batch: expected 0 or none (re-export with the batch first).") { Key = key };
+                $"{at} ({kind.ToLowerInvariant()} '{tensor.Name}': {tensor.Describe()}); a sequence of maps is split per row along its only axis: expected 0 or none.") { Key = key };
         }
 
         return axis;

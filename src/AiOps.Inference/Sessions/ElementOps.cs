@@ -108,11 +108,12 @@ internal abstract class ElementOps
     /// <summary>The index of the first NaN or infinite element, or -1 (always -1 for integer types).</summary>
     public abstract long IndexOfNonFinite(ModelTensor tensor);
 
-    /// <summary>Stacks the tensors along the first dimension into a new tensor of <paramref name="shape"/>.</summary>
-    public abstract ModelTensor Stack(string name, IReadOnlyList<ModelTensor[]> items, int inputIndex, long[] shape);
+    /// <summary>Stacks the tensors along dimension <paramref name="axis"/> into a new tensor of <paramref name="shape"/>.</summary>
+    public abstract ModelTensor Stack(string name, IReadOnlyList<ModelTensor[]> items, int inputIndex, long[] shape, int axis = 0);
 
-    /// <summary>A view (no copy) of <paramref name="rows"/> rows of <paramref name="batch"/> starting at <paramref name="firstRow"/>.</summary>
-    public abstract ModelTensor SliceRows(ModelTensor batch, long firstRow, long rows);
+    /// <summary><paramref name="rows"/> rows of <paramref name="batch"/> along dimension <paramref name="axis"/> from
+    /// <paramref name="firstRow"/>: a view (no copy) along the first dimension, a copy along another.</summary>
+    public abstract ModelTensor SliceRows(ModelTensor batch, long firstRow, long rows, int axis = 0);
 
     /// <summary>A tensor of zeros, for warm-up.</summary>
     public abstract ModelTensor Zeros(string name, long[] shape);
@@ -139,28 +140,66 @@ internal abstract class ElementOps
     public virtual long IndexOfNull(ModelTensor tensor) => -1;
 
     /// <summary>Copies input <paramref name="inputIndex"/> of each call, in order, into one tensor of <paramref name="shape"/>.</summary>
-    protected static ModelTensor<T> StackOf<T>(string name, IReadOnlyList<ModelTensor[]> items, int inputIndex, long[] shape)
+    protected static ModelTensor<T> StackOf<T>(string name, IReadOnlyList<ModelTensor[]> items, int inputIndex, long[] shape, int axis)
     {
         var data = new T[ElementCount(shape)];
+        var (outer, inner) = AroundAxis(shape, axis);
         var offset = 0;
-        for (var i = 0; i < items.Count; i++)
+        for (var o = 0; o < outer; o++)
         {
-            var src = ((ModelTensor<T>)items[i][inputIndex]).Span;
-            src.CopyTo(data.AsSpan(offset));
-            offset += src.Length;
+            // For each index of the dimensions before the axis, the calls' blocks follow one another along it.
+            for (var i = 0; i < items.Count; i++)
+            {
+                var item = (ModelTensor<T>)items[i][inputIndex];
+                var block = checked((int)(item.Shape[axis] * inner));
+                item.Span.Slice(o * block, block).CopyTo(data.AsSpan(offset));
+                offset += block;
+            }
         }
 
         return new ModelTensor<T>(name, data, shape);
     }
 
-    /// <summary><paramref name="rows"/> rows of <paramref name="batch"/> from <paramref name="firstRow"/>, over the same memory.</summary>
-    protected static ModelTensor<T> SliceRowsOf<T>(ModelTensor batch, long firstRow, long rows)
+    /// <summary><paramref name="rows"/> rows of <paramref name="batch"/> along <paramref name="axis"/> from <paramref name="firstRow"/>:
+    /// over the same memory along the first dimension, copied along another.</summary>
+    protected static ModelTensor<T> SliceRowsOf<T>(ModelTensor batch, long firstRow, long rows, int axis)
     {
         var typed = (ModelTensor<T>)batch;
         var shape = typed.Shape.ToArray();
-        var rowSize = shape[0] == 0 ? 0 : typed.ElementCount / shape[0];
-        shape[0] = rows;
-        return new ModelTensor<T>(batch.Name, typed.Data.Slice(checked((int)(firstRow * rowSize)), checked((int)(rows * rowSize))), shape);
+        var (outer, inner) = AroundAxis(shape, axis);
+        var total = shape[axis];
+        shape[axis] = rows;
+        if (outer == 1)
+        {
+            return new ModelTensor<T>(batch.Name, typed.Data.Slice(checked((int)(firstRow * inner)), checked((int)(rows * inner))), shape);
+        }
+
+        var data = new T[ElementCount(shape)];
+        var block = checked((int)(rows * inner));
+        var source = typed.Span;
+        for (var o = 0; o < outer; o++)
+        {
+            source.Slice(checked((int)(((o * total) + firstRow) * inner)), block).CopyTo(data.AsSpan(o * block));
+        }
+
+        return new ModelTensor<T>(batch.Name, data, shape);
+    }
+
+    /// <summary>The element counts of the dimensions before <paramref name="axis"/> and after it.</summary>
+    private static (int Outer, long Inner) AroundAxis(long[] shape, int axis)
+    {
+        long outer = 1, inner = 1;
+        for (var d = 0; d < axis; d++)
+        {
+            outer = checked(outer * shape[d]);
+        }
+
+        for (var d = axis + 1; d < shape.Length; d++)
+        {
+            inner = checked(inner * shape[d]);
+        }
+
+        return (checked((int)outer), inner);
     }
 
     /// <summary>The number of elements of <paramref name="shape"/>, as an array length.</summary>
@@ -256,9 +295,9 @@ internal sealed class ElementOps<T> : ElementOps
         return -1;
     }
 
-    public override ModelTensor Stack(string name, IReadOnlyList<ModelTensor[]> items, int inputIndex, long[] shape) => StackOf<T>(name, items, inputIndex, shape);
+    public override ModelTensor Stack(string name, IReadOnlyList<ModelTensor[]> items, int inputIndex, long[] shape, int axis = 0) => StackOf<T>(name, items, inputIndex, shape, axis);
 
-    public override ModelTensor SliceRows(ModelTensor batch, long firstRow, long rows) => SliceRowsOf<T>(batch, firstRow, rows);
+    public override ModelTensor SliceRows(ModelTensor batch, long firstRow, long rows, int axis = 0) => SliceRowsOf<T>(batch, firstRow, rows, axis);
 
     public override ModelTensor Zeros(string name, long[] shape) => new ModelTensor<T>(name, new T[ElementCount(shape)], shape);
 
@@ -436,9 +475,9 @@ internal sealed class StringOps : ElementOps
         return -1;
     }
 
-    public override ModelTensor Stack(string name, IReadOnlyList<ModelTensor[]> items, int inputIndex, long[] shape) => StackOf<string>(name, items, inputIndex, shape);
+    public override ModelTensor Stack(string name, IReadOnlyList<ModelTensor[]> items, int inputIndex, long[] shape, int axis = 0) => StackOf<string>(name, items, inputIndex, shape, axis);
 
-    public override ModelTensor SliceRows(ModelTensor batch, long firstRow, long rows) => SliceRowsOf<string>(batch, firstRow, rows);
+    public override ModelTensor SliceRows(ModelTensor batch, long firstRow, long rows, int axis = 0) => SliceRowsOf<string>(batch, firstRow, rows, axis);
 
     public override ModelTensor Zeros(string name, long[] shape)
     {
@@ -515,7 +554,7 @@ internal sealed class MapSequenceOps<TKey, TValue> : ElementOps
         return new ModelMapSequence<TKey, TValue>(name, maps);
     }
 
-    public override ModelTensor SliceRows(ModelTensor batch, long firstRow, long rows) =>
+    public override ModelTensor SliceRows(ModelTensor batch, long firstRow, long rows, int axis = 0) =>
         ((ModelMapSequence)batch).Slice(checked((int)firstRow), checked((int)rows));
 
     public override long IndexOfNonFinite(ModelTensor tensor) => -1;
@@ -524,7 +563,7 @@ internal sealed class MapSequenceOps<TKey, TValue> : ElementOps
 
     public override ModelTensor AllocateOutput(string name, long[] shape, out OrtValue value) => throw new NotSupportedException("Sequences of maps are allocated by ONNX Runtime.");
 
-    public override ModelTensor Stack(string name, IReadOnlyList<ModelTensor[]> items, int inputIndex, long[] shape) => throw NotAnInput();
+    public override ModelTensor Stack(string name, IReadOnlyList<ModelTensor[]> items, int inputIndex, long[] shape, int axis = 0) => throw NotAnInput();
 
     public override ModelTensor Zeros(string name, long[] shape) => throw NotAnInput();
 

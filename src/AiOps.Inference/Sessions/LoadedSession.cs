@@ -110,11 +110,13 @@ internal sealed class LoadedSession : IDisposable
         {
             // Stacking needs every batched input of a call to have the same rows, which the differing symbols no longer say.
             var rowsInput = Batch.RowsInput;
+            var rowsAxis = Batch.RowsAxis;
             for (var i = rowsInput + 1; i < inputs.Length; i++)
             {
-                if (Batch.InputAxes[i] == 0 && !checks.Exists(c => c.Item1 == i && c.Item2 == 0))
+                var axis = Batch.InputAxes[i];
+                if (axis >= 0 && !checks.Exists(c => c.Item1 == i && c.Item2 == axis))
                 {
-                    checks.Add((i, 0, rowsInput, 0, "batch (declared: Batching:BatchAxes / AssumeFirstDimensionIsBatch)"));
+                    checks.Add((i, axis, rowsInput, rowsAxis, "batch (declared: Batching:BatchAxes / AssumeFirstDimensionIsBatch)"));
                 }
             }
         }
@@ -192,11 +194,12 @@ internal sealed class LoadedSession : IDisposable
     /// <summary>Which inputs and outputs are batched.</summary>
     public BatchLayout Batch { get; }
 
-    /// <summary>The rows of a call (the first dimension of its first batched input; 1 for a scalar).</summary>
+    /// <summary>The rows of a call (the batch dimension of its first batched input; 1 for a scalar).</summary>
     public long Rows(ModelTensor[] inputs)
     {
         var t = inputs.Length > 0 ? inputs[Batch.RowsInput] : null;
-        return t is { Rank: > 0 } ? t.Shape[0] : 1;
+        var axis = Batch.RowsAxis;
+        return t is not null && t.Rank > axis ? t.Shape[axis] : 1;
     }
 
     /// <summary>Outputs are written by ONNX Runtime straight into managed arrays (no copy).</summary>
@@ -364,7 +367,7 @@ internal sealed class LoadedSession : IDisposable
             {
                 var symbol = binding.Symbols[d];
                 shape[d] = binding.Dims[d] >= 0 ? binding.Dims[d]
-                    : d == 0 && IsBatchable && Batch.InputAxes[i] == 0 ? rows
+                    : IsBatchable && d == Batch.InputAxes[i] ? rows
                     : symbol is not null && sizes.TryGetValue(symbol, out var size) ? size
                     : rows;
             }
