@@ -190,7 +190,7 @@ internal static class OipRequestReader
                     return null;
                 }
 
-                name = reader.GetString();
+                name = ReadName(ref reader);
                 if (string.IsNullOrEmpty(name) || IsTaken(previous, name))
                 {
                     return null;
@@ -315,7 +315,41 @@ internal static class OipRequestReader
             dims[rank++] = dim;
         }
 
-        return dims[..rank].ToArray();
+        // The thread's scratch array: the tensor's constructor copies the dimensions, nothing else keeps them.
+        return Sessions.Scratch.Dims(dims[..rank]);
+    }
+
+    private const int NameCacheSize = 4;
+
+    private const int MaxCachedNameLength = 128;
+
+    /// <summary>The input names this thread read last: a request naming one of them again takes the same string.</summary>
+    [ThreadStatic]
+    private static string[]? t_names;
+
+    [ThreadStatic]
+    private static int t_nextName;
+
+    /// <summary>An input's name, the reader on it: a name this thread read recently is not allocated again.</summary>
+    private static string? ReadName(ref Utf8JsonReader reader)
+    {
+        var names = t_names ??= new string[NameCacheSize];
+        foreach (var cached in names)
+        {
+            if (cached is not null && reader.ValueTextEquals(cached))
+            {
+                return cached;
+            }
+        }
+
+        var name = reader.GetString();
+        if (name is { Length: > 0 and <= MaxCachedNameLength })
+        {
+            names[t_nextName] = name;
+            t_nextName = (t_nextName + 1) % NameCacheSize;
+        }
+
+        return name;
     }
 
     /// <summary>The shape's element count, added to the request's when within its limit (before any buffer is allocated).</summary>

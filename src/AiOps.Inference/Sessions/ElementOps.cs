@@ -229,7 +229,7 @@ internal sealed class ElementOps<T> : ElementOps
 
     public override TensorElementType ElementType => s_type;
 
-    public override OrtValue CreateInput(ModelTensor tensor) => Wrap(((ModelTensor<T>)tensor).Data, tensor.Shape.ToArray()); // ONNX Runtime copies the dimensions; the elements stay in the caller's memory
+    public override OrtValue CreateInput(ModelTensor tensor) => Wrap(((ModelTensor<T>)tensor).Data, Scratch.Dims(tensor.Shape)); // ONNX Runtime copies the dimensions (the thread's scratch array serves); the elements stay in the caller's memory
 
     public override ModelTensor AllocateOutput(string name, long[] shape, out OrtValue value)
     {

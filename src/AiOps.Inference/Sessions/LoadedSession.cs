@@ -310,7 +310,8 @@ internal sealed class LoadedSession : IDisposable
     /// <summary>Runs the session on inputs in declaration order (already validated).</summary>
     public ModelTensor[] Run(ModelTensor[] inputs, RunOptions runOptions)
     {
-        var inputValues = new OrtValue[inputs.Length];
+        // The value arrays are the thread's scratch (Run is synchronous): cleared and kept for its next run.
+        var inputValues = Scratch.RentInputs(inputs.Length);
         OrtValue[]? outputValues = null;
         try
         {
@@ -322,7 +323,7 @@ internal sealed class LoadedSession : IDisposable
             var outputs = new ModelTensor[Outputs.Length];
             if (_outputShapes is not null)
             {
-                outputValues = new OrtValue[Outputs.Length];
+                outputValues = Scratch.RentOutputs(Outputs.Length);
                 for (var o = 0; o < Outputs.Length; o++)
                 {
                     outputs[o] = Outputs[o].Ops.AllocateOutput(Outputs[o].Name, ResolveShape(_outputShapes[o], inputs), out outputValues[o]);
@@ -345,9 +346,11 @@ internal sealed class LoadedSession : IDisposable
         finally
         {
             DisposeAll(inputValues);
+            Scratch.ReturnInputs(inputValues);
             if (outputValues is not null)
             {
                 DisposeAll(outputValues);
+                Scratch.ReturnOutputs(outputValues);
             }
         }
     }
@@ -384,9 +387,10 @@ internal sealed class LoadedSession : IDisposable
 
     public string DescribeOutputs() => string.Join(", ", Array.ConvertAll(Outputs, o => $"{o.Name}: {o.Describe()}"));
 
+    /// <summary>An output's shape, in the thread's scratch array (<see cref="ElementOps.AllocateOutput"/> copies it).</summary>
     private static long[] ResolveShape((long Fixed, int Input, int Dim)[] dims, ModelTensor[] inputs)
     {
-        var shape = new long[dims.Length];
+        var shape = Scratch.Dims(dims.Length);
         for (var d = 0; d < dims.Length; d++)
         {
             shape[d] = dims[d].Fixed >= 0 ? dims[d].Fixed : inputs[dims[d].Input].Shape[dims[d].Dim];
