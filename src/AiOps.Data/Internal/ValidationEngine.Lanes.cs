@@ -240,7 +240,11 @@ internal sealed partial class ValidationEngine
                 continue;
             }
 
-            ClassifyLane(reader, row, accumulators, classify, isStat, nullTokens);
+            foreach (var i in classify)
+            {
+                ClassifyField(reader.GetField(i), i, row.IsNull, row.IsNumber, row.IsInteger, row.Number, isStat[i] ? accumulators[i] : null, nullTokens);
+            }
+
             if (RunChecks(reader, row, checks, failures, keyOrdinal))
             {
                 bits[index >> 6] |= 1UL << (int)(index & 63);
@@ -250,45 +254,6 @@ internal sealed partial class ValidationEngine
         lane.Rows = rows;
         verdicts.Merge(block, bits, cancellationToken);
         verdicts.Finish();
-    }
-
-    private static void ClassifyLane(
-        IRowReader reader,
-        RowContext row,
-        ColumnAccumulator[] accumulators,
-        int[] classify,
-        bool[] isStat,
-        HashSet<string>.AlternateLookup<ReadOnlySpan<char>>? nullTokens)
-    {
-        var isNull = row.IsNull;
-        var isNumber = row.IsNumber;
-        var isInteger = row.IsInteger;
-        var numbers = row.Number;
-        foreach (var i in classify)
-        {
-            var field = reader.GetField(i);
-            if (field.IsEmpty || (nullTokens is { } tokens && tokens.Contains(field)))
-            {
-                isNull[i] = true;
-                isNumber[i] = false;
-                if (isStat[i])
-                {
-                    accumulators[i].AddNull();
-                }
-
-                continue;
-            }
-
-            isNull[i] = false;
-            var num = NumberParser.TryParse(field, out var value, out var integer);
-            isNumber[i] = num;
-            isInteger[i] = integer;
-            numbers[i] = value;
-            if (isStat[i])
-            {
-                accumulators[i].Add(field, num, integer, value);
-            }
-        }
     }
 
     /// <summary>

@@ -271,24 +271,39 @@ internal sealed partial class ValidationEngine(IPiiMasker masker, int sampleSize
         var n = accumulators.Length;
         for (var i = 0; i < n; i++)
         {
-            var field = reader.GetField(i);
-            if (field.IsEmpty || (nullTokens is { } tokens && tokens.Contains(field)))
-            {
-                isNull[i] = true;
-                isNumber[i] = false;
-                accumulators[i].AddNull();
-                continue;
-            }
-
-            isNull[i] = false;
-            var num = NumberParser.TryParse(field, out var value, out var integer);
-            isNumber[i] = num;
-            isInteger[i] = integer;
-            numbers[i] = value;
-            accumulators[i].Add(field, num, integer, value);
+            ClassifyField(reader.GetField(i), i, isNull, isNumber, isInteger, numbers, accumulators[i], nullTokens);
         }
 
         return RunChecks(reader, row, checkArray, failures, keyOrdinal);
+    }
+
+    /// <summary>Classifies field <paramref name="i"/> once (null, number, integer; the number parsed) into the row's arrays and
+    /// adds it to its column's statistics when <paramref name="accumulator"/> is given.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void ClassifyField(
+        ReadOnlySpan<char> field,
+        int i,
+        bool[] isNull,
+        bool[] isNumber,
+        bool[] isInteger,
+        double[] numbers,
+        ColumnAccumulator? accumulator,
+        HashSet<string>.AlternateLookup<ReadOnlySpan<char>>? nullTokens)
+    {
+        if (field.IsEmpty || (nullTokens is { } tokens && tokens.Contains(field)))
+        {
+            isNull[i] = true;
+            isNumber[i] = false;
+            accumulator?.AddNull();
+            return;
+        }
+
+        isNull[i] = false;
+        var num = NumberParser.TryParse(field, out var value, out var integer);
+        isNumber[i] = num;
+        isInteger[i] = integer;
+        numbers[i] = value;
+        accumulator?.Add(field, num, integer, value);
     }
 
     /// <summary>Runs the row checks on a classified row; fills <paramref name="failures"/>.</summary>
